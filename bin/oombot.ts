@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Role } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { OombotError, errorMessage } from '../core/errors.js';
+import { ROLE_STARTERS, startOombot } from '../core/start.js';
+import { hasKubeConfig } from '../core/kube.js';
+import { runDemo } from '../sim/demo.js';
+
+const ENV_HELP = `
+Configuration (environment variables):
+  KUBECONFIG               kubeconfig path; in-cluster service account when unset in a pod
+  CLUSTER_NAME             cluster name in alerts (default: the kube context name)
+  WATCH_NAMESPACES         comma list of namespaces to watch (default: all)
+  REDIS_URL                Redis for the queue (default redis://127.0.0.1:6379)
+  SLACK_BOT_TOKEN          xoxb-... bot token; without it alerts print to the console
+  SLACK_SIGNING_SECRET     verifies requests from Slack (HTTP mode)
+  SLACK_APP_TOKEN          xapp-... app token: Socket Mode when set
+  SLACK_API_URL            base URL of the Slack Web API (proxies, tests)
+  SLACK_CHANNEL            default alert channel (#name or id)
+  OOMBOT_ROUTES            per-namespace channels: "payments=#pay-oncall,shop=C0123"
+  OOMBOT_APPROVERS         Slack user ids allowed to apply fixes (none: nobody can)
+  OOMBOT_LOOKBACK          on a first start, kills older than this are not alerted (default 15m)
+  OOMBOT_DEDUPE_TTL        how long incident ids are remembered (default 7d)
+  OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)
+  OOMBOT_GROUP_WINDOW      repeats of a workload within this window thread (default 30m)
+  OOMBOT_MAX_MEMORY_LIMIT  highest memory limit a fix may propose, e.g. 16Gi
+  OOMBOT_QUEUE             queue name (default oombot-incidents)
+  PORT                     HTTP port for /healthz, /readyz, /metrics, /slack/events (default 3000)
+  LOG_LEVEL                fatal, error, warn, info, debug, trace, silent (default info)
+`;
+
+const program = new Command()
+  .name('oombot')
+  .description('Reports Kubernetes OOM kills and evictions to Slack with their cause, and fixes memory limits from Slack.')
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .addHelpText('after', ENV_HELP);
+
+program
+  .command('start')
+  .description('run oombot: the watcher (Kubernetes -> queue), the worker (queue -> Slack) and the bot (Slack -> cluster)')
+  .addOption(
+    new Option('--roles <roles>', `comma list of roles to run in this process (${ALL_ROLES.join(', ')})`).default(
+      ALL_ROLES.filter((r) => ROLE_STARTERS[r]).join(','),
+    ),
+  )
+  .addHelpText('after', ENV_HELP)
+  .action(async (options: { roles: string }) => {
+    let roles: Role[];
+    let config;
+    try {
+      roles = parseRoles(options.roles);
+      config = loadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`oombot: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    if (!hasKubeConfig(config.kubeconfig)) {
+      process.stderr.write('oombot: no cluster configured (no KUBECONFIG, no in-cluster service account, no ~/.kube/config): starting the demo on a simulated cluster\n');
+      await demo(roles, config, false);
+      return;
+    }
+    const log = createLogger(config.logLevel);
+    let app;
+    try {
+      app = await startOombot({ config, roles, log });
+    } catch (err) {
+      const hint = err instanceof OombotError ? err.hint : undefined;
+      log.fatal({ err: errorMessage(err), hint }, 'oombot could not start');
+      process.stderr.write(`oombot: ${errorMessage(err)}${hint ? `\n  fix: ${hint}` : ''}\n`);
+      process.exit(1);
+    }
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'signal received');
+      const force = setTimeout(() => {
+        log.error('shutdown took over 25 s: exiting anyway (unfinished jobs are retried by another worker)');
+        process.exit(1);
+      }, 25_000);
+      force.unref();
+      app.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err: errorMessage(err) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('demo')
+  .description('run oombot against a simulated cluster with scripted incidents (no cluster or Slack needed)')
+  .option('--exit-when-done', 'stop once the scripted scenarios are done instead of running until Ctrl-C')
+  .option('--step <seconds>', 'seconds between scenario steps', '8')
+  .action(async (options: { exitWhenDone?: boolean; step: string }) => {
+    let config;
+    try {
+      config = loadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`oombot: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    await demo(ALL_ROLES.filter((r) => ROLE_STARTERS[r]), config, Boolean(options.exitWhenDone), Number(options.step));
+  });
+
+async function demo(roles: Role[], config: ReturnType<typeof loadConfig>, exitWhenDone: boolean, stepSeconds = 8): Promise<void> {
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  try {
+    await runDemo({ config, roles, exitWhenDone, stepSeconds, signal: stop.signal });
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`oombot demo: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { OombotError } from './errors.js';
+
+/** A loaded kubeconfig and the name oombot gives its cluster in alerts and incident ids. */
+export interface KubeTarget {
+  kc: KubeConfig;
+  clusterName: string;
+  server: string;
+}
+
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Whether any cluster is configured: KUBECONFIG, the in-cluster service account, or ~/.kube/config. */
+export function hasKubeConfig(kubeconfig: string | undefined, env: Record<string, string | undefined> = process.env): boolean {
+  if (kubeconfig) return true;
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return true;
+  const home = env.HOME ?? env.USERPROFILE;
+  return Boolean(home && existsSync(`${home}/.kube/config`));
+}
+
+/**
+ * KUBECONFIG when set, the in-cluster service account when running in a pod, else ~/.kube/config.
+ * Fails with a message that says what to set.
+ */
+export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string }): KubeTarget {
+  const kc = new KubeConfig();
+  try {
+    if (opts.kubeconfig) {
+      const first = opts.kubeconfig.split(':').find((p) => p !== '');
+      if (!first || !existsSync(first)) {
+        throw new OombotError('CONFIG', `KUBECONFIG points to "${opts.kubeconfig}", which does not exist`, {
+          hint: 'set KUBECONFIG to the path of a kubeconfig file, or unset it to use the in-cluster service account',
+        });
+      }
+      kc.loadFromFile(first);
+    } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
+      kc.loadFromCluster();
+    } else {
+      kc.loadFromDefault();
+    }
+  } catch (err) {
+    if (err instanceof OombotError) throw err;
+    throw new OombotError('CONFIG', `cannot load the kubeconfig: ${(err as Error).message}`, {
+      hint: 'set KUBECONFIG to a valid kubeconfig file',
+      cause: err,
+    });
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new OombotError('CONFIG', 'no Kubernetes cluster configured: the kubeconfig has no current context', {
+      hint: 'set KUBECONFIG to a kubeconfig with a current-context, or run oombot inside the cluster',
+    });
+  }
+  const contextName = kc.getCurrentContext() || cluster.name || 'in-cluster';
+  const clusterName = opts.clusterName ?? sanitizeClusterName(contextName);
+  return { kc, clusterName, server: cluster.server };
+}
+
+/** Context names can be ARNs or "user@cluster"; keep a readable, id-safe form. */
+export function sanitizeClusterName(name: string): string {
+  const tail = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
+  const clean = tail.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return clean || 'cluster';
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface KubeStatus {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+/** Maps an API server answer to a coded error: what retrying can fix, and what it cannot. */
+export function kubeError(status: number, body: KubeStatus | undefined, what: string): OombotError {
+  const message = body?.message ? `${what}: ${body.message}` : `${what}: HTTP ${status}`;
+  switch (status) {
+    case 401:
+    case 403:
+      return new OombotError('KUBE_FORBIDDEN', message, {
+        status,
+        hint: 'check oombot\'s ServiceAccount and ClusterRole (deploy/) or the kubeconfig user\'s rights',
+      });
+    case 404:
+      return new OombotError('KUBE_NOT_FOUND', message, { status });
+    case 409:
+      return new OombotError('KUBE_CONFLICT', message, { status });
+    case 410:
+      return new OombotError('KUBE_GONE', message, { status, retryable: true });
+    case 400:
+    case 415:
+    case 422:
+      return new OombotError('KUBE_INVALID', message, { status });
+    default:
+      return new OombotError('KUBE_UNREACHABLE', message, { status, retryable: true });
+  }
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/**
+ * Thin JSON-over-HTTP access to the API server using the kubeconfig's authentication and TLS
+ * settings. Objects come back as the API server sent them (strings for times, no client-side
+ * model conversion), the same for lists and watch streams.
+ */
+export class KubeHttp {
+  constructor(readonly target: KubeTarget) {}
+
+  private async request(method: HttpMethod, path: string, query: Query | undefined, init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {}) {
+    const url = new URL(this.target.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method);
+    await this.target.kc.applySecurityAuthentication(ctx);
+    const headers = ctx.getHeaders() as Record<string, string>;
+    headers.accept = init.accept ?? 'application/json';
+    if (init.contentType) headers['content-type'] = init.contentType;
+    try {
+      return await fetch(url, {
+        method,
+        headers,
+        body: init.body,
+        dispatcher: ctx.getDispatcher(),
+        signal: init.signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new OombotError(
+        'KUBE_UNREACHABLE',
+        `cannot reach the Kubernetes API server at ${this.target.server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+        { retryable: true, cause: err, hint: 'check that the API server is up and KUBECONFIG points at it' },
+      );
+    }
+  }
+
+  async getJson<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
+    const res = await this.request(HttpMethod.GET, path, query, { signal });
+    const text = await res.text();
+    const body = parseJson(text);
+    if (!res.ok) throw kubeError(res.status, body as KubeStatus, `GET ${path}`);
+    return body as T;
+  }
+
+  async getText(path: string, query?: Query): Promise<string> {
+    const res = await this.request(HttpMethod.GET, path, query, { accept: '*/*' });
+    const text = await res.text();
+    if (!res.ok) throw kubeError(res.status, parseJson(text) as KubeStatus, `GET ${path}`);
+    return text;
+  }
+
+  async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, opts: { contentType?: string; query?: Query } = {}): Promise<T> {
+    const m = { POST: HttpMethod.POST, PATCH: HttpMethod.PATCH, PUT: HttpMethod.PUT, DELETE: HttpMethod.DELETE }[method];
+    const res = await this.request(m, path, opts.query, {
+      body: body === undefined ? undefined : JSON.stringify(body),
+      contentType: opts.contentType ?? 'application/json',
+    });
+    const parsed = parseJson(await res.text());
+    if (!res.ok) throw kubeError(res.status, parsed as KubeStatus, `${method} ${path}`);
+    return parsed as T;
+  }
+
+  /**
+   * Opens a watch stream and calls `onEvent` for each line. Resolves when the stream ends (the server
+   * closed it, `signal` aborted it, or no byte arrived for `silenceMs`) with the reason.
+   */
+  async watch<T>(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent<T>) => void,
+    opts: { signal: AbortSignal; silenceMs: number },
+  ): Promise<'closed' | 'silent' | 'aborted'> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    opts.signal.addEventListener('abort', abort, { once: true });
+    let silent = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        silent = true;
+        controller.abort();
+      }, opts.silenceMs);
+      timer.unref();
+    };
+    try {
+      arm();
+      const res = await this.request(HttpMethod.GET, path, { ...query, watch: 'true' }, { signal: controller.signal });
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        throw kubeError(res.status, parseJson(text) as KubeStatus, `watch ${path}`);
+      }
+      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+      body.on('data', arm);
+      const lines = createInterface({ input: body, crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (line === '') continue;
+          const event = parseJson(line) as WatchEvent<T> | undefined;
+          if (event && typeof event === 'object' && typeof event.type === 'string') onEvent(event);
+        }
+      } catch (err) {
+        if (!controller.signal.aborted) throw err;
+      }
+      if (opts.signal.aborted) return 'aborted';
+      return silent ? 'silent' : 'closed';
+    } catch (err) {
+      if (opts.signal.aborted) return 'aborted';
+      if (silent) return 'silent';
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      opts.signal.removeEventListener('abort', abort);
+      controller.abort();
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
