@@ -1,0 +1,479 @@
+/**
+ * In-memory Kubernetes cluster: an object store with one global resourceVersion, a bounded change
+ * history per resource, watch subscriptions, minimal synchronous controllers and scripted incidents
+ * (OOM kills, evictions, ...) that change objects the way the kubelet and API server do. No I/O.
+ */
+import { systemClock, rfc3339, type SimClock } from './clock.js';
+import { Rand } from './rand.js';
+import { ResourceStore, objectKey } from './store.js';
+import { RESOURCES, apiVersionOf, resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { alreadyExists, notFound } from './status.js';
+import { EventRecorder, type RecordEventInput } from './events.js';
+import type { Change, ChangeListener, Json, KubeObject, RecordedRequest } from './types.js';
+import * as controllers from './controllers.js';
+import * as incidents from './incidents.js';
+import { patchObject, type PatchOptions } from './patch-object.js';
+import { makeNode, makeNamespace, type NodeOptions, makeDeployment, type DeploymentOptions, makeStatefulSet, type WorkloadOptions, makeDaemonSet, makeJob, type JobOptions, makeCronJob, type CronJobOptions, makePod, type PodOptions } from './factories.js';
+import { buildPodMetrics, buildNodeMetrics } from './metrics.js';
+
+export interface SimClusterOptions {
+  clock?: SimClock;
+  /** Seed of names, uids and ids: the same seed and the same script give the same objects. */
+  seed?: number;
+  /** Changes kept per resource for watch resumption (default 10 000). */
+  historySize?: number;
+  /** Serve metrics.k8s.io (as if metrics-server were installed). Default true. */
+  metricsEnabled?: boolean;
+  /** Requests kept in `requests` (default 10 000, oldest dropped first). */
+  requestLogSize?: number;
+}
+
+export interface ContainerLogs {
+  current?: string;
+  previous?: string;
+}
+
+export interface WriteOptions {
+  /** Validate and return the would-be object without storing it. */
+  dryRun?: boolean;
+}
+
+export class SimCluster {
+  readonly clock: SimClock;
+  readonly rand: Rand;
+  metricsEnabled: boolean;
+  /** Every request the HTTP layer received, oldest first (bounded). */
+  readonly requests: RecordedRequest[] = [];
+  readonly events: EventRecorder;
+
+  private readonly requestLogSize: number;
+  private rv = 0;
+  private readonly stores = new Map<string, ResourceStore>();
+  private readonly listeners = new Set<ChangeListener>();
+  /** controller owner uid -> keys of pods it controls */
+  private readonly podsByOwner = new Map<string, Set<string>>();
+  private schedulable: string[] | null = null;
+  private nodeCursor = 0;
+  private ipCounter = 0;
+  private readonly logs = new Map<string, ContainerLogs>();
+  /** `ns/pod` -> container -> { memory bytes, cpu nanocores } */
+  readonly podUsage = new Map<string, Map<string, { memory: number; cpu: number }>>();
+  readonly nodeUsage = new Map<string, { memory: number; cpu: number }>();
+
+  constructor(opts: SimClusterOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.rand = new Rand(opts.seed);
+    this.metricsEnabled = opts.metricsEnabled ?? true;
+    this.requestLogSize = opts.requestLogSize ?? 10_000;
+    const history = opts.historySize ?? 10_000;
+    for (const def of RESOURCES) this.stores.set(def.plural, new ResourceStore(def.plural, history));
+    this.events = new EventRecorder(this);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
+  }
+
+  // ---- time, versions, subscriptions ----
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  nowIso(): string {
+    return rfc3339(this.clock.now());
+  }
+
+  /** Current (latest) resourceVersion, as a string. */
+  get resourceVersion(): string {
+    return String(this.rv);
+  }
+
+  get resourceVersionNumber(): number {
+    return this.rv;
+  }
+
+  /** Called synchronously on every write. Returns an unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Changes of `resource` after `rv`, or undefined when that history is gone (410). */
+  changesSince(resource: string, rv: number): Change[] | undefined {
+    return this.store(resource).since(rv);
+  }
+
+  oldestResourceVersion(resource: string): number {
+    return this.store(resource).oldestRv(this.rv);
+  }
+
+  /** Drop all change history: watches from any older resourceVersion answer 410 Gone. */
+  compact(): void {
+    for (const s of this.stores.values()) s.compact(this.rv);
+  }
+
+  recordRequest(r: RecordedRequest): void {
+    this.requests.push(r);
+    if (this.requests.length > this.requestLogSize) this.requests.splice(0, this.requests.length - this.requestLogSize);
+  }
+
+  // ---- raw store access ----
+
+  /** @internal */
+  store(resource: string): ResourceStore {
+    const s = this.stores.get(resource);
+    if (!s) throw new Error(`unknown resource ${resource}`);
+    return s;
+  }
+
+  /** The stored object itself (do not mutate it: stored objects are shared with watch history). */
+  peek(resource: ResourceName | string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const def = resourceDef(resource);
+    return this.store(resource).objects.get(objectKey(def.namespaced ? namespace : undefined, name));
+  }
+
+  /** A copy of an object, with kind and apiVersion as a GET returns it. */
+  get(resource: ResourceName | string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const obj = this.peek(resource, namespace, name);
+    return obj ? withKind(resourceDef(resource), structuredClone(obj)) : undefined;
+  }
+
+  /** Stored objects (not copies; do not mutate), optionally of one namespace. */
+  list(resource: ResourceName | string, namespace?: string): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const o of this.store(resource).objects.values()) if (!namespace || o.metadata.namespace === namespace) out.push(o);
+    return out;
+  }
+
+  count(resource: ResourceName | string, namespace?: string): number {
+    const s = this.store(resource);
+    if (!namespace) return s.objects.size;
+    let n = 0;
+    for (const o of s.objects.values()) if (o.metadata.namespace === namespace) n++;
+    return n;
+  }
+
+  /** Pods whose controller ownerReference has this uid. */
+  podsOwnedBy(uid: string): KubeObject[] {
+    const keys = this.podsByOwner.get(uid);
+    if (!keys) return [];
+    const s = this.store('pods');
+    const out: KubeObject[] = [];
+    for (const k of keys) {
+      const p = s.objects.get(k);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  // ---- writes ----
+
+  private write(def: ResourceDef, type: Change['type'], obj: KubeObject, previous?: KubeObject): KubeObject {
+    const rv = ++this.rv;
+    obj.metadata.resourceVersion = String(rv);
+    const store = this.store(def.plural);
+    const key = objectKey(obj.metadata.namespace, obj.metadata.name);
+    if (type === 'DELETED') store.delete(key);
+    else store.set(key, obj);
+    if (def.plural === 'pods') this.indexPod(type, key, obj);
+    if (def.plural === 'nodes') this.schedulable = null;
+    const change: Change = previous ? { resource: def.plural, type, rv, object: obj, previous } : { resource: def.plural, type, rv, object: obj };
+    store.record(change);
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch {
+        // A failing subscriber must not break the cluster.
+      }
+    }
+    return obj;
+  }
+
+  private indexPod(type: Change['type'], key: string, pod: KubeObject): void {
+    const owner = controllerOf(pod);
+    if (!owner) return;
+    let set = this.podsByOwner.get(owner.uid);
+    if (type === 'DELETED') {
+      set?.delete(key);
+      if (set && set.size === 0) this.podsByOwner.delete(owner.uid);
+      return;
+    }
+    if (!set) this.podsByOwner.set(owner.uid, (set = new Set()));
+    set.add(key);
+  }
+
+  /**
+   * Store a new object as the API server would on create (uid, resourceVersion, creationTimestamp,
+   * generation), then let the controllers react. The object is taken over: do not reuse it.
+   */
+  create(resource: ResourceName | string, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
+    const def = resourceDef(resource);
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${this.rand.suffix()}`;
+    if (def.namespaced) meta.namespace = meta.namespace || 'default';
+    else delete meta.namespace;
+    if (this.store(def.plural).objects.has(objectKey(meta.namespace, meta.name))) throw alreadyExists(def, meta.name);
+    delete obj.kind;
+    delete obj.apiVersion;
+    const fresh: KubeObject = { ...obj, metadata: stampMeta(meta, this.rand.uuid(), this.nowIso(), def.hasGeneration) };
+    controllers.prepareCreate(this, def, fresh);
+    if (opts.dryRun) return fresh;
+    if (def.namespaced && def.plural !== 'events' && meta.namespace && !this.peek('namespaces', undefined, meta.namespace)) {
+      this.write(resourceDef('namespaces'), 'ADDED', stampNew(makeNamespace(meta.namespace), this));
+    }
+    this.write(def, 'ADDED', fresh);
+    controllers.afterWrite(this, def, 'ADDED', fresh);
+    return fresh;
+  }
+
+  /**
+   * Change an object: `mutate` gets a private copy. Bumps resourceVersion, and generation when a
+   * workload's spec changed; then lets the controllers react.
+   */
+  update(resource: ResourceName | string, namespace: string | undefined, name: string, mutate: (draft: Json) => void, opts: WriteOptions = {}): KubeObject {
+    const def = resourceDef(resource);
+    const current = this.peek(resource, namespace, name);
+    if (!current) throw notFound(def, name);
+    const draft = structuredClone(current);
+    mutate(draft);
+    return this.replaceStored(def, current, draft, opts);
+  }
+
+  /** @internal store `next` in place of `current` (both without kind/apiVersion). */
+  replaceStored(def: ResourceDef, current: KubeObject, next: KubeObject, opts: WriteOptions = {}): KubeObject {
+    delete next.kind;
+    delete next.apiVersion;
+    next.metadata.uid = current.metadata.uid;
+    next.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    next.metadata.name = current.metadata.name;
+    if (def.namespaced) next.metadata.namespace = current.metadata.namespace;
+    if (def.hasGeneration) {
+      next.metadata.generation = current.metadata.generation ?? 1;
+      if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation += 1;
+    }
+    if (opts.dryRun) {
+      next.metadata.resourceVersion = current.metadata.resourceVersion;
+      return next;
+    }
+    this.write(def, 'MODIFIED', next, current);
+    controllers.afterWrite(this, def, 'MODIFIED', next, current);
+    return next;
+  }
+
+  /** Update only when `mutate` changed something (controllers use it for status). */
+  updateIfChanged(resource: string, namespace: string | undefined, name: string, mutate: (draft: Json) => void): KubeObject | undefined {
+    const current = this.peek(resource, namespace, name);
+    if (!current) return undefined;
+    const draft = structuredClone(current);
+    mutate(draft);
+    if (JSON.stringify(draft) === JSON.stringify(current)) return current;
+    return this.replaceStored(resourceDef(resource), current, draft);
+  }
+
+  /**
+   * Delete an object now (no grace period). The DELETED watch event carries the final object with a new
+   * resourceVersion, as the real server's does. Dependents are garbage-collected (background
+   * propagation) and controllers replace what they own.
+   */
+  delete(resource: ResourceName | string, namespace: string | undefined, name: string, opts: WriteOptions = {}): KubeObject {
+    const def = resourceDef(resource);
+    const current = this.peek(resource, namespace, name);
+    if (!current) throw notFound(def, name);
+    const final = structuredClone(current);
+    if (opts.dryRun) return final;
+    this.write(def, 'DELETED', final, current);
+    controllers.afterWrite(this, def, 'DELETED', final, current);
+    return final;
+  }
+
+  /** PATCH as the API server does it (content type, admission, dryRun, preconditions). */
+  patch(resource: ResourceName | string, namespace: string | undefined, name: string, body: string | Json, contentType: string, opts: PatchOptions = {}): KubeObject {
+    return patchObject(this, resourceDef(resource), namespace, name, body, contentType, opts);
+  }
+
+  // ---- scheduling ----
+
+  /** @internal next node for a new pod (round-robin over Ready, schedulable nodes). */
+  pickNode(): KubeObject | undefined {
+    if (!this.schedulable) {
+      this.schedulable = [];
+      for (const n of this.store('nodes').objects.values()) {
+        if (n.spec?.unschedulable) continue;
+        const ready = (n.status?.conditions ?? []).find((c: Json) => c.type === 'Ready');
+        if (ready && ready.status !== 'True') continue;
+        this.schedulable.push(n.metadata.name);
+      }
+      this.schedulable.sort();
+    }
+    if (this.schedulable.length === 0) return undefined;
+    const name = this.schedulable[this.nodeCursor++ % this.schedulable.length]!;
+    return this.peek('nodes', undefined, name);
+  }
+
+  /** @internal */
+  nextPodIP(): string {
+    const c = ++this.ipCounter;
+    return `10.${244 + ((c >>> 16) & 7)}.${(c >>> 8) & 255}.${c & 255 || 1}`;
+  }
+
+  // ---- convenience creation ----
+
+  addNamespace(name: string, labels?: Record<string, string>): KubeObject {
+    return this.peek('namespaces', undefined, name) ?? this.create('namespaces', makeNamespace(name, labels));
+  }
+
+  /** A Ready node with realistic capacity, allocatable, conditions and nodeInfo. */
+  addNode(name: string, opts: NodeOptions = {}): KubeObject {
+    const index = this.store('nodes').objects.size;
+    return this.create('nodes', makeNode(name, { internalIP: `10.0.${Math.floor(index / 250)}.${(index % 250) + 10}`, ...opts }));
+  }
+
+  addNodes(count: number, opts: NodeOptions & { prefix?: string } = {}): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (let i = 0; i < count; i++) out.push(this.addNode(`${opts.prefix ?? 'node'}-${i + 1}`, opts));
+    return out;
+  }
+
+  createDeployment(opts: DeploymentOptions | KubeObject): KubeObject {
+    return this.create('deployments', isObject(opts) ? opts : makeDeployment(opts));
+  }
+
+  createStatefulSet(opts: WorkloadOptions | KubeObject): KubeObject {
+    return this.create('statefulsets', isObject(opts) ? opts : makeStatefulSet(opts));
+  }
+
+  createDaemonSet(opts: WorkloadOptions | KubeObject): KubeObject {
+    return this.create('daemonsets', isObject(opts) ? opts : makeDaemonSet(opts));
+  }
+
+  createJob(opts: JobOptions | KubeObject): KubeObject {
+    return this.create('jobs', isObject(opts) ? opts : makeJob(opts));
+  }
+
+  createCronJob(opts: CronJobOptions | KubeObject): KubeObject {
+    return this.create('cronjobs', isObject(opts) ? opts : makeCronJob(opts));
+  }
+
+  /** A bare pod (no owner), scheduled and Running. */
+  createPod(opts: PodOptions | KubeObject): KubeObject {
+    return this.create('pods', isObject(opts) ? opts : makePod(opts));
+  }
+
+  /** Run a CronJob now: creates its Job (`<cronjob>-<scheduled minute>`) and the Job's pod. */
+  triggerCronJob(namespace: string, name: string): KubeObject {
+    return controllers.triggerCronJob(this, namespace, name);
+  }
+
+  scale(resource: 'deployments' | 'statefulsets' | 'replicasets', namespace: string, name: string, replicas: number): KubeObject {
+    return this.update(resource, namespace, name, (d) => {
+      d.spec.replicas = replicas;
+    });
+  }
+
+  /** Record a core/v1 Event through the correlator (count/lastTimestamp on repeats). */
+  recordEvent(input: RecordEventInput): KubeObject {
+    return this.events.record(input);
+  }
+
+  // ---- scripted incidents (see incidents.ts) ----
+
+  oomKill(namespace: string, pod: string, container: string, opts?: incidents.TerminationOptions): KubeObject {
+    return incidents.oomKill(this, namespace, pod, container, opts);
+  }
+
+  childOom(namespace: string, pod: string, container: string, opts?: incidents.ChildOomOptions): KubeObject {
+    return incidents.childOom(this, namespace, pod, container, opts);
+  }
+
+  livenessKill(namespace: string, pod: string, container: string, opts?: incidents.LivenessOptions): KubeObject {
+    return incidents.livenessKill(this, namespace, pod, container, opts);
+  }
+
+  evict(namespace: string, pod: string, opts?: incidents.EvictOptions): KubeObject {
+    return incidents.evict(this, namespace, pod, opts);
+  }
+
+  systemOom(nodeName: string, opts: incidents.SystemOomOptions): KubeObject {
+    return incidents.systemOom(this, nodeName, opts);
+  }
+
+  preempt(namespace: string, pod: string, opts?: incidents.DisruptOptions): KubeObject {
+    return incidents.preempt(this, namespace, pod, opts);
+  }
+
+  taintEvict(namespace: string, pod: string, opts?: incidents.DisruptOptions): KubeObject {
+    return incidents.taintEvict(this, namespace, pod, opts);
+  }
+
+  apiEvict(namespace: string, pod: string, opts?: incidents.DisruptOptions): KubeObject {
+    return incidents.apiEvict(this, namespace, pod, opts);
+  }
+
+  setNodePressure(nodeName: string, on: boolean, type: 'MemoryPressure' | 'DiskPressure' | 'PIDPressure' = 'MemoryPressure'): KubeObject {
+    return incidents.setNodePressure(this, nodeName, on, type);
+  }
+
+  // ---- metrics and logs ----
+
+  /** Working-set bytes (and optionally cpu in cores) of a container, served by metrics.k8s.io. */
+  setUsage(namespace: string, pod: string, container: string, memoryBytes: number, cpuCores = 0.01): void {
+    const key = objectKey(namespace, pod);
+    let m = this.podUsage.get(key);
+    if (!m) this.podUsage.set(key, (m = new Map()));
+    m.set(container, { memory: memoryBytes, cpu: cpuCores });
+  }
+
+  setNodeUsage(nodeName: string, memoryBytes: number, cpuCores = 0.5): void {
+    this.nodeUsage.set(nodeName, { memory: memoryBytes, cpu: cpuCores });
+  }
+
+  podMetrics(namespace?: string): KubeObject[] {
+    return buildPodMetrics(this, namespace);
+  }
+
+  nodeMetrics(): KubeObject[] {
+    return buildNodeMetrics(this);
+  }
+
+  setLogs(namespace: string, pod: string, container: string, logs: ContainerLogs): void {
+    this.logs.set(`${namespace}/${pod}/${container}`, { ...logs });
+  }
+
+  getLogs(namespace: string, pod: string, container: string): ContainerLogs | undefined {
+    return this.logs.get(`${namespace}/${pod}/${container}`);
+  }
+}
+
+function isObject(v: unknown): v is KubeObject {
+  return typeof v === 'object' && v !== null && 'metadata' in v;
+}
+
+function stampMeta(meta: Json, uid: string, ts: string, hasGeneration?: boolean): Json {
+  const out: Json = { name: meta.name, ...(meta.generateName ? { generateName: meta.generateName } : {}) };
+  if (meta.namespace) out.namespace = meta.namespace;
+  out.uid = uid;
+  out.resourceVersion = '';
+  if (hasGeneration) out.generation = 1;
+  out.creationTimestamp = ts;
+  for (const [k, v] of Object.entries(meta)) if (!(k in out) && v !== undefined) out[k] = v;
+  out.uid = uid;
+  out.creationTimestamp = ts;
+  if (hasGeneration) out.generation = 1;
+  return out;
+}
+
+function stampNew(obj: KubeObject, cluster: SimCluster): KubeObject {
+  obj.metadata = stampMeta(obj.metadata, cluster.rand.uuid(), cluster.nowIso());
+  controllers.prepareCreate(cluster, resourceDef('namespaces'), obj);
+  return obj;
+}
+
+/** The object with kind and apiVersion first, as single GETs and watch events carry them. */
+export function withKind(def: ResourceDef, obj: KubeObject): KubeObject {
+  return { kind: def.kind, apiVersion: apiVersionOf(def), ...obj };
+}
+
+export function controllerOf(obj: KubeObject): { kind: string; name: string; uid: string; apiVersion: string } | undefined {
+  const refs = obj.metadata.ownerReferences;
+  if (!refs) return undefined;
+  for (const r of refs) if (r.controller) return r;
+  return undefined;
+}

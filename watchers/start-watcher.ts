@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Incident } from '../core/incident.js';
+import type { KubeHttp } from '../core/kube.js';
+import { IncidentSink } from './incident-sink.js';
+import { Watcher } from './watcher.js';
+
+export interface WatcherRole {
+  watcher: Watcher;
+  sink: IncidentSink;
+  stop(): Promise<void>;
+  readiness(): { ok: boolean; detail?: string };
+}
+
+/** The watcher role: one Watcher per cluster feeding one sink. */
+export async function startWatcherRole(deps: {
+  config: Config;
+  kube: KubeHttp;
+  cluster: string;
+  redis: Redis;
+  queue: Queue<Incident>;
+  log: Logger;
+  metrics: Metrics;
+}): Promise<WatcherRole> {
+  const { config, kube, cluster, redis, queue, metrics } = deps;
+  const log = deps.log.child({ cluster });
+  const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log });
+  const watcher = new Watcher({
+    kube,
+    cluster,
+    namespaces: config.watchNamespaces,
+    sink,
+    redis,
+    queueName: config.queueName,
+    log,
+    metrics,
+    silenceMs: config.watchSilenceMs,
+    lookbackMs: config.lookbackMs,
+    dedupeTtlMs: config.dedupeTtlMs,
+  });
+  await watcher.start();
+  log.info({ server: kube.target.server, namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'watching pods, events and nodes');
+  return {
+    watcher,
+    sink,
+    readiness: () => watcher.readiness(),
+    async stop() {
+      await watcher.stop();
+      const left = sink.close();
+      if (left.length > 0) {
+        log.warn({ count: left.length }, 'incidents not yet queued at shutdown: they will be detected again on the next start');
+      }
+    },
+  };
+}

@@ -1,0 +1,323 @@
+import type { Redis } from 'ioredis';
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { KubeHttp } from '../core/kube.js';
+import type { Incident } from '../core/incident.js';
+import { errorMessage } from '../core/errors.js';
+import { heartbeatKey } from '../core/queue.js';
+import { ListWatch, type KubeObject } from './list-watch.js';
+
+type ListPage = { relist: boolean; first: boolean; last: boolean };
+import type { IncidentSink } from './incident-sink.js';
+import { RecentPodEvents } from './recent-pod-events.js';
+import { detectEventIncidents, detectPodIncidents } from './detect/index.js';
+import type { DetectContext } from './detect/context.js';
+
+export interface WatcherOptions {
+  kube: KubeHttp;
+  cluster: string;
+  /** Empty: all namespaces. */
+  namespaces: string[];
+  sink: IncidentSink;
+  redis: Redis;
+  queueName: string;
+  log: Logger;
+  metrics: Metrics;
+  silenceMs: number;
+  lookbackMs: number;
+  dedupeTtlMs: number;
+  heartbeatEveryMs?: number;
+  watchTimeoutSeconds?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  now?: () => Date;
+}
+
+/** Event reasons a detector or the SIGKILL correlation can use; every other event is dropped at once. */
+const EVENT_REASONS = new Set(['Evicted', 'SystemOOM', 'Preempted', 'TaintManagerEviction', 'Killing', 'Unhealthy']);
+
+interface NodeMemo {
+  memoryPressure: boolean;
+}
+
+/**
+ * Watches pods, events and nodes of one cluster and hands every incident to the sink.
+ *
+ * Memory: no pod object is kept. Per pod only its uid and the ids of incidents already handed
+ * over (so a crash-looping pod's status updates do not re-ask Redis); per node one flag; recent
+ * Killing/Unhealthy events in a bounded store for the SIGKILL correlation.
+ */
+export class Watcher {
+  private readonly pods = new Map<string, string[] | null>();
+  private readonly nodes = new Map<string, NodeMemo>();
+  private readonly recent = new RecentPodEvents();
+  private readonly watches: ListWatch<KubeObject>[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private cutoff = new Date(0);
+  private readonly now: () => Date;
+  private started = false;
+
+  constructor(private readonly opts: WatcherOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  /** Kills before this are history, not alerts. */
+  get lookbackCutoff(): Date {
+    return this.cutoff;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.cutoff = await this.computeCutoff();
+    const scopes = this.opts.namespaces.length > 0 ? this.opts.namespaces.map((ns) => `/api/v1/namespaces/${ns}`) : ['/api/v1'];
+    for (const scope of scopes) {
+      this.watches.push(this.makeWatch<V1Pod>(`${scope}/pods`, 'pods', {
+        onList: (items, page) => this.onPodListPage(items, scope, page),
+        onEvent: (type, pod) => this.onPod(type, pod, true),
+      }));
+      this.watches.push(this.makeWatch<CoreV1Event>(`${scope}/events`, 'events', {
+        onList: (items) => this.onEventList(items),
+        onEvent: (type, event) => (type === 'DELETED' ? undefined : this.onEvent(event, true)),
+      }));
+    }
+    // Node-level SystemOOM events live in the default namespace when only some namespaces are watched.
+    if (this.opts.namespaces.length > 0 && !this.opts.namespaces.includes('default')) {
+      this.watches.push(this.makeWatch<CoreV1Event>('/api/v1/namespaces/default/events', 'node-events', {
+        onList: (items) => this.onEventList(items.filter(isNodeEvent)),
+        onEvent: (type, event) => (type === 'DELETED' || !isNodeEvent(event) ? undefined : this.onEvent(event, true)),
+      }));
+    }
+    this.watches.push(this.makeWatch<V1Node>('/api/v1/nodes', 'nodes', {
+      onList: (items, page) => {
+        if (page.first) this.nodes.clear();
+        for (const n of items) this.onNode('ADDED', n);
+      },
+      onEvent: (type, node) => this.onNode(type, node),
+    }));
+    for (const w of this.watches) w.start();
+    this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatEveryMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const synced = this.watches.length > 0 && this.watches.every((w) => w.synced);
+    await Promise.all(this.watches.map((w) => w.stop()));
+    if (synced) await this.beat(true);
+  }
+
+  /** Ready when every watch has listed and is watching. */
+  readiness(): { ok: boolean; detail?: string } {
+    if (this.watches.length === 0) return { ok: false, detail: 'not started' };
+    const lagging = this.watches.filter((w) => !w.synced);
+    if (lagging.length === 0) return { ok: true };
+    return { ok: false, detail: lagging.map((w) => `${w.name}: ${w.lastError ?? 'syncing'}`).join('; ') };
+  }
+
+  private makeWatch<T extends KubeObject>(path: string, resource: string, handlers: {
+    onList: (items: T[], page: ListPage) => void | Promise<void>;
+    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void | Promise<void>;
+  }): ListWatch<KubeObject> {
+    const { cluster, metrics, log } = this.opts;
+    const watch = new ListWatch<T>({
+      kube: this.opts.kube,
+      path,
+      resource,
+      log,
+      silenceMs: this.opts.silenceMs,
+      backoff: this.opts.backoff,
+      watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+      handlers: {
+        onList: async (items, page) => {
+          metrics.eventsSeen.inc({ cluster, resource }, items.length);
+          await handlers.onList(items, page);
+          if (page.last) metrics.watchSynced.set({ cluster, resource }, 1);
+        },
+        onEvent: (type, obj) => {
+          metrics.eventsSeen.inc({ cluster, resource });
+          return handlers.onEvent(type, obj);
+        },
+        onRestart: (reason) => {
+          metrics.watchRestarts.inc({ cluster, resource, reason });
+          if (reason === 'error' || reason === 'gone') metrics.watchSynced.set({ cluster, resource }, 0);
+        },
+      },
+    });
+    return watch as unknown as ListWatch<KubeObject>;
+  }
+
+  private context(live: boolean): DetectContext {
+    return {
+      cluster: this.opts.cluster,
+      now: this.now(),
+      cutoff: this.cutoff,
+      live,
+      recentPodEvents: (uid) => this.recent.get(uid),
+    };
+  }
+
+  /** Uids seen so far in the list under way, per scope: what is not in it at the end was deleted. */
+  private readonly listing = new Map<string, Set<string>>();
+
+  private async onPodListPage(items: V1Pod[], scope: string, page: ListPage): Promise<void> {
+    if (page.first) this.listing.set(scope, new Set());
+    const present = this.listing.get(scope)!;
+    for (const pod of items) {
+      const uid = pod.metadata?.uid;
+      if (uid) present.add(uid);
+      await this.onPod('ADDED', pod, false);
+    }
+    if (!page.last) return;
+    this.listing.delete(scope);
+    // Pods deleted while the watch was down: forget them.
+    const prefix = scope === '/api/v1' ? undefined : scope.slice('/api/v1/namespaces/'.length);
+    for (const uid of this.pods.keys()) {
+      if (!present.has(uid) && (prefix === undefined || this.podNamespace.get(uid) === prefix)) this.forget(uid);
+    }
+    this.opts.metrics.podsTracked.set({ cluster: this.opts.cluster }, this.pods.size);
+  }
+
+  /** Namespace per tracked pod uid, needed only to scope a relist when several namespaces are watched. */
+  private readonly podNamespace = new Map<string, string>();
+
+  private forget(uid: string): void {
+    this.pods.delete(uid);
+    this.podNamespace.delete(uid);
+  }
+
+  /**
+   * Synchronous when the pod shows no new incident (nearly every update), so the watch loop pays no
+   * promise for it; a promise only when something is handed to the sink.
+   */
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: V1Pod, live: boolean): void | Promise<void> {
+    const uid = pod?.metadata?.uid;
+    if (!uid) return;
+    let incidents: Incident[] = [];
+    try {
+      incidents = detectPodIncidents(pod, this.context(live));
+    } catch (err) {
+      // Detectors are total; this is a last line of defence so one odd object never stops the watch.
+      this.opts.log.error({ err: errorMessage(err), pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'detection failed for pod');
+    }
+    const known = this.pods.get(uid) ?? null;
+    if (!this.pods.has(uid) && this.opts.namespaces.length > 1) this.podNamespace.set(uid, pod.metadata?.namespace ?? '');
+    const fresh = incidents.filter((i) => !known?.includes(i.id));
+    if (fresh.length === 0) {
+      this.settlePod(type, uid, known, live);
+      return;
+    }
+    return this.handOver(type, uid, known, fresh, live);
+  }
+
+  private async handOver(type: 'ADDED' | 'MODIFIED' | 'DELETED', uid: string, known: string[] | null, incidents: Incident[], live: boolean): Promise<void> {
+    let handed = known;
+    for (const incident of incidents) {
+      // A deferred incident is retried by the sink; remembering it here avoids handing it over twice.
+      await this.opts.sink.submit(incident, this.opts.cluster);
+      handed = [...(handed ?? []), incident.id].slice(-16);
+    }
+    this.settlePod(type, uid, handed, live);
+  }
+
+  private settlePod(type: 'ADDED' | 'MODIFIED' | 'DELETED', uid: string, handed: string[] | null, live: boolean): void {
+    if (type === 'DELETED') {
+      this.forget(uid);
+      this.recent.delete(uid);
+    } else {
+      this.pods.set(uid, handed);
+    }
+    if (live && type !== 'MODIFIED') this.opts.metrics.podsTracked.set({ cluster: this.opts.cluster }, this.pods.size);
+  }
+
+  private async onEventList(items: CoreV1Event[]): Promise<void> {
+    for (const event of items) await this.onEvent(event, false);
+  }
+
+  private onEvent(event: CoreV1Event, live: boolean): void | Promise<void> {
+    const reason = event?.reason;
+    if (!reason || !EVENT_REASONS.has(reason)) return;
+    const uid = event.involvedObject?.uid;
+    if ((reason === 'Killing' || reason === 'Unhealthy') && uid) {
+      this.recent.add(uid, event);
+      return;
+    }
+    let incidents: Incident[] = [];
+    try {
+      incidents = detectEventIncidents(event, this.context(live));
+    } catch (err) {
+      this.opts.log.error({ err: errorMessage(err), event: event.metadata?.name }, 'detection failed for event');
+    }
+    const fresh = incidents.filter((i) => !(i.pod?.uid && this.pods.get(i.pod.uid)?.includes(i.id)));
+    if (fresh.length === 0) return;
+    return this.handOverEvent(fresh);
+  }
+
+  private async handOverEvent(incidents: Incident[]): Promise<void> {
+    for (const incident of incidents) {
+      const podUid = incident.pod?.uid;
+      await this.opts.sink.submit(incident, this.opts.cluster);
+      if (podUid && this.pods.has(podUid)) this.pods.set(podUid, [...(this.pods.get(podUid) ?? []), incident.id].slice(-16));
+    }
+  }
+
+  private onNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', node: V1Node): void {
+    const name = node?.metadata?.name;
+    if (!name) return;
+    if (type === 'DELETED') {
+      this.nodes.delete(name);
+      return;
+    }
+    const pressure = node.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'True';
+    const before = this.nodes.get(name);
+    if (before && !before.memoryPressure && pressure) this.opts.log.warn({ node: name }, 'node reports MemoryPressure');
+    this.nodes.set(name, { memoryPressure: pressure });
+  }
+
+  /** Nodes that report MemoryPressure now. */
+  nodesUnderPressure(): string[] {
+    return [...this.nodes].filter(([, n]) => n.memoryPressure).map(([name]) => name);
+  }
+
+  private async computeCutoff(): Promise<Date> {
+    const { redis, queueName, cluster, lookbackMs, dedupeTtlMs, log } = this.opts;
+    const now = this.now().getTime();
+    // Never look back further than incident ids are remembered, or an old kill could alert twice.
+    const floor = now - dedupeTtlMs + 60_000;
+    let last: number | undefined;
+    try {
+      const value = await redis.get(heartbeatKey(queueName, cluster));
+      const parsed = value ? Date.parse(value) : NaN;
+      if (Number.isFinite(parsed)) last = parsed;
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'cannot read the last watcher heartbeat; using the look-back only');
+    }
+    const cutoff = last === undefined ? now - lookbackMs : Math.max(floor, Math.min(now - lookbackMs, last - lookbackMs));
+    const at = new Date(cutoff);
+    if (last === undefined) {
+      log.info({ cluster, cutoff: at.toISOString() }, 'first start for this cluster: kills before the look-back are history, not alerts');
+    } else {
+      log.info({ cluster, lastSeen: new Date(last).toISOString(), cutoff: at.toISOString() }, 'resuming: kills since the last watcher ran are reported');
+    }
+    return at;
+  }
+
+  /** Records that this cluster was watched up to now; only while every watch is synced. */
+  private async beat(force = false): Promise<void> {
+    if (!force && !this.watches.every((w) => w.synced)) return;
+    try {
+      const { redis, queueName, cluster, dedupeTtlMs } = this.opts;
+      await redis.set(heartbeatKey(queueName, cluster), this.now().toISOString(), 'PX', dedupeTtlMs);
+    } catch (err) {
+      this.opts.log.debug({ err: errorMessage(err) }, 'heartbeat not written');
+    }
+  }
+}
+
+function isNodeEvent(event: CoreV1Event): boolean {
+  return event?.involvedObject?.kind === 'Node';
+}
