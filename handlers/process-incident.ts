@@ -1,0 +1,135 @@
+import type { Config } from '../core/config.js';
+import type { KubeHttp } from '../core/kube.js';
+import type { Logger } from '../core/logger.js';
+import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
+import { OombotError } from '../core/errors.js';
+import type { ProposalStore } from '../core/proposal-store.js';
+import type { SnoozeStore } from '../core/snooze-store.js';
+import { gatherIncident, type ClusterCache, type Gathered } from './gather.js';
+import { toEnriched } from './enrich.js';
+import { IncidentHistory, type HistoryRecord } from './incident-history.js';
+import { diagnose } from './model/diagnose.js';
+import type { Diagnosis } from './model/diagnosis.js';
+import { buildMessage, type MessageModel } from './model/message.js';
+import { escapeMrkdwn } from './model/text-safety.js';
+import { isPodPresent, type EnrichedIncident } from './model/enriched.js';
+import type { Publisher, PublishResult } from './publisher.js';
+import type { AlertRenderer } from './renderers.js';
+
+export interface ProcessDeps {
+  config: Config;
+  kube: KubeHttp;
+  cache: ClusterCache;
+  history: IncidentHistory;
+  proposals: ProposalStore;
+  snoozes: SnoozeStore;
+  publisher: Publisher;
+  renderer: AlertRenderer;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface ProcessResult {
+  outcome: PublishResult | 'snoozed';
+  apiCalls: number;
+  diagnosis: Diagnosis;
+  model: MessageModel;
+  channel: string;
+  group: string;
+}
+
+/** "Deployment/api", "StatefulSet/db", "Pod/debug-shell", "Node/worker-3". */
+export function workloadOf(incident: Incident, owners: Gathered['owners']): string | undefined {
+  const top = owners[owners.length - 1];
+  if (top) return `${top.kind}/${top.name}`;
+  const owner = incident.pod?.owner;
+  if (owner) return `${owner.kind}/${owner.name}`;
+  if (incident.pod) return `Pod/${incident.pod.name}`;
+  if (incident.nodeOom) return `Node/${incident.nodeOom.node}`;
+  return undefined;
+}
+
+export function channelFor(config: Config, namespace: string | undefined): string {
+  return (namespace && config.slack.routes[namespace]) || config.slack.channel || 'console';
+}
+
+/**
+ * One job: read the cluster, diagnose, remember, and hand the alert to the publisher (which posts
+ * the first of a workload and folds repeats into it). Safe to run twice for the same incident.
+ */
+export async function processIncident(incident: Incident, deps: ProcessDeps): Promise<ProcessResult> {
+  if (incident?.v !== INCIDENT_VERSION || !incident.id || !incident.kind) {
+    throw new OombotError('UNKNOWN', `job is not an incident of version ${INCIDENT_VERSION}: ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
+  }
+  const now = deps.now?.() ?? new Date();
+  const gathered = await gatherIncident(deps.kube, incident, deps.cache);
+  const workload = workloadOf(incident, gathered.owners);
+  const namespace = incident.pod?.namespace;
+  const previous = await deps.history.forWorkload(incident.cluster, namespace, workload, 20);
+  const enriched = toEnriched(gathered, previous, now);
+  const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
+  let proposalId: string | undefined;
+  if (diagnosis.proposal) {
+    const stored = await deps.proposals.create({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
+    proposalId = stored.id;
+  }
+  const model = buildMessage(enriched, diagnosis, { proposalId });
+  await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
+  if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
+
+  const channel = channelFor(deps.config, namespace);
+  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  const group = `${workloadKey}/${incident.kind}`;
+  const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
+  const snoozed = await deps.snoozes.until(workloadKey);
+  if (snoozed) {
+    deps.log.info({ incident: incident.id, workload: workloadKey, until: snoozed.until }, 'workload snoozed: not posting');
+    return { outcome: 'snoozed', ...base };
+  }
+  const outcome = await deps.publisher.publish({
+    group,
+    incidentId: incident.id,
+    occurredAt: incident.occurredAt,
+    channel,
+    render: (view) => deps.renderer.first(model, view),
+    model: JSON.stringify(model),
+    repeatLine: repeatLine(incident, diagnosis),
+  });
+  deps.log.info({ incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls }, outcome === 'posted' ? 'alert posted' : 'incident recorded');
+  return { outcome, ...base };
+}
+
+function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
+  const t = incident.termination;
+  const when = incident.occurredAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  const who = incident.pod ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}` : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
+  const restarts = t ? `, restart ${t.restartCount}` : '';
+  return `${when}: ${who}${restarts}: ${escapeMrkdwn(diagnosis.headline).slice(0, 300)}`;
+}
+
+function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis: Diagnosis, workload: string | undefined): HistoryRecord {
+  const t = incident.termination;
+  const pod = isPodPresent(enriched.pod) ? enriched.pod : undefined;
+  const container = pod?.containers.find((c) => c.name === t?.container) ?? pod?.initContainers?.find((c) => c.name === t?.container);
+  const atKill = enriched.usage && t?.finishedAt && Math.abs(Date.parse(t.finishedAt) - Date.parse(enriched.usage.sampledAt)) <= 120_000;
+  return {
+    id: incident.id,
+    kind: incident.kind,
+    cluster: incident.cluster,
+    namespace: incident.pod?.namespace,
+    pod: incident.pod?.name,
+    podUid: incident.pod?.uid,
+    container: t?.container,
+    workload,
+    occurredAt: incident.occurredAt,
+    startedAt: t?.startedAt,
+    finishedAt: t?.finishedAt,
+    restartCount: t?.restartCount,
+    exitCode: t?.exitCode,
+    limitBytes: container?.limits.memory?.bytes,
+    usageBytes: atKill ? enriched.usage?.containerWorkingSetBytes : undefined,
+    node: incident.pod?.nodeName ?? incident.nodeOom?.node,
+    cause: diagnosis.cause,
+    headline: diagnosis.headline,
+  };
+}

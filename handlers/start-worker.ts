@@ -1,0 +1,129 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Incident } from '../core/incident.js';
+import type { KubeHttp } from '../core/kube.js';
+import { KEY_PREFIX } from '../core/queue.js';
+import { asOombotError } from '../core/errors.js';
+import { ProposalStore } from '../core/proposal-store.js';
+import { SnoozeStore } from '../core/snooze-store.js';
+import { ClusterCache } from './gather.js';
+import { IncidentHistory } from './incident-history.js';
+import { AlertGroups } from './alert-groups.js';
+import { Publisher } from './publisher.js';
+import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
+import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
+import { processIncident, type ProcessResult } from './process-incident.js';
+
+export interface WorkerRole {
+  worker: Worker<Incident>;
+  publisher: Publisher;
+  transport: AlertTransport;
+  stop(): Promise<void>;
+  readiness(): { ok: boolean; detail?: string };
+}
+
+export interface WorkerRoleOptions {
+  config: Config;
+  kube: KubeHttp;
+  redis: Redis;
+  log: Logger;
+  metrics: Metrics;
+  /** Overrides for tests and the demo. */
+  transport?: AlertTransport;
+  concurrency?: number;
+  flushDelayMs?: number;
+  onProcessed?: (incident: Incident, result: ProcessResult) => void;
+}
+
+/**
+ * The worker role: takes incident jobs, enriches and diagnoses them, and posts (or prints) alerts.
+ * Retryable failures (API server or Slack unreachable, rate limits beyond the wait budget) go back to
+ * the queue with exponential backoff; permanent ones fail the job at once with a hint in the log.
+ */
+export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRole> {
+  const { config, kube, redis, metrics } = opts;
+  const log = opts.log;
+  const transport: AlertTransport =
+    opts.transport ??
+    (config.slack.botToken
+      ? new SlackTransport({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log })
+      : new ConsoleTransport());
+  const renderer: AlertRenderer = transport.kind === 'slack' ? slackRenderer : consoleRenderer;
+  if (transport.kind === 'console') log.info('SLACK_BOT_TOKEN is not set: alerts are printed to the console');
+
+  const groups = new AlertGroups(redis, config.queueName, config.groupWindowMs, opts.flushDelayMs);
+  const publisher = new Publisher({
+    groups,
+    transport,
+    log,
+    renderUpdate: (model, view) => renderer.update(model, view),
+    renderThread: (notes, view) => renderer.thread(notes, view),
+  });
+  const deps = {
+    config,
+    kube,
+    cache: new ClusterCache(),
+    history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
+    proposals: new ProposalStore(redis, config.queueName),
+    snoozes: new SnoozeStore(redis, config.queueName),
+    publisher,
+    renderer,
+    log,
+  };
+
+  const worker = new Worker<Incident>(
+    config.queueName,
+    async (job: Job<Incident>) => {
+      const incident = job.data;
+      try {
+        const result = await processIncident(incident, { ...deps, log: log.child({ job: job.id }) });
+        metrics.jobsProcessed.inc({ outcome: result.outcome });
+        metrics.apiCallsPerIncident.observe(result.apiCalls);
+        if (result.outcome === 'posted') {
+          const detected = Date.parse(incident.detectedAt);
+          if (Number.isFinite(detected)) metrics.alertLatency.observe(Math.max(0, Date.now() - detected) / 1000);
+        }
+        opts.onProcessed?.(incident, result);
+        return { outcome: result.outcome, cause: result.diagnosis.cause };
+      } catch (err) {
+        const e = asOombotError(err);
+        const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (!e.retryable || lastTry) {
+          metrics.jobsProcessed.inc({ outcome: 'failed' });
+          log.error({ job: job.id, code: e.code, err: e.message, hint: e.hint, attempts: job.attemptsMade + 1 }, 'alert failed for good');
+          if (!e.retryable) throw new UnrecoverableError(e.message);
+          throw e;
+        }
+        metrics.jobsProcessed.inc({ outcome: 'retry' });
+        log.warn({ job: job.id, code: e.code, err: e.message, hint: e.hint, attempt: job.attemptsMade + 1 }, 'alert not sent yet: will retry');
+        throw e;
+      }
+    },
+    {
+      connection: redis.duplicate(),
+      prefix: KEY_PREFIX,
+      concurrency: opts.concurrency ?? 32,
+      // A job waits for its channel's turn at Slack; keep its lock alive meanwhile (BullMQ renews it).
+      lockDuration: 60_000,
+      maxStalledCount: 5,
+    },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker connection error'));
+  publisher.start();
+
+  return {
+    worker,
+    publisher,
+    transport,
+    readiness: () => (worker.isRunning() ? { ok: true } : { ok: false, detail: 'worker not running' }),
+    async stop() {
+      // Finish the jobs in hand (SIGTERM drain); jobs not started stay queued for another worker.
+      await worker.close();
+      await publisher.stop();
+    },
+  };
+}
+

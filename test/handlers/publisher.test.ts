@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../core/queue.js';
+import { OombotError } from '../../core/errors.js';
+import { AlertGroups } from '../../handlers/alert-groups.js';
+import { Publisher, type GroupView } from '../../handlers/publisher.js';
+import type { AlertTransport, MessageSource, OutgoingMessage } from '../../handlers/transport.js';
+import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
+import { captureLogger } from '../helpers/silent-logger.js';
+
+/** Records what would reach Slack; can be told to fail. */
+class RecordingTransport implements AlertTransport {
+  readonly kind = 'slack' as const;
+  posts: { channel: string; message: OutgoingMessage }[] = [];
+  updates: { channel: string; ts: string; message: OutgoingMessage }[] = [];
+  failWith: Error | undefined;
+  delayMs = 0;
+  async post(channel: string, source: MessageSource) {
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failWith) throw this.failWith;
+    const message = typeof source === 'function' ? await source() : source;
+    this.posts.push({ channel, message });
+    return { channel, ts: `1700000000.${String(this.posts.length).padStart(6, '0')}` };
+  }
+  async update(channel: string, ts: string, message: OutgoingMessage) {
+    if (this.failWith) throw this.failWith;
+    this.updates.push({ channel, ts, message });
+  }
+}
+
+describe('Publisher: one message per workload, repeats coalesced', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  function setup() {
+    const queueName = uniqueQueueName('pub');
+    const redis = connectRedis(REDIS_URL);
+    const transport = new RecordingTransport();
+    const groups = new AlertGroups(redis, queueName, 60_000, 0);
+    const publisher = new Publisher({
+      groups,
+      transport,
+      log: captureLogger().log,
+      renderUpdate: (_model, view: GroupView) => ({ text: `updated x${view.count}` }),
+      renderThread: ({ notes, trimmed }) => ({ text: [`${notes.length + trimmed} more`, ...notes.map((n) => n.line)].join('\n') }),
+    });
+    cleanups.push(async () => {
+      await publisher.stop();
+      redis.disconnect();
+      await removeQueueData(queueName);
+    });
+    return { publisher, transport, groups };
+  }
+
+  const input = (i: number, group = 'prod/shop/Deployment/api/container-oom') => ({
+    group,
+    incidentId: `container-oom-${i}`,
+    occurredAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+    channel: '#alerts',
+    render: (view: GroupView) => ({ text: `first x${view.count}` }),
+    model: '{}',
+    repeatLine: `kill ${i}`,
+  });
+
+  it('300 kills of one Deployment make one message, one update and one thread reply', async () => {
+    const { publisher, transport } = setup();
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => publisher.publish(input(i))));
+    expect(results.filter((r) => r === 'posted')).toHaveLength(1);
+    expect(results.filter((r) => r === 'repeat')).toHaveLength(299);
+    await publisher.flushOnce();
+    const firstPosts = transport.posts.filter((p) => !p.message.threadTs);
+    expect(firstPosts).toHaveLength(1);
+    // Whatever the first message did not show yet, one update shows: all 300.
+    const shown = transport.updates.at(-1)?.message.text ?? firstPosts[0]!.message.text;
+    expect(shown).toMatch(/x300$/);
+    expect(transport.updates.length).toBeLessThanOrEqual(1);
+    // Nothing lost: the 299 repeats are in one thread reply, the newest 200 word for word.
+    const replies = transport.posts.filter((p) => p.message.threadTs);
+    expect(replies).toHaveLength(1);
+    const [head, ...lines] = replies[0]!.message.text.split('\n');
+    expect(head).toBe('299 more');
+    expect(lines).toHaveLength(200);
+    expect(lines.at(-1)).toBe('kill 299');
+    expect(await publisher.flushOnce()).toBe(0);
+  });
+
+  it('a retried job does not count or post twice', async () => {
+    const { publisher, transport } = setup();
+    expect(await publisher.publish(input(1))).toBe('posted');
+    expect(await publisher.publish(input(1))).toBe('done');
+    expect(await publisher.publish(input(2))).toBe('repeat');
+    expect(await publisher.publish(input(2))).toBe('done');
+    await publisher.flushOnce();
+    expect(transport.posts.filter((p) => !p.message.threadTs)).toHaveLength(1);
+    expect(transport.updates.at(-1)?.message.text).toBe('updated x2');
+  });
+
+  it('separate workloads get separate messages', async () => {
+    const { publisher, transport } = setup();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish(input(i, `prod/shop/Deployment/app-${i % 5}/container-oom`))));
+    await publisher.flushOnce();
+    expect(transport.posts.filter((p) => !p.message.threadTs)).toHaveLength(5);
+  });
+
+  it('a job whose post failed retries as the poster; a permanent failure frees the group', async () => {
+    const { publisher, transport } = setup();
+    transport.failWith = new OombotError('SLACK_UNAVAILABLE', 'HTTP 503', { retryable: true });
+    await expect(publisher.publish(input(1))).rejects.toThrow('503');
+    transport.failWith = undefined;
+    expect(await publisher.publish(input(1))).toBe('posted');
+
+    const other = 'prod/shop/Deployment/worker/container-oom';
+    transport.failWith = new OombotError('SLACK_CHANNEL', 'channel_not_found', { retryable: false });
+    await expect(publisher.publish(input(10, other))).rejects.toThrow('channel_not_found');
+    transport.failWith = undefined;
+    // After the operator fixes the channel, the next incident of that workload posts.
+    expect(await publisher.publish(input(11, other))).toBe('posted');
+  });
+});
