@@ -1,0 +1,60 @@
+/** The alert's other buttons: Show logs, Snooze, Explain. Each value is an incident id. */
+import { OombotError } from '../core/errors.js';
+import { IncidentHistory } from '../handlers/incident-history.js';
+import { tailLog } from '../handlers/model/message.js';
+import { renderSlack } from '../handlers/model/render-slack.js';
+import { cleanText } from '../handlers/model/text-safety.js';
+import { formatTime } from '../handlers/model/format.js';
+import type { BotDeps } from './bot-deps.js';
+import { diagnoseIncident } from './diagnose-incident.js';
+import { findIncident } from './find-incident.js';
+import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
+
+/** How long the alert's Snooze button snoozes (its label says so). */
+export const SNOOZE_BUTTON_MS = 24 * 3600 * 1000;
+const LOG_LINES = 40;
+
+const unknownIncident = (): Reply => textReply('This alert\'s incident is no longer on record (history is kept for a limited time). Nothing to show.');
+
+export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply> {
+  const incident = await findIncident(deps, incidentId);
+  const pod = incident?.pod;
+  const container = incident?.termination?.container;
+  if (!incident || !pod || !container) return unknownIncident();
+  const where = `${pod.namespace}/${pod.name}`;
+  let text: string;
+  try {
+    const live = await deps.kube.getJson<{ metadata?: { uid?: string } }>(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`);
+    if (pod.uid && live.metadata?.uid && live.metadata.uid !== pod.uid) return textReply(`Pod ${code(where)} was replaced since the incident; the killed container's logs went with it.`);
+    text = await deps.kube.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log`, { container, previous: true, tailLines: LOG_LINES, limitBytes: 16 * 1024 });
+  } catch (err) {
+    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return textReply(`Pod ${code(where)} is gone; its logs went with it.`);
+    if (err instanceof OombotError && err.code === 'KUBE_INVALID') return textReply(`No previous logs of ${code(container, 63)} in ${code(where)}: the runtime keeps only the last terminated container's log.`);
+    throw err;
+  }
+  const { lines, truncated } = tailLog(cleanText(text), LOG_LINES);
+  if (lines.length === 0) return textReply(`The previous ${code(container, 63)} container in ${code(where)} wrote no log.`);
+  return textReply(`*Previous logs* of ${code(container, 63)} in ${code(where)}${truncated ? ' (last lines)' : ''}:\n${codeBlock(lines)}`);
+}
+
+export async function snoozeFromAlert(deps: BotDeps, incidentId: string, userId: string): Promise<Reply> {
+  const record = await deps.history.get(incidentId);
+  if (!record?.workload) return unknownIncident();
+  const key = IncidentHistory.workloadKey(record.cluster, record.namespace, record.workload);
+  const until = await deps.snoozes.snooze(key, SNOOZE_BUTTON_MS, userId, deps.now().getTime());
+  deps.log.info({ workload: key, until, by: userId }, 'alerts snoozed from an alert button');
+  const [kind, ...name] = record.workload.split('/');
+  return textReply(`:zzz: Alerts for ${safe(`${kind} ${record.namespace ?? ''}/${name.join('/')}`)} are snoozed until ${safe(formatTime(until), 60)}. \`/oom unsnooze ${safe(`${record.namespace}/${kind}/${name.join('/')}`)}\` ends it early.`);
+}
+
+export async function explainIncident(deps: BotDeps, incidentId: string): Promise<Reply> {
+  const incident = await findIncident(deps, incidentId);
+  if (!incident) return unknownIncident();
+  const d = await diagnoseIncident(deps, incident, { withProposal: false });
+  const msg = renderSlack({ ...d.model, actions: [] });
+  const evidence = d.diagnosis.evidence.map((e) => `• ${safe(e.text, 500)} _(${safe(e.source, 40)})_`);
+  const gaps = (d.enriched.gaps ?? []).map((g) => `• ${safe(g, 300)}`);
+  const detail = textReply([`*All evidence* (${d.diagnosis.evidence.length})`, ...evidence, ...(gaps.length ? ['*Not known* (could not be read)', ...gaps] : [])].join('\n'));
+  const blocks = [...msg.blocks.filter((b) => b.block_id !== 'oom_evidence'), ...(detail.blocks ?? [])].slice(0, 50);
+  return { text: msg.text, blocks };
+}

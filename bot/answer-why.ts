@@ -1,0 +1,66 @@
+/** `/oom why <pod>`: the alert's diagnosis for a running, crash-looping, evicted or gone pod. */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KnownBlock } from '@slack/types';
+import type { Incident } from '../core/incident.js';
+import { detectPodIncidents } from '../watchers/detect/index.js';
+import { renderSlack } from '../handlers/model/render-slack.js';
+import type { BotDeps } from './bot-deps.js';
+import { diagnoseIncident } from './diagnose-incident.js';
+import { findIncident } from './find-incident.js';
+import type { PodQuery } from './parse-oom-command.js';
+import { resolvePod, type PodResolution } from './resolve-pod.js';
+import { code, safe, textReply, type Reply } from './reply.js';
+
+const MAX_CANDIDATES = 15;
+
+function liveIncidents(deps: BotDeps, pod: V1Pod): Incident[] {
+  const now = deps.now();
+  return detectPodIncidents(pod, { cluster: deps.cluster, now, cutoff: new Date(0), live: true }).sort((a, b) => Date.parse(b.occurredAt) - Date.parse(a.occurredAt));
+}
+
+function runningReply(pod: V1Pod): Reply {
+  const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  const statuses = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const lines = [`Pod ${code(name)} is ${safe(pod.status?.phase ?? 'in an unknown phase', 40)} (${restarts} restart${restarts === 1 ? '' : 's'}). No OOM kill, eviction or SIGKILL is recorded for it.`];
+  for (const c of pod.spec?.containers ?? []) {
+    const lim = c.resources?.limits?.memory;
+    const req = c.resources?.requests?.memory;
+    lines.push(`• ${code(c.name, 63)}: memory limit ${lim ? code(String(lim), 40) : 'none'}, request ${req ? code(String(req), 40) : 'none'}`);
+  }
+  lines.push('Use `/oom top` to see which containers are closest to their limit.');
+  return textReply(lines.join('\n'));
+}
+
+export function candidatesReply(r: Extract<PodResolution, { kind: 'ambiguous' }>, hint: string): Reply {
+  const shown = r.candidates.slice(0, MAX_CANDIDATES).map((c) => `• ${code(c)}`);
+  const more = r.candidates.length > MAX_CANDIDATES ? [`…and ${r.candidates.length - MAX_CANDIDATES} more`] : [];
+  return textReply([`Several ${safe(r.what, 300)}; ${hint}:`, ...shown, ...more].join('\n'));
+}
+
+export function notFoundReply(what: string, suggestions: string[]): Reply {
+  const tail = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => code(s)).join(', ')}?` : ' Check the name and namespace (pods with incidents are remembered for the history retention).';
+  return textReply(`No ${safe(what, 300)} found.${tail}`);
+}
+
+export async function answerWhy(deps: BotDeps, q: PodQuery): Promise<Reply> {
+  const r = await resolvePod(deps, q);
+  if (r.kind === 'ambiguous') return candidatesReply(r, 'ask again with one of them, e.g. `/oom why namespace/pod`');
+  if (r.kind === 'none') return notFoundReply(`pod or workload ${code(q.namespace ? `${q.namespace}/${q.name}` : q.name)}`, r.suggestions);
+
+  const live = r.live ? liveIncidents(deps, r.live)[0] : undefined;
+  const latestId = r.history?.ids[0];
+  let incident: Incident | undefined;
+  if (latestId && (!live || live.id === latestId || (r.history?.latest ?? 0) >= Date.parse(live.occurredAt))) incident = await findIncident(deps, latestId);
+  incident ??= live;
+  if (!incident) {
+    if (r.live) return runningReply(r.live);
+    return textReply(`Pod ${code(`${r.namespace}/${r.name}`)} has no incident on record any more (history is kept for a limited time).`);
+  }
+  const d = await diagnoseIncident(deps, incident);
+  const msg = renderSlack(d.model);
+  const how = r.via === 'workload' ? ` (latest incident of ${safe(r.workload ?? '', 300)})` : r.via === 'prefix' ? ` (the only pod starting with ${code(q.name)})` : '';
+  const gone = r.live ? '' : ' The pod is gone; this is from the incident history.';
+  const intro: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `Pod ${code(`${r.namespace}/${r.name}`)}${how}.${gone}` }] };
+  return { text: msg.text, blocks: [intro, ...msg.blocks].slice(0, 50) };
+}

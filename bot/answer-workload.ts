@@ -1,0 +1,55 @@
+/** `/oom history`, `/oom snooze`, `/oom unsnooze`: a workload's incidents and its alert snooze. */
+import { IncidentHistory } from '../handlers/incident-history.js';
+import { CAUSE_LABELS, type Cause } from '../handlers/model/diagnosis.js';
+import { formatMemoryApprox } from '../core/quantity.js';
+import { formatTime } from '../handlers/model/format.js';
+import type { BotDeps } from './bot-deps.js';
+import { candidatesReply, notFoundReply } from './answer-why.js';
+import type { WorkloadRef } from './history-index.js';
+import type { WorkloadQuery } from './parse-oom-command.js';
+import { describeWorkload, resolveWorkload } from './resolve-workload.js';
+import { code, safe, textReply, type Reply } from './reply.js';
+
+const HISTORY_LINES = 15;
+
+function keyOf(deps: BotDeps, w: WorkloadRef): string {
+  return IncidentHistory.workloadKey(deps.cluster, w.namespace, `${w.kind}/${w.name}`);
+}
+
+async function withWorkload(deps: BotDeps, q: WorkloadQuery, then: (w: WorkloadRef) => Promise<Reply>): Promise<Reply> {
+  const r = await resolveWorkload(deps, q);
+  if (r.kind === 'ambiguous') return candidatesReply(r, 'name one as namespace/Kind/name');
+  if (r.kind === 'none') return notFoundReply(`workload ${code(q.namespace ? `${q.namespace}/${q.name}` : q.name)}`, r.suggestions);
+  return then(r.workload);
+}
+
+export function answerHistory(deps: BotDeps, q: WorkloadQuery): Promise<Reply> {
+  return withWorkload(deps, q, async (w) => {
+    const [records, snooze] = await Promise.all([deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, HISTORY_LINES), deps.snoozes.until(keyOf(deps, w))]);
+    const head = `*Incidents of ${safe(describeWorkload(w))}* (newest first${records.length === HISTORY_LINES ? `, last ${HISTORY_LINES}` : ''})`;
+    const snoozed = snooze ? [`:zzz: Alerts snoozed until ${safe(formatTime(snooze.until), 60)}`] : [];
+    if (records.length === 0) return textReply([head, ...snoozed, 'No incident recorded (history is kept for a limited time).'].join('\n'));
+    const lines = records.map((r) => {
+      const cause = r.cause ? (CAUSE_LABELS[r.cause as Cause] ?? r.cause) : r.kind;
+      const usage = r.limitBytes !== undefined ? ` · limit ${formatMemoryApprox(r.limitBytes)}${r.usageBytes !== undefined ? `, used ${formatMemoryApprox(r.usageBytes)}` : ''}` : '';
+      return `• ${safe(formatTime(r.occurredAt), 40)} · ${code(r.pod ?? '?')}${r.container ? ` / ${code(r.container, 63)}` : ''} · ${safe(cause, 80)}${usage}${r.restartCount !== undefined ? ` · restart ${r.restartCount}` : ''}`;
+    });
+    return textReply([head, ...snoozed, ...lines].join('\n'));
+  });
+}
+
+export function answerSnooze(deps: BotDeps, q: WorkloadQuery, durationMs: number, durationText: string, userId: string): Promise<Reply> {
+  return withWorkload(deps, q, async (w) => {
+    const until = await deps.snoozes.snooze(keyOf(deps, w), durationMs, userId, deps.now().getTime());
+    deps.log.info({ workload: keyOf(deps, w), until, by: userId }, 'alerts snoozed from Slack');
+    return textReply(`:zzz: Alerts for ${safe(describeWorkload(w))} are snoozed for ${safe(durationText, 20)}, until ${safe(formatTime(until), 60)}. Incidents are still recorded; \`/oom unsnooze\` ends it early.`);
+  });
+}
+
+export function answerUnsnooze(deps: BotDeps, q: WorkloadQuery, userId: string): Promise<Reply> {
+  return withWorkload(deps, q, async (w) => {
+    const removed = await deps.snoozes.unsnooze(keyOf(deps, w));
+    if (removed) deps.log.info({ workload: keyOf(deps, w), by: userId }, 'alerts unsnoozed from Slack');
+    return textReply(removed ? `:bell: Alerts for ${safe(describeWorkload(w))} are on again.` : `${safe(describeWorkload(w))} was not snoozed.`);
+  });
+}

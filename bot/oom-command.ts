@@ -1,0 +1,44 @@
+/** `/oom <subcommand>` → the answer. Every failure becomes a short answer, never a silent one. */
+import { asOombotError } from '../core/errors.js';
+import type { BotDeps } from './bot-deps.js';
+import { answerWhy } from './answer-why.js';
+import { answerTop } from './answer-top.js';
+import { answerHistory, answerSnooze, answerUnsnooze } from './answer-workload.js';
+import { parseOomCommand, SUBCOMMANDS, USAGE } from './parse-oom-command.js';
+import { code, safe, textReply, type Reply } from './reply.js';
+
+export function helpReply(): Reply {
+  return textReply(
+    [
+      '*oombot* explains OOM kills and evictions, and raises memory limits for approvers.',
+      ...SUBCOMMANDS.map((s) => `• ${code(USAGE[s], 200)}`),
+      'Alerts carry buttons: *Raise limit* (approvers only, with a dry run first), *Show logs*, *Snooze*, *Explain*.',
+    ].join('\n'),
+  );
+}
+
+export async function runOomCommand(deps: BotDeps, text: string, user: { id: string }): Promise<Reply> {
+  const cmd = parseOomCommand(text);
+  try {
+    switch (cmd.name) {
+      case 'help':
+        return helpReply();
+      case 'invalid':
+        return textReply(`${safe(cmd.problem, 400)}.\n${cmd.usage ? `Usage: ${code(cmd.usage, 200)}` : 'Try `/oom help`.'}`);
+      case 'why':
+        return await answerWhy(deps, cmd.pod);
+      case 'top':
+        return await answerTop(deps, cmd.namespace);
+      case 'history':
+        return await answerHistory(deps, cmd.workload);
+      case 'snooze':
+        return await answerSnooze(deps, cmd.workload, cmd.durationMs, cmd.durationText, user.id);
+      case 'unsnooze':
+        return await answerUnsnooze(deps, cmd.workload, user.id);
+    }
+  } catch (err) {
+    const e = asOombotError(err);
+    deps.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
+    return textReply(`Sorry, that failed: ${safe(e.message, 500)}${e.hint ? `\n_${safe(e.hint, 300)}_` : ''}`);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `/oom why` target → one pod: exact pod name (running or gone), else a workload name (its latest
+ * incident), else a pod-name prefix. Several matches → candidates; none → the closest names.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { OombotError } from '../core/errors.js';
+import { closestNames } from './closest-names.js';
+import { HistoryIndex, type HistoryPod } from './history-index.js';
+import type { PodQuery } from './parse-oom-command.js';
+import type { BotDeps } from './bot-deps.js';
+
+export type PodResolution =
+  | { kind: 'pod'; namespace: string; name: string; live?: V1Pod; history?: HistoryPod; via: 'name' | 'workload' | 'prefix'; workload?: string }
+  | { kind: 'ambiguous'; candidates: string[]; what: string }
+  | { kind: 'none'; suggestions: string[] };
+
+/** At most this many live pods are read for a prefix search or suggestions. */
+const LIST_LIMIT = 2000;
+
+interface List<T> {
+  items?: T[];
+}
+
+const enc = encodeURIComponent;
+
+async function livePodsNamed(deps: BotDeps, q: PodQuery): Promise<V1Pod[]> {
+  try {
+    if (q.namespace) return [await deps.kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(q.namespace)}/pods/${enc(q.name)}`)];
+    const list = await deps.kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `metadata.name=${q.name}` });
+    return list.items ?? [];
+  } catch (err) {
+    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return [];
+    throw err;
+  }
+}
+
+async function livePods(deps: BotDeps, namespace: string | undefined): Promise<V1Pod[]> {
+  const path = namespace ? `/api/v1/namespaces/${enc(namespace)}/pods` : '/api/v1/pods';
+  try {
+    const list = await deps.kube.getJson<List<V1Pod>>(path, { limit: LIST_LIMIT });
+    return list.items ?? [];
+  } catch (err) {
+    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return [];
+    throw err;
+  }
+}
+
+const podKey = (p: V1Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+
+export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolution> {
+  const index = new HistoryIndex(deps.redis, deps.config.queueName);
+  const [exactLive, historyPods, workloads] = await Promise.all([livePodsNamed(deps, q), index.pods(deps.cluster), index.workloads(deps.cluster)]);
+  const inNs = <T extends { namespace: string }>(xs: T[]) => (q.namespace ? xs.filter((x) => x.namespace === q.namespace) : xs);
+  const hp = inNs(historyPods);
+  const historyByKey = new Map(hp.map((h) => [`${h.namespace}/${h.pod}`, h]));
+
+  // 1. The pod's exact name, running or gone.
+  const exact = new Map<string, { live?: V1Pod; history?: HistoryPod }>();
+  for (const p of exactLive) exact.set(podKey(p), { live: p });
+  for (const h of hp) if (h.pod === q.name) exact.set(`${h.namespace}/${h.pod}`, { ...exact.get(`${h.namespace}/${h.pod}`), history: h });
+  if (exact.size === 1) {
+    const [key, v] = [...exact][0]!;
+    const [namespace, name] = key.split('/') as [string, string];
+    return { kind: 'pod', namespace, name, via: 'name', ...v, ...(v.history ? {} : { history: historyByKey.get(key) }) };
+  }
+  if (exact.size > 1) return { kind: 'ambiguous', what: `pods named ${q.name}`, candidates: [...exact.keys()].sort() };
+
+  // 2. A workload's name: its most recent incident.
+  const named = inNs(workloads).filter((w) => w.name === q.name);
+  if (named.length > 0) {
+    const latest = await Promise.all(
+      named.map(async (w) => ({ w, records: await deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, 1) })),
+    );
+    const withRecords = latest.filter((l) => l.records[0]?.pod);
+    if (withRecords.length > 1) return { kind: 'ambiguous', what: `workloads named ${q.name}`, candidates: withRecords.map((l) => `${l.w.namespace}/${l.w.kind}/${l.w.name}`).sort() };
+    const only = withRecords[0];
+    if (only) {
+      const r = only.records[0]!;
+      const key = `${r.namespace}/${r.pod}`;
+      const live = (await livePodsNamed(deps, { namespace: r.namespace!, name: r.pod! })).find((p) => p.metadata?.uid === r.podUid);
+      const history = historyByKey.get(key) ?? { namespace: r.namespace!, pod: r.pod!, ids: [r.id], latest: Date.parse(r.occurredAt) };
+      return { kind: 'pod', namespace: r.namespace!, name: r.pod!, via: 'workload', workload: `${only.w.kind} ${only.w.namespace}/${only.w.name}`, history, ...(live ? { live } : {}) };
+    }
+  }
+
+  // 3. A pod-name prefix.
+  const all = await livePods(deps, q.namespace);
+  const prefixed = new Map<string, { live?: V1Pod; history?: HistoryPod }>();
+  for (const p of all) if (p.metadata?.name?.startsWith(q.name)) prefixed.set(podKey(p), { live: p });
+  for (const h of hp) if (h.pod.startsWith(q.name)) prefixed.set(`${h.namespace}/${h.pod}`, { ...prefixed.get(`${h.namespace}/${h.pod}`), history: h });
+  if (prefixed.size === 1) {
+    const [key, v] = [...prefixed][0]!;
+    const [namespace, name] = key.split('/') as [string, string];
+    return { kind: 'pod', namespace, name, via: 'prefix', ...v };
+  }
+  if (prefixed.size > 1) return { kind: 'ambiguous', what: `pods starting with ${q.name}`, candidates: [...prefixed.keys()].sort() };
+
+  const names = [...all.map(podKey), ...hp.map((h) => `${h.namespace}/${h.pod}`), ...inNs(workloads).map((w) => `${w.namespace}/${w.name}`)];
+  return { kind: 'none', suggestions: closestNames(q.name, names, 3) };
+}

@@ -1,0 +1,94 @@
+/**
+ * Where a memory change goes in each controller, and the strategic merge patch that makes it. Pure.
+ * The patch names the container by name (containers merge by name), so other containers and fields stay.
+ */
+import type { Proposal, ProposalOwner } from '../handlers/model/propose-limit.js';
+
+/** API path and pod-template location of each kind oombot patches. */
+const KINDS: Record<string, { path: (ns: string, name: string) => string; apiVersion: string; template: readonly string[] }> = {
+  Deployment: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/deployments/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
+  StatefulSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
+  DaemonSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/daemonsets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
+  ReplicaSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/replicasets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
+  ReplicationController: { path: (ns, n) => `/api/v1/namespaces/${ns}/replicationcontrollers/${n}`, apiVersion: 'v1', template: ['spec', 'template'] },
+  CronJob: { path: (ns, n) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${n}`, apiVersion: 'batch/v1', template: ['spec', 'jobTemplate', 'spec', 'template'] },
+};
+
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+
+export function isPatchableKind(kind: string): boolean {
+  return Object.hasOwn(KINDS, kind);
+}
+
+export function workloadPath(owner: ProposalOwner): string {
+  const k = KINDS[owner.kind];
+  if (!k) throw new Error(`${owner.kind} is not patched by oombot`);
+  return k.path(encodeURIComponent(owner.namespace), encodeURIComponent(owner.name));
+}
+
+export function workloadApiVersion(kind: string): string {
+  return KINDS[kind]?.apiVersion ?? 'v1';
+}
+
+interface ContainerLike {
+  name?: string;
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+}
+
+export interface LiveContainer {
+  list: 'containers' | 'initContainers';
+  limit?: string;
+  request?: string;
+}
+
+/** The named container in a live workload object's pod template, with its memory limit and request. */
+export function liveContainer(kind: string, obj: unknown, container: string): LiveContainer | undefined {
+  const k = KINDS[kind];
+  if (!k) return undefined;
+  let node: unknown = obj;
+  for (const key of k.template) node = (node as Record<string, unknown> | undefined)?.[key];
+  const spec = (node as { spec?: { containers?: ContainerLike[]; initContainers?: ContainerLike[] } } | undefined)?.spec;
+  for (const list of ['containers', 'initContainers'] as const) {
+    const c = spec?.[list]?.find((x) => x?.name === container);
+    if (c) {
+      const out: LiveContainer = { list };
+      const limit = c.resources?.limits?.memory;
+      const request = c.resources?.requests?.memory;
+      if (limit !== undefined) out.limit = String(limit);
+      if (request !== undefined) out.request = String(request);
+      return out;
+    }
+  }
+  return undefined;
+}
+
+/** The memory values a proposal sets: `null` removes a value (an undo back to "none"). */
+export function memoryChange(p: Proposal): { limits?: { memory: string | null }; requests?: { memory: string | null } } {
+  const out: { limits?: { memory: string | null }; requests?: { memory: string | null } } = {};
+  if (p.target === 'limit') out.limits = { memory: p.toLimit };
+  if (p.toRequest !== undefined) out.requests = { memory: p.toRequest === 'none' ? null : p.toRequest };
+  return out;
+}
+
+/** `{spec:{template:{spec:{containers:[{name, resources}]}}}}` (or the CronJob's jobTemplate path). */
+export function memoryPatch(kind: string, list: LiveContainer['list'], p: Proposal): Record<string, unknown> {
+  const k = KINDS[kind];
+  if (!k) throw new Error(`${kind} is not patched by oombot`);
+  let body: Record<string, unknown> = { spec: { [list]: [{ name: p.container, resources: memoryChange(p) }] } };
+  for (const key of [...k.template].reverse()) body = { [key]: body };
+  return body;
+}
+
+/** The YAML a person commits to the workload's source when GitOps or Helm would revert a live patch. */
+export function yamlSnippet(kind: string, list: LiveContainer['list'], p: Proposal): string {
+  const k = KINDS[kind];
+  const path = k ? [...k.template, 'spec'] : ['spec', 'template', 'spec'];
+  const lines: string[] = [];
+  path.forEach((key, i) => lines.push(`${'  '.repeat(i)}${key}:`));
+  const d = '  '.repeat(path.length);
+  lines.push(`${d}${list}:`, `${d}  - name: ${p.container}`, `${d}    resources:`);
+  const change = memoryChange(p);
+  if (change.limits) lines.push(`${d}      limits:`, `${d}        memory: ${change.limits.memory ?? 'null'}`);
+  if (change.requests) lines.push(`${d}      requests:`, `${d}        memory: ${change.requests.memory ?? 'null'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,100 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../handlers/model/action-ids.js';
+import { IncidentHistory } from '../../handlers/incident-history.js';
+import { SnoozeStore } from '../../core/snooze-store.js';
+import { startOombot } from '../../core/start.js';
+import { loadConfig } from '../../core/config.js';
+import { loadKubeTarget } from '../../core/kube.js';
+import { REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
+import { captureLogger } from '../helpers/silent-logger.js';
+import { APPROVER, startBotHarness, type BotHarness } from './bot-harness.js';
+
+const MiB = 2 ** 20;
+
+interface Btn {
+  action_id?: string;
+  value?: string;
+  confirm?: { text?: { text?: string } };
+}
+
+function buttons(blocks: unknown): Btn[] {
+  return ((blocks ?? []) as { elements?: Btn[] }[]).flatMap((b) => b.elements ?? []);
+}
+
+describe('alert buttons, end to end (watcher → worker → Slack → bot → cluster)', () => {
+  let h: BotHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('Raise limit, Show logs, Explain and Snooze work from the alert the worker posted', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    const pod = h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort()[0]!;
+    h.cluster.setUsage('shop', pod, 'api', 510 * MiB);
+    h.cluster.setLogs('shop', pod, 'api', { previous: 'boot\n<!channel> heap ``` exhausted <@U0ALICE>\nkilled\n' });
+    h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+    const slack = h.slack;
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 15_000);
+    const alert = slack.messagesIn('#alerts')[0]!;
+    const raise = buttons(alert.blocks).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
+    expect(raise.confirm?.text?.text).toContain('512Mi → ');
+    const incidentId = buttons(alert.blocks).find((b) => b.action_id === ACTION_EXPLAIN)!.value!;
+
+    const logs = await h.answer(await h.click(ACTION_SHOW_LOGS, incidentId, { messageTs: alert.ts }));
+    expect(logs).toContain('```');
+    expect(logs).toContain('&lt;!channel&gt;');
+    expect(logs).not.toContain('<!channel>');
+    expect(logs).not.toContain('<@U0ALICE>');
+
+    const explain = await h.answer(await h.click(ACTION_EXPLAIN, incidentId, { messageTs: alert.ts }));
+    expect(explain).toContain('All evidence');
+    expect(explain).toContain('OOMKilled');
+
+    const raised = await h.answer(await h.click(ACTION_RAISE_LIMIT, raise.value!, { messageTs: alert.ts }));
+    expect(raised).toContain('Done');
+    expect(h.patches({ dryRun: true })).toHaveLength(1);
+    expect(h.patches({ dryRun: false })).toHaveLength(1);
+    const limit = h.cluster.get('deployments', 'shop', 'api')!.spec.template.spec.containers[0].resources.limits.memory;
+    expect(limit).not.toBe('512Mi');
+    await slack.waitFor(() => JSON.stringify(slack.message('C0ALERTS', alert.ts)!.blocks).includes(`<@${APPROVER}>`));
+
+    const snoozed = await h.answer(await h.click(ACTION_SNOOZE, incidentId, { messageTs: alert.ts }));
+    expect(snoozed).toContain('snoozed until');
+    const until = await new SnoozeStore(h.app.redis, h.queueName).until(IncidentHistory.workloadKey('sim', 'shop', 'Deployment/api'));
+    expect(until?.by).toBe(APPROVER);
+  });
+
+  it('commands and clicks are acknowledged within 3 s while the cluster is slow; the answer follows', async () => {
+    h = await startBotHarness();
+    h.kube.latencyMs = 3_500;
+    const started = Date.now();
+    const res = await h.command('snooze api 1h');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.status).toBe(200);
+    expect((res.json as { text?: string }).text).toContain('Looking into it');
+    expect(await h.answer(res)).toContain('snoozed for 1h');
+
+    const stored = await h.createProposal();
+    const t0 = Date.now();
+    const click = await h.click(ACTION_RAISE_LIMIT, stored.id);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(click.status).toBe(200);
+    expect(await h.answer(click)).toContain('Done');
+  });
+
+  it('the bot role refuses to start without SLACK_SIGNING_SECRET or SLACK_APP_TOKEN', async () => {
+    const config = loadConfig({ REDIS_URL, OOMBOT_QUEUE: uniqueQueueName('bot'), PORT: '0' });
+    const h2 = await startBotHarness();
+    try {
+      await expect(
+        startOombot({ config, roles: ['bot'], log: captureLogger().log, kubeTarget: loadKubeTarget({ kubeconfig: h2.kube.writeKubeconfig(join(tmpdir(), `oombot-bot-${Date.now()}.yaml`)), clusterName: 'sim' }), host: '127.0.0.1' }),
+      ).rejects.toThrow(/SLACK_SIGNING_SECRET/);
+    } finally {
+      await h2.close();
+    }
+  });
+});

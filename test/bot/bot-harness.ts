@@ -1,0 +1,193 @@
+/**
+ * The bot role running for real behind oombot's HTTP server, with a simulated cluster, a Slack-compatible
+ * server and real Redis; requests go in signed exactly as Slack signs them.
+ */
+import { expect } from 'vitest';
+import { loadConfig } from '../../core/config.js';
+import { loadKubeTarget } from '../../core/kube.js';
+import { startOombot, type Oombot } from '../../core/start.js';
+import type { Role } from '../../core/config.js';
+import { ProposalStore, type StoredProposal } from '../../core/proposal-store.js';
+import type { LimitProposal } from '../../handlers/model/propose-limit.js';
+import { renderSlack } from '../../handlers/model/render-slack.js';
+import type { MessageModel } from '../../handlers/model/message.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../handlers/model/action-ids.js';
+import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
+import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
+import type { BotRole } from '../../bot/start-bot.js';
+import { removeQueueData, REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
+import { captureLogger, type CapturedLogger } from '../helpers/silent-logger.js';
+import { startSimCluster } from '../helpers/watcher-harness.js';
+
+export const SECRET = 'sim-signing-secret-0123456789abcdef';
+export const APPROVER = 'U0APPROVER';
+export const OTHER = 'U0ALICE';
+
+export interface BotHarness {
+  app: Oombot;
+  bot: BotRole;
+  cluster: SimCluster;
+  kube: SimApiServer;
+  slack: SlackServer;
+  logs: CapturedLogger;
+  queueName: string;
+  url: string;
+  proposals: ProposalStore;
+  close(): Promise<void>;
+  /** `/oom <text>` from `user`, with a response_url the Slack-compatible server serves. */
+  command(text: string, user?: string, opts?: SignOptions): Promise<SignedResponse>;
+  /** The ephemeral answer of a command or click: the ack body when it carried one, else the response_url post. */
+  answer(res: SignedResponse, user?: string): Promise<string>;
+  /** Clicks `actionId` on `message` (a stored Slack message) as `user`. */
+  click(actionId: string, value: string, opts?: { user?: string; messageTs?: string; sign?: SignOptions }): Promise<SignedResponse>;
+  /** Posts an alert carrying the given proposal (the way the worker renders it), returns its ts. */
+  postAlert(stored: StoredProposal, incidentId?: string): Promise<string>;
+  createProposal(overrides?: Partial<LimitProposal>, incidentId?: string): Promise<StoredProposal>;
+  patches(filter?: { dryRun?: boolean }): { path: string; contentType?: string; dryRun: boolean; body?: string }[];
+  ephemeralsFor(user: string): string[];
+}
+
+export async function startBotHarness(opts: { env?: Record<string, string>; roles?: Role[]; replicas?: number } = {}): Promise<BotHarness> {
+  const sim = await startSimCluster({ replicas: opts.replicas ?? 2 });
+  const slack = await startSlackServer({ users: [{ id: OTHER, name: 'alice' }, { id: APPROVER, name: 'olga' }] });
+  const queueName = uniqueQueueName('bot');
+  const config = loadConfig({
+    REDIS_URL,
+    OOMBOT_QUEUE: queueName,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_CHANNEL: '#alerts',
+    SLACK_SIGNING_SECRET: SECRET,
+    OOMBOT_APPROVERS: APPROVER,
+    PORT: '0',
+    ...opts.env,
+  });
+  const logs = captureLogger('debug');
+  const app = await startOombot({
+    config,
+    roles: opts.roles ?? ['bot'],
+    log: logs.log,
+    kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }),
+    host: '127.0.0.1',
+  });
+  const bot = app.roles.bot as BotRole;
+  const url = `http://127.0.0.1:${app.port}/slack/events`;
+  const proposals = new ProposalStore(app.redis, queueName);
+  const channel = 'C0ALERTS';
+
+  const h: BotHarness = {
+    app,
+    bot,
+    cluster: sim.cluster,
+    kube: sim.server,
+    slack,
+    logs,
+    queueName,
+    url,
+    proposals,
+    async close() {
+      await app.stop();
+      await sim.server.close();
+      await slack.close();
+      await removeQueueData(queueName);
+    },
+    command(text, user = APPROVER, sign) {
+      const { response_url, trigger_id } = slack.interaction({ channel, user });
+      return sendSlashCommand(url, SECRET, { text, user_id: user, channel_id: channel, response_url, trigger_id }, sign);
+    },
+    async answer(res, user = APPROVER) {
+      expect(res.status).toBe(200);
+      const acked = res.json as { text?: string; blocks?: unknown[] } | undefined;
+      if (acked?.text && !acked.text.includes('Looking into it')) return `${acked.text}\n${JSON.stringify(acked.blocks ?? [])}`;
+      const url = res.request.body.includes('payload=')
+        ? (JSON.parse(new URLSearchParams(res.request.body).get('payload')!) as { response_url: string }).response_url
+        : new URLSearchParams(res.request.body).get('response_url')!;
+      const record = await slack.waitFor(() => slack.responseUrls.find((r) => r.url === url && r.uses.some((u) => u.status === 200)), 15_000);
+      const body = record.uses.find((u) => u.status === 200)!.body as { text?: string; blocks?: unknown };
+      expect(record.user).toBe(user);
+      return `${body.text ?? ''}\n${typeof body.blocks === 'string' ? body.blocks : JSON.stringify(body.blocks ?? [])}`;
+    },
+    async click(actionId, value, o = {}) {
+      const user = o.user ?? APPROVER;
+      const ts = o.messageTs;
+      const message = ts ? slack.message(channel, ts) : undefined;
+      const { response_url, trigger_id } = slack.interaction({ channel, user, ...(ts ? { messageTs: ts } : {}) });
+      return sendBlockAction(
+        url,
+        SECRET,
+        {
+          action_id: actionId,
+          value,
+          user: { id: user, username: user === APPROVER ? 'olga' : 'alice' },
+          channel: { id: channel, name: 'alerts' },
+          message_ts: ts ?? '1700000000.000100',
+          ...(message ? { message: slack.asSlackMessage(message) } : {}),
+          response_url,
+          trigger_id,
+        },
+        o.sign,
+      );
+    },
+    async postAlert(stored, incidentId = 'inc-test-1') {
+      const p = stored.proposal as LimitProposal;
+      const model: MessageModel = {
+        incidentId,
+        kind: 'container-oom',
+        title: `OOMKilled: ${p.owner.namespace}/api-pod (api)`,
+        severity: 'critical',
+        headline: 'Container api was killed at its memory limit under load.',
+        cause: 'limit-too-low',
+        causeLabel: 'limit too low for the load',
+        confidence: 'high',
+        facts: [{ label: 'Memory limit', value: p.fromLimit }],
+        evidence: [],
+        advice: [],
+        warnings: [],
+        events: [],
+        actions: [
+          { id: ACTION_RAISE_LIMIT, label: `Raise limit to ${p.toLimit}`, value: stored.id, style: 'primary' },
+          { id: ACTION_SHOW_LOGS, label: 'Show logs', value: incidentId },
+          { id: ACTION_SNOOZE, label: 'Snooze 24h', value: incidentId },
+          { id: ACTION_EXPLAIN, label: 'Explain', value: incidentId },
+        ],
+        footer: `incident ${incidentId}`,
+      };
+      const msg = renderSlack(model);
+      const res = await fetch(`${slack.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer xoxb-test-token', 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ channel, text: msg.text, blocks: msg.blocks }),
+      });
+      const json = (await res.json()) as { ok: boolean; ts: string; error?: string };
+      expect(json.ok, json.error).toBe(true);
+      slack.calls.length = 0;
+      return json.ts;
+    },
+    createProposal(overrides = {}, incidentId = 'inc-test-1') {
+      const proposal: LimitProposal = {
+        target: 'limit',
+        container: 'api',
+        owner: { kind: 'Deployment', name: 'api', namespace: 'shop' },
+        fromLimit: '512Mi',
+        toLimit: '640Mi',
+        fromLimitBytes: 512 * 2 ** 20,
+        toLimitBytes: 640 * 2 ** 20,
+        fromRequest: '256Mi',
+        fromRequestBytes: 256 * 2 ** 20,
+        reason: 'VPA rule after an OOM kill: used = 512Mi; max(used + 100Mi, used × 1.2) = 614.4Mi; rounded up to 640Mi.',
+        ...overrides,
+      };
+      return proposals.create({ incidentId, cluster: 'sim', proposal });
+    },
+    patches(filter = {}) {
+      return sim.server
+        .requests({ method: 'PATCH' })
+        .map((r) => ({ path: r.path, contentType: r.contentType, dryRun: r.query.dryRun === 'All', body: r.body }))
+        .filter((r) => filter.dryRun === undefined || r.dryRun === filter.dryRun);
+    },
+    ephemeralsFor(user) {
+      return slack.ephemerals.filter((e) => e.user === user).map((e) => `${e.text ?? ''}\n${JSON.stringify(e.blocks ?? [])}`);
+    },
+  };
+  return h;
+}
