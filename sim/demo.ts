@@ -1,16 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import type { Config, Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { loadKubeTarget } from '../core/kube.js';
 import { parseMemoryBytes } from '../core/quantity.js';
-import { startOombot, type Oombot } from '../core/start.js';
+import { redactRedisUrl, startOombot, type Oombot } from '../core/start.js';
 import { SimCluster, startSimApiServer, type SimApiServer } from './kube/index.js';
+import { findOrStartRedis, type FoundRedis } from './private-redis.js';
 
 export interface DemoOptions {
   config: Config;
@@ -24,46 +22,24 @@ export interface DemoOptions {
   signal?: AbortSignal;
 }
 
-async function ping(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /** REDIS_URL or the local Redis; else a private redis-server when one is installed; else a clear error. */
-async function findRedis(config: Config, say: (l: string) => void): Promise<{ url: string; child?: ChildProcess }> {
-  if (await ping(config.redisUrl)) return { url: config.redisUrl };
-  const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  if (found.status !== 0) {
-    throw new Error(
-      `no Redis at ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')} and no redis-server installed.\n` +
-        '  Get one with:  sudo apt-get install -y redis-server   (then run npm start again)\n' +
-        '  or:            docker run -d -p 6379:6379 redis:7\n' +
-        '  or set REDIS_URL to a Redis you have.',
-    );
+async function findRedis(config: Config, say: (l: string) => void): Promise<FoundRedis> {
+  const found = await findOrStartRedis(config.redisUrl, { explicit: Boolean(process.env.REDIS_URL), rerun: 'npm start' });
+  if (found.stop) say(`no Redis at ${redactRedisUrl(config.redisUrl)}: started a private redis-server at ${found.url} for the demo`);
+  return found;
+}
+
+/** Waits until the queue has had nothing waiting, active or delayed for two seconds (at most a minute). */
+async function settled(app: Oombot, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let quietSince = Date.now();
+  while (Date.now() < deadline && !signal?.aborted) {
+    const c = await app.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const busy = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+    if (busy > 0) quietSince = Date.now();
+    else if (Date.now() - quietSince >= 2_000) return;
+    await sleep(200);
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'oombot-demo-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await ping(url)); i++) await sleep(100);
-  say(`started a private redis-server on 127.0.0.1:${port} for the demo`);
-  return { url, child };
 }
 
 function limitOf(cluster: SimCluster, ns: string, deploy: string, container: string): number {
@@ -112,7 +88,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const cleanup = async () => {
     await app?.stop();
     await server.close();
-    redis.child?.kill();
+    redis.stop?.();
   };
   try {
     app = await startOombot({ config, roles, log, kubeTarget: loadKubeTarget({ kubeconfig, clusterName: 'demo' }), host: '127.0.0.1' });
@@ -184,10 +160,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   }
   // checkout keeps dying until its limit is raised ("Raise limit" in Slack patches the Deployment).
   const needed = 300 * 2 ** 20;
-  const until = Date.now() + (opts.exitWhenDone ? step : 60 * 60_000);
+  const until = Date.now() + (opts.exitWhenDone ? 0 : 60 * 60_000);
   say(opts.exitWhenDone ? 'scenarios done' : 'scenarios done; checkout keeps crash-looping until its limit is raised (Ctrl-C to stop)');
   let fixedSaid = false;
-  while (Date.now() < until && !signal?.aborted) {
+  do {
     if (limitOf(cluster, 'shop', 'checkout', 'main') >= needed) {
       if (!fixedSaid) say('shop/checkout has a limit that fits: its pods stop dying');
       fixedSaid = true;
@@ -197,8 +173,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         cluster.oomKill('shop', pod, 'main', { then: 'running' });
       }
     }
-    await pause(Math.max(step, 15_000));
-  }
+    if (!opts.exitWhenDone) await pause(2 * step);
+  } while (Date.now() < until && !signal?.aborted);
+  if (opts.exitWhenDone) await settled(app, signal);
   const counts = await app.queue.getJobCounts('completed', 'failed', 'waiting', 'active');
   say(`demo finished: ${counts.completed ?? 0} incidents handled, ${counts.failed ?? 0} failed, ${(counts.waiting ?? 0) + (counts.active ?? 0)} in flight`);
   await cleanup();
