@@ -68,7 +68,7 @@ describe('the demo', () => {
     try {
       const s = slack;
       const alert = await s.waitFor(
-        () => s.messagesIn('#alerts').find((m) => m.text.includes('shop/checkout-') && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)),
+        () => s.messagesIn('#alerts').find((m) => (m.text ?? '').includes('shop/checkout-') && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)),
         30_000,
       );
       const raise = ((alert.blocks ?? []) as { elements?: Btn[] }[]).flatMap((b) => b.elements ?? []).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
