@@ -1,0 +1,154 @@
+{{/*
+Names and labels shared by every object.
+*/}}
+{{- define "oombot.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if eq .Release.Name .Chart.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (default .Chart.Name .Values.nameOverride) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "oombot.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "oombot.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "oombot.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "oombot.labels" -}}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{ include "oombot.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "oombot.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{/*
+Configuration every role gets (no secrets).
+*/}}
+{{- define "oombot.env" -}}
+- name: CLUSTER_NAME
+  value: {{ .Values.config.clusterName | quote }}
+- name: WATCH_NAMESPACES
+  value: {{ .Values.config.watchNamespaces | quote }}
+{{- if .Values.redis.enabled }}
+- name: REDIS_URL
+  value: {{ printf "redis://%s-redis:6379" (include "oombot.fullname" .) | quote }}
+{{- else if .Values.externalRedis.existingSecret }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.externalRedis.existingSecret }}
+      key: {{ .Values.externalRedis.existingSecretKey }}
+{{- else }}
+- name: REDIS_URL
+  value: {{ required "set redis.enabled=true, externalRedis.url or externalRedis.existingSecret" .Values.externalRedis.url | quote }}
+{{- end }}
+- name: SLACK_CHANNEL
+  value: {{ .Values.slack.channel | quote }}
+- name: OOMBOT_ROUTES
+  value: {{ .Values.slack.routes | quote }}
+- name: OOMBOT_APPROVERS
+  value: {{ .Values.slack.approvers | quote }}
+- name: SLACK_API_URL
+  value: {{ .Values.slack.apiUrl | quote }}
+- name: OOMBOT_LOOKBACK
+  value: {{ .Values.config.lookback | quote }}
+- name: OOMBOT_DEDUPE_TTL
+  value: {{ .Values.config.dedupeTtl | quote }}
+- name: OOMBOT_WATCH_SILENCE
+  value: {{ .Values.config.watchSilence | quote }}
+- name: OOMBOT_GROUP_WINDOW
+  value: {{ .Values.config.groupWindow | quote }}
+- name: OOMBOT_JOB_LOCK
+  value: {{ .Values.config.jobLock | quote }}
+- name: OOMBOT_MAX_MEMORY_LIMIT
+  value: {{ .Values.config.maxMemoryLimit | quote }}
+- name: OOMBOT_QUEUE
+  value: {{ .Values.config.queue | quote }}
+- name: PORT
+  value: {{ .Values.config.port | quote }}
+- name: LOG_LEVEL
+  value: {{ .Values.config.logLevel | quote }}
+{{- end -}}
+
+{{/*
+The Slack bot token, from the Secret (worker and bot).
+*/}}
+{{- define "oombot.botTokenEnv" -}}
+- name: SLACK_BOT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.slack.existingSecret }}
+      key: {{ .Values.slack.botTokenKey }}
+{{- end -}}
+
+{{/*
+The pod settings every oombot role shares; the caller adds the container's args, env and resources.
+*/}}
+{{- define "oombot.podSpec" -}}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+# Stops within 25 s: watches end, jobs in hand finish, unfinished ones are retried elsewhere.
+terminationGracePeriodSeconds: 30
+# No *_SERVICE_HOST/*_PORT variables for the namespace's Services: oombot reads only its own.
+enableServiceLinks: false
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumes:
+  # The root filesystem is read-only; the demo and Node's temporary files go here.
+  - name: tmp
+    emptyDir:
+      sizeLimit: 64Mi
+{{- end -}}
+
+{{- define "oombot.containerCommon" -}}
+image: {{ include "oombot.image" . | quote }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+ports:
+  - name: http
+    containerPort: {{ .Values.config.port }}
+    protocol: TCP
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: http
+  initialDelaySeconds: 5
+  periodSeconds: 20
+  timeoutSeconds: 3
+  failureThreshold: 3
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: http
+  periodSeconds: 10
+  timeoutSeconds: 3
+  failureThreshold: 3
+securityContext:
+  {{- toYaml .Values.securityContext | nindent 2 }}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- end -}}

@@ -1,0 +1,183 @@
+/**
+ * The Helm chart and deploy/manifests/oombot.yaml say the same thing, and the chart configures what
+ * oombot reads. The chart is rendered by render-helm-chart.ts (the template constructs it supports are
+ * listed there, and a construct outside that list fails the test below). Where a `helm` binary is on
+ * PATH (or HELM names one), real Helm renders and lints the chart too.
+ * UPDATE_GOLDEN=1 rewrites deploy/manifests/oombot.yaml from the chart.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALL_ROLES, parseRoles } from '../../core/config.js';
+import { parseMemoryBytes } from '../../core/quantity.js';
+import {
+  CHART_DIR,
+  COMPOSE_FILE,
+  DEFAULT_RELEASE,
+  PLAIN_MANIFESTS,
+  configEnvVars,
+  find,
+  parseKubeYaml,
+  podSpecOf,
+  readPlainManifests,
+  renderChartObjects,
+  type Json,
+} from './deploy-files.js';
+import { formatHelmOutput, listTemplateFunctions, renderChart, SUPPORTED_CONSTRUCTS } from './render-helm-chart.js';
+import { parse as parseYaml } from 'yaml';
+
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+function findHelm(): string | undefined {
+  if (process.env.HELM) return process.env.HELM;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'helm');
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+const HELM = findHelm();
+
+const key = (d: Json) => `${String(d.kind)}/${String((d.metadata as Json).name)}`;
+const envOf = (docs: Json[], deployment: string) => Object.fromEntries((podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+
+describe('Helm chart', () => {
+  it('uses only template constructs the test renderer implements', () => {
+    const used = listTemplateFunctions(CHART_DIR);
+    expect(used.filter((f) => !SUPPORTED_CONSTRUCTS.includes(f))).toEqual([]);
+  });
+
+  it('renders, with default values, exactly deploy/manifests/oombot.yaml', () => {
+    const docs = renderChart(CHART_DIR, DEFAULT_RELEASE);
+    if (UPDATE) {
+      const current = readFileSync(PLAIN_MANIFESTS, 'utf8');
+      const header = current.slice(0, current.indexOf('---\n'));
+      writeFileSync(PLAIN_MANIFESTS, header + formatHelmOutput(docs));
+    }
+    const rendered = docs.flatMap((d) => parseKubeYaml(d.text, d.source));
+    const plain = readPlainManifests();
+    // Same objects, in Helm's order, field for field.
+    expect(plain.map(key), 'run UPDATE_GOLDEN=1 npm test -- test/deploy/chart.test.ts, or helm template (see the file header)').toEqual(rendered.map(key));
+    for (let i = 0; i < rendered.length; i++) expect(plain[i], key(rendered[i]!)).toEqual(rendered[i]);
+    // And each document comes from the template the file says.
+    const sources = [...readFileSync(PLAIN_MANIFESTS, 'utf8').matchAll(/^# Source: (.+)$/gm)].map((m) => m[1]);
+    expect(sources).toEqual(docs.map((d) => d.source));
+  });
+
+  it('runs each role in its own Deployment with `oombot start --roles <role>`', () => {
+    const docs = readPlainManifests();
+    const bin = readFileSync(new URL('../../bin/oombot.ts', import.meta.url), 'utf8');
+    expect(bin).toContain(".command('start')");
+    expect(bin).toContain('--roles <roles>');
+    for (const role of ALL_ROLES) {
+      const spec = podSpecOf(find(docs, 'Deployment', `oombot-${role}`));
+      expect(spec.containers).toHaveLength(1);
+      const args = spec.containers[0]!.args!;
+      expect(args).toEqual(['start', '--roles', role]);
+      expect(parseRoles(args[2]!)).toEqual([role]);
+      expect(spec.serviceAccountName).toBe(`oombot-${role}`);
+    }
+    expect((find(docs, 'Deployment', 'oombot-watcher').spec as Json).replicas).toBe(2);
+    // The pod is given longer to stop than oombot takes before it exits anyway.
+    const forcedAfter = Number(/shutdown took over (\d+) s/.exec(bin)?.[1]);
+    for (const role of ALL_ROLES) {
+      const grace = (podSpecOf(find(docs, 'Deployment', `oombot-${role}`)) as unknown as { terminationGracePeriodSeconds: number }).terminationGracePeriodSeconds;
+      expect(grace).toBeGreaterThan(forcedAfter);
+    }
+  });
+
+  it('sets every variable core/config.ts reads, in the chart and in docker-compose.yml', () => {
+    const vars = configEnvVars();
+    expect(vars.length).toBeGreaterThanOrEqual(19);
+    const docs = readPlainManifests();
+    const env = { ...envOf(docs, 'oombot-watcher'), ...envOf(docs, 'oombot-worker'), ...envOf(docs, 'oombot-bot') };
+    // In a pod, the ServiceAccount replaces a kubeconfig; HTTP mode needs no app token (socket mode below).
+    const notInCluster = ['KUBECONFIG', 'SLACK_APP_TOKEN'];
+    expect(vars.filter((v) => !notInCluster.includes(v) && !(v in env))).toEqual([]);
+    const socket = renderChartObjects({ slack: { socketMode: true } });
+    expect(envOf(socket, 'oombot-bot')).toHaveProperty('SLACK_APP_TOKEN');
+    const compose = parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as { services: { oombot: { environment: Record<string, unknown> } } };
+    expect(vars.filter((v) => !(v in compose.services.oombot.environment))).toEqual([]);
+  });
+
+  it('gives the Slack tokens, by reference to a Secret, only to the roles that use them', () => {
+    const docs = readPlainManifests();
+    const secretRefs = (deployment: string) =>
+      Object.fromEntries(
+        (podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env ?? [])
+          .filter((e) => e.valueFrom?.secretKeyRef)
+          .map((e) => [e.name, `${e.valueFrom!.secretKeyRef!.name}/${e.valueFrom!.secretKeyRef!.key}`]),
+      );
+    expect(secretRefs('oombot-watcher')).toEqual({});
+    expect(secretRefs('oombot-worker')).toEqual({ SLACK_BOT_TOKEN: 'oombot-slack/bot-token' });
+    expect(secretRefs('oombot-bot')).toEqual({ SLACK_BOT_TOKEN: 'oombot-slack/bot-token', SLACK_SIGNING_SECRET: 'oombot-slack/signing-secret' });
+    expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
+    // No token value anywhere in the manifests.
+    expect(readFileSync(PLAIN_MANIFESTS, 'utf8')).not.toMatch(/xox[bp]-[A-Za-z0-9]|xapp-[A-Za-z0-9]/);
+  });
+
+  it('bundles Redis with AOF and noeviction, or uses an external one', () => {
+    const bundled = readPlainManifests();
+    const redis = podSpecOf(find(bundled, 'StatefulSet', 'oombot-redis')).containers[0]!;
+    const args = redis.args!.join(' ');
+    expect(args).toContain('--appendonly yes');
+    expect(args).toContain('--maxmemory-policy noeviction');
+    // Redis's "mb" is 2^20 bytes. A full Redis must refuse writes before the kernel kills it, with room
+    // for the fork of an AOF rewrite.
+    const maxmemory = Number(/--maxmemory (\d+)mb/.exec(args)![1]) * 2 ** 20;
+    expect(maxmemory * 1.5).toBeLessThanOrEqual(parseMemoryBytes(redis.resources!.limits!.memory)!);
+    expect(envOf(bundled, 'oombot-worker').REDIS_URL).toBe('redis://oombot-redis:6379');
+
+    const bySecret = renderChartObjects({ redis: { enabled: false }, externalRedis: { existingSecret: 'redis-conn' } });
+    expect(bySecret.filter((d) => (d.metadata as Json).name === 'oombot-redis')).toEqual([]);
+    expect(envOf(bySecret, 'oombot-watcher').REDIS_URL).toEqual({ secretKeyRef: { name: 'redis-conn', key: 'redis-url' } });
+    const byUrl = renderChartObjects({ redis: { enabled: false }, externalRedis: { url: 'rediss://redis.example.internal:6380/0' } });
+    expect(envOf(byUrl, 'oombot-bot').REDIS_URL).toBe('rediss://redis.example.internal:6380/0');
+    expect(() => renderChartObjects({ redis: { enabled: false } })).toThrow(/set redis.enabled=true, externalRedis.url or externalRedis.existingSecret/);
+  });
+
+  it('in Socket Mode gives the bot the app token and no Service or Ingress', () => {
+    const docs = renderChartObjects({ slack: { socketMode: true }, bot: { ingress: { enabled: true } } });
+    const env = envOf(docs, 'oombot-bot');
+    expect(env.SLACK_APP_TOKEN).toEqual({ secretKeyRef: { name: 'oombot-slack', key: 'app-token' } });
+    expect(env).not.toHaveProperty('SLACK_SIGNING_SECRET');
+    expect(docs.filter((d) => d.kind === 'Service' && (d.metadata as Json).name === 'oombot-bot')).toEqual([]);
+    expect(docs.filter((d) => d.kind === 'Ingress')).toEqual([]);
+  });
+
+  it('exposes only POST /slack/events through the optional Ingress', () => {
+    const docs = renderChartObjects({ bot: { ingress: { enabled: true, host: 'oombot.example.com', className: 'nginx' } } });
+    const ingress = find(docs, 'Ingress', 'oombot-bot');
+    const rule = ((ingress.spec as Json).rules as Json[])[0] as { host: string; http: { paths: { path: string; pathType: string }[] } };
+    expect(rule.host).toBe('oombot.example.com');
+    expect(rule.http.paths.map((p) => `${p.pathType} ${p.path}`)).toEqual(['Exact /slack/events']);
+  });
+
+  it('names everything after the release', () => {
+    const docs = renderChartObjects({}, { releaseName: 'ops', namespace: 'platform' });
+    expect(docs.every((d) => String((d.metadata as Json).name).startsWith('ops-oombot-'))).toBe(true);
+    expect(docs.filter((d) => (d.metadata as Json).namespace !== undefined).every((d) => (d.metadata as Json).namespace === 'platform')).toBe(true);
+    expect(envOf(docs, 'ops-oombot-worker').REDIS_URL).toBe('redis://ops-oombot-redis:6379');
+    const short = renderChartObjects({ fullnameOverride: 'oom' }, { releaseName: 'ops', namespace: 'platform' });
+    expect(short.map((d) => (d.metadata as Json).name)).toContain('oom-watcher');
+  });
+
+  describe.skipIf(!HELM)('with real Helm', () => {
+    const helm = (...args: string[]) => execFileSync(HELM!, args, { encoding: 'utf8', cwd: new URL('../..', import.meta.url) });
+
+    it('helm lint --strict passes', () => {
+      expect(helm('lint', '--strict', CHART_DIR)).toContain('0 chart(s) failed');
+    });
+
+    it.each([
+      ['defaults', [] as string[], {}],
+      ['socket mode, external Redis, ingress', ['--set', 'slack.socketMode=true', '--set', 'redis.enabled=false', '--set', 'externalRedis.existingSecret=redis-conn', '--set', 'bot.ingress.enabled=true'], { slack: { socketMode: true }, redis: { enabled: false }, externalRedis: { existingSecret: 'redis-conn' }, bot: { ingress: { enabled: true } } }],
+      ['ingress, no persistence, pull secret', ['--set', 'bot.ingress.enabled=true', '--set', 'bot.ingress.className=nginx', '--set', 'redis.persistence.enabled=false', '--set', 'imagePullSecrets[0].name=regcred'], { bot: { ingress: { enabled: true, className: 'nginx' } }, redis: { persistence: { enabled: false } }, imagePullSecrets: [{ name: 'regcred' }] }],
+    ])('helm template agrees with the test renderer: %s', (_name, args, values) => {
+      const real = helm('template', 'oombot', CHART_DIR, '--namespace', 'oombot', ...args);
+      expect(parseKubeYaml(real, 'helm template')).toEqual(renderChartObjects(values as Json));
+      if (args.length === 0) expect(parseKubeYaml(real, 'helm template')).toEqual(readPlainManifests());
+    });
+  });
+});

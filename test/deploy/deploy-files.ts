@@ -1,0 +1,83 @@
+/** Paths of the deployment files and how the tests read them. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { renderChart, type RenderOptions } from './render-helm-chart.js';
+
+const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+
+export const CHART_DIR = root('deploy/helm/oombot');
+export const PLAIN_MANIFESTS = root('deploy/manifests/oombot.yaml');
+export const COMPOSE_FILE = root('docker-compose.yml');
+export const DOCKERFILE = root('deploy/Dockerfile');
+export const DOCKERIGNORE = root('deploy/Dockerfile.dockerignore');
+export const SLACK_MANIFESTS = { http: root('deploy/slack/manifest.yaml'), socket: root('deploy/slack/manifest-socket-mode.yaml') };
+export const CONFIG_SOURCE = root('core/config.ts');
+export const REPO_ROOT = root('');
+
+/** What `helm template oombot deploy/helm/oombot --namespace oombot` is given in deploy/manifests/oombot.yaml. */
+export const DEFAULT_RELEASE: RenderOptions = { releaseName: 'oombot', namespace: 'oombot' };
+
+export type Json = Record<string, unknown>;
+
+/**
+ * Parses a YAML stream the way kubectl and Helm do: YAML 1.1, so an unquoted yes/no/on/off is a boolean
+ * (and a schema check then catches it where a string belongs). Empty documents are dropped.
+ */
+export function parseKubeYaml(text: string, what: string): Json[] {
+  const docs = parseAllDocuments(text, { version: '1.1' });
+  const out: Json[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new Error(`${what}: ${d.errors.map((e) => e.message).join('; ')}`);
+    const v = d.toJS() as unknown;
+    if (v === null || v === undefined) continue;
+    out.push(v as Json);
+  }
+  return out;
+}
+
+export function readPlainManifests(): Json[] {
+  return parseKubeYaml(readFileSync(PLAIN_MANIFESTS, 'utf8'), PLAIN_MANIFESTS);
+}
+
+/** The chart rendered (by the test renderer) and parsed. */
+export function renderChartObjects(values: Json = {}, release: RenderOptions = DEFAULT_RELEASE): Json[] {
+  return renderChart(CHART_DIR, { ...release, values }).flatMap((d) => parseKubeYaml(d.text, d.source));
+}
+
+/** Every environment variable core/config.ts reads. */
+export function configEnvVars(): string[] {
+  const src = readFileSync(CONFIG_SOURCE, 'utf8');
+  const names = [...src.matchAll(/\b(?:str\(\s*env,\s*|duration\(\s*)'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
+  return [...new Set(names)].sort();
+}
+
+export interface ContainerJson {
+  name: string;
+  args?: string[];
+  image?: string;
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports?: { name?: string; containerPort: number }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Json;
+  livenessProbe?: { httpGet?: { path?: string; port?: unknown } };
+  readinessProbe?: { httpGet?: { path?: string; port?: unknown } };
+}
+
+export interface PodSpecJson {
+  serviceAccountName?: string;
+  securityContext?: Json;
+  containers: ContainerJson[];
+  volumes?: Json[];
+  automountServiceAccountToken?: boolean;
+}
+
+export function podSpecOf(workload: Json): PodSpecJson {
+  return ((workload.spec as Json).template as Json).spec as PodSpecJson;
+}
+
+export function find(docs: Json[], kind: string, name: string): Json {
+  const d = docs.find((x) => x.kind === kind && (x.metadata as Json).name === name);
+  if (!d) throw new Error(`no ${kind} ${name} among ${docs.map((x) => `${String(x.kind)}/${String((x.metadata as Json).name)}`).join(', ')}`);
+  return d;
+}
