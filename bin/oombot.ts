@@ -24,6 +24,7 @@ Configuration (environment variables):
   OOMBOT_DEDUPE_TTL        how long incident ids are remembered (default 7d)
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)
   OOMBOT_GROUP_WINDOW      repeats of a workload within this window thread (default 30m)
+  OOMBOT_JOB_LOCK          a crashed worker's jobs go to another worker after this (default 60s)
   OOMBOT_MAX_MEMORY_LIMIT  highest memory limit a fix may propose, e.g. 16Gi
   OOMBOT_QUEUE             queue name (default oombot-incidents)
   PORT                     HTTP port for /healthz, /readyz, /metrics, /slack/events (default 3000)

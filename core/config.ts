@@ -37,6 +37,11 @@ export interface Config {
   watchSilenceMs: number;
   /** Repeats of a workload within this window thread under one message (ms). */
   groupWindowMs: number;
+  /**
+   * How long a job, or a flush of repeats, stays with a worker that stopped answering (crashed,
+   * killed, cut off from Redis) before another worker takes it over (ms).
+   */
+  jobLockMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
 }
@@ -188,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     dedupeTtlMs: duration('OOMBOT_DEDUPE_TTL', '7d'),
     watchSilenceMs: duration('OOMBOT_WATCH_SILENCE', '5m'),
     groupWindowMs: duration('OOMBOT_GROUP_WINDOW', '30m'),
+    jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
     maxMemoryLimitBytes,
   };
   if (config.dedupeTtlMs < config.lookbackMs) {

@@ -168,14 +168,15 @@ export class KubeHttp {
   }
 
   /**
-   * Opens a watch stream and calls `onEvent` for each line. Resolves when the stream ends (the server
-   * closed it, `signal` aborted it, or no byte arrived for `silenceMs`) with the reason.
+   * Opens a watch stream and calls `onEvent` for each line (`onOpen` once the server accepted it).
+   * Resolves when the stream ends (the server closed it, `signal` aborted it, or no byte arrived for
+   * `silenceMs`) with the reason.
    */
   async watch<T>(
     path: string,
     query: Query,
     onEvent: (event: WatchEvent<T>) => void,
-    opts: { signal: AbortSignal; silenceMs: number },
+    opts: { signal: AbortSignal; silenceMs: number; onOpen?: () => void },
   ): Promise<'closed' | 'silent' | 'aborted'> {
     const controller = new AbortController();
     const abort = () => controller.abort();
@@ -197,6 +198,7 @@ export class KubeHttp {
         const text = await res.text().catch(() => '');
         throw kubeError(res.status, parseJson(text) as KubeStatus, `watch ${path}`);
       }
+      opts.onOpen?.();
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
       body.on('data', arm);
       const lines = createInterface({ input: body, crlfDelay: Infinity });

@@ -5,18 +5,26 @@ import type { Incident } from './incident.js';
 /** Every Redis key oombot writes starts with this, so a shared Redis stays readable. */
 export const KEY_PREFIX = 'oombot';
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /**
  * Retries for a job: transient failures (Slack 5xx, 429, API server hiccups) back off for about
  * an hour in all before a job is failed; failed jobs are kept a week for inspection.
  * Completed jobs are kept a day: the job id then still blocks a re-add while the separate dedupe key
- * (watchers/incident-sink.ts) covers the longer window.
+ * (watchers/incident-sink.ts) covers the longer window. Neither outlives the dedupe window when that
+ * is set shorter, so that everything oombot keeps about an incident is gone after it.
  */
-export const INCIDENT_JOB_OPTIONS: JobsOptions = {
-  attempts: 12,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: { age: 24 * 3600, count: 100_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
+export function incidentJobOptions(dedupeTtlMs = 7 * DAY_MS): JobsOptions {
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  return {
+    attempts: 12,
+    backoff: { type: 'exponential', delay: 2_000 },
+    removeOnComplete: { age: seconds(Math.min(DAY_MS, dedupeTtlMs)), count: 100_000 },
+    removeOnFail: { age: seconds(Math.min(7 * DAY_MS, dedupeTtlMs)) },
+  };
+}
+
+export const INCIDENT_JOB_OPTIONS: JobsOptions = incidentJobOptions();
 
 /** An ioredis connection as BullMQ wants it (no per-request retry limit: it waits for Redis to return). */
 export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string } = {}): Redis {
@@ -29,11 +37,11 @@ export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: 
   });
 }
 
-export function createIncidentQueue(connection: Redis, name: string): Queue<Incident> {
+export function createIncidentQueue(connection: Redis, name: string, opts: { dedupeTtlMs?: number } = {}): Queue<Incident> {
   return new Queue<Incident>(name, {
     connection,
     prefix: KEY_PREFIX,
-    defaultJobOptions: INCIDENT_JOB_OPTIONS,
+    defaultJobOptions: incidentJobOptions(opts.dedupeTtlMs),
   });
 }
 

@@ -98,7 +98,7 @@ export async function startOombot(opts: {
     if (lastRedisError) log.info({ redis: redactRedisUrl(config.redisUrl) }, 'Redis reachable again');
     lastRedisError = '';
   });
-  const queue = createIncidentQueue(redis, config.queueName);
+  const queue = createIncidentQueue(redis, config.queueName, { dedupeTtlMs: config.dedupeTtlMs });
   queue.on('error', (err) => log.debug({ err: errorMessage(err) }, 'queue error'));
 
   http.addReadinessCheck({

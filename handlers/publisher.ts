@@ -1,12 +1,15 @@
 import type { Logger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import type { AlertGroups, GroupState, PendingRepeats } from './alert-groups.js';
-import { PRIORITY, type AlertTransport, type OutgoingMessage } from './transport.js';
+import type { AlertChange } from './model/render-slack.js';
+import { ALERT_EVENT_TYPE, PRIORITY, REPEATS_EVENT_TYPE, type AlertTransport, type OutgoingMessage } from './transport.js';
 
 export interface GroupView {
   count: number;
   firstAt?: string;
   lastAt?: string;
+  /** Changes applied from Slack to the alert (see AlertGroups.recordChange). */
+  changes?: AlertChange[];
 }
 
 export interface PublishInput {
@@ -34,11 +37,38 @@ export interface PublisherOptions {
   /** Renders the coalesced thread reply for repeats. */
   renderThread: (pending: PendingRepeats, view: GroupView) => OutgoingMessage;
   flushEveryMs?: number;
+  /**
+   * How long a flush holds a group before another worker may take it over (the worker died). Renewed
+   * while the flush runs, so a flush waiting out Slack's rate limits keeps it.
+   */
+  flushLeaseMs?: number;
 }
 
 /**
  * Posts the first alert of a group and, through the flusher, coalesces repeats into one update and
  * one thread reply per group per flush.
+ *
+ * Each post reaches Slack once, even when a worker dies in the middle of it. BullMQ runs a job again
+ * when its worker stops answering (a crash, SIGKILL, a lost connection): the retry must not post what
+ * the first run may already have posted, and Slack has no idempotency key for chat.postMessage.
+ * So every post carries Slack message metadata naming what it is (the incident of a group's first
+ * message, the batch id of a thread reply), and Redis (alert-groups.ts) records what is in flight
+ * before the post and where it landed after it:
+ *
+ * 1. The group's first message is claimed in Redis by one incident, atomically with recording it.
+ *    A retried job of that incident finds its own claim still open (no `ts` yet): the first run got
+ *    as far as posting, or nearly. Only then, the channel's history since the claim is searched for
+ *    the incident's metadata; if the message is there its ts is adopted, else it is posted.
+ * 2. A flush moves the repeats it will post into a batch kept in Redis until the thread reply is out.
+ *    A flush that finds a batch left over searches the thread for the batch id the same way.
+ * 3. Within one attempt the transport does the same after a failure that leaves it open whether Slack
+ *    stored the message (timeout, reset connection, 5xx); a 429 or an error answer proves it did not.
+ *
+ * The search costs Slack reads only after a crash or an ambiguous failure, never on the normal path.
+ * It needs the channels:history scope (and channels:read for channels configured by name); without
+ * them oombot posts anyway: an alert may then show twice, never zero times. BullMQ keeps one live
+ * attempt per job while its lock is renewed (OOMBOT_JOB_LOCK); a worker cut off from Redis for longer
+ * than that while still posting could race its successor, which the search cannot rule out.
  */
 export class Publisher {
   private flushTimer: NodeJS.Timeout | undefined;
@@ -60,7 +90,7 @@ export class Publisher {
     if (decision.action === 'done') return 'done';
     let shown = 1;
     try {
-      const { channel, ts } = await transport.post(
+      const posted = await transport.post(
         input.channel,
         async () => {
           const state = await groups.get(input.group);
@@ -68,8 +98,14 @@ export class Publisher {
           return input.render(view(state));
         },
         PRIORITY.alert,
+        { eventType: ALERT_EVENT_TYPE, key: 'incident_id', value: input.incidentId, sinceMs: decision.claimedAt, retry: decision.retry },
       );
-      await groups.posted(input.group, channel, ts, shown, input.model);
+      if (posted.found) {
+        // Posted by an earlier attempt with a count we do not know: the flusher brings it up to date.
+        shown = 1;
+        this.opts.log.info({ incident: input.incidentId, group: input.group, ts: posted.ts }, 'alert already in Slack from an earlier attempt: not posting it again');
+      }
+      await groups.posted(input.group, posted.channel, posted.ts, shown, input.model);
       return 'posted';
     } catch (err) {
       // A permanent failure frees the group so that a later incident can try again (after the fix).
@@ -105,8 +141,16 @@ export class Publisher {
 
   /** Flushes every group that is due; groups in different channels go out side by side. */
   async flushOnce(): Promise<number> {
-    const keys = await this.opts.groups.claimDue(50, 60_000);
-    await Promise.all(keys.map((key) => this.flushGroup(key)));
+    const leaseMs = this.opts.flushLeaseMs ?? 60_000;
+    const keys = await this.opts.groups.claimDue(50, leaseMs);
+    if (keys.length === 0) return 0;
+    const renew = setInterval(() => void this.opts.groups.renew(keys, leaseMs).catch(() => undefined), Math.max(100, leaseMs / 3));
+    renew.unref();
+    try {
+      await Promise.all(keys.map((key) => this.flushGroup(key)));
+    } finally {
+      clearInterval(renew);
+    }
     return keys.length;
   }
 
@@ -116,30 +160,47 @@ export class Publisher {
     if (!state.ts || !state.channel || !state.model) {
       // Expired, or the first message is not out yet: look again shortly.
       if (state.count === 0) await groups.flushed(key, 0);
-      else await groups.flushed(key, state.shown, Date.now() + 2_000);
+      else await groups.flushed(key, state.shown, { retryAtMs: Date.now() + 2_000 });
       return;
     }
-    const pending = await groups.takePending(key);
+    const batch = await groups.takeBatch(key);
     try {
       if (state.count > state.shown) {
         await transport.update(state.channel, state.ts, this.opts.renderUpdate(state.model, view(state)));
         this.updates++;
       }
-      if (pending.notes.length > 0 || pending.trimmed > 0) {
-        const reply = this.opts.renderThread(pending, view(state));
-        await transport.post(state.channel, { ...reply, threadTs: state.ts }, PRIORITY.thread);
-        this.threadReplies++;
+      if (batch && (batch.notes.length > 0 || batch.trimmed > 0)) {
+        const reply = this.opts.renderThread(batch, view(state));
+        const posted = await transport.post(state.channel, { ...reply, threadTs: state.ts }, PRIORITY.thread, {
+          eventType: REPEATS_EVENT_TYPE,
+          key: 'batch_id',
+          value: batch.id,
+          sinceMs: 0,
+          retry: batch.retry,
+        });
+        if (posted.found) log.info({ group: key, batch: batch.id }, 'thread reply already in Slack from an earlier flush: not posting it again');
+        else this.threadReplies++;
       }
-      await groups.flushed(key, state.count);
+      await groups.flushed(key, state.count, { batchDone: true });
     } catch (err) {
+      // A retryable failure keeps the batch for the next flush (which checks Slack before posting it).
       const permanent = err instanceof OombotError && !err.retryable;
-      if (!permanent) await groups.restorePending(key, pending);
       log.warn({ group: key, err: errorMessage(err), hint: err instanceof OombotError ? err.hint : undefined }, permanent ? 'cannot update the alert: giving up on its repeats' : 'cannot update the alert yet: will retry');
-      await groups.flushed(key, permanent ? state.count : state.shown, permanent ? undefined : Date.now() + 10_000);
+      await groups.flushed(key, permanent ? state.count : state.shown, permanent ? { batchDone: true } : { retryAtMs: Date.now() + 10_000 });
     }
   }
 }
 
 function view(state: GroupState): GroupView {
-  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt };
+  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes: parseChanges(state.changes) };
+}
+
+function parseChanges(json: string | undefined): AlertChange[] | undefined {
+  if (!json) return undefined;
+  try {
+    const list = JSON.parse(json) as unknown;
+    return Array.isArray(list) ? (list as AlertChange[]).filter((c) => typeof c?.id === 'string' && typeof c.text === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,10 @@
 import type { MessageModel } from './model/message.js';
-import { renderRepeatUpdate, renderSlack, type RepeatInfo } from './model/render-slack.js';
+import { ACTION_RAISE_LIMIT, ACTION_UNDO } from './model/action-ids.js';
+import { renderRepeatUpdate, renderSlack, withChanges, type RepeatInfo } from './model/render-slack.js';
 import { renderText } from './model/render-text.js';
 import type { PendingRepeats } from './alert-groups.js';
 import type { GroupView } from './publisher.js';
-import type { OutgoingMessage } from './transport.js';
+import { ALERT_EVENT_TYPE, type OutgoingMessage } from './transport.js';
 
 /** How alerts look on one transport: Block Kit for Slack, readable text for the console. */
 export interface AlertRenderer {
@@ -20,7 +21,7 @@ function repeatInfo(view: GroupView): RepeatInfo {
 }
 
 function metadata(model: MessageModel) {
-  return { event_type: 'oombot_incident', event_payload: { incident_id: model.incidentId, kind: model.kind } };
+  return { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: model.incidentId, kind: model.kind } };
 }
 
 function threadText({ notes, trimmed }: PendingRepeats, view: GroupView): string {
@@ -38,7 +39,9 @@ export const slackRenderer: AlertRenderer = {
   },
   update(modelJson, view) {
     const model = JSON.parse(modelJson) as MessageModel;
-    return { ...renderRepeatUpdate(model, repeatInfo(view)), metadata: metadata(model) };
+    const msg = renderRepeatUpdate(model, repeatInfo(view));
+    const blocks = view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks;
+    return { ...msg, blocks, metadata: metadata(model) };
   },
   thread(pending, view) {
     return { text: threadText(pending, view) };

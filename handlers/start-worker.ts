@@ -61,6 +61,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     log,
     renderUpdate: (model, view) => renderer.update(model, view),
     renderThread: (notes, view) => renderer.thread(notes, view),
+    flushLeaseMs: config.jobLockMs,
   });
   const deps = {
     config,
@@ -71,6 +72,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,
     renderer,
+    alerts: groups,
     log,
   };
 
@@ -106,8 +108,11 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
       connection: redis.duplicate(),
       prefix: KEY_PREFIX,
       concurrency: opts.concurrency ?? 32,
-      // A job waits for its channel's turn at Slack; keep its lock alive meanwhile (BullMQ renews it).
-      lockDuration: 60_000,
+      // A job waits for its channel's turn at Slack; keep its lock alive meanwhile (BullMQ renews it
+      // every half lock). A worker that stops renewing loses its jobs to another after the lock and at
+      // most one stalled-check interval; the retry does not post twice (see publisher.ts).
+      lockDuration: config.jobLockMs,
+      stalledInterval: Math.min(30_000, Math.max(500, Math.round(config.jobLockMs / 2))),
       maxStalledCount: 5,
     },
   );

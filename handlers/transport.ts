@@ -15,6 +15,33 @@ export interface OutgoingMessage {
 
 export type MessageSource = OutgoingMessage | (() => Promise<OutgoingMessage>);
 
+/** Metadata event type of an alert (a group's first message); its payload names the incident. */
+export const ALERT_EVENT_TYPE = 'oombot_incident';
+/** Metadata event type of a thread reply listing repeats; its payload names the batch. */
+export const REPEATS_EVENT_TYPE = 'oombot_repeats';
+
+/**
+ * Makes one post idempotent: the message carries metadata of `eventType` whose payload field `key` is
+ * `value`, and when an earlier attempt may have posted it already, the channel (or the thread) is
+ * searched for that metadata first. See handlers/publisher.ts for the whole design.
+ */
+export interface PostOnce {
+  eventType: string;
+  key: string;
+  value: string;
+  /** The first attempt was made at or after this time (epoch ms): the search goes back to it. */
+  sinceMs: number;
+  /** An earlier attempt may have posted it (a retried job, an unfinished flush): search before posting. */
+  retry: boolean;
+}
+
+export interface PostResult {
+  channel: string;
+  ts: string;
+  /** The message was found in Slack, posted by an earlier attempt; nothing was posted now. */
+  found?: boolean;
+}
+
 async function resolveMessage(source: MessageSource): Promise<OutgoingMessage> {
   return typeof source === 'function' ? source() : source;
 }
@@ -29,7 +56,7 @@ export interface AlertTransport {
    * `message` may be a function: it is then rendered when the channel's turn comes, so an alert that
    * waited behind others shows the latest count instead of needing an update right after.
    */
-  post(channel: string, message: MessageSource, priority?: number): Promise<{ channel: string; ts: string }>;
+  post(channel: string, message: MessageSource, priority?: number, once?: PostOnce): Promise<PostResult>;
   update(channel: string, ts: string, message: OutgoingMessage): Promise<void>;
 }
 
@@ -42,7 +69,7 @@ const PERMANENT: Record<string, string> = {
   not_authed: 'SLACK_BOT_TOKEN is missing from the request: set it',
   account_inactive: 'the Slack app was uninstalled or its user deactivated: reinstall the app and update SLACK_BOT_TOKEN',
   token_revoked: 'the bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN',
-  missing_scope: 'the app lacks a scope: add chat:write (see deploy/slack-app-manifest.yaml) and reinstall',
+  missing_scope: 'the app lacks a scope: compare its scopes with deploy/slack/manifest.yaml (chat:write, channels:history, ...) and reinstall it',
   invalid_blocks: 'Slack refused the message layout: this is a bug in oombot, please report it with the log line',
   msg_too_long: 'Slack refused a message as too long: this is a bug in oombot, please report it',
   message_not_found: 'the alert message was deleted in Slack',
@@ -62,6 +89,11 @@ export interface SlackTransportOptions {
   client?: WebClient;
 }
 
+/** Slack errors that say a read (history, channel list) is not allowed, not that Slack is unwell. */
+const TRANSIENT_PLATFORM = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const READ_HINT = 'give the Slack app the channels:history and channels:read scopes (groups:history and groups:read for private channels) so that oombot can check what it posted before a crash';
+
 /**
  * chat.postMessage / chat.update with oombot owning the waiting: the WebClient rejects rate-limited
  * calls at once (rejectRateLimitedCalls) and does not retry, so a 429's Retry-After paces only the
@@ -74,6 +106,10 @@ export class SlackTransport implements AlertTransport {
   private readonly updatePacer: Pacer;
   calls = 0;
   rateLimited = 0;
+  /** Channel ids by the name they were configured with, learnt from posts and conversations.list. */
+  private readonly channelIds = new Map<string, string>();
+  /** Channels whose history oombot was refused, warned about once. */
+  private readonly readWarned = new Set<string>();
 
   constructor(private readonly opts: SlackTransportOptions) {
     this.client =
@@ -89,20 +125,106 @@ export class SlackTransport implements AlertTransport {
     this.updatePacer = new Pacer(opts.updateIntervalMs ?? 1_200);
   }
 
-  async post(channel: string, source: MessageSource, priority: number = PRIORITY.alert): Promise<{ channel: string; ts: string }> {
+  async post(channel: string, source: MessageSource, priority: number = PRIORITY.alert, once?: PostOnce): Promise<PostResult> {
+    let unsure = once?.retry ?? false;
+    let found = false;
     const res = await this.call('chat.postMessage', channel, priority, this.pacer, async () => {
       const message = await resolveMessage(source);
-      return this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks,
-        thread_ts: message.threadTs,
-        metadata: message.metadata,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      if (once && unsure) {
+        const existing = await this.findPosted(channel, message.threadTs, once);
+        if (existing) {
+          found = true;
+          return { ok: true, ...existing };
+        }
+      }
+      try {
+        return await this.client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks,
+          thread_ts: message.threadTs,
+          metadata: once ? marked(message.metadata, once) : message.metadata,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+      } catch (err) {
+        // Only an answer that refused the call proves that nothing was posted. After a timeout, a reset
+        // connection or a 5xx, Slack may have stored the message: look before posting again.
+        if (!refused(err)) unsure = true;
+        throw err;
+      }
     });
-    return { channel: String(res.channel ?? channel), ts: String(res.ts) };
+    const posted = { channel: String(res.channel ?? channel), ts: String(res.ts) };
+    if (posted.channel !== channel && CHANNEL_ID.test(posted.channel)) this.channelIds.set(channel, posted.channel);
+    return found ? { ...posted, found } : posted;
+  }
+
+  /**
+   * The message of `once` in the channel (or in the thread of `threadTs`), posted since `once.sinceMs`.
+   * When Slack does not let oombot read (missing scope, not a member), says so once and answers
+   * undefined: the caller then posts, and an alert may show twice rather than not at all.
+   */
+  private async findPosted(channel: string, threadTs: string | undefined, once: PostOnce): Promise<{ channel: string; ts: string } | undefined> {
+    const id = await this.channelId(channel);
+    if (!id) return undefined;
+    // Back a little further than the first attempt, for clocks that disagree.
+    const oldest = String(Math.max(0, Math.floor(once.sinceMs / 1000) - 120));
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      let res: { messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[]; has_more?: boolean; response_metadata?: { next_cursor?: string } };
+      try {
+        res = threadTs
+          ? await this.client.conversations.replies({ channel: id, ts: threadTs, oldest, include_all_metadata: true, limit: 200, cursor })
+          : await this.client.conversations.history({ channel: id, oldest, include_all_metadata: true, limit: 200, cursor });
+      } catch (err) {
+        if (this.cannotRead(err, channel)) return undefined;
+        throw err;
+      }
+      const hit = res.messages?.find((m) => m.metadata?.event_type === once.eventType && String(m.metadata.event_payload?.[once.key]) === once.value);
+      if (hit?.ts) return { channel: id, ts: hit.ts };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A channel's id: conversations.history takes ids only, SLACK_CHANNEL and routes may be names. */
+  private async channelId(channel: string): Promise<string | undefined> {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const known = this.channelIds.get(channel);
+    if (known) return known;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      let res: { channels?: { id?: string; name?: string }[]; response_metadata?: { next_cursor?: string } };
+      try {
+        res = await this.client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, cursor });
+      } catch (err) {
+        if (this.cannotRead(err, channel)) return undefined;
+        throw err;
+      }
+      const hit = res.channels?.find((c) => c.name === name);
+      if (hit?.id) {
+        this.channelIds.set(channel, hit.id);
+        return hit.id;
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    this.cannotRead(undefined, channel);
+    return undefined;
+  }
+
+  /** True (after one warning per channel) when Slack refuses the read for good; false for transient errors. */
+  private cannotRead(err: unknown, channel: string): boolean {
+    const e = err as WebAPICallError | undefined;
+    if (e && (e.code !== ErrorCode.PlatformError || TRANSIENT_PLATFORM.has(e.data.error))) return false;
+    if (!this.readWarned.has(channel)) {
+      this.readWarned.add(channel);
+      const why = e?.code === ErrorCode.PlatformError ? e.data.error : 'channel not found by name';
+      this.opts.log.warn({ channel, err: why, hint: READ_HINT }, 'cannot check Slack for a message posted before a crash: posting it (it may show twice)');
+    }
+    return true;
   }
 
   async update(channel: string, ts: string, message: OutgoingMessage): Promise<void> {
@@ -161,13 +283,28 @@ export class SlackTransport implements AlertTransport {
   }
 }
 
+/** The message's metadata with the mark of `once` in it. */
+function marked(metadata: OutgoingMessage['metadata'], once: PostOnce): NonNullable<OutgoingMessage['metadata']> {
+  const payload = metadata?.event_type === once.eventType ? metadata.event_payload : {};
+  return { event_type: once.eventType, event_payload: { ...payload, [once.key]: once.value } };
+}
+
+/** Slack answered and refused the call, so the message was certainly not posted. */
+function refused(err: unknown): boolean {
+  const e = err as WebAPICallError;
+  if (e.code === ErrorCode.RateLimitedError || e.code === ErrorCode.PlatformError) return true;
+  if (e.code === ErrorCode.HTTPError) return e.statusCode < 500;
+  if (e.code === ErrorCode.RequestError) return (e.original as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  return false;
+}
+
 /** Prints alerts readably when no Slack token is configured (and in the demo). */
 export class ConsoleTransport implements AlertTransport {
   readonly kind = 'console' as const;
   private n = 0;
   constructor(private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
 
-  async post(channel: string, source: MessageSource): Promise<{ channel: string; ts: string }> {
+  async post(channel: string, source: MessageSource): Promise<PostResult> {
     const message = await resolveMessage(source);
     const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.n).padStart(6, '0')}`;
     const text = message.threadTs ? indent(message.text, '   | ') : message.text;

@@ -44,6 +44,9 @@ export class IncidentSink {
   }
 
   async submit(incident: Incident, cluster = incident.cluster): Promise<SubmitResult> {
+    // Redis known to be away: defer at once. Waiting out the timeout for each incident would hold up
+    // the watch behind it for as long as Redis is down, and delay every alert after it.
+    if (this.redisAway() && !this.pending.has(incident.id)) return this.defer(incident, cluster, new Error(`Redis connection is ${this.deps.redis.status}`));
     try {
       const result = await withTimeout(this.enqueue(incident), this.deps.timeoutMs ?? 5_000);
       this.pending.delete(incident.id);
@@ -56,12 +59,26 @@ export class IncidentSink {
       }
       return result;
     } catch (err) {
-      this.pending.set(incident.id, incident);
-      this.deps.metrics.enqueueFailures.inc({ cluster });
-      this.deps.log.warn({ incident: incident.id, err: errorMessage(err), pending: this.pending.size }, 'cannot queue incident yet (is Redis reachable?): will retry');
-      this.scheduleRetry();
-      return 'deferred';
+      return this.defer(incident, cluster, err);
     }
+  }
+
+  /** Lost (reconnecting), or not back yet while incidents already wait for it. */
+  private redisAway(): boolean {
+    const status = this.deps.redis.status;
+    if (status === 'ready') return false;
+    return status === 'reconnecting' || status === 'close' || status === 'end' || this.pending.size > 0;
+  }
+
+  private defer(incident: Incident, cluster: string, err: unknown): 'deferred' {
+    const fresh = !this.pending.has(incident.id);
+    this.pending.set(incident.id, incident);
+    this.deps.metrics.enqueueFailures.inc({ cluster });
+    if (fresh) {
+      this.deps.log.warn({ incident: incident.id, err: errorMessage(err), pending: this.pending.size }, 'cannot queue incident yet (is Redis reachable?): will retry');
+    }
+    this.scheduleRetry();
+    return 'deferred';
   }
 
   private async enqueue(incident: Incident): Promise<'enqueued' | 'duplicate'> {

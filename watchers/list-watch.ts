@@ -43,8 +43,8 @@ export interface ListWatchOptions<T> {
 
 /**
  * Owns one list+watch loop: list (paged), then watch from the list's resourceVersion with bookmarks;
- * a closed watch resumes from the last resourceVersion seen, a 410 Gone relists, a silent watch is
- * restarted, errors back off. It never gives up and never throws out of `start()`.
+ * a closed watch resumes from the last resourceVersion seen, a 410 Gone or a silent watch relists,
+ * errors back off. It never gives up and never throws out of `start()`.
  */
 export class ListWatch<T extends KubeObject> {
   private resourceVersion: string | undefined;
@@ -87,8 +87,14 @@ export class ListWatch<T extends KubeObject> {
         if (reason === 'gone') {
           log.info({ resource }, 'watch resourceVersion expired (410 Gone): relisting');
           this.resourceVersion = undefined;
+          this.synced = false;
         } else if (reason === 'silent') {
-          log.warn({ resource, silenceMs: this.opts.silenceMs }, 'watch went silent: restarting it');
+          // A watch that stopped talking may have lost events without a word (a stuck watch cache, a
+          // proxy that dropped the stream); resuming from its resourceVersion would trust it. Relist:
+          // objects still show what happened (a kill stays in the pod's status), the sink drops repeats.
+          log.warn({ resource, silenceMs: this.opts.silenceMs }, 'watch went silent: relisting');
+          this.resourceVersion = undefined;
+          this.synced = false;
         } else {
           log.debug({ resource }, 'watch closed by the server: resuming');
         }
@@ -191,7 +197,17 @@ export class ListWatch<T extends KubeObject> {
         }
         inOrder(() => this.opts.handlers.onEvent(event.type as 'ADDED' | 'MODIFIED' | 'DELETED', obj), rv);
       },
-      { signal: this.abort.signal, silenceMs: this.opts.silenceMs },
+      {
+        signal: this.abort.signal,
+        silenceMs: this.opts.silenceMs,
+        // Resumed after an error without a relist: watching again, so synced again (readiness, heartbeat),
+        // and the next failure starts over at a short delay instead of growing from the last outage.
+        onOpen: () => {
+          this.synced = true;
+          this.lastError = undefined;
+          this.backoff.reset();
+        },
+      },
     );
     while (pending) await pending;
     if (reason === 'aborted') return 'aborted';

@@ -272,7 +272,9 @@ export class Watcher {
       this.nodes.delete(name);
       return;
     }
-    const pressure = node.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'True';
+    // A malformed status must not fail the whole nodes relist (the watcher would never become ready).
+    const conditions: unknown = node.status?.conditions;
+    const pressure = Array.isArray(conditions) && conditions.some((c: { type?: unknown; status?: unknown } | null) => c?.type === 'MemoryPressure' && c.status === 'True');
     const before = this.nodes.get(name);
     if (before && !before.memoryPressure && pressure) this.opts.log.warn({ node: name }, 'node reports MemoryPressure');
     this.nodes.set(name, { memoryPressure: pressure });
@@ -286,8 +288,9 @@ export class Watcher {
   private async computeCutoff(): Promise<Date> {
     const { redis, queueName, cluster, lookbackMs, dedupeTtlMs, log } = this.opts;
     const now = this.now().getTime();
-    // Never look back further than incident ids are remembered, or an old kill could alert twice.
-    const floor = now - dedupeTtlMs + 60_000;
+    // Never look back further than incident ids are remembered, or an old kill could alert twice
+    // (with a margin for clocks, small enough for short dedupe windows).
+    const floor = now - dedupeTtlMs + Math.min(60_000, dedupeTtlMs / 10);
     let last: number | undefined;
     try {
       const value = await redis.get(heartbeatKey(queueName, cluster));

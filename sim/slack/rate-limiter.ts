@@ -6,6 +6,8 @@ export const DEFAULT_RATE_LIMITS: Record<string, RateLimitRule> = {
   'chat.postMessage': { perSecond: 1, burst: 3, scope: 'channel' },
   // tier 3: about 50 per minute
   'chat.update': { perSecond: 50 / 60, burst: 50, scope: 'workspace' },
+  // tier 2: about 20 per minute
+  'conversations.list': { perSecond: 20 / 60, burst: 20, scope: 'workspace' },
   // tier 3 for an internal app (see NON_MARKETPLACE_RATE_LIMITS for distributed apps)
   'conversations.history': { perSecond: 50 / 60, burst: 50, scope: 'workspace' },
   'conversations.replies': { perSecond: 50 / 60, burst: 50, scope: 'workspace' },

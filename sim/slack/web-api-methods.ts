@@ -266,6 +266,32 @@ const conversationsJoin: MethodHandler = (args, { ws }) => {
   return { ok: true, channel: channelJson(ws, channel) };
 };
 
+/**
+ * conversations.list: the conversations of the given `types` (default public_channel) the app can see:
+ * every public channel, and private channels it is a member of. Paged with `limit` (default 100, at most
+ * 1000) and `response_metadata.next_cursor` ('' on the last page), as Slack does.
+ */
+const conversationsList: MethodHandler = (args, { ws }) => {
+  const types = new Set((asString(args.types) ?? 'public_channel').split(',').map((t) => t.trim()));
+  const excludeArchived = asBool(args.exclude_archived) ?? false;
+  const visible = ws.channels.filter((c) => {
+    if (c.id.startsWith('D')) return types.has('im');
+    if (excludeArchived && c.is_archived) return false;
+    return c.is_private ? types.has('private_channel') && c.member : types.has('public_channel');
+  });
+  let start = 0;
+  if (args.cursor !== undefined && args.cursor !== '') {
+    const match = /^offset:(\d+)$/.exec(Buffer.from(String(args.cursor), 'base64').toString('utf8'));
+    if (!match) return fail('invalid_cursor');
+    start = Number(match[1]);
+  }
+  const raw = args.limit === undefined ? NaN : Number(args.limit);
+  const limit = Number.isFinite(raw) && raw > 0 ? Math.min(Math.floor(raw), 1000) : 100;
+  const page = visible.slice(start, start + limit);
+  const next = start + limit < visible.length ? Buffer.from(`offset:${start + limit}`).toString('base64') : '';
+  return { ok: true, channels: page.map((c) => channelJson(ws, c)), response_metadata: { next_cursor: next } };
+};
+
 /** Slack's cursors are opaque base64; this one names the ts to continue below (history) or above (replies). */
 const encodeCursor = (ts: string) => Buffer.from(`next_ts:${ts}`).toString('base64');
 function decodeCursor(cursor: unknown): string | undefined | null {
@@ -414,6 +440,7 @@ export const METHODS: Record<string, MethodHandler> = {
   'views.open': viewsOpen,
   'conversations.info': conversationsInfo,
   'conversations.join': conversationsJoin,
+  'conversations.list': conversationsList,
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
   'users.info': usersInfo,
