@@ -1,11 +1,10 @@
 /** `/oom history`, `/oom snooze`, `/oom unsnooze`: a workload's incidents and its alert snooze. */
-import { IncidentHistory } from '../handlers/incident-history.js';
+import { IncidentHistory, type WorkloadRef } from '../handlers/incident-history.js';
 import { CAUSE_LABELS, type Cause } from '../handlers/model/diagnosis.js';
 import { formatMemoryApprox } from '../core/quantity.js';
 import { formatTime } from '../handlers/model/format.js';
 import type { BotDeps } from './bot-deps.js';
 import { candidatesReply, notFoundReply } from './answer-why.js';
-import type { WorkloadRef } from './history-index.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import { describeWorkload, resolveWorkload } from './resolve-workload.js';
 import { code, safe, textReply, type Reply } from './reply.js';

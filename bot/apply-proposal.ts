@@ -1,19 +1,21 @@
 /**
  * A Raise-limit (or Undo) click → at most one patch of the top controller's pod template:
  *   authorisation → proposal lookup → claim (atomic, at most once) → live value check → server-side dry run
- *   → strategic merge patch. Each refusal says why and what to do; nothing is changed by a refusal.
+ *   → strategic merge patch. Each refusal says why and what to do; nothing is changed by a refusal, and a
+ * refusal after the claim gives the claim back, so the same button can be tried again.
  */
-import { withContext } from '../core/errors.js';
+import { errorMessage, withContext } from '../core/errors.js';
 import { formatMemory, tryParseQuantity, quantitiesEqual, parseMemoryBytes } from '../core/quantity.js';
-import { ProposalStore, type StoredProposal } from '../core/proposal-store.js';
+import { ProposalStore, type AlertLocation, type ProposalClaim, type StoredProposal } from '../core/proposal-store.js';
 import { bumpedLimitBytes, describeManagedBy, type Proposal } from '../handlers/model/propose-limit.js';
+import type { ChangeDirection } from '../handlers/model/message.js';
 import type { BotDeps } from './bot-deps.js';
 import { describePatchError } from './describe-patch-error.js';
 import { buttonBlock, describeChange, proposalButton, reverseProposal } from './proposal-button.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
 import { isPatchableKind, liveContainer, memoryPatch, STRATEGIC_MERGE_PATCH, workloadPath, yamlSnippet, type LiveContainer } from './workload-patch.js';
 
-export type ChangeKind = 'raise' | 'undo';
+export type ChangeKind = ChangeDirection;
 
 export interface Clicker {
   id: string;
@@ -30,6 +32,17 @@ export interface AppliedChange {
   uid?: string;
   /** The stored reverse change, for the Undo button. */
   undo?: StoredProposal;
+}
+
+export interface ApplyOptions {
+  /** The alert the click came from (not an ephemeral answer): the proposal learns where its alert is. */
+  alert?: AlertLocation;
+  /**
+   * Aborted when the click has waited too long (a stalled API server): applying stops before the
+   * real patch, gives the claim back and says nothing was changed, rather than changing the workload
+   * long after the person was told it failed.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -75,7 +88,7 @@ function refuse(text: string, extra: Reply['blocks'] = []): ApplyResult {
   return { reply: { ...r, blocks: [...(r.blocks ?? []), ...extra] } };
 }
 
-export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clicker, kind: ChangeKind): Promise<ApplyResult> {
+export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clicker, kind: ChangeKind, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const { log, config } = deps;
   // 1. Authorisation comes first: a refused click must not use up the proposal.
   if (config.approvers.length === 0) {
@@ -89,38 +102,73 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
   // 2. The proposal, server-side; the button only names it.
   if (!ProposalStore.isId(proposalId)) {
     log.warn({ user: by.id, value: String(proposalId).slice(0, 60) }, 'change refused: the button value is not a proposal id');
-    return refuse('This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why <pod>` for a fresh proposal.');
+    return refuse('This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.');
   }
-  const stored = await deps.proposals.get(proposalId);
-  if (!stored) {
+  const found = await deps.proposals.get(proposalId);
+  if (!found) {
     log.info({ user: by.id, proposal: proposalId }, 'change refused: proposal unknown or expired');
-    return refuse('This proposal has expired (proposals last 24 hours) or is unknown. Nothing was changed. Run `/oom why <pod>` for a fresh one.');
+    return refuse('This proposal has expired (proposals last 24 hours) or is unknown. Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh one.');
   }
-  const p = stored.proposal;
+  const p = found.proposal;
   const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
   if (!isPatchableKind(p.owner.kind)) {
     return refuse(`${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? 'a bare pod\'s resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment.' : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`);
   }
   // 3. At most once, across double clicks, replays and bot replicas.
-  const claimed = await deps.proposals.claim(proposalId, by.id);
-  if (!claimed) {
+  const claim = await deps.proposals.claim(proposalId, by.id);
+  if (!claim) {
     log.info({ user: by.id, proposal: proposalId }, 'change refused: proposal already claimed');
     return refuse(`This change was already applied (or is being applied right now): each proposal is applied at most once. Nothing more was changed.`);
   }
-  const retry = async (): Promise<Reply['blocks']> => {
-    const again = await deps.proposals.create({ incidentId: stored.incidentId, cluster: stored.cluster, proposal: p, ...(stored.channel && stored.ts ? { channel: stored.channel, ts: stored.ts } : {}) });
-    return [buttonBlock(proposalButton(again.id, p, kind, 'Try again'))];
+  try {
+    const result = await applyClaimed(deps, claim, by, kind, opts);
+    if (!result.applied) await release(deps, claim);
+    return result;
+  } catch (err) {
+    await release(deps, claim);
+    throw err;
+  }
+}
+
+async function release(deps: BotDeps, claim: ProposalClaim): Promise<void> {
+  await deps.proposals.release(claim).catch((err: unknown) => deps.log.warn({ proposal: claim.id, err: errorMessage(err) }, 'cannot release the claim on a proposal: it cannot be retried'));
+}
+
+/** Where the proposal's alert is: as stored, else the alert the click came from (then remembered). */
+async function locate(deps: BotDeps, stored: StoredProposal, alert: AlertLocation | undefined): Promise<StoredProposal> {
+  if ((stored.channel && stored.ts) || !alert) return stored;
+  await deps.proposals.attachMessage(stored.id, alert.channel, alert.ts).catch(() => false);
+  return { ...stored, channel: alert.channel, ts: alert.ts };
+}
+
+function locationOf(stored: StoredProposal): Partial<AlertLocation> {
+  return stored.channel && stored.ts ? { channel: stored.channel, ts: stored.ts, ...(stored.group ? { group: stored.group } : {}) } : {};
+}
+
+async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, kind: ChangeKind, opts: ApplyOptions): Promise<ApplyResult> {
+  const { log } = deps;
+  const proposalId = claim.id;
+  const stored = await locate(deps, claim.stored, opts.alert);
+  const p = stored.proposal;
+  const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
+  // The claim is given back on every refusal below, so the same button tries again.
+  const tryAgain = (): Reply['blocks'] => [buttonBlock(proposalButton(proposalId, p, kind, 'Try again'))];
+  const tooSlow = (): ApplyResult => {
+    log.warn({ user: by.id, proposal: proposalId, workload: what }, 'change not applied: the Kubernetes API server is too slow');
+    return refuse(`The Kubernetes API server did not answer in time: nothing was changed in ${safe(what)}. Try again in a minute.`, tryAgain());
   };
 
   // 4. The live value must still be the one the proposal started from.
   const path = workloadPath(p.owner);
   let obj: { metadata?: { uid?: string } };
   try {
-    obj = await deps.kube.getJson(path);
+    if (opts.signal?.aborted) return tooSlow();
+    obj = await deps.kube.getJson(path, undefined, opts.signal);
   } catch (err) {
+    if (opts.signal?.aborted) return tooSlow();
     const r = describePatchError(withContext(`reading ${what}`, err), what);
     log.warn({ user: by.id, proposal: proposalId, err: r.detail }, 'change not applied: cannot read the workload');
-    return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? await retry() : []);
+    return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
   }
   const live = liveContainer(p.owner.kind, obj, p.container);
   if (!live) return refuse(`${safe(what)} has no container ${code(p.container, 63)} any more. Nothing was changed.`);
@@ -137,19 +185,21 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
     const head = `The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is now ${code((field === 'limit' ? live.limit : live.request) ?? 'none', 40)}, not ${code((field === 'limit' ? fromValue : p.fromRequest) ?? 'none', 40)} as when this was proposed: someone changed it since. Nothing was changed.`;
     const fresh = kind === 'raise' ? freshFromLive(p, live) : undefined;
     if (!fresh) return refuse(kind === 'undo' ? `${head} There is nothing to undo safely.` : head);
-    const created = await deps.proposals.create({ incidentId: stored.incidentId, cluster: stored.cluster, proposal: fresh, ...(stored.channel && stored.ts ? { channel: stored.channel, ts: stored.ts } : {}) });
+    const created = await deps.proposals.create({ incidentId: stored.incidentId, cluster: stored.cluster, proposal: fresh, ...locationOf(stored) });
     return refuse(`${head}\nFresh proposal: ${safe(describeChange(fresh), 400)}.`, [buttonBlock(proposalButton(created.id, fresh, 'raise'))]);
   }
 
   // 5. Server-side dry run: LimitRange, ResourceQuota, webhooks and validation speak before anything changes.
   const body = memoryPatch(p.owner.kind, live.list, p);
   for (const dryRun of [true, false]) {
+    // Past this point the workload changes: never later than the person was told.
+    if (opts.signal?.aborted) return tooSlow();
     try {
       await deps.kube.send('PATCH', path, body, { contentType: STRATEGIC_MERGE_PATCH, ...(dryRun ? { query: { dryRun: 'All', fieldManager: 'oombot' } } : { query: { fieldManager: 'oombot' } }) });
     } catch (err) {
       const r = describePatchError(err, what);
       log.warn({ user: by.id, proposal: proposalId, dryRun, err: r.detail, workload: what }, dryRun ? 'change refused by the dry run' : 'patch failed');
-      return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? await retry() : []);
+      return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
     }
   }
 
@@ -161,8 +211,8 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
     applied.undo = await deps.proposals.create({
       incidentId: stored.incidentId,
       cluster: stored.cluster,
-      proposal: reverseProposal(p, `<@${by.id}>`, at.toISOString()),
-      ...(stored.channel && stored.ts ? { channel: stored.channel, ts: stored.ts } : {}),
+      proposal: reverseProposal(p, by.name ?? by.id, at.toISOString()),
+      ...locationOf(stored),
     });
   }
   log.info({ user: by.id, userName: by.name, proposal: proposalId, action: kind, workload: what, container: p.container, from: fromValue, to: toValue, request: p.toRequest }, kind === 'raise' ? 'memory raised from Slack' : 'memory change undone from Slack');

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -7,20 +6,25 @@ import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../core/proposal-store.js';
 import type { SnoozeStore } from '../core/snooze-store.js';
 import type { ClusterCache } from '../handlers/gather.js';
+import type { AlertGroups } from '../handlers/alert-groups.js';
 import type { IncidentHistory } from '../handlers/incident-history.js';
 
-/** What every bot handler works with: one context object, as the workers' handlers get. */
+/**
+ * What every bot handler works with: one context object, as the workers' handlers get. Redis is reached
+ * only through the stores that own its keys (history, proposals, snoozes, the queue).
+ */
 export interface BotDeps {
   config: Config;
   log: Logger;
   kube: KubeHttp;
   /** The cluster's name in incidents and history keys. */
   cluster: string;
-  redis: Redis;
   queue: Queue<Incident>;
   history: IncidentHistory;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
+  /** The alert groups, to keep a change on the alert when the worker updates it later. */
+  alerts: AlertGroups;
   cache: ClusterCache;
   now: () => Date;
 }

@@ -21,18 +21,20 @@ export interface DiagnosedIncident {
   proposalId?: string;
 }
 
-export async function diagnoseIncident(deps: BotDeps, incident: Incident, opts: { withProposal?: boolean; channel?: string } = {}): Promise<DiagnosedIncident> {
+export async function diagnoseIncident(deps: BotDeps, incident: Incident, opts: { withProposal?: boolean } = {}): Promise<DiagnosedIncident> {
   const gathered = await gatherIncident(deps.kube, incident, deps.cache);
   const workload = workloadOf(incident, gathered.owners);
-  const previous = await deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, 20);
+  const [previous, record] = await Promise.all([deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, 20), deps.history.get(incident.id)]);
   const enriched = toEnriched(gathered, previous, deps.now());
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   let proposalId: string | undefined;
   if (diagnosis.proposal && opts.withProposal !== false) {
-    const stored = await deps.proposals.create({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal, ...(opts.channel ? { channel: opts.channel } : {}) });
+    // The incident's alert, when it was posted: applying this proposal updates that alert too.
+    const where = record?.alert ? { channel: record.alert.channel, ts: record.alert.ts, ...(record.alert.group ? { group: record.alert.group } : {}) } : {};
+    const stored = await deps.proposals.create({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal, ...where });
     proposalId = stored.id;
   }
-  const model = buildMessage(enriched, diagnosis, proposalId ? { proposalId } : {});
+  const model = buildMessage(enriched, diagnosis, { ...(proposalId ? { proposalId } : {}), approvers: deps.config.approvers.length > 0 });
   const out: DiagnosedIncident = { incident, enriched, diagnosis, model };
   if (workload) out.workload = workload;
   if (proposalId) out.proposalId = proposalId;

@@ -1,15 +1,18 @@
 /**
  * The audit trail of a change made from Slack, each part independent (one failing never stops the others):
  * the alert updated (who, when, old → new, and the Undo button), a thread reply, a Kubernetes Event on the
- * workload, and the log line (written by applyProposal).
+ * workload, and the log line (written by applyProposal). The alert is the one the proposal knows (the
+ * worker records it after posting; a click on the alert records it too), so a click on an ephemeral
+ * answer (Undo, Try again, a fresh proposal) updates the alert as well.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
-import type { Button, KnownBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
 import { errorMessage } from '../core/errors.js';
 import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../handlers/model/action-ids.js';
 import { formatTime } from '../handlers/model/format.js';
+import { withChanges, type AlertChange } from '../handlers/model/render-slack.js';
 import { clip } from '../handlers/model/text-safety.js';
 import type { AppliedChange } from './apply-proposal.js';
 import type { BotDeps } from './bot-deps.js';
@@ -20,11 +23,8 @@ export const EVENT_REASON_RAISED = 'OombotLimitRaised';
 export const EVENT_REASON_RESTORED = 'OombotLimitRestored';
 
 export interface AlertMessage {
-  channel?: string;
-  ts?: string;
-  /** The message's blocks as Slack sent them with the click. */
+  /** The alert's blocks as Slack sent them with a click on the alert itself. */
   blocks?: unknown[];
-  isEphemeral?: boolean;
 }
 
 function auditLine(c: AppliedChange): string {
@@ -32,42 +32,51 @@ function auditLine(c: AppliedChange): string {
   return `${verb} by <@${c.by.id}> at ${formatTime(c.at.toISOString())}: ${clip(describeChange(c.stored.proposal), 600)}`;
 }
 
-/** The alert's blocks with the audit line under the header, and Raise/Undo replaced by Undo (or nothing). */
-export function updatedAlertBlocks(blocks: unknown[], c: AppliedChange): KnownBlock[] {
-  const out: KnownBlock[] = [];
-  const audit: KnownBlock = { type: 'context', block_id: `oom_audit_${c.kind}_${c.at.getTime()}`, elements: [{ type: 'mrkdwn', text: auditLine(c) }] };
-  let inserted = false;
-  for (const raw of blocks) {
-    const b = raw as KnownBlock & { elements?: Button[] };
-    if (b.type === 'actions' && Array.isArray(b.elements)) {
-      const kept = b.elements.filter((e) => e.action_id !== ACTION_RAISE_LIMIT && e.action_id !== ACTION_UNDO);
-      if (c.undo) kept.unshift(proposalButton(c.undo.id, c.undo.proposal, 'undo'));
-      if (kept.length > 0) out.push({ ...b, elements: kept } as KnownBlock);
-      continue;
-    }
-    out.push(b);
-    if (!inserted && b.type === 'header') {
-      out.push(audit);
-      inserted = true;
-    }
-  }
-  if (!inserted) out.unshift(audit);
-  return out.slice(0, 50);
+/** The change as the alert shows it: the audit line and the Undo button (the worker's updates keep it). */
+export function alertChange(c: AppliedChange): AlertChange {
+  return { id: `${c.kind}_${c.at.getTime()}`, text: auditLine(c), ...(c.undo ? { undo: proposalButton(c.undo.id, c.undo.proposal, 'undo') } : {}) };
 }
 
-export async function recordChange(deps: BotDeps, client: WebClient | undefined, c: AppliedChange, alert: AlertMessage): Promise<void> {
+/** The alert's blocks with the audit line under the header, and Raise/Undo replaced by Undo (or nothing). */
+export function updatedAlertBlocks(blocks: unknown[], c: AppliedChange): KnownBlock[] {
+  return withChanges(blocks, [alertChange(c)], [ACTION_RAISE_LIMIT, ACTION_UNDO]);
+}
+
+/** The alert's current blocks, when the click did not carry them (it came from an ephemeral answer). */
+async function currentBlocks(deps: BotDeps, client: WebClient, channel: string, ts: string): Promise<unknown[] | undefined> {
+  try {
+    const res = await client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
+    const m = res.messages?.find((x) => x.ts === ts);
+    return Array.isArray(m?.blocks) ? m.blocks : undefined;
+  } catch (err) {
+    deps.log.info({ err: errorMessage(err), channel, ts }, 'cannot read the alert to update it (the bot token needs channels:history, or groups:history for private channels)');
+    return undefined;
+  }
+}
+
+export async function recordChange(deps: BotDeps, client: WebClient | undefined, c: AppliedChange, alert: AlertMessage = {}): Promise<void> {
   const p = c.stored.proposal;
-  const channel = alert.isEphemeral ? (alert.channel ?? c.stored.channel) : (alert.channel ?? c.stored.channel);
-  const ts = alert.isEphemeral ? c.stored.ts : (alert.ts ?? c.stored.ts);
+  const channel = c.stored.channel;
+  const ts = c.stored.ts;
   const line = auditLine(c);
   const tasks: Promise<unknown>[] = [];
-  if (client && channel && ts && Array.isArray(alert.blocks) && !alert.isEphemeral) {
-    tasks.push(client.chat.update({ channel, ts, text: line, blocks: updatedAlertBlocks(alert.blocks, c) }).catch((err: unknown) => deps.log.warn({ err: errorMessage(err), channel, ts }, 'cannot update the alert after a change')));
+  if (client && channel && ts) {
+    tasks.push(
+      (async () => {
+        // The group first, so that a repeat update racing this one keeps the change too.
+        if (c.stored.group) {
+          await deps.alerts.recordChange(c.stored.group, ts, alertChange(c)).catch((err: unknown) => deps.log.warn({ err: errorMessage(err), group: c.stored.group }, 'cannot record the change on the alert group: a later repeat update may hide it'));
+        }
+        const blocks = alert.blocks ?? (await currentBlocks(deps, client, channel, ts));
+        if (!blocks) return;
+        await client.chat.update({ channel, ts, text: line, blocks: updatedAlertBlocks(blocks, c) });
+      })().catch((err: unknown) => deps.log.warn({ err: errorMessage(err), channel, ts }, 'cannot update the alert after a change')),
+    );
   }
-  if (client && channel) {
+  if (client && channel && ts) {
     tasks.push(
       client.chat
-        .postMessage({ channel, text: line, ...(ts ? { thread_ts: ts } : {}), unfurl_links: false, unfurl_media: false })
+        .postMessage({ channel, text: line, thread_ts: ts, unfurl_links: false, unfurl_media: false })
         .catch((err: unknown) => deps.log.warn({ err: errorMessage(err), channel }, 'cannot post the change to the thread')),
     );
   }

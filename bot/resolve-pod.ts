@@ -5,7 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { OombotError } from '../core/errors.js';
 import { closestNames } from './closest-names.js';
-import { HistoryIndex, type HistoryPod } from './history-index.js';
+import type { HistoryPod } from '../handlers/incident-history.js';
 import type { PodQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
 
@@ -48,8 +48,7 @@ async function livePods(deps: BotDeps, namespace: string | undefined): Promise<V
 const podKey = (p: V1Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
 
 export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolution> {
-  const index = new HistoryIndex(deps.redis, deps.config.queueName);
-  const [exactLive, historyPods, workloads] = await Promise.all([livePodsNamed(deps, q), index.pods(deps.cluster), index.workloads(deps.cluster)]);
+  const [exactLive, historyPods, workloads] = await Promise.all([livePodsNamed(deps, q), deps.history.pods(deps.cluster), deps.history.workloads(deps.cluster)]);
   const inNs = <T extends { namespace: string }>(xs: T[]) => (q.namespace ? xs.filter((x) => x.namespace === q.namespace) : xs);
   const hp = inNs(historyPods);
   const historyByKey = new Map(hp.map((h) => [`${h.namespace}/${h.pod}`, h]));

@@ -4,7 +4,7 @@
  */
 import { OombotError } from '../core/errors.js';
 import { closestNames } from './closest-names.js';
-import { HistoryIndex, type WorkloadRef } from './history-index.js';
+import type { WorkloadRef } from '../handlers/incident-history.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
 
@@ -43,7 +43,7 @@ async function liveWorkloads(deps: BotDeps, q: WorkloadQuery): Promise<WorkloadR
 }
 
 export async function resolveWorkload(deps: BotDeps, q: WorkloadQuery): Promise<WorkloadResolution> {
-  const all = await new HistoryIndex(deps.redis, deps.config.queueName).workloads(deps.cluster);
+  const all = await deps.history.workloads(deps.cluster);
   const fits = (w: WorkloadRef) => (!q.namespace || w.namespace === q.namespace) && (!q.kind || w.kind === q.kind);
   const matches = all.filter((w) => fits(w) && w.name === q.name);
   const pick = (ws: WorkloadRef[], what: string): WorkloadResolution | undefined => {

@@ -2,15 +2,16 @@
  * The bot role: Slack → actions on the cluster. Bolt in HTTP mode on the shared server's
  * `POST /slack/events` (signature checked by SharedHttpReceiver), or Socket Mode when SLACK_APP_TOKEN is
  * set. Every command and click is acknowledged within Slack's 3 seconds; slow work answers later through
- * the response_url.
+ * the response_url (a note first when the cluster is very slow, then the answer).
  */
 import { App, type BlockAction, type ButtonAction, type RespondArguments, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { OombotError, errorMessage } from '../core/errors.js';
-import { ProposalStore } from '../core/proposal-store.js';
+import { ProposalStore, type AlertLocation } from '../core/proposal-store.js';
 import { SnoozeStore } from '../core/snooze-store.js';
 import type { RoleContext, RoleHandle } from '../core/start.js';
 import { ClusterCache } from '../handlers/gather.js';
+import { AlertGroups } from '../handlers/alert-groups.js';
 import { IncidentHistory } from '../handlers/incident-history.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../handlers/model/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
@@ -25,7 +26,10 @@ import { SharedHttpReceiver, SLACK_EVENTS_PATH } from './shared-http-receiver.js
 export interface BotRoleOptions {
   /** How long a command may take before it is acknowledged with "working on it" (well under Slack's 3 s). */
   ackBudgetMs?: number;
-  /** A command or click that takes longer than this is answered with a failure. */
+  /**
+   * A command or click still at work after this long gets a "still working" note, then its answer
+   * when done. A change not yet sent to the API server by then is not sent at all (nothing changed).
+   */
   workTimeoutMs?: number;
   now?: () => Date;
 }
@@ -73,6 +77,14 @@ function within<T>(work: Promise<T>, ms: number): Promise<{ done: true; value: T
   });
 }
 
+/** The alert a click came from, when it came from a message in a channel (not an ephemeral answer). */
+function alertOf(body: BlockAction): AlertLocation | undefined {
+  if (body.container?.is_ephemeral === true) return undefined;
+  const channel = body.channel?.id;
+  const ts = (body.message as { ts?: string } | undefined)?.ts ?? body.container?.message_ts;
+  return channel && ts ? { channel, ts } : undefined;
+}
+
 export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}): Promise<BotRole> {
   checkBotConfig(ctx);
   const { config, log } = ctx;
@@ -82,30 +94,32 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     log,
     kube,
     cluster: kube.target.clusterName,
-    redis: ctx.redis,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
     proposals: new ProposalStore(ctx.redis, config.queueName),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
+    alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
     cache: new ClusterCache(),
     now: opts.now ?? (() => new Date()),
   };
   const ackBudgetMs = opts.ackBudgetMs ?? 2_000;
   const workTimeoutMs = opts.workTimeoutMs ?? 25_000;
+  const seconds = `${Math.round(workTimeoutMs / 100) / 10} s`;
   const logger = boltLogger(log);
   const clientOptions = { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), retryConfig: { retries: 2 } };
   const botToken = config.slack.botToken;
   if (!botToken) log.warn('SLACK_BOT_TOKEN is not set: the bot answers through response_url only, and cannot update alerts after a change');
+  // No auth.test on the request path: the bot token is all a handler needs.
+  const authorize = async () => (botToken ? { botToken } : {});
 
   const socket = Boolean(config.slack.appToken);
   let receiver: SharedHttpReceiver | undefined;
   let app: App;
   if (socket) {
-    app = new App({ token: botToken, appToken: config.slack.appToken, socketMode: true, logger, clientOptions });
+    app = new App({ appToken: config.slack.appToken, socketMode: true, logger, clientOptions, authorize });
   } else {
     receiver = new SharedHttpReceiver({ signingSecret: config.slack.signingSecret!, log, boltLogger: logger });
-    // No auth.test on the request path: the bot token is all a handler needs.
-    app = new App({ receiver, logger, clientOptions, authorize: async () => (botToken ? { botToken } : {}) });
+    app = new App({ receiver, logger, clientOptions, authorize });
   }
 
   const inflight = new Set<Promise<unknown>>();
@@ -114,17 +128,27 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     void p.finally(() => inflight.delete(p)).catch(() => undefined);
     return p;
   };
-  const timed = <T>(p: Promise<T>, what: string): Promise<T> =>
-    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new OombotError('UNKNOWN', `${what} took longer than ${Math.round(workTimeoutMs / 1000)} s`)), workTimeoutMs).unref())]);
-  const answerLater = (respond: RespondFn, reply: Promise<Reply>, what: string, forAction: boolean): Promise<void> =>
-    timed(reply, what)
-      .catch((err: unknown) => {
-        log.warn({ err: errorMessage(err), what }, 'Slack request failed');
-        return textReply(`Sorry, that failed: ${safe(errorMessage(err), 400)}`);
-      })
-      .then((r) => respond(toResponse(r, forAction)))
-      .then(() => undefined)
-      .catch((err: unknown) => log.warn({ err: errorMessage(err), what }, 'cannot answer through the response_url'));
+  const failed = (err: unknown, what: string): Reply => {
+    log.warn({ err: errorMessage(err), what }, 'Slack request failed');
+    return textReply(`Sorry, that failed: ${safe(errorMessage(err), 400)}`);
+  };
+  /**
+   * Answers through the response_url. Work still going after `noticeAfterMs` (a slow or stalled API
+   * server) first gets a note saying so, then its answer when it is done: never a silent wait, and never
+   * "failed" for something that may still happen.
+   */
+  const answerLater = async (respond: RespondFn, work: Promise<Reply>, what: string, forAction: boolean, notice: string, noticeAfterMs = workTimeoutMs): Promise<void> => {
+    const send = (r: Reply) =>
+      respond(toResponse(r, forAction))
+        .then(() => undefined)
+        .catch((err: unknown) => log.warn({ err: errorMessage(err), what }, 'cannot answer through the response_url'));
+    const settled = work.catch((err: unknown) => failed(err, what));
+    const first = await within(settled, noticeAfterMs);
+    if (first.done) return send(first.value);
+    log.warn({ what, waitedMs: noticeAfterMs }, 'Slack request still at work: answering later');
+    await send(textReply(notice));
+    await send(await settled);
+  };
 
   app.command(/^\/oom/, async ({ command, ack, respond }) => {
     const work = track(runOomCommand(deps, command.text ?? '', { id: command.user_id }));
@@ -134,29 +158,30 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
       return;
     }
     await ack({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Looking into it…' });
-    void track(answerLater(respond, work, '/oom', false));
+    void track(answerLater(respond, work, '/oom', false, `:hourglass_flowing_sand: Still looking into it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`));
   });
 
   const change = (kind: ChangeKind) =>
     async ({ ack, body, action, respond, client }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction; respond: RespondFn; client: WebClient }) => {
       await ack();
       const by = { id: body.user.id, ...(body.user.username || body.user.name ? { name: body.user.username ?? body.user.name } : {}) };
-      const message = body.message as { ts?: string; blocks?: unknown[] } | undefined;
+      const alert = alertOf(body);
+      const alertBlocks = alert ? (body.message as { blocks?: unknown[] } | undefined)?.blocks : undefined;
+      // Past the time limit, a change not yet sent is not sent (see applyProposal).
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), workTimeoutMs);
+      timer.unref();
       const work = track(
-        (async () => {
-          const result = await applyProposal(deps, action.value, by, kind);
-          if (result.applied) {
-            await recordChange(deps, botToken ? client : undefined, result.applied, {
-              ...(body.channel?.id ? { channel: body.channel.id } : {}),
-              ...(message?.ts ?? body.container?.message_ts ? { ts: message?.ts ?? body.container.message_ts } : {}),
-              ...(message?.blocks ? { blocks: message.blocks } : {}),
-              isEphemeral: body.container?.is_ephemeral === true,
-            });
-          }
-          return result.reply;
-        })(),
+        applyProposal(deps, action.value, by, kind, { ...(alert ? { alert } : {}), signal: abort.signal })
+          .finally(() => clearTimeout(timer))
+          .then((result) => {
+            // The audit trail goes on by itself: the person's answer does not wait for it.
+            if (result.applied) void track(recordChange(deps, botToken ? client : undefined, result.applied, alertBlocks ? { blocks: alertBlocks } : {}));
+            return result.reply;
+          }),
       );
-      void track(answerLater(respond, work, kind === 'raise' ? 'Raise limit' : 'Undo', true));
+      const label = kind === 'raise' ? 'Raise limit' : 'Undo';
+      void track(answerLater(respond, work, label, true, `:hourglass_flowing_sand: Still applying after ${seconds}: the Kubernetes API server is slow to confirm the change. The result will follow here; do not click again.`, workTimeoutMs + 2_000));
     };
   app.action<BlockAction<ButtonAction>>(ACTION_RAISE_LIMIT, change('raise'));
   app.action<BlockAction<ButtonAction>>(ACTION_UNDO, change('undo'));
@@ -164,11 +189,20 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   const simple = (what: string, run: (value: string, userId: string) => Promise<Reply>) =>
     async ({ ack, body, action, respond }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction; respond: RespondFn }) => {
       await ack();
-      void track(answerLater(respond, track(run(String(action.value ?? ''), body.user.id)), what, true));
+      void track(answerLater(respond, track(run(String(action.value ?? ''), body.user.id)), what, true, `:hourglass_flowing_sand: Still working on it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`));
     };
   app.action<BlockAction<ButtonAction>>(ACTION_SHOW_LOGS, simple('Show logs', (id) => showLogs(deps, id)));
   app.action<BlockAction<ButtonAction>>(ACTION_SNOOZE, simple('Snooze', (id, user) => snoozeFromAlert(deps, id, user)));
   app.action<BlockAction<ButtonAction>>(ACTION_EXPLAIN, simple('Explain', (id) => explainIncident(deps, id)));
+
+  // Any other action id (an old message, a forged payload): acknowledged at once so Slack shows no
+  // error, logged, and ignored.
+  const known = [ACTION_RAISE_LIMIT, ACTION_UNDO, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_EXPLAIN];
+  app.action(new RegExp(`^(?!(?:${known.join('|')})$)`), async ({ ack, body, action }) => {
+    await ack();
+    const actionId = String((action as { action_id?: unknown }).action_id ?? '').slice(0, 100);
+    log.warn({ actionId, user: body.user?.id }, 'unknown Slack action ignored');
+  });
 
   app.error(async (err) => {
     log.error({ err: errorMessage(err) }, 'Slack handler failed');

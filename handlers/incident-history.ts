@@ -23,13 +23,34 @@ export interface HistoryRecord {
   node?: string;
   cause?: string;
   headline?: string;
+  /** The Slack alert that shows this incident (its group's first message), once posted. */
+  alert?: { channel: string; ts: string; group?: string };
+}
+
+/** A workload with incidents on record. */
+export interface WorkloadRef {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+/** A pod with incidents on record (it may be gone). */
+export interface HistoryPod {
+  namespace: string;
+  pod: string;
+  /** Incident ids, newest first. */
+  ids: string[];
+  /** Epoch ms of the newest incident. */
+  latest: number;
 }
 
 const PER_WORKLOAD = 50;
 
 /**
- * Incident history in Redis: one record per incident id, and per workload the newest ids first.
- * Everything expires after the retention (default 7 days), so Redis memory stays bounded.
+ * Incident history in Redis, and the only owner of its keys: one record per incident id, per workload
+ * the newest ids first, and two indexes (pods and workloads, scored by their newest incident) that let
+ * `/oom` find pods that are gone and workloads by name. Everything expires after the retention
+ * (default 7 days), so Redis memory stays bounded.
  */
 export class IncidentHistory {
   constructor(
@@ -49,15 +70,25 @@ export class IncidentHistory {
   async add(record: HistoryRecord): Promise<void> {
     const wk = this.k(`history:${IncidentHistory.workloadKey(record.cluster, record.namespace, record.workload)}`);
     const rk = this.k(`incident:${record.id}`);
-    const exists = await this.redis.exists(rk);
-    const multi = this.redis.multi().set(rk, JSON.stringify(record), 'PX', this.retentionMs);
+    const previous = await this.get(record.id);
+    // A retried job keeps what a first run learnt after posting (where the alert is).
+    const stored: HistoryRecord = previous?.alert && !record.alert ? { ...record, alert: previous.alert } : record;
+    const at = Date.parse(record.occurredAt) || Date.now();
+    const multi = this.redis.multi().set(rk, JSON.stringify(stored), 'PX', this.retentionMs);
     // A retried job must not list the same incident twice.
-    if (!exists) multi.lpush(wk, record.id).ltrim(wk, 0, PER_WORKLOAD - 1);
+    if (!previous) multi.lpush(wk, record.id).ltrim(wk, 0, PER_WORKLOAD - 1);
     multi.pexpire(wk, this.retentionMs);
-    // Pod names index, so `/oom why <pod>` finds gone pods.
+    // Indexes: pod names, so `/oom why <pod>` finds gone pods; workloads, so `/oom` finds them by name.
+    // Entries older than the retention go as new ones come, so a busy cluster's indexes stay bounded.
+    const oldest = Date.now() - this.retentionMs;
     if (record.namespace && record.pod) {
-      multi.zadd(this.k(`pods:${record.cluster}`), Date.parse(record.occurredAt) || Date.now(), `${record.namespace}/${record.pod}/${record.id}`);
-      multi.pexpire(this.k(`pods:${record.cluster}`), this.retentionMs);
+      const pods = this.k(`pods:${record.cluster}`);
+      multi.zadd(pods, at, `${record.namespace}/${record.pod}/${record.id}`).zremrangebyscore(pods, '-inf', oldest).pexpire(pods, this.retentionMs);
+    }
+    const [kind, ...name] = (record.workload ?? '').split('/');
+    if (record.namespace && kind && name.length > 0) {
+      const workloads = this.k(`workloads:${record.cluster}`);
+      multi.zadd(workloads, 'GT', at, `${record.namespace}/${kind}/${name.join('/')}`).zremrangebyscore(workloads, '-inf', oldest).pexpire(workloads, this.retentionMs);
     }
     await multi.exec();
   }
@@ -65,6 +96,14 @@ export class IncidentHistory {
   async get(id: string): Promise<HistoryRecord | undefined> {
     const raw = await this.redis.get(this.k(`incident:${id}`));
     return raw ? (JSON.parse(raw) as HistoryRecord) : undefined;
+  }
+
+  /** Records where the incident's alert is. Keeps the record's expiry; a record that expired stays gone. */
+  async attachAlert(id: string, channel: string, ts: string, group?: string): Promise<boolean> {
+    const r = await this.get(id);
+    if (!r || !channel || !ts || (r.alert?.channel === channel && r.alert.ts === ts && r.alert.group === group)) return false;
+    const alert = { channel, ts, ...(group ? { group } : {}) };
+    return (await this.redis.set(this.k(`incident:${id}`), JSON.stringify({ ...r, alert }), 'KEEPTTL', 'XX')) === 'OK';
   }
 
   /** Newest first. */
@@ -75,8 +114,38 @@ export class IncidentHistory {
     return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as HistoryRecord);
   }
 
+  /** Workloads of `cluster` with incidents on record, the most recently hit first (at most `max`). */
+  async workloads(cluster: string, max = 5000): Promise<WorkloadRef[]> {
+    const members = await this.redis.zrevrangebyscore(this.k(`workloads:${cluster}`), '+inf', Date.now() - this.retentionMs, 'LIMIT', 0, max);
+    const out: WorkloadRef[] = [];
+    for (const m of members) {
+      const [namespace, kind, ...name] = m.split('/');
+      if (namespace && kind && name.length > 0) out.push({ namespace, kind, name: name.join('/') });
+    }
+    return out;
+  }
+
+  /** Pods of `cluster` with incidents on record (running or gone), newest incident first. */
+  async pods(cluster: string, max = 20000): Promise<HistoryPod[]> {
+    const raw = await this.redis.zrevrangebyscore(this.k(`pods:${cluster}`), '+inf', Date.now() - this.retentionMs, 'WITHSCORES', 'LIMIT', 0, max);
+    const byPod = new Map<string, HistoryPod>();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const [namespace, pod, ...id] = raw[i]!.split('/');
+      if (!namespace || !pod || id.length === 0) continue;
+      const key = `${namespace}/${pod}`;
+      const entry = byPod.get(key) ?? { namespace, pod, ids: [], latest: Number(raw[i + 1]) };
+      entry.ids.push(id.join('/'));
+      byPod.set(key, entry);
+    }
+    return [...byPod.values()];
+  }
+
   /** Drops index entries older than the retention. */
   async prune(cluster: string, now = Date.now()): Promise<void> {
-    await this.redis.zremrangebyscore(this.k(`pods:${cluster}`), '-inf', now - this.retentionMs);
+    await this.redis
+      .multi()
+      .zremrangebyscore(this.k(`pods:${cluster}`), '-inf', now - this.retentionMs)
+      .zremrangebyscore(this.k(`workloads:${cluster}`), '-inf', now - this.retentionMs)
+      .exec();
   }
 }

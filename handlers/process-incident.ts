@@ -2,8 +2,8 @@ import type { Config } from '../core/config.js';
 import type { KubeHttp } from '../core/kube.js';
 import type { Logger } from '../core/logger.js';
 import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
-import { OombotError } from '../core/errors.js';
-import type { ProposalStore } from '../core/proposal-store.js';
+import { OombotError, errorMessage } from '../core/errors.js';
+import { ProposalStore } from '../core/proposal-store.js';
 import type { SnoozeStore } from '../core/snooze-store.js';
 import { gatherIncident, type ClusterCache, type Gathered } from './gather.js';
 import { toEnriched } from './enrich.js';
@@ -11,6 +11,7 @@ import { IncidentHistory, type HistoryRecord } from './incident-history.js';
 import { diagnose } from './model/diagnose.js';
 import type { Diagnosis } from './model/diagnosis.js';
 import { buildMessage, type MessageModel } from './model/message.js';
+import { ACTION_RAISE_LIMIT } from './model/action-ids.js';
 import { escapeMrkdwn } from './model/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from './model/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
@@ -25,8 +26,17 @@ export interface ProcessDeps {
   snoozes: SnoozeStore;
   publisher: Publisher;
   renderer: AlertRenderer;
+  /**
+   * Where a group's alert is once posted (AlertGroups): the proposal on the alert and the incident's
+   * history record learn it, so a change applied from Slack can update that alert.
+   */
+  alerts?: AlertLocator;
   log: Logger;
   now?: () => Date;
+}
+
+export interface AlertLocator {
+  get(group: string): Promise<{ channel?: string; ts?: string; model?: string }>;
 }
 
 export interface ProcessResult {
@@ -73,7 +83,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     const stored = await deps.proposals.create({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
     proposalId = stored.id;
   }
-  const model = buildMessage(enriched, diagnosis, { proposalId });
+  const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
   await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
@@ -96,7 +106,39 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     repeatLine: repeatLine(incident, diagnosis),
   });
   deps.log.info({ incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls }, outcome === 'posted' ? 'alert posted' : 'incident recorded');
+  await locateAlert(deps, group, incident.id);
   return { outcome, ...base };
+}
+
+/** The proposal whose button the alert shows: in the group's first message (a repeat shows the first one). */
+function shownProposalId(modelJson: string | undefined): string | undefined {
+  if (!modelJson) return undefined;
+  try {
+    const model = JSON.parse(modelJson) as Partial<MessageModel>;
+    const raise = model.actions?.find((a) => a.id === ACTION_RAISE_LIMIT);
+    return typeof raise?.value === 'string' && ProposalStore.isId(raise.value) ? raise.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Tells the alert's proposal and this incident's history record where the alert is. Best effort: the
+ * alert is out already, and without this a change still works, only the audit may not reach the alert.
+ */
+async function locateAlert(deps: ProcessDeps, group: string, incidentId: string): Promise<void> {
+  if (!deps.alerts) return;
+  try {
+    const state = await deps.alerts.get(group);
+    if (!state.channel || !state.ts) return;
+    const proposalId = shownProposalId(state.model);
+    await Promise.all([
+      proposalId ? deps.proposals.attachMessage(proposalId, state.channel, state.ts, group) : undefined,
+      deps.history.attachAlert(incidentId, state.channel, state.ts, group),
+    ]);
+  } catch (err) {
+    deps.log.warn({ incident: incidentId, group, err: errorMessage(err) }, 'cannot record where the alert is: a change from Slack may not update it');
+  }
 }
 
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {

@@ -5,7 +5,7 @@
  */
 import type { IncidentKind } from '../../core/incident.js';
 import { formatMemoryApprox } from '../../core/quantity.js';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE, type ActionId } from './action-ids.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO, type ActionId } from './action-ids.js';
 import { CAUSE_LABELS, type Cause, type Confidence, type Diagnosis, type Evidence } from './diagnosis.js';
 import { isPodPresent, type EnrichedIncident, type EventSummary } from './enriched.js';
 import { describeExitCode, formatTime, oneLine, timeMs } from './format.js';
@@ -82,6 +82,8 @@ export interface MessageModel {
 export interface BuildMessageOptions {
   /** Id of the stored proposal; the "Raise" button is offered only with one (and a proposal). */
   proposalId?: string;
+  /** False when OOMBOT_APPROVERS is empty: the Raise button's dialog says how to allow changes. */
+  approvers?: boolean;
   maxLogLines?: number;
   maxEvents?: number;
 }
@@ -226,27 +228,59 @@ function describeProposal(p: Proposal): MessageProposal {
   return { summary, reason: p.reason, notes };
 }
 
+/** "Deployment shop/api, container api: memory limit 512Mi → 640Mi, request 256Mi → 640Mi". */
+export function describeChange(p: Proposal): string {
+  const parts: string[] = [];
+  if (p.target === 'limit') parts.push(`memory limit ${p.fromLimit} → ${p.toLimit}`);
+  if (p.toRequest !== undefined) parts.push(`${p.target === 'limit' ? '' : 'memory '}request ${p.fromRequest ?? 'none'} → ${p.toRequest}`);
+  return `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}, container ${p.container}: ${parts.join(', ')}`;
+}
+
+export type ChangeDirection = 'raise' | 'undo';
+
+export interface ProposalActionOptions {
+  /** Button text instead of "Raise limit to …" / "Undo (back to …)". */
+  label?: string;
+  /** False when nobody may apply changes (OOMBOT_APPROVERS empty): the dialog says how to allow it. */
+  approvers?: boolean;
+}
+
+/**
+ * The dialog Slack shows before a change is sent: the workload and container, old → new limit (and
+ * request when it changes too), who will revert it (GitOps, Helm), and the reason, last because Slack
+ * cuts the text at 300 characters. The alert's button and the bot's own buttons (fresh proposal, Try
+ * again, Undo) all use this one.
+ */
+export function proposalConfirm(p: Proposal, direction: ChangeDirection = 'raise', opts: ProposalActionOptions = {}): MessageConfirm {
+  const what = p.target === 'limit' ? 'limit' : 'request';
+  const to = p.target === 'limit' ? p.toLimit : p.toRequest;
+  const revert = p.managedBy ? ` Managed by ${describeManagedBy(p.managedBy)}: it will be reverted unless committed to its source.` : '';
+  const blocked = opts.approvers === false ? ' Nobody may apply changes from Slack yet: set OOMBOT_APPROVERS to allow it.' : '';
+  return {
+    title: direction === 'undo' ? `Restore the memory ${what}?` : `Raise the memory ${what}?`,
+    text: `${describeChange(p)}.${revert}${blocked} Why: ${p.reason}`,
+    confirm: direction === 'undo' ? `Restore ${to}` : `Raise to ${to}`,
+    deny: 'Cancel',
+  };
+}
+
+/** The button that applies a stored proposal: it carries only the proposal's id. */
+export function proposalAction(p: Proposal, proposalId: string, direction: ChangeDirection = 'raise', opts: ProposalActionOptions = {}): MessageAction {
+  const what = p.target === 'limit' ? 'limit' : 'request';
+  const to = p.target === 'limit' ? p.toLimit : p.toRequest;
+  return {
+    id: direction === 'undo' ? ACTION_UNDO : ACTION_RAISE_LIMIT,
+    label: opts.label ?? (direction === 'undo' ? `Undo (back to ${to})` : `Raise ${what} to ${to}`),
+    value: proposalId,
+    style: direction === 'undo' ? 'danger' : 'primary',
+    confirm: proposalConfirm(p, direction, opts),
+  };
+}
+
 function actions(e: EnrichedIncident, d: Diagnosis, options: BuildMessageOptions): MessageAction[] {
   const id = e.incident.id;
   const out: MessageAction[] = [];
-  const p = d.proposal;
-  if (p && options.proposalId) {
-    const to = p.target === 'limit' ? p.toLimit : p.toRequest;
-    const what = p.target === 'limit' ? 'limit' : 'request';
-    const revert = p.managedBy ? ` Managed by ${describeManagedBy(p.managedBy)}: it will be reverted unless committed to its source.` : '';
-    out.push({
-      id: ACTION_RAISE_LIMIT,
-      label: `Raise ${what} to ${to}`,
-      value: options.proposalId,
-      style: 'primary',
-      confirm: {
-        title: `Raise the memory ${what}?`,
-        text: `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}, container ${p.container}: memory ${what} ${p.target === 'limit' ? p.fromLimit : (p.fromRequest ?? 'none')} → ${to}.${revert}`,
-        confirm: `Raise to ${to}`,
-        deny: 'Cancel',
-      },
-    });
-  }
+  if (d.proposal && options.proposalId) out.push(proposalAction(d.proposal, options.proposalId, 'raise', options.approvers === false ? { approvers: false } : {}));
   if (isPodPresent(e.pod) && e.incident.termination?.container) out.push({ id: ACTION_SHOW_LOGS, label: 'Show logs', value: id });
   if (e.incident.pod) out.push({ id: ACTION_SNOOZE, label: 'Snooze 24h', value: id });
   out.push({ id: ACTION_EXPLAIN, label: 'Explain', value: id });

@@ -102,7 +102,8 @@ function logsSection(model: MessageModel): SectionBlock | undefined {
   return section('oom_logs', `${heading}${note}${open}${kept.join('\n')}${close}`);
 }
 
-function button(a: MessageAction): Button | undefined {
+/** One model action as a Block Kit button (the alert's and the bot's own buttons render alike). */
+export function renderButton(a: MessageAction): Button | undefined {
   const actionId = String(a.id);
   const value = String(a.value ?? '');
   if (actionId === '' || actionId.length > SLACK_LIMITS.actionId || value.length > SLACK_LIMITS.value) return undefined;
@@ -129,7 +130,7 @@ function actionsBlock(model: MessageModel): ActionsBlock | undefined {
   const elements: Button[] = [];
   for (const a of model.actions) {
     if (elements.length >= SLACK_LIMITS.actionsElements) break;
-    const b = button(a);
+    const b = renderButton(a);
     // action_ids must be unique within a block.
     if (!b || seen.has(b.action_id ?? '')) continue;
     seen.add(b.action_id ?? '');
@@ -204,3 +205,42 @@ export function renderRepeatUpdate(model: MessageModel, repeat: RepeatInfo): Sla
   blocks.splice(1, 0, context('oom_repeat', clip(line, SLACK_LIMITS.contextText, { escape: false })));
   return { text: fallbackText(model, `(${count}×) `), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
 }
+
+/** A change applied from Slack, shown on the alert from then on (repeat updates keep it). */
+export interface AlertChange {
+  /** Unique per change, e.g. "raise_1700000000000". */
+  id: string;
+  /** The audit line (mrkdwn, already escaped). */
+  text: string;
+  /** The button that reverses this change, if any (it replaces Raise/Undo on the alert). */
+  undo?: Button;
+}
+
+/**
+ * The alert's blocks with one audit line per change under the header, and the Raise/Undo buttons
+ * replaced by the last change's Undo (or none). `removeIds` are the action ids that a change retires.
+ */
+export function withChanges(blocks: readonly unknown[], changes: readonly AlertChange[], removeIds: readonly string[]): KnownBlock[] {
+  if (changes.length === 0) return blocks as KnownBlock[];
+  const audit: KnownBlock[] = changes.map((c) => context(`oom_audit_${c.id}`.slice(0, SLACK_LIMITS.blockId), clip(c.text, SLACK_LIMITS.contextText, { escape: false })));
+  const undo = changes.at(-1)?.undo;
+  const out: KnownBlock[] = [];
+  let inserted = false;
+  for (const raw of blocks) {
+    const b = raw as KnownBlock & { elements?: Button[] };
+    if (b.type === 'actions' && Array.isArray(b.elements)) {
+      const kept = b.elements.filter((e) => !removeIds.includes(e.action_id ?? ''));
+      if (undo) kept.unshift(undo);
+      if (kept.length > 0) out.push({ ...b, elements: kept } as KnownBlock);
+      continue;
+    }
+    out.push(b);
+    if (!inserted && b.type === 'header') {
+      out.push(...audit);
+      inserted = true;
+    }
+  }
+  if (!inserted) out.unshift(...audit);
+  return out.slice(0, SLACK_LIMITS.blocks);
+}
+

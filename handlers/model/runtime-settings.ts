@@ -128,10 +128,11 @@ function clean(p: Parsed): Omit<Parsed, 'value' | 'flag'> {
 export function extractRuntimeMemorySettings(container: Pick<V1Container, 'command' | 'args' | 'env'>): RuntimeMemorySetting[] {
   const settings: RuntimeMemorySetting[] = [];
   for (const source of ['command', 'args'] as const) {
-    const texts = (container[source] ?? []).filter((t): t is string => typeof t === 'string');
+    const list = container[source];
+    const texts = Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];
     for (const p of scan(texts)) settings.push({ ...clean(p), source, value: p.value, flag: p.flag });
   }
-  for (const env of container.env ?? []) {
+  for (const env of Array.isArray(container.env) ? container.env : []) {
     if (!env || typeof env.name !== 'string') continue;
     const setOnly = SET_ONLY_VARS[env.name];
     if (setOnly) {
@@ -147,7 +148,7 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
 
 /** Names of the env vars in a container spec (never their values). */
 export function extractEnvNames(container: Pick<V1Container, 'env'>): string[] {
-  return (container.env ?? []).map((e) => e?.name).filter((n): n is string => typeof n === 'string');
+  return (Array.isArray(container.env) ? container.env : []).map((e) => e?.name).filter((n): n is string => typeof n === 'string');
 }
 
 /** How a setting is shown to people: `-Xmx2g (args)`, `-Xmx4g (from JAVA_TOOL_OPTIONS)`, `GOMEMLIMIT is set`. */

@@ -1,5 +1,6 @@
 /** Simulated Slack for tests, benchmarks and the demo: a Web API server and a signed-request client. */
 export { startSlackServer, type DownMode, type SlackServer } from './server.js';
+export type { EnvelopeType, SocketAck, SocketEnvelope, SocketModeSim } from './socket-mode.js';
 export type { ResponseUrlTarget } from './response-url.js';
 export {
   replaySignedRequest,

@@ -4,7 +4,8 @@
  * The real `WebClient` works against it with `new WebClient(token, { slackApiUrl: server.apiUrl })`, and a Bolt
  * `App` with `clientOptions: { slackApiUrl: server.apiUrl }`. It answers the Web API methods oombot uses with
  * Slack's argument handling, validation errors and rate limits, serves response_urls, records everything for
- * assertions, and can be made slow, failing or unreachable.
+ * assertions, and can be made slow, failing or unreachable. Socket Mode too: `apps.connections.open` with an
+ * app token gives a WebSocket URL on this server (see socket-mode.ts and `socketMode`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { inspectRecords } from './inspect-records.js';
 import { messageJson, METHODS, type Body, type MethodContext } from './web-api-methods.js';
 import { waitForChange } from './wait-for-change.js';
 import { Workspace } from './workspace.js';
+import { SocketModeServer, type SocketModeSim } from './socket-mode.js';
 import type {
   FailSpec,
   RateLimitRule,
@@ -55,6 +57,10 @@ export interface SlackServer {
   readonly responseUrls: ResponseUrlRecord[];
   /** Number of calls answered with HTTP 429. */
   readonly rateLimitedCount: number;
+  /** The first configured app-level token (`xapp-...`), for Socket Mode. */
+  readonly appToken: string;
+  /** Socket Mode: connections, envelopes sent and their acks. */
+  readonly socketMode: SocketModeSim;
 
   close(): Promise<void>;
   /** Top-level messages of a channel (id, `#name` or name), oldest first, deleted ones left out. */
@@ -101,6 +107,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 export async function startSlackServer(opts: SlackServerOptions = {}): Promise<SlackServer> {
   const now = opts.now ?? Date.now;
   const tokens = opts.tokens ?? ['xoxb-test-token'];
+  const appTokens = opts.appTokens ?? ['xapp-1-A0OOMBOT-1-test'];
   const ws = new Workspace(opts, now);
   const limiter = new RateLimiter(now, {
     ...(opts.nonMarketplaceApp && NON_MARKETPLACE_RATE_LIMITS),
@@ -162,6 +169,13 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     }
     if (failure) return answer(200, { ok: false, error: failure.error });
 
+    if (method === 'apps.connections.open') {
+      if (!token) return answer(200, { ok: false, error: 'not_authed' });
+      // Only an app-level token opens a Socket Mode connection.
+      if (!appTokens.includes(token)) return answer(200, { ok: false, error: tokens.includes(token) ? 'not_allowed_token_type' : 'invalid_auth' });
+      return answer(200, { ok: true, url: socketMode.openConnectionUrl() });
+    }
+
     const handler = METHODS[method];
     if (!handler) return answer(200, { ok: false, error: 'unknown_method' });
     if (!token) return answer(200, { ok: false, error: 'not_authed' });
@@ -219,6 +233,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     });
   });
   server.keepAliveTimeout = 1000;
+  const socketMode = new SocketModeServer(ws, () => baseUrl, now);
+  server.on('upgrade', socketMode.handleUpgrade);
 
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -230,6 +246,7 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     });
   const stopListening = () =>
     new Promise<void>((resolve) => {
+      socketMode.closeAll();
       if (!server.listening) return resolve();
       server.close(() => resolve());
       server.closeAllConnections();
@@ -256,6 +273,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     get rateLimitedCount() {
       return calls.filter((c) => c.status === 429).length;
     },
+    appToken: appTokens[0] ?? '',
+    socketMode,
 
     close: async () => {
       down = undefined;

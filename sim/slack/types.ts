@@ -35,6 +35,8 @@ export interface RateLimitRule {
 export interface SlackServerOptions {
   /** Accepted bot tokens (`xoxb-...`). Default `['xoxb-test-token']`. */
   tokens?: string[];
+  /** Accepted app-level tokens (`xapp-...`) for Socket Mode. Default `['xapp-1-A0OOMBOT-1-test']`. */
+  appTokens?: string[];
   channels?: SimChannel[];
   users?: SimUser[];
   team?: { id: string; domain: string; name?: string };

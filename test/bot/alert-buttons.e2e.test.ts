@@ -68,6 +68,63 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
     expect(until?.by).toBe(APPROVER);
   });
 
+  it('the worker tells the proposal and the history where the alert is, so a Raise from /oom why updates that alert', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    const pod = h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort()[0]!;
+    h.cluster.setUsage('shop', pod, 'api', 510 * MiB);
+    h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+    const slack = h.slack;
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 15_000);
+    const alert = slack.messagesIn('#alerts')[0]!;
+    const onAlert = buttons(alert.blocks).find((b) => b.action_id === ACTION_RAISE_LIMIT)!.value!;
+    const incidentId = buttons(alert.blocks).find((b) => b.action_id === ACTION_EXPLAIN)!.value!;
+    await expect.poll(async () => (await h!.proposals.get(onAlert))?.ts, { timeout: 5_000 }).toBe(alert.ts);
+    expect((await h.proposals.get(onAlert))?.channel).toBe(alert.channel);
+    const history = new IncidentHistory(h.app.redis, h.queueName, 7 * 24 * 3600 * 1000);
+    await expect.poll(async () => (await history.get(incidentId))?.alert, { timeout: 5_000 }).toMatchObject({ channel: alert.channel, ts: alert.ts });
+
+    // /oom why offers its own proposal, which knows the alert: applying it from the ephemeral answer updates it.
+    const why = await h.answer(await h.command(`why shop/${pod}`));
+    const fromWhy = buttons(JSON.parse(why.slice(why.lastIndexOf('\n') + 1))).find((b) => b.action_id === ACTION_RAISE_LIMIT)!.value!;
+    expect(fromWhy).not.toBe(onAlert);
+    expect(await h.proposals.get(fromWhy)).toMatchObject({ channel: alert.channel, ts: alert.ts });
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, fromWhy))).toContain('Done');
+    await slack.waitFor(() => JSON.stringify(slack.message(alert.channel, alert.ts)!.blocks).includes(`Raised by <@${APPROVER}>`));
+    expect(buttons(slack.message(alert.channel, alert.ts)!.blocks).map((b) => b.action_id)).not.toContain(ACTION_RAISE_LIMIT);
+    await slack.waitFor(() => slack.threadOf(alert.channel, alert.ts).some((m) => (m.text ?? '').includes('Raised by')));
+    // The alert's own button now finds the limit changed: nothing more is patched.
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, onAlert, { messageTs: alert.ts }))).toContain('Nothing was changed');
+    expect(h.patches({ dryRun: false })).toHaveLength(1);
+  });
+
+  it('a repeat kill after a fix updates the alert without hiding who changed what (no Raise button comes back)', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    const podsNow = () => h!.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort();
+    const first = podsNow()[0]!;
+    h.cluster.setUsage('shop', first, 'api', 510 * MiB);
+    h.cluster.oomKill('shop', first, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+    const slack = h.slack;
+    const alert = await slack.waitFor(() => slack.messagesIn('#alerts')[0], 15_000);
+    const raise = buttons(alert.blocks).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
+    await expect.poll(async () => (await h!.proposals.get(raise.value!))?.group, { timeout: 5_000 }).toBeTruthy();
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, raise.value!, { messageTs: alert.ts }))).toContain('Done');
+    await slack.waitFor(() => JSON.stringify(slack.message(alert.channel, alert.ts)!.blocks).includes(`Raised by <@${APPROVER}>`));
+
+    // Another pod of the same Deployment dies: the alert's count goes up, the audit and Undo stay.
+    const second = podsNow().find((p) => p !== first)!;
+    h.cluster.setUsage('shop', second, 'api', 600 * MiB);
+    h.cluster.oomKill('shop', second, 'api', { startedAt: new Date(Date.now() - 1800_000).toISOString() });
+    await slack.waitFor(() => JSON.stringify(slack.message(alert.channel, alert.ts)!.blocks).includes('Seen 2 times'), 20_000);
+    const after = slack.message(alert.channel, alert.ts)!;
+    expect(JSON.stringify(after.blocks)).toContain(`Raised by <@${APPROVER}>`);
+    const ids = buttons(after.blocks).map((b) => b.action_id);
+    expect(ids).not.toContain(ACTION_RAISE_LIMIT);
+    expect(ids).toContain('oom_undo');
+    expect(slack.messagesIn('#alerts')).toHaveLength(1);
+  }, 60_000);
+
   it('commands and clicks are acknowledged within 3 s while the cluster is slow; the answer follows', async () => {
     h = await startBotHarness();
     h.kube.latencyMs = 3_500;

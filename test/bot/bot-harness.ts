@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
-import { startOombot, type Oombot } from '../../core/start.js';
+import { ROLE_STARTERS, startOombot, type Oombot } from '../../core/start.js';
 import type { Role } from '../../core/config.js';
 import { ProposalStore, type StoredProposal } from '../../core/proposal-store.js';
 import type { LimitProposal } from '../../handlers/model/propose-limit.js';
@@ -14,7 +14,7 @@ import type { MessageModel } from '../../handlers/model/message.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../handlers/model/action-ids.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
 import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
-import type { BotRole } from '../../bot/start-bot.js';
+import { startBotRole, type BotRole, type BotRoleOptions } from '../../bot/start-bot.js';
 import { removeQueueData, REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger, type CapturedLogger } from '../helpers/silent-logger.js';
 import { startSimCluster } from '../helpers/watcher-harness.js';
@@ -38,7 +38,10 @@ export interface BotHarness {
   command(text: string, user?: string, opts?: SignOptions): Promise<SignedResponse>;
   /** The ephemeral answer of a command or click: the ack body when it carried one, else the response_url post. */
   answer(res: SignedResponse, user?: string): Promise<string>;
-  /** Clicks `actionId` on `message` (a stored Slack message) as `user`. */
+  /**
+   * Clicks `actionId` as `user`: on the alert at `messageTs` (a stored Slack message), else on an ephemeral
+   * answer (where the bot's own buttons are).
+   */
   click(actionId: string, value: string, opts?: { user?: string; messageTs?: string; sign?: SignOptions }): Promise<SignedResponse>;
   /** Posts an alert carrying the given proposal (the way the worker renders it), returns its ts. */
   postAlert(stored: StoredProposal, incidentId?: string): Promise<string>;
@@ -47,7 +50,17 @@ export interface BotHarness {
   ephemeralsFor(user: string): string[];
 }
 
-export async function startBotHarness(opts: { env?: Record<string, string>; roles?: Role[]; replicas?: number } = {}): Promise<BotHarness> {
+export interface BotHarnessOptions {
+  env?: Record<string, string>;
+  roles?: Role[];
+  replicas?: number;
+  /** Socket Mode (SLACK_APP_TOKEN, no signing secret) instead of HTTP mode. */
+  socketMode?: boolean;
+  /** The bot role's timing options (the role registry's starter is swapped for this start only). */
+  bot?: BotRoleOptions;
+}
+
+export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
   const sim = await startSimCluster({ replicas: opts.replicas ?? 2 });
   const slack = await startSlackServer({ users: [{ id: OTHER, name: 'alice' }, { id: APPROVER, name: 'olga' }] });
   const queueName = uniqueQueueName('bot');
@@ -57,19 +70,26 @@ export async function startBotHarness(opts: { env?: Record<string, string>; role
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_API_URL: slack.apiUrl,
     SLACK_CHANNEL: '#alerts',
-    SLACK_SIGNING_SECRET: SECRET,
+    ...(opts.socketMode ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: SECRET }),
     OOMBOT_APPROVERS: APPROVER,
     PORT: '0',
     ...opts.env,
   });
   const logs = captureLogger('debug');
-  const app = await startOombot({
-    config,
-    roles: opts.roles ?? ['bot'],
-    log: logs.log,
-    kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }),
-    host: '127.0.0.1',
-  });
+  const registered = ROLE_STARTERS.bot;
+  if (opts.bot) ROLE_STARTERS.bot = (ctx) => startBotRole(ctx, opts.bot);
+  let app: Oombot;
+  try {
+    app = await startOombot({
+      config,
+      roles: opts.roles ?? ['bot'],
+      log: logs.log,
+      kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }),
+      host: '127.0.0.1',
+    });
+  } finally {
+    ROLE_STARTERS.bot = registered;
+  }
   const bot = app.roles.bot as BotRole;
   const url = `http://127.0.0.1:${app.port}/slack/events`;
   const proposals = new ProposalStore(app.redis, queueName);
@@ -121,7 +141,7 @@ export async function startBotHarness(opts: { env?: Record<string, string>; role
           user: { id: user, username: user === APPROVER ? 'olga' : 'alice' },
           channel: { id: channel, name: 'alerts' },
           message_ts: ts ?? '1700000000.000100',
-          ...(message ? { message: slack.asSlackMessage(message) } : {}),
+          ...(message ? { message: slack.asSlackMessage(message) } : { is_ephemeral: true }),
           response_url,
           trigger_id,
         },

@@ -49,6 +49,19 @@ describe('/oom', () => {
     expect(answer).toMatch(/"value":"p_[A-Za-z0-9_-]{22}"/);
   });
 
+  it('why shows the Raise button\'s dialog with the change, its reason and workload; without approvers it says how to allow changes', async () => {
+    h = await startBotHarness();
+    await seedGonePod(h);
+    const withApprovers = await h.answer(await h.command('why api-5d8f7c-gone1'));
+    expect(withApprovers).toMatch(/Deployment shop\/api, container api: memory limit 512Mi → \d+Mi\. Why: /);
+    expect(withApprovers).not.toContain('OOMBOT_APPROVERS');
+    await h.close();
+
+    h = await startBotHarness({ env: { OOMBOT_APPROVERS: '' } });
+    await seedGonePod(h);
+    expect(await h.answer(await h.command('why api-5d8f7c-gone1'))).toContain('Nobody may apply changes from Slack yet: set OOMBOT_APPROVERS to allow it.');
+  });
+
   it('why <workload> answers for its most recent incident; why <namespace/pod> and -n work', async () => {
     h = await startBotHarness();
     await seedGonePod(h, 'api-5d8f7c-old');
@@ -93,6 +106,14 @@ describe('/oom', () => {
     expect(none).toContain('No pod or workload');
     expect(none).toContain('Did you mean');
     expect(none).toContain('shop/api');
+  });
+
+  it('why <prefix> answers for the one pod it matches, gone ones included', async () => {
+    h = await startBotHarness();
+    await seedGonePod(h, 'api-5d8f7c-gone1');
+    const answer = await h.answer(await h.command('why api-5d8f7c-g'));
+    expect(answer).toContain('the only pod starting with');
+    expect(answer).toContain('OOMKilled: shop/api-5d8f7c-gone1 (api)');
   });
 
   it('history, snooze and unsnooze work on a workload', async () => {

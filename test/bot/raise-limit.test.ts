@@ -1,12 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replaySignedRequest } from '../../sim/slack/index.js';
-import { makeLimitRange } from '../../sim/kube/index.js';
+import { makeDeployment, makeLimitRange, makeResourceQuota, type KubeObject } from '../../sim/kube/index.js';
 import { ProposalStore } from '../../core/proposal-store.js';
 import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../handlers/model/action-ids.js';
+import { proposalConfirm } from '../../handlers/model/message.js';
 import { APPROVER, OTHER, startBotHarness, type BotHarness } from './bot-harness.js';
 
 const DEPLOYMENT = '/apis/apps/v1/namespaces/shop/deployments/api';
 const STRATEGIC = 'application/strategic-merge-patch+json';
+
+interface Btn {
+  action_id?: string;
+  value?: string;
+  confirm?: { text?: { text?: string } };
+}
+
+function buttonsOf(blocks: unknown): Btn[] {
+  return ((blocks ?? []) as { elements?: Btn[] }[]).flatMap((b) => b.elements ?? []);
+}
+
+/** The blocks of an answer read by `h.answer` (its last line). */
+function blocksOf(answer: string): unknown {
+  return JSON.parse(answer.slice(answer.lastIndexOf('\n') + 1));
+}
 
 function liveLimit(h: BotHarness): string | undefined {
   const d = h.cluster.get('deployments', 'shop', 'api');
@@ -140,14 +156,114 @@ describe('Raise limit button', () => {
     const ts = await h.postAlert(stored);
     await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id, { messageTs: ts }));
     await h.bot.idle();
-    const updated = JSON.stringify(h.slack.message('C0ALERTS', ts)!.blocks);
-    const undoId = new RegExp(`"action_id":"${ACTION_UNDO}"[^}]*?"value":"(p_[A-Za-z0-9_-]{22})"|"value":"(p_[A-Za-z0-9_-]{22})"[^}]*?"action_id":"${ACTION_UNDO}"`).exec(updated);
-    const id = undoId?.[1] ?? undoId?.[2];
-    expect(id).toBeDefined();
+    const id = buttonsOf(h.slack.message('C0ALERTS', ts)!.blocks).find((b) => b.action_id === ACTION_UNDO)?.value;
+    expect(id).toMatch(/^p_/);
     expect(await h.answer(await h.click(ACTION_UNDO, id!, { user: OTHER }), OTHER)).toContain('Only approvers');
     expect(await h.answer(await h.click(ACTION_UNDO, id!, { messageTs: ts }))).toContain('Undone');
     expect(liveLimit(h)).toBe('512Mi');
     await expect.poll(() => h!.cluster.list('events', 'shop').filter((e) => e.reason === 'OombotLimitRestored').length).toBe(1);
+  });
+
+  it('a dry run refused by the ResourceQuota shows its message; the claim is given back, so the same button works once the quota allows it', async () => {
+    h = await startBotHarness();
+    // Two replicas at 512Mi use 1Gi of limits; 640Mi each would need 1280Mi.
+    h.cluster.create('resourcequotas', makeResourceQuota({ namespace: 'shop', hard: { 'limits.memory': '1100Mi' } }));
+    const stored = await h.createProposal();
+    const refused = await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id));
+    expect(refused).toContain('ResourceQuota does not leave room');
+    expect(refused).toContain('exceeded quota: compute');
+    expect(refused).toContain('nothing was changed');
+    expect(h.patches({ dryRun: false })).toHaveLength(0);
+    expect(await h.proposals.claimedBy(stored.id)).toBeUndefined();
+
+    h.cluster.update('resourcequotas', 'shop', 'compute', (q) => {
+      q.spec.hard['limits.memory'] = '2Gi';
+    });
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('Done');
+    expect(h.patches({ dryRun: false })).toHaveLength(1);
+    expect(liveLimit(h)).toBe('640Mi');
+  });
+
+  it('a refusal after the claim releases it only for its own click: a concurrent approver click still applies once', async () => {
+    h = await startBotHarness();
+    const stored = await h.createProposal();
+    const claim = await h.proposals.claim(stored.id, APPROVER);
+    expect(claim).toBeDefined();
+    // Someone else's release (a stale token) does not free it.
+    expect(await h.proposals.release({ id: stored.id, token: `${APPROVER} not-the-token` })).toBe(false);
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('at most once');
+    expect(await h.proposals.release(claim!)).toBe(true);
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('Done');
+    expect(h.patches({ dryRun: false })).toHaveLength(1);
+  });
+
+  it.each([
+    ['StatefulSet', 'statefulsets', '/apis/apps/v1/namespaces/shop/statefulsets/db'],
+    ['DaemonSet', 'daemonsets', '/apis/apps/v1/namespaces/shop/daemonsets/db'],
+    ['ReplicaSet', 'replicasets', '/apis/apps/v1/namespaces/shop/replicasets/db'],
+  ])('a %s is patched in its pod template, the container by name', async (kind, plural, path) => {
+    h = await startBotHarness();
+    const object: KubeObject = { ...makeDeployment({ name: 'db', namespace: 'shop', replicas: 1, containers: [{ name: 'sidecar', memoryLimit: '64Mi' }, { name: 'db', memoryRequest: '256Mi', memoryLimit: '512Mi' }] }), kind };
+    if (kind === 'DaemonSet') delete object.spec.replicas;
+    h.cluster.create(plural, object);
+    const stored = await h.createProposal({ owner: { kind, name: 'db', namespace: 'shop' }, container: 'db' });
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('Done');
+    const patches = h.patches();
+    expect(patches.map((p) => [p.path, p.contentType, p.dryRun])).toEqual([
+      [path, STRATEGIC, true],
+      [path, STRATEGIC, false],
+    ]);
+    const containers = h.cluster.get(plural, 'shop', 'db')!.spec.template.spec.containers as { name: string; resources: { limits: { memory: string } } }[];
+    expect(containers.map((c) => [c.name, c.resources.limits.memory])).toEqual([
+      ['sidecar', '64Mi'],
+      ['db', '640Mi'],
+    ]);
+  });
+
+  it('a click on the alert teaches the proposal where its alert is, so an Undo from the ephemeral answer updates the alert too', async () => {
+    h = await startBotHarness();
+    const stored = await h.createProposal();
+    expect(stored.ts).toBeUndefined();
+    const ts = await h.postAlert(stored);
+    const done = await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id, { messageTs: ts }));
+    expect(await h.proposals.get(stored.id)).toMatchObject({ channel: 'C0ALERTS', ts });
+    const undoId = buttonsOf(blocksOf(done)).find((b) => b.action_id === ACTION_UNDO)?.value;
+    expect(undoId).toMatch(/^p_/);
+    expect(await h.proposals.get(undoId!)).toMatchObject({ channel: 'C0ALERTS', ts });
+    await h.bot.idle();
+
+    // The ephemeral answer's Undo: no message in the payload, yet the alert is updated and the thread told.
+    expect(await h.answer(await h.click(ACTION_UNDO, undoId!))).toContain('Undone');
+    expect(liveLimit(h)).toBe('512Mi');
+    const alert = await h.slack.waitFor(() => {
+      const m = h!.slack.message('C0ALERTS', ts);
+      return m && JSON.stringify(m.blocks).includes('Restored by') ? m : undefined;
+    });
+    const blocks = JSON.stringify(alert.blocks);
+    expect(blocks).toContain('640Mi → 512Mi');
+    expect(blocks).toContain('Raised by');
+    expect(buttonsOf(alert.blocks).map((b) => b.action_id)).not.toContain(ACTION_UNDO);
+    await h.slack.waitFor(() => h!.slack.threadOf('C0ALERTS', ts).length === 2);
+    expect(h.slack.threadOf('C0ALERTS', ts)[1]!.text).toContain('Restored by');
+  });
+
+  it('every button the bot offers shows the same confirm dialog as the alert: workload, old → new limit and request, reason', async () => {
+    h = await startBotHarness();
+    const stored = await h.createProposal({ toRequest: '640Mi', toRequestBytes: 640 * 2 ** 20 });
+    const done = await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id));
+    const undo = buttonsOf(blocksOf(done)).find((b) => b.action_id === ACTION_UNDO)!;
+    const undoText = undo.confirm?.text?.text ?? '';
+    expect(undoText).toBe(proposalConfirm((await h.proposals.get(undo.value!))!.proposal, 'undo').text);
+    expect(undoText).toContain('Deployment shop/api, container api: memory limit 640Mi → 512Mi, request 640Mi → 256Mi.');
+    expect(undoText).toContain('Why: Undo of the change applied by olga');
+
+    // A conflict's fresh proposal (the limit is 640Mi now, not 512Mi).
+    const again = await h.createProposal({ toLimit: '576Mi', toLimitBytes: 576 * 2 ** 20 });
+    const fresh = buttonsOf(blocksOf(await h.answer(await h.click(ACTION_RAISE_LIMIT, again.id)))).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
+    const freshText = fresh.confirm?.text?.text ?? '';
+    expect(freshText).toBe(proposalConfirm((await h.proposals.get(fresh.value!))!.proposal).text);
+    expect(freshText).toContain('memory limit 640Mi → 768Mi');
+    expect(freshText).toContain('Why: Fresh proposal from the live limit 640Mi');
   });
 
   it('a workload managed by Argo CD is patched with a warning and the YAML to commit', async () => {
@@ -180,9 +296,13 @@ describe('Raise limit button', () => {
     expect(answer).toContain('could not be reached');
     expect(answer).toContain('Try again');
     expect(h.patches()).toHaveLength(0);
+    // Nothing changed, so the claim was given back: Try again is the same proposal, and so is the alert's button.
     const retryId = /"value":"(p_[A-Za-z0-9_-]{22})"/.exec(answer)![1]!;
-    expect(retryId).not.toBe(stored.id);
+    expect(retryId).toBe(stored.id);
+    expect(await h.proposals.claimedBy(stored.id)).toBeUndefined();
     expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, retryId))).toContain('Done');
+    expect(h.patches({ dryRun: false })).toHaveLength(1);
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('at most once');
     expect(h.patches({ dryRun: false })).toHaveLength(1);
   });
 

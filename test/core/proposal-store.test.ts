@@ -1,0 +1,81 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { ProposalStore } from '../../core/proposal-store.js';
+import type { LimitProposal } from '../../handlers/model/propose-limit.js';
+import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
+
+const proposal: LimitProposal = {
+  target: 'limit',
+  container: 'api',
+  owner: { kind: 'Deployment', name: 'api', namespace: 'shop' },
+  fromLimit: '512Mi',
+  toLimit: '640Mi',
+  fromLimitBytes: 512 * 2 ** 20,
+  toLimitBytes: 640 * 2 ** 20,
+  reason: 'VPA rule after an OOM kill',
+};
+
+describe('ProposalStore', () => {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let queueName = uniqueQueueName('proposals');
+  afterEach(async () => {
+    await removeQueueData(queueName);
+    queueName = uniqueQueueName('proposals');
+  });
+  afterAll(() => redis.disconnect());
+
+  it('ids are unguessable tokens; anything else is not looked up', async () => {
+    const store = new ProposalStore(redis, queueName);
+    const a = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });
+    const b = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });
+    expect(a.id).toMatch(/^p_[A-Za-z0-9_-]{22}$/);
+    expect(a.id).not.toBe(b.id);
+    expect(ProposalStore.isId('{"toLimit":"64Gi"}')).toBe(false);
+    expect(await store.get('p_../../etc')).toBeUndefined();
+    expect((await store.get(a.id))?.proposal).toEqual(proposal);
+  });
+
+  it('a proposal is claimed once; a released claim can be taken again, a stale token releases nothing', async () => {
+    const store = new ProposalStore(redis, queueName);
+    const { id } = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });
+    const [first, second] = await Promise.all([store.claim(id, 'U1'), store.claim(id, 'U1')]);
+    const claim = first ?? second;
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+    expect(await store.claimedBy(id)).toBe('U1');
+    expect(await store.release({ id, token: 'U1 forged' })).toBe(false);
+    expect(await store.claim(id, 'U2')).toBeUndefined();
+    expect(await store.release(claim!)).toBe(true);
+    expect(await store.release(claim!)).toBe(false);
+    const again = await store.claim(id, 'U2');
+    expect(again?.stored.id).toBe(id);
+    // The first claimer's late release does not free the second claim.
+    expect(await store.release(claim!)).toBe(false);
+    expect(await store.claimedBy(id)).toBe('U2');
+  });
+
+  it('an expired proposal cannot be claimed, and leaves no claim behind', async () => {
+    const store = new ProposalStore(redis, queueName, 50);
+    const { id } = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.claim(id, 'U1')).toBeUndefined();
+    expect(await store.claimedBy(id)).toBeUndefined();
+  });
+
+  it('attachMessage records the alert and keeps the expiry; an expired proposal is not brought back', async () => {
+    const store = new ProposalStore(redis, queueName, 60_000);
+    const { id } = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });
+    expect(await store.attachMessage(id, 'C0ALERTS', '1700000000.000200')).toBe(true);
+    expect(await store.attachMessage(id, 'C0ALERTS', '1700000000.000200')).toBe(false);
+    expect(await store.get(id)).toMatchObject({ channel: 'C0ALERTS', ts: '1700000000.000200', proposal });
+    const key = (await redis.keys(`*${queueName}:proposal:${id}`))[0]!;
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    const short = new ProposalStore(redis, queueName, 50);
+    const gone = await short.create({ incidentId: 'inc-2', cluster: 'sim', proposal });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await short.attachMessage(gone.id, 'C0ALERTS', '1700000000.000300')).toBe(false);
+    expect(await redis.exists(`${key.slice(0, key.lastIndexOf(':') + 1)}${gone.id}`)).toBe(0);
+  });
+});
