@@ -25,6 +25,14 @@ const MAX_EVENTS = 20;
 const MESSAGE_MAX = 1_024;
 
 /**
+ * The objects of a list field. The API server's schema makes every list a list of objects, but a
+ * broken proxy, an old server or a bug must not stop the alert: anything else reads as empty.
+ */
+function items<T>(list: readonly T[] | null | undefined): T[] {
+  return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
+}
+
+/**
  * Turns what was read from the cluster into the enriched incident the diagnosis works on.
  * Pure: no I/O. Env values never enter the result: only env names and parsed runtime memory flags.
  */
@@ -34,7 +42,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
     v: ENRICHED_VERSION,
     incident,
     gatheredAt: now.toISOString(),
-    events: g.events.slice(-MAX_EVENTS).map(toEventSummary),
+    events: items(g.events).slice(-MAX_EVENTS).map(toEventSummary),
     previousIncidents: toPrevious(history, incident),
     gaps: [...g.gaps],
   };
@@ -43,7 +51,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (owner) enriched.owner = owner;
   const node = toNodeSnapshot(g.node, g.nodePods);
   if (node) enriched.node = node;
-  const largest = Math.max(0, ...g.nodes.map((n) => parseMemoryBytes(n.status?.allocatable?.memory) ?? 0));
+  const largest = Math.max(0, ...items(g.nodes).map((n) => parseMemoryBytes(n.status?.allocatable?.memory) ?? 0));
   if (largest > 0) enriched.largestNodeAllocatableBytes = largest;
   const usage = toUsage(g, incident);
   if (usage) enriched.usage = usage;
@@ -111,8 +119,8 @@ function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init
 }
 
 export function toPodSnapshot(pod: V1Pod): PodSnapshot {
-  const statuses = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
-  const initStatuses = new Map((pod.status?.initContainerStatuses ?? []).map((s) => [s.name, s]));
+  const statuses = new Map(items(pod.status?.containerStatuses).map((s) => [s.name, s]));
+  const initStatuses = new Map(items(pod.status?.initContainerStatuses).map((s) => [s.name, s]));
   const snap: PodSnapshot = {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
@@ -125,9 +133,9 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     priority: pod.spec?.priority,
     priorityClassName: pod.spec?.priorityClassName,
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
-    containers: (pod.spec?.containers ?? []).map((c) => toContainer(c, statuses.get(c.name), false)),
+    containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
-  const inits = (pod.spec?.initContainers ?? []).map((c) => toContainer(c, initStatuses.get(c.name), true));
+  const inits = items(pod.spec?.initContainers).map((c) => toContainer(c, initStatuses.get(c.name), true));
   if (inits.length > 0) snap.initContainers = inits;
   return snap;
 }
@@ -148,7 +156,7 @@ function toEventSummary(e: CoreV1Event): EventSummary {
 function managedBy(labels: Record<string, string> | undefined, annotations: Record<string, string> | undefined): ManagedBy | undefined {
   const l = labels ?? {};
   const a = annotations ?? {};
-  if (a['argocd.argoproj.io/tracking-id']) return { tool: 'argocd', name: a['argocd.argoproj.io/tracking-id'].split(':')[0] };
+  if (a['argocd.argoproj.io/tracking-id']) return { tool: 'argocd', name: String(a['argocd.argoproj.io/tracking-id']).split(':')[0] };
   if (l['argocd.argoproj.io/instance']) return { tool: 'argocd', name: l['argocd.argoproj.io/instance'] };
   if (l['kustomize.toolkit.fluxcd.io/name']) return { tool: 'flux', name: l['kustomize.toolkit.fluxcd.io/name'] };
   if (l['helm.toolkit.fluxcd.io/name']) return { tool: 'flux', name: l['helm.toolkit.fluxcd.io/name'] };
@@ -165,7 +173,7 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
     return chain;
   }
   // Owner objects unreadable (gone or forbidden): fall back on what the pod or the watcher saw.
-  const ref = pod?.metadata?.ownerReferences?.find((o) => o.controller) ?? incident.pod?.owner;
+  const ref = items(pod?.metadata?.ownerReferences).find((o) => o.controller) ?? incident.pod?.owner;
   if (ref) return { chain: [{ kind: ref.kind, name: ref.name }] };
   if (pod || incident.pod) {
     const chain: OwnerChain = { chain: [] };
@@ -182,16 +190,16 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
     name: node.metadata.name,
     allocatableBytes: parseMemoryBytes(node.status?.allocatable?.memory),
     capacityBytes: parseMemoryBytes(node.status?.capacity?.memory),
-    memoryPressure: node.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'True',
+    memoryPressure: items(node.status?.conditions).find((c) => c.type === 'MemoryPressure')?.status === 'True',
   };
   if (pods) {
     let limits = 0;
     let requests = 0;
     let count = 0;
-    for (const p of pods) {
+    for (const p of items(pods)) {
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       count++;
-      for (const c of p.spec?.containers ?? []) {
+      for (const c of items(p.spec?.containers)) {
         limits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
         requests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
       }
@@ -207,7 +215,7 @@ function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
   const name = incident.termination?.container;
   const m = g.podMetrics;
   if (!name || !m?.containers) return undefined;
-  const c = m.containers.find((x) => x.name === name);
+  const c = items(m.containers).find((x) => x.name === name);
   const bytes = parseMemoryBytes(c?.usage?.memory);
   if (bytes === undefined) return undefined;
   return { container: name, containerWorkingSetBytes: bytes, source: 'metrics.k8s.io', sampledAt: m.timestamp ?? new Date().toISOString() };
@@ -215,8 +223,8 @@ function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
 
 function toLimitRangeMax(ranges: V1LimitRange[]): LimitRangeMax | undefined {
   let best: LimitRangeMax | undefined;
-  for (const lr of ranges) {
-    for (const item of lr.spec?.limits ?? []) {
+  for (const lr of items(ranges)) {
+    for (const item of items(lr.spec?.limits)) {
       if (item.type !== 'Container') continue;
       const text = item.max?.memory;
       const bytes = parseMemoryBytes(text);
@@ -229,7 +237,7 @@ function toLimitRangeMax(ranges: V1LimitRange[]): LimitRangeMax | undefined {
 }
 
 function toPrevious(history: readonly HistoryRecord[], incident: Incident): PreviousIncident[] {
-  return history
+  return items(history)
     .filter((h) => h.id !== incident.id)
     .map((h) => ({
       id: h.id,
@@ -242,5 +250,5 @@ function toPrevious(history: readonly HistoryRecord[], incident: Incident): Prev
       workingSetBytes: h.usageBytes,
       limitBytes: h.limitBytes,
     }))
-    .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt)));
 }
