@@ -3,35 +3,51 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 /** A benchmark child process (compiled file beside this one) that talks to the parent over IPC. */
-export class Child {
+export class Child<Command extends object = object> {
   private readonly proc: ChildProcess;
-  private readonly inbox: Record<string, unknown>[] = [];
+  private readonly inbox: object[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor(script: string, args: string[], opts: { gc?: boolean } = {}) {
+  constructor(
+    private readonly script: string,
+    args: string[],
+    opts: { gc?: boolean } = {},
+  ) {
     const path = fileURLToPath(new URL(script, import.meta.url));
     this.proc = fork(path, args, {
-      execArgv: opts.gc ? ['--expose-gc', '--max-old-space-size=8192'] : ['--max-old-space-size=8192'],
+      execArgv: [...(opts.gc ? ['--expose-gc'] : []), '--max-old-space-size=8192'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.proc.on('message', (m) => {
-      this.inbox.push(m as Record<string, unknown>);
+    const wake = () => {
       for (const w of this.waiters.splice(0)) w();
+    };
+    this.proc.on('message', (m) => {
+      if (typeof m === 'object' && m !== null) this.inbox.push(m);
+      wake();
     });
+    this.proc.on('exit', wake);
   }
 
-  send(msg: unknown): void {
-    this.proc.send(msg as object);
+  send(msg: Command): void {
+    this.proc.send(msg);
+  }
+
+  /** Sends `msg` and waits for the answer that has `key`. */
+  async ask<T extends object>(msg: Command, key: keyof T & string, timeoutMs?: number): Promise<T> {
+    this.send(msg);
+    return this.next<T>(key, timeoutMs);
   }
 
   /** The next message that has `key`, waiting up to `timeoutMs`. */
-  async next<T extends Record<string, unknown>>(key: string, timeoutMs = 600_000): Promise<T> {
+  async next<T extends object>(key: keyof T & string, timeoutMs = 600_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.inbox.findIndex((m) => key in m);
       if (i >= 0) return this.inbox.splice(i, 1)[0] as T;
-      if (this.proc.exitCode !== null) throw new Error(`benchmark child exited (${this.proc.exitCode}) before sending "${key}"`);
-      if (Date.now() > deadline) throw new Error(`benchmark child sent no "${key}" within ${timeoutMs} ms`);
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(`${this.script} exited (${this.proc.exitCode ?? this.proc.signalCode}) before sending "${key}"`);
+      }
+      if (Date.now() > deadline) throw new Error(`${this.script} sent no "${key}" within ${timeoutMs / 1000} s`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 1_000);
         this.waiters.push(() => {
@@ -44,7 +60,8 @@ export class Child {
 
   async kill(): Promise<void> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = once(this.proc, 'exit');
     this.proc.kill('SIGKILL');
-    await once(this.proc, 'exit');
+    await exited;
   }
 }

@@ -1,107 +1,129 @@
 /**
- * npm run bench [-- --sizes 10000,50000]
- * Prints figures and ratios, and writes them as Markdown to bench/results/latest.md.
+ * npm run bench [-- --sizes 10000,50000,100000 --latency-sizes 1000,10000,50000 --only watcher,latency,storm]
+ * Runs the benchmarks, prints figures as they come, and writes bench/results/latest.md (with the plot
+ * bench/results/latest.svg). Exits 0 when every benchmark ran and no alert was lost or undelivered.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchWatcherScale, type WatcherFigures } from './watcher-scale.js';
-import { benchLatency, benchStorm } from './alerts.js';
+import { redactRedisUrl } from '../core/start.js';
+import { errorMessage } from '../core/errors.js';
+import { redisAnswers } from '../sim/private-redis.js';
+import { describeMachine } from './describe-machine.js';
+import type { BenchResults } from './figures.js';
+import { benchLatency } from './latency.js';
+import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './parse-bench-options.js';
+import { plotScaling } from './plot.js';
+import { renderReport } from './render-report.js';
+import { benchStorm } from './storm.js';
+import { benchWatcherScale } from './watcher-scale.js';
 
-const args = process.argv.slice(2);
-const sizesArg = args[args.indexOf('--sizes') + 1];
-const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [10_000, 50_000];
-const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : ['watcher', 'latency', 'storm'];
+const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
+const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPods: 1_000 };
+const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
-const lines: string[] = [];
-const log = (line: string) => {
-  lines.push(line);
-  process.stdout.write(`${line}\n`);
-};
+const log = (line: string) => process.stdout.write(`${line}\n`);
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-log(`oombot benchmarks on ${machine}`);
-log('');
-let watcher: WatcherFigures[] = [];
-if (only.includes('watcher')) {
-  log('Watcher: memory after sync, time to sync, pod events ingested per second');
-  watcher = await benchWatcherScale(sizes, log);
-}
-let latency;
-if (only.includes('latency')) {
-  log('');
-  log('End-to-end latency: pod status change -> message at the Slack-compatible server');
-  latency = await benchLatency(20, 30, log);
-}
-let storm;
-if (only.includes('storm')) {
-  log('');
-  log('Storm: 2,000 kills across 200 Deployments within 60 s, one channel, Slack enforcing 1 message/s with 429s');
-  storm = await benchStorm(2_000, 200, 60, log);
+/** Which checks failed: alerts that never arrived, or kills no message counts. */
+function failedChecks(results: BenchResults): string[] {
+  const failures: string[] = [];
+  for (const f of results.latency ?? []) {
+    if (f.delivered < f.incidents) failures.push(`latency at ${f.clusterPods} pods: ${f.incidents - f.delivered} of ${f.incidents} alerts never reached Slack`);
+  }
+  const s = results.storm;
+  if (s) {
+    if (s.lost > 0) failures.push(`storm: ${s.lost} of ${s.kills} kills are not counted by any message in Slack`);
+    if (s.wrongCounts.length > 0) failures.push(`storm: ${s.wrongCounts.length} Deployments show a wrong count (${s.wrongCounts.slice(0, 5).join('; ')})`);
+    if (s.duplicated.length > 0) failures.push(`storm: ${s.duplicated.length} Deployments have more than one message`);
+  }
+  return failures;
 }
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const table = [
-  '| pods | watcher | sync | RSS after sync | heap after sync | events/s |',
-  '| ---: | --- | ---: | ---: | ---: | ---: |',
-  ...watcher.map((f) => `| ${f.pods} | ${f.mode} | ${(f.syncMs / 1000).toFixed(2)} s | ${mib(f.rssBytes)} | ${mib(f.heapBytes)} | ${f.eventsPerSecond.toFixed(0)} |`),
-];
-const ratios = sizes.map((size) => {
-  const o = watcher.find((f) => f.mode === 'oombot' && Math.abs(f.pods - size) < size * 0.01);
-  const n = watcher.find((f) => f.mode === 'naive' && Math.abs(f.pods - size) < size * 0.01);
-  if (!o || !n) return `| ${size} | - | - | - |`;
-  return `| ${o.pods} | ${(n.rssBytes / o.rssBytes).toFixed(2)}× less RSS | ${(n.heapBytes / o.heapBytes).toFixed(2)}× less heap | ${(n.syncMs / o.syncMs).toFixed(2)}× faster sync, ${(o.eventsPerSecond / n.eventsPerSecond).toFixed(2)}× events/s |`;
-});
-log('');
-log('Ratios (naive informer / oombot):');
-for (const r of ratios) log(r);
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { value, seconds: (performance.now() - t0) / 1000 };
+}
 
-const alerts: string[] = [];
-if (latency) {
-  alerts.push(
-    '## End-to-end latency',
-    '',
-    'From the pod status change on the simulated API server to the alert arriving at the Slack-compatible server, at a steady 20 incidents/s for 30 s, each a new workload (so each is a new message), over 20 namespaces routed to 20 channels (Slack allows about one message per second per channel). Everything (simulated cluster, Slack, watcher, worker, Redis client) shares the same 2 cores.',
-    '',
-    '| incidents | delivered | p50 | p99 | max | Kubernetes API calls per incident |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${latency.incidents} | ${latency.delivered} | ${latency.p50Ms.toFixed(0)} ms | ${latency.p99Ms.toFixed(0)} ms | ${latency.maxMs.toFixed(0)} ms | ${latency.apiCallsPerIncident.toFixed(1)} |`,
-    '',
+async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<number> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!(await redisAnswers(redisUrl))) {
+    throw new Error(
+      `no Redis answers at ${redactRedisUrl(redisUrl)}. Start one with \`redis-server --daemonize yes\` (or \`docker compose up -d redis\`), or set REDIS_URL to one you have, then run npm run bench again.`,
+    );
+  }
+  const startedAt = new Date();
+  const loadBefore = loadavg()[0]!;
+  const t0 = performance.now();
+  const machine = describeMachine();
+  log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
+  const results: BenchResults = {};
+  const seconds: { total: number; watcher?: number; latency?: number; storm?: number } = { total: 0 };
+
+  if (options.only.includes('watcher')) {
+    log('');
+    log(`Watcher: memory after sync, time to sync, pod events per second, at ${options.sizes.join(', ')} pods`);
+    const run = await timed(() => benchWatcherScale(options.sizes, redisUrl, log));
+    results.watcher = run.value;
+    seconds.watcher = run.seconds;
+  }
+  if (options.only.includes('latency')) {
+    log('');
+    log(`End-to-end latency at ${LATENCY.rate} incidents/s for ${LATENCY.seconds} s, with ${options.latencySizes.join(', ')} background pods`);
+    const run = await timed(async () => {
+      const out = [];
+      for (const backgroundPods of options.latencySizes) out.push(await benchLatency({ backgroundPods, ...LATENCY, redisUrl }, log));
+      return out;
+    });
+    results.latency = run.value;
+    seconds.latency = run.seconds;
+  }
+  if (options.only.includes('storm')) {
+    log('');
+    log(`Storm: ${STORM.kills} kills across ${STORM.deployments} Deployments within ${STORM.windowSeconds} s, one channel, Slack enforcing 1 message/s with 429s`);
+    const run = await timed(() => benchStorm({ ...STORM, redisUrl }, log));
+    results.storm = run.value;
+    seconds.storm = run.seconds;
+  }
+  seconds.total = (performance.now() - t0) / 1000;
+
+  const failures = failedChecks(results);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const svg = plotScaling(results, { latencyTargetMs: LATENCY.targetMs });
+  if (svg) writeFileSync(`${RESULTS_DIR}latest.svg`, svg);
+  else rmSync(`${RESULTS_DIR}latest.svg`, { force: true });
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  writeFileSync(
+    `${RESULTS_DIR}latest.md`,
+    renderReport({ results, machine, command, startedAt, seconds, loadAverage: { before: loadBefore, after: loadavg()[0]! }, latencyTargetMs: LATENCY.targetMs, plot: svg ? 'latest.svg' : undefined, failures }),
   );
-}
-if (storm) {
-  alerts.push(
-    '## Storm',
-    '',
-    '2,000 OOM kills across 200 Deployments within 60 s, one channel, against a Slack-compatible server that enforces about 1 message per second per channel with 429 and Retry-After. The floor is one message per Deployment at Slack\'s rate: 200 s.',
-    '',
-    '| kills | Deployments | Slack calls | posts (incl. thread replies) | updates | 429s | drain | floor | drain / floor | alerts lost |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${storm.kills} | ${storm.deployments} | ${storm.slackCalls} | ${storm.postMessages} | ${storm.updates} | ${storm.rateLimited} | ${storm.drainSeconds.toFixed(0)} s | ${storm.floorSeconds} s | ${(storm.drainSeconds / storm.floorSeconds).toFixed(2)} | ${storm.lost} |`,
-    '',
-  );
+  log('');
+  log(`report written to bench/results/latest.md${svg ? ' (plot: bench/results/latest.svg)' : ''}; the run took ${(seconds.total / 60).toFixed(1)} min`);
+  for (const f of failures) process.stderr.write(`FAILED: ${f}\n`);
+  return failures.length > 0 ? 1 : 0;
 }
 
-const report = [
-  '# oombot benchmark report',
-  '',
-  `Machine: ${machine}. Command: \`npm run bench -- --sizes ${sizes.join(',')}\`.`,
-  '',
-  '## Watcher',
-  '',
-  'oombot\'s watcher keeps no pod objects; the naive watcher is @kubernetes/client-node\'s informer, which caches every pod. Both list and watch the same simulated API server (a separate process); RSS and heap are measured in the watcher process after a forced GC. Events/s: 20,000 pod status updates, timed from the first write until the watcher has handled all of them.',
-  '',
-  ...table,
-  '',
-  '| pods | memory | heap | speed |',
-  '| ---: | --- | --- | --- |',
-  ...ratios,
-  '',
-  ...alerts,
-];
-const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-mkdirSync(dir, { recursive: true });
-writeFileSync(`${dir}latest.md`, report.join('\n'));
-log('');
-log(`report written to bench/results/latest.md`);
-export type { WatcherFigures };
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n${USAGE.split('\n')[0]}\n`);
+    return 2;
+  }
+  if (options.help) {
+    log(USAGE);
+    return 0;
+  }
+  try {
+    return await runBenchmarks(options, argv);
+  } catch (err) {
+    process.stderr.write(`bench failed: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: a benchmark that failed half-way may leave sockets or timers behind.
+process.exit(await main());

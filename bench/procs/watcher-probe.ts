@@ -12,16 +12,24 @@ import { createLogger } from '../../core/logger.js';
 import { connectRedis, createIncidentQueue } from '../../core/queue.js';
 import { IncidentSink } from '../../watchers/incident-sink.js';
 import { Watcher } from '../../watchers/watcher.js';
+import type { ProbeCommand, ProbeIngested, ProbeSynced } from './probe-protocol.js';
 
 const [mode, kubeconfig, queueName] = process.argv.slice(2) as [string, string, string];
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function memory() {
+function send(msg: ProbeSynced | ProbeIngested): void {
+  process.send?.(msg);
+}
+
+function memory(): { rssBytes: number; heapBytes: number } {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
   return { rssBytes: m.rss, heapBytes: m.heapUsed };
 }
+
+// The benchmark went away (finished, failed or interrupted): so does the probe.
+process.on('disconnect', () => process.exit(0));
 
 let seen = 0;
 const started = performance.now();
@@ -39,15 +47,15 @@ if (mode === 'oombot') {
   const syncMs = performance.now() - started;
   const count = async () => (await metrics.eventsSeen.get()).values.filter((v) => v.labels.resource === 'pods').reduce((a, v) => a + v.value, 0);
   const base = await count();
-  process.send?.({ synced: true, syncMs, pods: watcher.podCount, ...memory() });
-  process.on('message', (msg: { cmd: string; count: number }) => {
+  send({ synced: true, syncMs, pods: watcher.podCount, ...memory() });
+  process.on('message', (msg: ProbeCommand) => {
     if (msg.cmd !== 'expect') return;
     const t0 = performance.now();
     const poll = setInterval(() => {
       void count().then((n) => {
         if (n - base >= msg.count) {
           clearInterval(poll);
-          process.send?.({ ingested: n - base, ms: performance.now() - t0, ...memory() });
+          send({ ingested: n - base, ms: performance.now() - t0, ...memory() });
         }
       });
     }, 5);
@@ -63,14 +71,14 @@ if (mode === 'oombot') {
   await informer.start();
   const syncMs = performance.now() - started;
   const base = seen;
-  process.send?.({ synced: true, syncMs, pods: informer.list().length, ...memory() });
-  process.on('message', (msg: { cmd: string; count: number }) => {
+  send({ synced: true, syncMs, pods: informer.list().length, ...memory() });
+  process.on('message', (msg: ProbeCommand) => {
     if (msg.cmd !== 'expect') return;
     const t0 = performance.now();
     const poll = setInterval(() => {
       if (seen - base >= msg.count) {
         clearInterval(poll);
-        process.send?.({ ingested: seen - base, ms: performance.now() - t0, ...memory() });
+        send({ ingested: seen - base, ms: performance.now() - t0, ...memory() });
       }
     }, 5);
   });

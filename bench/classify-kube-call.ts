@@ -1,0 +1,52 @@
+/**
+ * Names the Kubernetes API calls oombot makes, from the request log of the simulated API server, so the
+ * report can say what the calls per incident are. Order is the order of the report's table.
+ */
+export const KUBE_CALL_KINDS = {
+  pod: 'the pod itself (spec, status, owner)',
+  'pod-events': 'Events of the pod (by involvedObject.uid)',
+  replicaset: 'owner chain: the ReplicaSet',
+  deployment: 'owner chain: the Deployment',
+  'other-owner': 'owner chain: another controller',
+  'node-pods': 'pods on the same node (node overcommit)',
+  'pod-metrics': 'pod usage from metrics.k8s.io',
+  'pod-logs': "tail of the previous container's log",
+  nodes: 'all nodes (largest allocatable; cached 60 s)',
+  limitranges: 'LimitRanges of the namespace (cached 60 s)',
+  'metrics-discovery': 'whether metrics.k8s.io exists (cached 60 s)',
+  'node-events': 'Events of a node (node OOM)',
+  other: 'anything else',
+  'watcher-list': "watcher: paged lists (start-up, relists)",
+  'watcher-watch': 'watcher: watch streams (pods, events, nodes)',
+} as const;
+
+export type KubeCallKind = keyof typeof KUBE_CALL_KINDS;
+
+/** Kinds made by the worker for an incident, as opposed to the watcher's lists and watches. */
+export function isIncidentCall(kind: KubeCallKind): boolean {
+  return kind !== 'watcher-list' && kind !== 'watcher-watch';
+}
+
+const PATTERNS: [RegExp, KubeCallKind][] = [
+  [/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/log$/, 'pod-logs'],
+  [/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+$/, 'pod'],
+  [/^\/api\/v1\/namespaces\/[^/]+\/events$/, 'pod-events'],
+  [/^\/api\/v1\/events$/, 'node-events'],
+  [/^\/apis\/apps\/v1\/namespaces\/[^/]+\/replicasets\/[^/]+$/, 'replicaset'],
+  [/^\/apis\/apps\/v1\/namespaces\/[^/]+\/deployments\/[^/]+$/, 'deployment'],
+  [/^\/apis\/(apps|batch)\/v1\/namespaces\/[^/]+\/[a-z]+\/[^/]+$/, 'other-owner'],
+  [/^\/api\/v1\/pods$/, 'node-pods'],
+  [/^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/[^/]+\/pods\/[^/]+$/, 'pod-metrics'],
+  [/^\/apis\/metrics\.k8s\.io\/v1beta1\/?$/, 'metrics-discovery'],
+  [/^\/api\/v1\/nodes$/, 'nodes'],
+  [/^\/api\/v1\/namespaces\/[^/]+\/limitranges$/, 'limitranges'],
+];
+
+export function classifyKubeCall(r: { method: string; path: string; query: Record<string, string> }): KubeCallKind {
+  if (r.query.watch === 'true' || r.query.watch === '1') return 'watcher-watch';
+  // The watcher lists in pages; the worker never sends `limit`.
+  if (r.query.limit !== undefined) return 'watcher-list';
+  if (r.method !== 'GET') return 'other';
+  for (const [re, kind] of PATTERNS) if (re.test(r.path)) return kind;
+  return 'other';
+}
