@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
+
+const POOL_MAX_AGE_MS = 10 * 60_000;
 
 /** A loaded kubeconfig and the name oombot gives its cluster in alerts and incident ids. */
 export interface KubeTarget {
@@ -114,11 +116,39 @@ export interface WatchEvent<T> {
 export class KubeHttp {
   constructor(readonly target: KubeTarget) {}
 
+  /**
+   * One connection pool per API server. client-node builds a new agent (TLS settings, client
+   * certificate) with every request; used as is, every call would open its own connection and TLS
+   * handshake, and a burst would run out of file descriptors. The pool is rebuilt every few minutes
+   * so that a rotated client certificate is picked up; headers (tokens) are fresh on every request.
+   */
+  private pool?: { dispatcher: Dispatcher; since: number };
+
+  private dispatcherFor(ctx: RequestContext): Dispatcher | undefined {
+    const now = Date.now();
+    if (!this.pool || now - this.pool.since > POOL_MAX_AGE_MS) {
+      const fresh = ctx.getDispatcher();
+      const old = this.pool?.dispatcher;
+      this.pool = fresh ? { dispatcher: fresh, since: now } : undefined;
+      // Requests in flight (watches too) finish on the old pool; it closes once they have.
+      if (old) void old.close().catch(() => undefined);
+    }
+    return this.pool?.dispatcher;
+  }
+
+  /** Closes the connection pool (open watches end). */
+  async close(): Promise<void> {
+    const old = this.pool?.dispatcher;
+    this.pool = undefined;
+    await old?.destroy().catch(() => undefined);
+  }
+
   private async request(method: HttpMethod, path: string, query: Query | undefined, init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {}) {
     const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method);
     await this.target.kc.applySecurityAuthentication(ctx);
+    const dispatcher = this.dispatcherFor(ctx);
     const headers = ctx.getHeaders() as Record<string, string>;
     headers.accept = init.accept ?? 'application/json';
     if (init.contentType) headers['content-type'] = init.contentType;
@@ -127,7 +157,7 @@ export class KubeHttp {
         method,
         headers,
         body: init.body,
-        dispatcher: ctx.getDispatcher(),
+        dispatcher,
         signal: init.signal,
       });
     } catch (err) {

@@ -165,6 +165,7 @@ export async function startOombot(opts: {
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }
         await http.close();
+        await kubeHttp?.close();
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());
         log.info('stopped');

@@ -62,6 +62,8 @@ export interface SimApiServer {
   /** The next `n` list requests answer with this HTTP status (default 500) as a Status object. */
   failNext(n: number, status?: number, opts?: FailOptions): void;
   watchCount(): number;
+  /** TCP connections accepted since the server started (to check that clients reuse connections). */
+  connectionCount(): number;
   requestCount(filter?: RequestFilter): number;
   requests(filter?: RequestFilter): RecordedRequest[];
 }
@@ -155,6 +157,7 @@ class SimApiServerImpl implements SimApiServer {
   private readonly watchTimeoutSeconds: number | undefined;
   private server: Server;
   private readonly sockets = new Set<Socket>();
+  private connectionsOpened = 0;
   private readonly watches = new Set<WatchConn>();
   private stalled = false;
   private unreachable = false;
@@ -185,6 +188,7 @@ class SimApiServerImpl implements SimApiServer {
     });
     server.keepAliveTimeout = 30_000;
     server.on('connection', (s: Socket) => {
+      this.connectionsOpened++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -262,6 +266,10 @@ class SimApiServerImpl implements SimApiServer {
 
   failNext(n: number, status = 500, opts: FailOptions = {}): void {
     this.failures = { left: n, status, opts };
+  }
+
+  connectionCount(): number {
+    return this.connectionsOpened;
   }
 
   watchCount(): number {
@@ -434,7 +442,9 @@ class SimApiServerImpl implements SimApiServer {
     const field = parseFieldSelector(q.fieldSelector, def);
     const selective = !!(q.labelSelector || q.fieldSelector);
     const store = this.cluster.store(def.plural);
-    const keys = store.sortedKeys();
+    // spec.nodeName alone on pods is served from an index, as the API server's watch cache does.
+    const onNode = def.plural === 'pods' && !q.labelSelector ? /^spec\.nodeName=([^,!=]+)$/.exec(q.fieldSelector ?? '') : null;
+    const keys = onNode ? this.cluster.podKeysOnNode(onNode[1]!) : store.sortedKeys();
     const prefix = ns ? `${ns}/` : '';
     let i = lowerBound(keys, prefix);
     if (q.continue) i = Math.max(i, lowerBound(keys, decodeContinue(q.continue)));
