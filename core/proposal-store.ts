@@ -76,6 +76,24 @@ export class ProposalStore {
     return stored;
   }
 
+  /**
+   * The proposal an incident's alert shows: made once per incident, so that a retried job (a worker
+   * died after posting) renders the same button as the alert already in Slack.
+   */
+  async createForIncident(input: Omit<StoredProposal, 'id' | 'createdAt' | 'expiresAt'>, now = new Date()): Promise<StoredProposal> {
+    const fresh = await this.create(input, now);
+    const slot = `${KEY_PREFIX}:${this.queueName}:proposal-of:${input.incidentId}`;
+    if ((await this.redis.set(slot, fresh.id, 'PX', this.ttlMs, 'NX')) === 'OK') return fresh;
+    const earlier = await this.get((await this.redis.get(slot)) ?? '');
+    if (earlier) {
+      await this.redis.del(this.key(fresh.id));
+      return earlier;
+    }
+    // The earlier one expired: this one takes its place.
+    await this.redis.set(slot, fresh.id, 'PX', this.ttlMs);
+    return fresh;
+  }
+
   async get(id: string): Promise<StoredProposal | undefined> {
     if (!ProposalStore.isId(id)) return undefined;
     const raw = await this.redis.get(this.key(id));

@@ -80,7 +80,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   let proposalId: string | undefined;
   if (diagnosis.proposal) {
-    const stored = await deps.proposals.create({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
+    const stored = await deps.proposals.createForIncident({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
     proposalId = stored.id;
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });

@@ -35,6 +35,20 @@ describe('ProposalStore', () => {
     expect((await store.get(a.id))?.proposal).toEqual(proposal);
   });
 
+  it('an incident gets one proposal however often its job runs, a new one only after the first expired', async () => {
+    const store = new ProposalStore(redis, queueName, 300);
+    const first = await store.createForIncident({ incidentId: 'inc-9', cluster: 'sim', proposal });
+    const again = await Promise.all([1, 2, 3].map(() => store.createForIncident({ incidentId: 'inc-9', cluster: 'sim', proposal })));
+    expect(again.map((p) => p.id)).toEqual([first.id, first.id, first.id]);
+    expect((await redis.keys(`oombot:${queueName}:proposal:p_*`)).filter((k) => !k.endsWith(':claimed'))).toHaveLength(1);
+    const other = await store.createForIncident({ incidentId: 'inc-10', cluster: 'sim', proposal });
+    expect(other.id).not.toBe(first.id);
+    await new Promise((r) => setTimeout(r, 400));
+    const later = await store.createForIncident({ incidentId: 'inc-9', cluster: 'sim', proposal });
+    expect(later.id).not.toBe(first.id);
+    expect(await store.get(later.id)).toBeDefined();
+  });
+
   it('a proposal is claimed once; a released claim can be taken again, a stale token releases nothing', async () => {
     const store = new ProposalStore(redis, queueName);
     const { id } = await store.create({ incidentId: 'inc-1', cluster: 'sim', proposal });

@@ -44,7 +44,7 @@ function categorize(suffix: string): Category {
   if (/^(container-oom|child-oom|sigkill|evicted|disruption|node-oom)-[0-9a-f]{32}(:lock)?$/.test(suffix)) return 'job';
   if (/^(incident|history|pods|workloads):/.test(suffix)) return 'history';
   if (suffix.startsWith('group:') || suffix === 'dirty') return 'group';
-  if (suffix.startsWith('proposal:')) return 'proposal';
+  if (suffix.startsWith('proposal:') || suffix.startsWith('proposal-of:')) return 'proposal';
   if (suffix.startsWith('heartbeat:')) return 'heartbeat';
   if (BULLMQ_KEYS.has(suffix)) return 'queue';
   return 'other';
