@@ -139,7 +139,8 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     const firstOwner = ref.owner ?? out.pod?.metadata?.ownerReferences?.find((o) => o.controller);
     const [owners, nodePods, podMetrics, logs] = await Promise.all([
       readOwnerChain(ns, firstOwner, (what, fn) => call(what, fn), kube),
-      nodeName ? call('pods on node', () => kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}` })) : undefined,
+      // resourceVersion=0: served from the API server's cache (indexed by node), not read from etcd.
+      nodeName ? call('pods on node', () => kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion: '0' })) : undefined,
       readPodMetrics(kube, cache, ns, ref.name, out),
       wantLogs
         ? call('previous logs', () =>

@@ -52,6 +52,7 @@ export class SimCluster {
   private readonly listeners = new Set<ChangeListener>();
   /** controller owner uid -> keys of pods it controls */
   private readonly podsByOwner = new Map<string, Set<string>>();
+  private readonly podsByNode = new Map<string, Set<string>>();
   private schedulable: string[] | null = null;
   private nodeCursor = 0;
   private ipCounter = 0;
@@ -187,7 +188,24 @@ export class SimCluster {
     return obj;
   }
 
+  /** Keys ("namespace/name") of the pods on a node, sorted (the API server's spec.nodeName index). */
+  podKeysOnNode(node: string): string[] {
+    return [...(this.podsByNode.get(node) ?? [])].sort();
+  }
+
   private indexPod(type: Change['type'], key: string, pod: KubeObject): void {
+    // By node, as the API server's watch cache indexes spec.nodeName (a pod's node never changes once set).
+    const node = pod.spec?.nodeName as string | undefined;
+    if (node) {
+      let onNode = this.podsByNode.get(node);
+      if (type === 'DELETED') {
+        onNode?.delete(key);
+        if (onNode && onNode.size === 0) this.podsByNode.delete(node);
+      } else {
+        if (!onNode) this.podsByNode.set(node, (onNode = new Set()));
+        onNode.add(key);
+      }
+    }
     const owner = controllerOf(pod);
     if (!owner) return;
     let set = this.podsByOwner.get(owner.uid);
