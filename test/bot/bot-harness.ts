@@ -15,6 +15,7 @@ import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } f
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
 import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
 import { startBotRole, type BotRole, type BotRoleOptions } from '../../bot/start-bot.js';
+import { sampleProposal } from '../helpers/proposals.js';
 import { removeQueueData, REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger, type CapturedLogger } from '../helpers/silent-logger.js';
 import { startSimCluster } from '../helpers/watcher-harness.js';
@@ -184,19 +185,12 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       return json.ts;
     },
     createProposal(overrides = {}, incidentId = 'inc-test-1') {
-      const proposal: LimitProposal = {
-        target: 'limit',
-        container: 'api',
-        owner: { kind: 'Deployment', name: 'api', namespace: 'shop' },
-        fromLimit: '512Mi',
-        toLimit: '640Mi',
-        fromLimitBytes: 512 * 2 ** 20,
-        toLimitBytes: 640 * 2 ** 20,
+      const proposal = sampleProposal({
         fromRequest: '256Mi',
         fromRequestBytes: 256 * 2 ** 20,
         reason: 'VPA rule after an OOM kill: used = 512Mi; max(used + 100Mi, used × 1.2) = 614.4Mi; rounded up to 640Mi.',
         ...overrides,
-      };
+      });
       return proposals.create({ incidentId, cluster: 'sim', proposal });
     },
     patches(filter = {}) {

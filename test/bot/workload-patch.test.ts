@@ -7,19 +7,9 @@ import { kubeError } from '../../core/kube.js';
 import { validateMessage } from '../../sim/slack/index.js';
 import type { LimitProposal } from '../../handlers/model/propose-limit.js';
 import type { AppliedChange } from '../../bot/apply-proposal.js';
+import { sampleProposal } from '../helpers/proposals.js';
 
-const p: LimitProposal = {
-  target: 'limit',
-  container: 'api',
-  owner: { kind: 'Deployment', name: 'api', namespace: 'shop' },
-  fromLimit: '512Mi',
-  toLimit: '640Mi',
-  fromLimitBytes: 512 * 2 ** 20,
-  toLimitBytes: 640 * 2 ** 20,
-  fromRequest: '512Mi',
-  toRequest: '640Mi',
-  reason: 'VPA rule after an OOM kill: '.padEnd(500, 'x'),
-};
+const p: LimitProposal = sampleProposal({ fromRequest: '512Mi', toRequest: '640Mi', reason: 'VPA rule after an OOM kill: '.padEnd(500, 'x') });
 
 describe('workload patches', () => {
   it('patch the container by name, limit and request together', () => {

@@ -2,18 +2,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ProposalStore } from '../../core/proposal-store.js';
 import type { LimitProposal } from '../../handlers/model/propose-limit.js';
+import { sampleProposal } from '../helpers/proposals.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 
-const proposal: LimitProposal = {
-  target: 'limit',
-  container: 'api',
-  owner: { kind: 'Deployment', name: 'api', namespace: 'shop' },
-  fromLimit: '512Mi',
-  toLimit: '640Mi',
-  fromLimitBytes: 512 * 2 ** 20,
-  toLimitBytes: 640 * 2 ** 20,
-  reason: 'VPA rule after an OOM kill',
-};
+const proposal = sampleProposal();
 
 describe('ProposalStore', () => {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

@@ -2,23 +2,14 @@
  * The Kubernetes API server misbehaving under a watcher process in the middle of a burst: watches reset,
  * 410 Gone, a watch that goes silent, the server unreachable. Every kill must still be alerted once.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, Faults, until, type OombotProcess } from './harness.js';
-import { World } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { until, type OombotProcess } from './harness.js';
+import { faultSuite, type World } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 async function start(env: Record<string, string> = {}): Promise<{ w: World; watcher: OombotProcess; worker: OombotProcess; pods: string[] }> {
-  world = await World.start({ workloads: 3, replicas: 4 });
-  const w = world;
+  const w = await startWorld({ workloads: 3, replicas: 4 });
   const watcher = await faults.spawn('watcher', 'watcher', w.env(env));
   const worker = await faults.spawn('worker', 'worker', w.env(env));
   await Promise.all([watcher.ready(), worker.ready()]);

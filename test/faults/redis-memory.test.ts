@@ -4,20 +4,12 @@
  * alert group) is gone after the retention window. A week of incidents is compressed into seconds by
  * shortening the retention windows the same way.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { ensureBuilt, Faults, until } from './harness.js';
-import { World } from './world.js';
+import { until } from './harness.js';
+import { faultSuite } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 /** BullMQ's own keys of a queue: one each, or bounded by BullMQ (events stream capped, sets of job ids). */
 const BULLMQ_KEYS = new Set(['meta', 'id', 'events', 'completed', 'failed', 'wait', 'active', 'delayed', 'prioritized', 'paused', 'marker', 'stalled', 'stalled-check', 'pc', 'limiter', 'metrics']);
@@ -80,8 +72,7 @@ describe('Redis memory over a long run', () => {
   it('a week of kills, compressed (14 bursts, retention windows shortened to 2 s): keys expire, DBSIZE and memory stay flat', { timeout: 60_000 }, async () => {
     const redis = await faults.redis();
     // Three workloads of four pods; each burst kills every pod once.
-    world = await World.start({ workloads: 3, replicas: 4, redisUrl: redis.url, realTime: true });
-    const w = world;
+    const w = await startWorld({ workloads: 3, replicas: 4, redisUrl: redis.url, realTime: true });
     const env = w.env({
       // Alerts print to the console: this test is about Redis, not Slack's pace.
       SLACK_BOT_TOKEN: '',

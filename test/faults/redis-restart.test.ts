@@ -3,25 +3,16 @@
  * of a burst: the watcher keeps what it could not queue and queues it when Redis is back, the worker
  * reconnects and carries on; every incident once, none twice, none lost.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, Faults, until } from './harness.js';
-import { World } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { until } from './harness.js';
+import { faultSuite } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 describe('Redis restarting under a burst', () => {
   it('Redis SIGKILLed mid-burst, down 3 s, restarted from its append-only file: processes reconnect, nothing lost or doubled', { timeout: 60_000 }, async () => {
     const redis = await faults.redis({ persistent: true });
-    world = await World.start({ workloads: 4, replicas: 5, redisUrl: redis.url });
-    const w = world;
+    const w = await startWorld({ workloads: 4, replicas: 5, redisUrl: redis.url });
     const watcher = await faults.spawn('watcher', 'watcher', w.env());
     const worker = await faults.spawn('worker', 'worker', w.env());
     await Promise.all([watcher.ready(), worker.ready()]);

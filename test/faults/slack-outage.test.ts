@@ -2,27 +2,17 @@
  * Slack refusing oombot for a while: rate limited (429 with Retry-After) on every call, then failing
  * (503 for everything, then 500s). Alerts wait and arrive afterwards, each once.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, Faults } from './harness.js';
-import { World } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { faultSuite } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Slack outage', () => {
   // "A minute" of trouble, shortened to 10 s: 5 s of 429s, then 5 s of 5xx.
   it('Slack answers 429 with Retry-After, then 503s and 500s, for a minute (shortened to 10 s): every alert arrives once after', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 4, replicas: 4 });
-    const w = world;
+    const w = await startWorld({ workloads: 4, replicas: 4 });
     const watcher = await faults.spawn('watcher', 'watcher', w.env());
     const worker = await faults.spawn('worker', 'worker', w.env());
     await Promise.all([watcher.ready(), worker.ready()]);

@@ -2,24 +2,15 @@
  * Whole watcher processes under faults: SIGKILL in the middle of a burst, and two replicas side by side.
  * Slack must show every OOM kill once: none twice, none lost.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, Faults, until } from './harness.js';
-import { World } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { until } from './harness.js';
+import { faultSuite } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 describe('watcher processes under faults', () => {
   it('a watcher SIGKILLed in the middle of a burst and restarted: every kill alerted once', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 4, replicas: 5 });
-    const w = world;
+    const w = await startWorld({ workloads: 4, replicas: 5 });
     const env = w.env();
     const first = await faults.spawn('watcher-1', 'watcher', env);
     let watcher = first;
@@ -52,8 +43,7 @@ describe('watcher processes under faults', () => {
   });
 
   it('two watcher replicas side by side through a burst: each kill queued once, alerted once', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 4, replicas: 5 });
-    const w = world;
+    const w = await startWorld({ workloads: 4, replicas: 5 });
     const a = await faults.spawn('watcher-a', 'watcher', w.env({ LOG_LEVEL: 'debug' }));
     const b = await faults.spawn('watcher-b', 'watcher', w.env({ LOG_LEVEL: 'debug' }));
     const worker = await faults.spawn('worker', 'worker', w.env());

@@ -3,20 +3,12 @@
  * its jobs (and the flush it held) to the other worker, which must not post what Slack already has:
  * every incident once, none twice, none lost.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, Faults, type OombotProcess } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import type { OombotProcess } from './harness.js';
 import { isAlertPost, isThreadPost, SlackGate, type GateCall } from './slack-gate.js';
-import { World } from './world.js';
+import { faultSuite, type World } from './world.js';
 
-const faults = new Faults();
-let world: World | undefined;
-
-beforeAll(ensureBuilt, 120_000);
-afterEach(async (ctx) => {
-  await faults.cleanup(ctx.task.result?.state === 'fail');
-  await world?.close();
-  world = undefined;
-});
+const { faults, startWorld } = faultSuite();
 
 type Moment = 'request' | 'answer';
 
@@ -50,8 +42,7 @@ async function twoWorkers(w: World, moment: Moment, when: (call: GateCall) => bo
 
 describe('a worker SIGKILLed while posting', () => {
   it('after Slack stored its alert but before the answer came back: the other worker adopts that alert, no duplicate', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 6, replicas: 2 });
-    const w = world;
+    const w = await startWorld({ workloads: 6, replicas: 2 });
     let alerts = 0;
     const { workers, victim } = await twoWorkers(w, 'answer', (call) => isAlertPost(call) && ++alerts === 2);
     const pods = w.pods().map((p) => p.name);
@@ -67,8 +58,7 @@ describe('a worker SIGKILLed while posting', () => {
   });
 
   it('before its alert reached Slack: the other worker looks, finds nothing and posts it once', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 6, replicas: 2 });
-    const w = world;
+    const w = await startWorld({ workloads: 6, replicas: 2 });
     const { victim } = await twoWorkers(w, 'request', (call) => isAlertPost(call));
     await w.burst(w.pods().map((p) => p.name));
 
@@ -80,8 +70,7 @@ describe('a worker SIGKILLed while posting', () => {
   });
 
   it('after Slack stored a thread reply of repeats: the other worker finishes the flush, each repeat listed once', { timeout: 60_000 }, async () => {
-    world = await World.start({ workloads: 2, replicas: 6 });
-    const w = world;
+    const w = await startWorld({ workloads: 2, replicas: 6 });
     const { workers, victim } = await twoWorkers(w, 'answer', (call) => isThreadPost(call));
     const pods = w.pods().map((p) => p.name);
     await w.burst(pods);

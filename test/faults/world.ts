@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis, createIncidentQueue, KEY_PREFIX } from '../../core/queue.js';
@@ -16,7 +16,7 @@ import { ManualClock, SimCluster, startSimApiServer, type Json, type SimApiServe
 import { startSlackServer, type SlackServer, type SlackServerOptions } from '../../sim/slack/index.js';
 import { ALERT_EVENT_TYPE } from '../../handlers/transport.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
-import { until } from './harness.js';
+import { ensureBuilt, Faults, until } from './harness.js';
 
 export const CLUSTER = 'sim';
 export const NAMESPACE = 'shop';
@@ -257,4 +257,23 @@ export class World {
     if (this.redisUrl === REDIS_URL) await removeQueueData(this.queueName);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The set-up every fault test file shares: dist/ built once, and after each test every process and
+ * server it started stopped (their logs printed when the test failed) and its world closed.
+ */
+export function faultSuite(): { faults: Faults; startWorld: (opts: Parameters<typeof World.start>[0]) => Promise<World> } {
+  const faults = new Faults();
+  let world: World | undefined;
+  beforeAll(ensureBuilt, 120_000);
+  afterEach(async (ctx) => {
+    await faults.cleanup(ctx.task.result?.state === 'fail');
+    await world?.close();
+    world = undefined;
+  });
+  return {
+    faults,
+    startWorld: async (opts) => (world = await World.start(opts)),
+  };
 }
