@@ -190,7 +190,7 @@ function stormSection(s: StormFigures, seconds?: number): string[] {
           `- Why the drain is above the floor: thread replies share the channel's budget with the alerts, so ${s.posts} posts and ${s.threadReplies} thread replies need at least ${s.posts + s.threadReplies} s at 1 message/s; ${s.updates} updates at Slack's 50 per minute need at least ${Math.ceil((s.updates * 60) / 50)} s, side by side with them.`,
         ]
       : []),
-    `- Thread replies: ${s.threadReplies}, accounting for ${int(s.threadRepeats)} repeats (${int(s.kills - s.deployments)} expected: every kill after a Deployment's first).`,
+    `- Thread replies: ${s.threadReplies}; with the repeats the first messages list themselves, they account for ${int(s.threadRepeats)} repeats (${int(s.kills - s.deployments)} expected: every kill after a Deployment's first).`,
     `- 429 answers: ${limited}.`,
     `- Kubernetes API calls: ${int(s.kubeCallsTotal)} for ${int(s.kills)} incidents (${spread(s.kubeCalls)} min / avg / max per incident).`,
     ...(s.peakOpenFiles !== undefined

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimMessage } from '../sim/slack/types.js';
 import { AlertGroups } from '../handlers/alert-groups.js';
+import { earlierLines } from '../handlers/renderers.js';
 import { startAlertRig, type AlertRig } from './alert-rig.js';
 import { Child } from './child.js';
 import type { StormFigures } from './figures.js';
@@ -100,7 +101,7 @@ export async function benchStorm(
       const shown = mine.reduce((sum, m) => sum + shownCount(m), 0);
       if (shown !== want) wrongCounts.push(`${name}: ${shown} of ${want}`);
       lost += Math.max(0, want - shown);
-      for (const m of mine) threadRepeats += rig.slack.threadOf(CHANNEL.id, m.ts).reduce((sum, r) => sum + repeatsListed(r), 0);
+      for (const m of mine) threadRepeats += earlierLines(m.blocks).length + rig.slack.threadOf(CHANNEL.id, m.ts).reduce((sum, r) => sum + repeatsListed(r), 0);
     }
 
     const fig: StormFigures = {

@@ -41,6 +41,8 @@ export interface GroupState {
   model?: string;
   /** Changes applied from Slack to this alert (AlertChange[] as JSON), so updates keep them. */
   changes?: string;
+  /** Repeats the first message listed itself (RepeatNote[] as JSON), so updates keep them. */
+  earlier?: string;
 }
 
 export interface PendingRepeats {
@@ -227,14 +229,20 @@ export class AlertGroups {
       lastAt: h.lastAt,
       model: h.model,
       changes: h.changes,
+      earlier: h.earlier,
     };
   }
 
   /** After the first message is out: remember where it is; repeats that came meanwhile get flushed. */
-  async posted(group: string, channel: string, ts: string, shown: number, model: string): Promise<void> {
+  async posted(group: string, channel: string, ts: string, shown: number, model: string, folded?: { raw: readonly string[]; notes: readonly RepeatNote[] }): Promise<void> {
     const key = this.groupKey(group);
     const count = Number((await this.redis.hget(key, 'count')) ?? 0);
     const multi = this.redis.multi().hset(key, { channel, ts, shown: String(shown), model }).hdel(key, 'claim', 'claimAt').pexpire(key, this.windowMs);
+    // Repeats the first message already lists are not posted again in the thread.
+    if (folded && folded.raw.length > 0) {
+      for (const raw of folded.raw) multi.lrem(`${key}:pending`, 1, raw);
+      multi.hset(key, 'earlier', JSON.stringify(folded.notes));
+    }
     if (count > shown) multi.zadd(this.dirtyKey, 'NX', Date.now() + this.flushDelayMs, key);
     await multi.exec();
   }
@@ -247,6 +255,25 @@ export class AlertGroups {
   async recordChange(group: string, ts: string, change: AlertChange): Promise<boolean> {
     const done = await this.redis.eval(RECORD_CHANGE_LUA, 1, this.groupKey(group), ts, JSON.stringify(change));
     return done === 1;
+  }
+
+  /**
+   * The repeats waiting for the thread, when there are at most `max` and none was only counted: the
+   * first message can list them itself (`raw` goes back to `posted` to take them off the thread).
+   */
+  async peekPending(group: string, max: number): Promise<{ notes: RepeatNote[]; raw: string[] } | undefined> {
+    const key = this.groupKey(group);
+    const [[, raw], [, trimmed]] = (await this.redis.multi().lrange(`${key}:pending`, 0, max).hget(key, 'trimmed').exec()) as [[unknown, string[]], [unknown, string | null]];
+    if (raw.length === 0 || raw.length > max || Number(trimmed ?? 0) > 0) return undefined;
+    const notes: RepeatNote[] = [];
+    for (const r of raw) {
+      try {
+        notes.push(JSON.parse(r) as RepeatNote);
+      } catch {
+        return undefined;
+      }
+    }
+    return { notes, raw };
   }
 
   /** Gives up the first-post claim (the job failed permanently) so a later incident can post. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
-import type { AlertGroups, GroupState, PendingRepeats } from './alert-groups.js';
+import type { AlertGroups, GroupState, PendingRepeats, RepeatNote } from './alert-groups.js';
 import type { AlertChange } from './model/render-slack.js';
 import { ALERT_EVENT_TYPE, PRIORITY, REPEATS_EVENT_TYPE, type AlertTransport, type OutgoingMessage } from './transport.js';
 
@@ -10,6 +10,8 @@ export interface GroupView {
   lastAt?: string;
   /** Changes applied from Slack to the alert (see AlertGroups.recordChange). */
   changes?: AlertChange[];
+  /** Repeats that came before the first message went out, for it to list (see `foldRepeats`). */
+  earlier?: RepeatNote[];
 }
 
 export interface PublishInput {
@@ -37,6 +39,12 @@ export interface PublisherOptions {
   /** Renders the coalesced thread reply for repeats. */
   renderThread: (pending: PendingRepeats, view: GroupView) => OutgoingMessage;
   flushEveryMs?: number;
+  /**
+   * The first message lists the repeats that came before it went out (up to this many), instead of a
+   * thread reply for them right after: in a storm most workloads then cost one post, not two.
+   * 0 or unset: never (the console prints repeats as they come).
+   */
+  foldRepeats?: number;
   /**
    * How long a flush holds a group before another worker may take it over (the worker died). Renewed
    * while the flush runs, so a flush waiting out Slack's rate limits keeps it.
@@ -89,13 +97,16 @@ export class Publisher {
     if (decision.action === 'repeat') return 'repeat';
     if (decision.action === 'done') return 'done';
     let shown = 1;
+    let folded: { raw: string[]; notes: RepeatNote[] } | undefined;
     try {
       const posted = await transport.post(
         input.channel,
         async () => {
           const state = await groups.get(input.group);
           shown = Math.max(1, state.count);
-          return input.render(view(state));
+          const fold = this.opts.foldRepeats && state.count > 1 ? await groups.peekPending(input.group, this.opts.foldRepeats) : undefined;
+          folded = fold;
+          return input.render({ ...view(state), ...(fold ? { earlier: fold.notes } : {}) });
         },
         PRIORITY.alert,
         { eventType: ALERT_EVENT_TYPE, key: 'incident_id', value: input.incidentId, sinceMs: decision.claimedAt, retry: decision.retry },
@@ -103,9 +114,10 @@ export class Publisher {
       if (posted.found) {
         // Posted by an earlier attempt with a count we do not know: the flusher brings it up to date.
         shown = 1;
+        folded = undefined;
         this.opts.log.info({ incident: input.incidentId, group: input.group, ts: posted.ts }, 'alert already in Slack from an earlier attempt: not posting it again');
       }
-      await groups.posted(input.group, posted.channel, posted.ts, shown, input.model);
+      await groups.posted(input.group, posted.channel, posted.ts, shown, input.model, folded);
       return 'posted';
     } catch (err) {
       // A permanent failure frees the group so that a later incident can try again (after the fix).
@@ -192,15 +204,20 @@ export class Publisher {
 }
 
 function view(state: GroupState): GroupView {
-  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes: parseChanges(state.changes) };
+  const earlier = parseList<RepeatNote>(state.earlier, (n) => typeof n?.line === 'string');
+  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes: parseChanges(state.changes), ...(earlier ? { earlier } : {}) };
 }
 
-function parseChanges(json: string | undefined): AlertChange[] | undefined {
+function parseList<T>(json: string | undefined, valid: (item: T) => boolean): T[] | undefined {
   if (!json) return undefined;
   try {
     const list = JSON.parse(json) as unknown;
-    return Array.isArray(list) ? (list as AlertChange[]).filter((c) => typeof c?.id === 'string' && typeof c.text === 'string') : undefined;
+    return Array.isArray(list) ? (list as T[]).filter(valid) : undefined;
   } catch {
     return undefined;
   }
+}
+
+function parseChanges(json: string | undefined): AlertChange[] | undefined {
+  return parseList<AlertChange>(json, (c) => typeof c?.id === 'string' && typeof c.text === 'string');
 }

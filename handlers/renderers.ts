@@ -1,6 +1,8 @@
 import type { MessageModel } from './model/message.js';
 import { ACTION_RAISE_LIMIT, ACTION_UNDO } from './model/action-ids.js';
-import { renderRepeatUpdate, renderSlack, withChanges, type RepeatInfo } from './model/render-slack.js';
+import type { KnownBlock } from '@slack/types';
+import { renderRepeatUpdate, renderSlack, SLACK_LIMITS, withChanges, type RepeatInfo } from './model/render-slack.js';
+import { clip } from './model/text-safety.js';
 import { renderText } from './model/render-text.js';
 import type { PendingRepeats } from './alert-groups.js';
 import type { GroupView } from './publisher.js';
@@ -8,6 +10,8 @@ import { ALERT_EVENT_TYPE, type OutgoingMessage } from './transport.js';
 
 /** How alerts look on one transport: Block Kit for Slack, readable text for the console. */
 export interface AlertRenderer {
+  /** How many repeats that came before the first message it lists itself (0: none, they go to the thread). */
+  foldsRepeats: number;
   first(model: MessageModel, view: GroupView): OutgoingMessage;
   update(modelJson: string, view: GroupView): OutgoingMessage;
   thread(pending: PendingRepeats, view: GroupView): OutgoingMessage;
@@ -32,15 +36,34 @@ function threadText({ notes, trimmed }: PendingRepeats, view: GroupView): string
   return [head, ...shown.map((n) => `• ${n.line}`), ...(more > 0 ? [`…and ${more} earlier`] : [])].join('\n');
 }
 
+/** Repeats that came before the first message went out: listed in it (above the buttons), not in a thread reply. */
+function withEarlier(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
+  const earlier = view.earlier ?? [];
+  if (earlier.length === 0) return blocks;
+  const list = clip([`*Also, before this message* (${earlier.length})`, ...earlier.map((n) => `• ${n.line}`)].join('\n'), SLACK_LIMITS.sectionText, { escape: false });
+  const block: KnownBlock = { type: 'section', block_id: 'oom_earlier', text: { type: 'mrkdwn', text: list } };
+  const at = blocks.findIndex((b) => b.type === 'actions');
+  const out = [...blocks];
+  out.splice(at < 0 ? out.length : at, 0, block);
+  return out.slice(0, SLACK_LIMITS.blocks);
+}
+
+/** The repeat lines an alert lists itself (its "Also, before this message" section), as posted. */
+export function earlierLines(blocks: unknown): string[] {
+  const block = (Array.isArray(blocks) ? blocks : []).find((b: { block_id?: unknown }) => b?.block_id === 'oom_earlier') as { text?: { text?: string } } | undefined;
+  return (block?.text?.text ?? '').split('\n').filter((l) => l.startsWith('• '));
+}
+
 export const slackRenderer: AlertRenderer = {
+  foldsRepeats: THREAD_LINES,
   first(model, view) {
     const msg = view.count > 1 ? renderRepeatUpdate(model, repeatInfo(view)) : renderSlack(model);
-    return { ...msg, metadata: metadata(model) };
+    return { ...msg, blocks: withEarlier(msg.blocks, view), metadata: metadata(model) };
   },
   update(modelJson, view) {
     const model = JSON.parse(modelJson) as MessageModel;
     const msg = renderRepeatUpdate(model, repeatInfo(view));
-    const blocks = view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks;
+    const blocks = withEarlier(view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks, view);
     return { ...msg, blocks, metadata: metadata(model) };
   },
   thread(pending, view) {
@@ -49,6 +72,7 @@ export const slackRenderer: AlertRenderer = {
 };
 
 export const consoleRenderer: AlertRenderer = {
+  foldsRepeats: 0,
   first(model, view) {
     return { text: renderText(model, view.count > 1 ? repeatInfo(view) : undefined) };
   },

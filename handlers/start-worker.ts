@@ -62,6 +62,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     renderUpdate: (model, view) => renderer.update(model, view),
     renderThread: (notes, view) => renderer.thread(notes, view),
     flushLeaseMs: config.jobLockMs,
+    foldRepeats: renderer.foldsRepeats,
   });
   const deps = {
     config,
@@ -107,7 +108,10 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     {
       connection: redis.duplicate(),
       prefix: KEY_PREFIX,
-      concurrency: opts.concurrency ?? 32,
+      // Most of a job's time is spent waiting for its channel's turn at Slack (about 1 message/s), not
+      // working: enough slots that repeats are still counted (and listed in the first message) while
+      // first posts wait. Each slot costs a pending promise; the API calls are spread over the wait.
+      concurrency: opts.concurrency ?? 128,
       // A job waits for its channel's turn at Slack; keep its lock alive meanwhile (BullMQ renews it
       // every half lock). A worker that stops renewing loses its jobs to another after the lock and at
       // most one stalled-check interval; the retry does not post twice (see publisher.ts).

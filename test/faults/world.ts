@@ -15,6 +15,7 @@ import { terminationIncidentId } from '../../watchers/detect/incident-id.js';
 import { ManualClock, SimCluster, startSimApiServer, type Json, type SimApiServer } from '../../sim/kube/index.js';
 import { startSlackServer, type SlackServer, type SlackServerOptions } from '../../sim/slack/index.js';
 import { ALERT_EVENT_TYPE } from '../../handlers/transport.js';
+import { earlierLines } from '../../handlers/renderers.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 import { ensureBuilt, Faults, until } from './harness.js';
 
@@ -181,8 +182,9 @@ export class World {
       const id = String(meta.event_payload?.incident_id);
       ids.push(id);
       alerts.push({ id, ts: m.ts, text: m.text ?? '' });
-      for (const reply of this.slack.threadOf(CHANNEL, m.ts)) {
-        for (const line of (reply.text ?? '').split('\n')) {
+      const listed = [earlierLines(m.blocks), ...this.slack.threadOf(CHANNEL, m.ts).map((reply) => (reply.text ?? '').split('\n'))];
+      for (const lines of listed) {
+        for (const line of lines) {
           if (!line.startsWith('• ')) continue;
           const hit = byLine.find(([prefix]) => line.slice(2).startsWith(prefix));
           ids.push(hit ? hit[1] : `?${line}`);

@@ -6,6 +6,10 @@ import { Publisher, type GroupView } from '../../handlers/publisher.js';
 import type { AlertTransport, MessageSource, OutgoingMessage } from '../../handlers/transport.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger } from '../helpers/silent-logger.js';
+import { diagnose } from '../../handlers/model/diagnose.js';
+import { buildMessage } from '../../handlers/model/message.js';
+import { earlierLines, slackRenderer } from '../../handlers/renderers.js';
+import { createEnriched } from './model/factories.js';
 
 /** Records what would reach Slack; can be told to fail. */
 class RecordingTransport implements AlertTransport {
@@ -33,7 +37,7 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  function setup() {
+  function setup(opts: { foldRepeats?: number } = {}) {
     const queueName = uniqueQueueName('pub');
     const redis = connectRedis(REDIS_URL);
     const transport = new RecordingTransport();
@@ -44,6 +48,7 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
       log: captureLogger().log,
       renderUpdate: (_model, view: GroupView) => ({ text: `updated x${view.count}` }),
       renderThread: ({ notes, trimmed }) => ({ text: [`${notes.length + trimmed} more`, ...notes.map((n) => n.line)].join('\n') }),
+      ...opts,
     });
     cleanups.push(async () => {
       await publisher.stop();
@@ -83,6 +88,30 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     expect(lines).toHaveLength(200);
     expect(lines.at(-1)).toBe('kill 299');
     expect(await publisher.flushOnce()).toBe(0);
+  });
+
+  it('repeats that come while the first message waits for its turn are listed in it, not in a thread reply', async () => {
+    const { publisher, transport, groups } = setup({ foldRepeats: 20 });
+    transport.delayMs = 300; // Slack's pace: the first post waits while repeats arrive
+    const first = publisher.publish({ ...input(0), render: (view: GroupView) => ({ text: [`first x${view.count}`, ...(view.earlier ?? []).map((n) => n.line)].join('\n') }) });
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 1; i <= 4; i++) expect(await publisher.publish(input(i))).toBe('repeat');
+    expect(await first).toBe('posted');
+    transport.delayMs = 0;
+    expect(transport.posts).toHaveLength(1);
+    expect(transport.posts[0]!.message.text).toBe('first x5\nkill 1\nkill 2\nkill 3\nkill 4');
+    await publisher.flushOnce();
+    expect(transport.posts).toHaveLength(1); // no thread reply: all four are in the message
+    // A later repeat goes to the thread; the update still lists the earlier ones.
+    expect(await publisher.publish(input(5))).toBe('repeat');
+    await publisher.flushOnce();
+    const replies = transport.posts.filter((p) => p.message.threadTs);
+    expect(replies.map((r) => r.message.text)).toEqual(['1 more\nkill 5']);
+    // Kept with the group, so that updates drawn from the stored model list them too.
+    const kept = JSON.parse((await groups.get(input(0).group)).earlier ?? '[]') as { line: string }[];
+    expect(kept.map((n) => n.line)).toEqual(['kill 1', 'kill 2', 'kill 3', 'kill 4']);
+    const update = slackRenderer.update(JSON.stringify(buildMessage(createEnriched(), diagnose(createEnriched()))), { count: 6, earlier: kept as never });
+    expect(earlierLines(update.blocks)).toEqual(['• kill 1', '• kill 2', '• kill 3', '• kill 4']);
   });
 
   it('a retried job does not count or post twice', async () => {
