@@ -161,7 +161,8 @@ export function parseMemoryBytes(s: unknown): number | undefined {
   }
 }
 
-const BINARY_UNITS: readonly [string, bigint][] = [
+/** Binary suffixes, largest first, with their size in bytes. */
+export const BINARY_UNITS: readonly [string, bigint][] = [
   ['Ei', 1n << 60n],
   ['Pi', 1n << 50n],
   ['Ti', 1n << 40n],

@@ -3,7 +3,7 @@
  * core/quantity.ts: values for sums and defaults, exact comparison, and the canonical text that
  * resource.Quantity's String() prints (what the API server and kubelet write into messages).
  */
-import { compareQuantities, memoryBytesBig, tryParseQuantity, type Quantity } from '../../core/quantity.js';
+import { BINARY_UNITS, compareQuantities, memoryBytesBig, tryParseQuantity, type Quantity } from '../../core/quantity.js';
 
 /** A quantity from JSON: Kubernetes accepts both `"512Mi"` and a plain number. */
 export function quantityOf(v: unknown): Quantity | undefined {
@@ -39,14 +39,6 @@ export function nanoOf(v: unknown): bigint | undefined {
   return n % q.den !== 0n && n > 0n ? r + 1n : r;
 }
 
-const BINARY: readonly [string, bigint][] = [
-  ['Ei', 1n << 60n],
-  ['Pi', 1n << 50n],
-  ['Ti', 1n << 40n],
-  ['Gi', 1n << 30n],
-  ['Mi', 1n << 20n],
-  ['Ki', 1n << 10n],
-];
 const DECIMAL_SUFFIX: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
 
 function decimalText(num: bigint, den: bigint, exponentStyle: boolean): string {
@@ -72,7 +64,7 @@ export function canonical(q: Quantity): string {
   if (q.format === 'BinarySI' && q.den === 1n) {
     const abs = q.num < 0n ? -q.num : q.num;
     if (abs >= 1024n) {
-      for (const [unit, size] of BINARY) if (abs % size === 0n) return `${q.num / size}${unit}`;
+      for (const [unit, size] of BINARY_UNITS) if (abs % size === 0n) return `${q.num / size}${unit}`;
       return String(q.num);
     }
   }

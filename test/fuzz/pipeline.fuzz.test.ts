@@ -27,6 +27,7 @@ import { CUTOFF, NOW, createDetectContext, createEvictedEvent, createEvictedPod,
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mutate } from '../helpers/mutate.js';
 
 const NASTY = [
   '<!channel>', '<!here>', '<!everyone>', '<@U0ALICE>', '<#C0ALERTS|alerts>', '<!subteam^S0123>', '<http://x|y>', '<https://evil.example/?a=1&b=2|click>',
@@ -259,19 +260,6 @@ const wild = fc.oneof(
   fc.anything({ maxDepth: 2, key: fc.string({ maxLength: 10 }).filter((k) => k !== 'toString' && k !== 'valueOf') }),
 );
 
-/** A JSON tree with the value at one path replaced by something wild, or its key removed. */
-function mutate(value: unknown, path: readonly number[], replacement: unknown, remove: boolean): unknown {
-  if (path.length === 0 || typeof value !== 'object' || value === null) return replacement;
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  if (entries.length === 0) return replacement;
-  const [step, ...rest] = path;
-  const index = step! % entries.length;
-  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as Record<string, unknown>) };
-  const key = entries[index]![0];
-  if (remove && rest.length === 0 && !Array.isArray(copy)) delete (copy as Record<string, unknown>)[key];
-  else (copy as Record<string, unknown>)[key] = mutate(entries[index]![1], rest, replacement, remove);
-  return copy;
-}
 
 function mutated<T>(seeds: readonly T[]): fc.Arbitrary<T> {
   return fc

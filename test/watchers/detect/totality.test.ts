@@ -17,6 +17,7 @@ import {
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mutate } from '../../helpers/mutate.js';
 
 const POD_DETECTORS = [detectOomKilled, detectSigkilled, detectEvicted, detectDisrupted];
 const EVENT_DETECTORS = [detectEventEvicted, detectEventDisruption, detectNodeSystemOom];
@@ -32,19 +33,6 @@ const seeds: unknown[] = [
   createEvictedEvent(createEvictedPod()), createSystemOomEvent(), createPodEvent({ reason: 'TaintManagerEviction', message: 'Marking for deletion Pod a/b' }),
 ];
 
-/** A value at one path of a JSON tree replaced by something arbitrary, or the key removed. */
-function mutate(value: unknown, path: readonly number[], replacement: unknown, remove: boolean): unknown {
-  if (path.length === 0 || typeof value !== 'object' || value === null) return replacement;
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  if (entries.length === 0) return replacement;
-  const [step, ...rest] = path;
-  const index = step! % entries.length;
-  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as Record<string, unknown>) };
-  const key = entries[index]![0];
-  if (remove && rest.length === 0 && !Array.isArray(copy)) delete (copy as Record<string, unknown>)[key];
-  else (copy as Record<string, unknown>)[key] = mutate(entries[index]![1], rest, replacement, remove);
-  return copy;
-}
 
 const wild = fc.oneof(
   fc.anything(),
