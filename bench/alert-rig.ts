@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { loadKubeTarget } from '../core/kube.js';
-import { startOombot, type Oombot } from '../core/start.js';
+import { startOombot, type Oombot } from '../bin/start.js';
 import { startSlackServer, type SlackServer } from '../sim/slack/index.js';
 import type { SimChannel } from '../sim/slack/types.js';
 import { deleteQueueKeys } from './delete-queue-keys.js';

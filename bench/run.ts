@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { redactRedisUrl } from '../core/start.js';
+import { redactUrl } from '../core/redact.js';
 import { errorMessage } from '../core/errors.js';
 import { redisAnswers } from '../sim/private-redis.js';
 import { describeMachine } from './describe-machine.js';
@@ -49,7 +49,7 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!(await redisAnswers(redisUrl))) {
     throw new Error(
-      `no Redis answers at ${redactRedisUrl(redisUrl)}. Start one with \`redis-server --daemonize yes\` (or \`docker compose up -d redis\`), or set REDIS_URL to one you have, then run npm run bench again.`,
+      `no Redis answers at ${redactUrl(redisUrl)}. Start one with \`redis-server --daemonize yes\` (or \`docker compose up -d redis\`), or set REDIS_URL to one you have, then run npm run bench again.`,
     );
   }
   const startedAt = new Date();

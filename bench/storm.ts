@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimMessage } from '../sim/slack/types.js';
-import { AlertGroups } from '../handlers/alert-groups.js';
+import { AlertGroups } from '../stores/alert-groups.js';
 import { earlierLines } from '../handlers/renderers.js';
 import { startAlertRig, type AlertRig } from './alert-rig.js';
 import { Child } from './child.js';

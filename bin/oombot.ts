@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
-import { ROLE_STARTERS, startOombot } from '../core/start.js';
+import { ROLE_STARTERS, startOombot } from './start.js';
 import { hasKubeConfig } from '../core/kube.js';
 import { runDemo } from '../sim/demo.js';
 

@@ -1,10 +1,10 @@
 /** The alert's other buttons: Show logs, Snooze, Explain. Each value is an incident id. */
 import { OombotError } from '../core/errors.js';
-import { IncidentHistory } from '../handlers/incident-history.js';
-import { tailLog } from '../handlers/model/message.js';
-import { renderSlack } from '../handlers/model/render-slack.js';
-import { cleanText } from '../handlers/model/text-safety.js';
-import { formatTime } from '../handlers/model/format.js';
+import { IncidentHistory } from '../stores/incident-history.js';
+import { tailLog } from '../alert/message.js';
+import { renderSlack } from '../alert/render-slack.js';
+import { cleanText } from '../core/text-safety.js';
+import { formatTime } from '../core/format.js';
 import type { BotDeps } from './bot-deps.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';

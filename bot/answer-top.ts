@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { OombotError } from '../core/errors.js';
 import { formatMemoryApprox, parseMemoryBytes } from '../core/quantity.js';
-import type { PodMetricsItem } from '../handlers/gather.js';
+import type { PodMetricsItem } from '../investigate/gather.js';
 import type { BotDeps } from './bot-deps.js';
 import { code, codeBlock, textReply, type Reply } from './reply.js';
 

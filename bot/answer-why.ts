@@ -3,7 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { KnownBlock } from '@slack/types';
 import type { Incident } from '../core/incident.js';
 import { detectPodIncidents } from '../watchers/detect/index.js';
-import { renderSlack } from '../handlers/model/render-slack.js';
+import { renderSlack } from '../alert/render-slack.js';
 import type { BotDeps } from './bot-deps.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';

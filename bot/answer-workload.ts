@@ -1,8 +1,8 @@
 /** `/oom history`, `/oom snooze`, `/oom unsnooze`: a workload's incidents and its alert snooze. */
-import { IncidentHistory, type WorkloadRef } from '../handlers/incident-history.js';
-import { CAUSE_LABELS, type Cause } from '../handlers/model/diagnosis.js';
+import { IncidentHistory, type WorkloadRef } from '../stores/incident-history.js';
+import { CAUSE_LABELS, type Cause } from '../diagnosis/diagnosis.js';
 import { formatMemoryApprox } from '../core/quantity.js';
-import { formatTime } from '../handlers/model/format.js';
+import { formatTime } from '../core/format.js';
 import type { BotDeps } from './bot-deps.js';
 import { candidatesReply, notFoundReply } from './answer-why.js';
 import type { WorkloadQuery } from './parse-oom-command.js';

@@ -6,9 +6,9 @@
  */
 import { errorMessage, withContext } from '../core/errors.js';
 import { formatMemory, tryParseQuantity, quantitiesEqual, parseMemoryBytes } from '../core/quantity.js';
-import { ProposalStore, type AlertLocation, type ProposalClaim, type StoredProposal } from '../core/proposal-store.js';
-import { bumpedLimitBytes, describeManagedBy, type Proposal } from '../handlers/model/propose-limit.js';
-import type { ChangeDirection } from '../handlers/model/message.js';
+import { ProposalStore, type AlertLocation, type ProposalClaim, type StoredProposal } from '../stores/proposal-store.js';
+import { bumpedLimitBytes, describeManagedBy, type Proposal } from '../diagnosis/propose-limit.js';
+import type { ChangeDirection } from '../alert/message.js';
 import type { BotDeps } from './bot-deps.js';
 import { describePatchError } from './describe-patch-error.js';
 import { buttonBlock, describeChange, proposalButton, reverseProposal } from './proposal-button.js';

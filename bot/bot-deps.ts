@@ -3,11 +3,11 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
-import type { ProposalStore } from '../core/proposal-store.js';
-import type { SnoozeStore } from '../core/snooze-store.js';
-import type { ClusterCache } from '../handlers/gather.js';
-import type { AlertGroups } from '../handlers/alert-groups.js';
-import type { IncidentHistory } from '../handlers/incident-history.js';
+import type { ProposalStore } from '../stores/proposal-store.js';
+import type { SnoozeStore } from '../stores/snooze-store.js';
+import type { ClusterCache } from '../investigate/gather.js';
+import type { AlertGroups } from '../stores/alert-groups.js';
+import type { IncidentHistory } from '../stores/incident-history.js';
 
 /**
  * What every bot handler works with: one context object, as the workers' handlers get. Redis is reached

@@ -1,15 +1,12 @@
 /**
- * The same diagnosis the alerts use, on demand: gatherIncident → toEnriched → diagnose → buildMessage,
- * as handlers/process-incident.ts does, with a fresh server-side proposal for the Raise button.
+ * The same investigation the alerts use (investigate/), on demand for `/oom why` and the alert buttons,
+ * with a fresh server-side proposal for the Raise button.
  */
 import type { Incident } from '../core/incident.js';
-import { gatherIncident } from '../handlers/gather.js';
-import { toEnriched } from '../handlers/enrich.js';
-import { workloadOf } from '../handlers/process-incident.js';
-import { diagnose } from '../handlers/model/diagnose.js';
-import type { Diagnosis } from '../handlers/model/diagnosis.js';
-import type { EnrichedIncident } from '../handlers/model/enriched.js';
-import { buildMessage, type MessageModel } from '../handlers/model/message.js';
+import type { Diagnosis } from '../diagnosis/diagnosis.js';
+import type { EnrichedIncident } from '../diagnosis/enriched.js';
+import { investigate } from '../investigate/investigate.js';
+import { buildMessage, type MessageModel } from '../alert/message.js';
 import type { BotDeps } from './bot-deps.js';
 
 export interface DiagnosedIncident {
@@ -22,11 +19,7 @@ export interface DiagnosedIncident {
 }
 
 export async function diagnoseIncident(deps: BotDeps, incident: Incident, opts: { withProposal?: boolean } = {}): Promise<DiagnosedIncident> {
-  const gathered = await gatherIncident(deps.kube, incident, deps.cache);
-  const workload = workloadOf(incident, gathered.owners);
-  const [previous, record] = await Promise.all([deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, 20), deps.history.get(incident.id)]);
-  const enriched = toEnriched(gathered, previous, deps.now());
-  const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
+  const [{ workload, enriched, diagnosis }, record] = await Promise.all([investigate(deps, incident, deps.now()), deps.history.get(incident.id)]);
   let proposalId: string | undefined;
   if (diagnosis.proposal && opts.withProposal !== false) {
     // The incident's alert, when it was posted: applying this proposal updates that alert too.

@@ -4,7 +4,7 @@
  */
 import { INCIDENT_VERSION, type Incident, type IncidentKind } from '../core/incident.js';
 import { formatMemory } from '../core/quantity.js';
-import type { HistoryRecord } from '../handlers/incident-history.js';
+import type { HistoryRecord } from '../stores/incident-history.js';
 import type { BotDeps } from './bot-deps.js';
 
 const REASONS: Partial<Record<IncidentKind, string>> = { 'container-oom': 'OOMKilled', 'child-oom': 'OOMKilled', sigkill: 'Error' };

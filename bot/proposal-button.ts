@@ -5,9 +5,9 @@
  * request, and the reason. Also the reverse of a change, for Undo. Pure.
  */
 import type { Button, KnownBlock } from '@slack/types';
-import type { Proposal } from '../handlers/model/propose-limit.js';
-import { describeChange, proposalAction, type ChangeDirection } from '../handlers/model/message.js';
-import { renderButton } from '../handlers/model/render-slack.js';
+import type { Proposal } from '../diagnosis/propose-limit.js';
+import { describeChange, proposalAction, type ChangeDirection } from '../alert/message.js';
+import { renderButton } from '../alert/render-slack.js';
 
 export { describeChange };
 

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { clip, escapeMrkdwn } from '../handlers/model/text-safety.js';
+import { clip, escapeMrkdwn } from '../core/text-safety.js';
 
 /** An answer to one person (ephemeral unless said otherwise). Text is mrkdwn, already escaped. */
 export interface Reply {

@@ -5,7 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { OombotError } from '../core/errors.js';
 import { closestNames } from './closest-names.js';
-import type { HistoryPod } from '../handlers/incident-history.js';
+import type { HistoryPod } from '../stores/incident-history.js';
 import type { PodQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
 

@@ -4,7 +4,7 @@
  */
 import { OombotError } from '../core/errors.js';
 import { closestNames } from './closest-names.js';
-import type { WorkloadRef } from '../handlers/incident-history.js';
+import type { WorkloadRef } from '../stores/incident-history.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
 

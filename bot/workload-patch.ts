@@ -2,7 +2,7 @@
  * Where a memory change goes in each controller, and the strategic merge patch that makes it. Pure.
  * The patch names the container by name (containers merge by name), so other containers and fields stay.
  */
-import type { Proposal, ProposalOwner } from '../handlers/model/propose-limit.js';
+import type { Proposal, ProposalOwner } from '../diagnosis/propose-limit.js';
 
 /** API path and pod-template location of each kind oombot patches. */
 const KINDS: Record<string, { path: (ns: string, name: string) => string; apiVersion: string; template: readonly string[] }> = {

@@ -1,4 +1,5 @@
 import ms from 'ms';
+import { redactUrl } from './redact.js';
 
 export type Role = 'watcher' | 'worker' | 'bot';
 export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
@@ -101,7 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     const u = new URL(redisUrl);
     if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('protocol');
   } catch {
-    problems.push(`REDIS_URL="${redisUrl.replace(/\/\/[^@/]*@/, '//***@')}" is not a Redis URL: set it like redis://127.0.0.1:6379 or rediss://user:password@host:6380/0`);
+    problems.push(`REDIS_URL="${redactUrl(redisUrl)}" is not a Redis URL: set it like redis://127.0.0.1:6379 or rediss://user:password@host:6380/0`);
   }
 
   const botToken = str(env, 'SLACK_BOT_TOKEN');

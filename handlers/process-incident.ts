@@ -3,17 +3,16 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Logger } from '../core/logger.js';
 import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
 import { OombotError, errorMessage } from '../core/errors.js';
-import { ProposalStore } from '../core/proposal-store.js';
-import type { SnoozeStore } from '../core/snooze-store.js';
-import { gatherIncident, type ClusterCache, type Gathered } from './gather.js';
-import { toEnriched } from './enrich.js';
-import { IncidentHistory, type HistoryRecord } from './incident-history.js';
-import { diagnose } from './model/diagnose.js';
-import type { Diagnosis } from './model/diagnosis.js';
-import { buildMessage, type MessageModel } from './model/message.js';
-import { ACTION_RAISE_LIMIT } from './model/action-ids.js';
-import { escapeMrkdwn } from './model/text-safety.js';
-import { isPodPresent, type EnrichedIncident } from './model/enriched.js';
+import { ProposalStore } from '../stores/proposal-store.js';
+import type { SnoozeStore } from '../stores/snooze-store.js';
+import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
+import type { ClusterCache } from '../investigate/gather.js';
+import { investigate } from '../investigate/investigate.js';
+import type { Diagnosis } from '../diagnosis/diagnosis.js';
+import { buildMessage, type MessageModel } from '../alert/message.js';
+import { ACTION_RAISE_LIMIT } from '../alert/action-ids.js';
+import { escapeMrkdwn } from '../core/text-safety.js';
+import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
 
@@ -48,17 +47,6 @@ export interface ProcessResult {
   group: string;
 }
 
-/** "Deployment/api", "StatefulSet/db", "Pod/debug-shell", "Node/worker-3". */
-export function workloadOf(incident: Incident, owners: Gathered['owners']): string | undefined {
-  const top = owners[owners.length - 1];
-  if (top) return `${top.kind}/${top.name}`;
-  const owner = incident.pod?.owner;
-  if (owner) return `${owner.kind}/${owner.name}`;
-  if (incident.pod) return `Pod/${incident.pod.name}`;
-  if (incident.nodeOom) return `Node/${incident.nodeOom.node}`;
-  return undefined;
-}
-
 export function channelFor(config: Config, namespace: string | undefined): string {
   return (namespace && config.slack.routes[namespace]) || config.slack.channel || 'console';
 }
@@ -72,12 +60,8 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     throw new OombotError('UNKNOWN', `job is not an incident of version ${INCIDENT_VERSION}: ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
   }
   const now = deps.now?.() ?? new Date();
-  const gathered = await gatherIncident(deps.kube, incident, deps.cache);
-  const workload = workloadOf(incident, gathered.owners);
+  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
   const namespace = incident.pod?.namespace;
-  const previous = await deps.history.forWorkload(incident.cluster, namespace, workload, 20);
-  const enriched = toEnriched(gathered, previous, now);
-  const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   let proposalId: string | undefined;
   if (diagnosis.proposal) {
     const stored = await deps.proposals.createForIncident({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });

@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
-import type { AlertGroups, GroupState, PendingRepeats, RepeatNote } from './alert-groups.js';
-import type { AlertChange } from './model/render-slack.js';
+import type { AlertGroups, GroupState, PendingRepeats, RepeatNote } from '../stores/alert-groups.js';
+import type { AlertChange } from '../alert/alert-state.js';
 import { ALERT_EVENT_TYPE, PRIORITY, REPEATS_EVENT_TYPE, type AlertTransport, type OutgoingMessage } from './transport.js';
 
 export interface GroupView {

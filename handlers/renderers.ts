@@ -1,10 +1,11 @@
-import type { MessageModel } from './model/message.js';
-import { ACTION_RAISE_LIMIT, ACTION_UNDO } from './model/action-ids.js';
+import type { MessageModel } from '../alert/message.js';
+import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../alert/action-ids.js';
 import type { KnownBlock } from '@slack/types';
-import { renderRepeatUpdate, renderSlack, SLACK_LIMITS, withChanges, type RepeatInfo } from './model/render-slack.js';
-import { clip } from './model/text-safety.js';
-import { renderText } from './model/render-text.js';
-import type { PendingRepeats } from './alert-groups.js';
+import type { RepeatInfo } from '../alert/alert-state.js';
+import { renderRepeatUpdate, renderSlack, SLACK_LIMITS, withChanges } from '../alert/render-slack.js';
+import { clip } from '../core/text-safety.js';
+import { renderText } from '../alert/render-text.js';
+import type { PendingRepeats } from '../stores/alert-groups.js';
 import type { GroupView } from './publisher.js';
 import { ALERT_EVENT_TYPE, type OutgoingMessage } from './transport.js';
 

@@ -6,7 +6,8 @@ import type { Config, Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { loadKubeTarget } from '../core/kube.js';
 import { parseMemoryBytes } from '../core/quantity.js';
-import { redactRedisUrl, startOombot, type Oombot } from '../core/start.js';
+import { redactUrl } from '../core/redact.js';
+import { startOombot, type Oombot } from '../bin/start.js';
 import { SimCluster, startSimApiServer, type SimApiServer } from './kube/index.js';
 import { findOrStartRedis, type FoundRedis } from './private-redis.js';
 
@@ -25,7 +26,7 @@ export interface DemoOptions {
 /** REDIS_URL or the local Redis; else a private redis-server when one is installed; else a clear error. */
 async function findRedis(config: Config, say: (l: string) => void): Promise<FoundRedis> {
   const found = await findOrStartRedis(config.redisUrl, { explicit: Boolean(process.env.REDIS_URL), rerun: 'npm start' });
-  if (found.stop) say(`no Redis at ${redactRedisUrl(config.redisUrl)}: started a private redis-server at ${found.url} for the demo`);
+  if (found.stop) say(`no Redis at ${redactUrl(config.redisUrl)}: started a private redis-server at ${found.url} for the demo`);
   return found;
 }
 

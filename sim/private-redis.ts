@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { redactRedisUrl } from '../core/start.js';
+import { redactUrl } from '../core/redact.js';
 
 /** True when a Redis answers PING at `url` within a second. */
 export async function redisAnswers(url: string): Promise<boolean> {
@@ -44,10 +44,10 @@ export interface FoundRedis {
  */
 export async function findOrStartRedis(url: string, opts: { explicit: boolean; rerun: string }): Promise<FoundRedis> {
   if (await redisAnswers(url)) return { url };
-  if (opts.explicit) throw new Error(`REDIS_URL (${redactRedisUrl(url)}) does not answer: start that Redis, or unset REDIS_URL to use a local one`);
+  if (opts.explicit) throw new Error(`REDIS_URL (${redactUrl(url)}) does not answer: start that Redis, or unset REDIS_URL to use a local one`);
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new Error(
-      `no Redis at ${redactRedisUrl(url)} and no redis-server installed.\n` +
+      `no Redis at ${redactUrl(url)} and no redis-server installed.\n` +
         `  Get one with:  sudo apt-get install -y redis-server   (then run ${opts.rerun} again)\n` +
         '  or:            docker run -d -p 6379:6379 redis:7\n' +
         '  or set REDIS_URL to a Redis you have.',

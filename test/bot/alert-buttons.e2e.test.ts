@@ -1,10 +1,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../handlers/model/action-ids.js';
-import { IncidentHistory } from '../../handlers/incident-history.js';
-import { SnoozeStore } from '../../core/snooze-store.js';
-import { startOombot } from '../../core/start.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../alert/action-ids.js';
+import { IncidentHistory } from '../../stores/incident-history.js';
+import { SnoozeStore } from '../../stores/snooze-store.js';
+import { startOombot } from '../../bin/start.js';
 import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
 import { REDIS_URL, uniqueQueueName } from '../helpers/redis.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { IncidentHistory } from '../../handlers/incident-history.js';
-import { SnoozeStore } from '../../core/snooze-store.js';
+import { IncidentHistory } from '../../stores/incident-history.js';
+import { SnoozeStore } from '../../stores/snooze-store.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
 
 const MiB = 2 ** 20;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replaySignedRequest } from '../../sim/slack/index.js';
 import { makeDeployment, makeLimitRange, makeResourceQuota, type KubeObject } from '../../sim/kube/index.js';
-import { ProposalStore } from '../../core/proposal-store.js';
-import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../handlers/model/action-ids.js';
-import { proposalConfirm } from '../../handlers/model/message.js';
+import { ProposalStore } from '../../stores/proposal-store.js';
+import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../alert/action-ids.js';
+import { proposalConfirm } from '../../alert/message.js';
 import { APPROVER, OTHER, startBotHarness, type BotHarness } from './bot-harness.js';
 
 const DEPLOYMENT = '/apis/apps/v1/namespaces/shop/deployments/api';

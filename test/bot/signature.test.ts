@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendSigned } from '../../sim/slack/index.js';
-import { ACTION_RAISE_LIMIT } from '../../handlers/model/action-ids.js';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
 import { verifySlackSignature } from '../../bot/verify-slack-signature.js';
 import { signSlackRequest } from '../../sim/slack/signed-client.js';
 import { SECRET, startBotHarness, type BotHarness } from './bot-harness.js';

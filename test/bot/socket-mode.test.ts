@@ -4,7 +4,7 @@
  * response_url, as in HTTP mode.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_RAISE_LIMIT } from '../../handlers/model/action-ids.js';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
 import type { SocketAck } from '../../sim/slack/index.js';
 import { APPROVER, OTHER, startBotHarness, type BotHarness } from './bot-harness.js';
 

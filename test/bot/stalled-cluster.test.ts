@@ -3,7 +3,7 @@
  * not be made in time is not made later behind the person's back, and commands answer when they can.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_RAISE_LIMIT } from '../../handlers/model/action-ids.js';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
 import type { SignedResponse } from '../../sim/slack/index.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
 

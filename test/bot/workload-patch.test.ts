@@ -5,7 +5,7 @@ import { proposalButton, reverseProposal } from '../../bot/proposal-button.js';
 import { updatedAlertBlocks } from '../../bot/record-change.js';
 import { kubeError } from '../../core/kube.js';
 import { validateMessage } from '../../sim/slack/index.js';
-import type { LimitProposal } from '../../handlers/model/propose-limit.js';
+import type { LimitProposal } from '../../diagnosis/propose-limit.js';
 import type { AppliedChange } from '../../bot/apply-proposal.js';
 import { sampleProposal } from '../helpers/proposals.js';
 

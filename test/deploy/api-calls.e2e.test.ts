@@ -9,10 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Role } from '../../core/config.js';
-import { ProposalStore } from '../../core/proposal-store.js';
-import { startOombot, type Oombot } from '../../core/start.js';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS } from '../../handlers/model/action-ids.js';
-import type { LimitProposal, ProposalOwner } from '../../handlers/model/propose-limit.js';
+import { ProposalStore } from '../../stores/proposal-store.js';
+import { startOombot, type Oombot } from '../../bin/start.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS } from '../../alert/action-ids.js';
+import type { LimitProposal, ProposalOwner } from '../../diagnosis/propose-limit.js';
 import { makeLimitRange, type SimCluster } from '../../sim/kube/index.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
-import { startOombot, type Oombot } from '../../core/start.js';
+import { startOombot, type Oombot } from '../../bin/start.js';
 import { earlierLines } from '../../handlers/renderers.js';
 import { startSlackServer, type SlackServer } from '../../sim/slack/index.js';
 import { ManualClock, type SimApiServer, type SimCluster } from '../../sim/kube/index.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config.js';
-import { ACTION_RAISE_LIMIT } from '../../handlers/model/action-ids.js';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
 import { runDemo } from '../../sim/demo.js';
 import { freePort } from '../../sim/private-redis.js';
 import { startSlackServer, type SlackServer } from '../../sim/slack/index.js';

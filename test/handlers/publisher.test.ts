@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../core/queue.js';
 import { OombotError } from '../../core/errors.js';
-import { AlertGroups } from '../../handlers/alert-groups.js';
+import { AlertGroups } from '../../stores/alert-groups.js';
 import { Publisher, type GroupView } from '../../handlers/publisher.js';
 import type { AlertTransport, MessageSource, OutgoingMessage } from '../../handlers/transport.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger } from '../helpers/silent-logger.js';
-import { diagnose } from '../../handlers/model/diagnose.js';
-import { buildMessage } from '../../handlers/model/message.js';
+import { diagnose } from '../../diagnosis/diagnose.js';
+import { buildMessage } from '../../alert/message.js';
 import { earlierLines, slackRenderer } from '../../handlers/renderers.js';
-import { createEnriched } from './model/factories.js';
+import { createEnriched } from '../diagnosis/factories.js';
 
 /** Records what would reach Slack; can be told to fail. */
 class RecordingTransport implements AlertTransport {

@@ -1,4 +1,4 @@
-import type { LimitProposal } from '../../handlers/model/propose-limit.js';
+import type { LimitProposal } from '../../diagnosis/propose-limit.js';
 
 const MiB = 2 ** 20;
 

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../handlers/model/action-ids.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../alert/action-ids.js';
 import { replaySignedRequest, sendBlockAction } from '../../sim/slack/index.js';
 import { APPROVER, OTHER, SECRET, startBotHarness, type BotHarness } from '../bot/bot-harness.js';
 import { expectNoActiveMention, everythingSentToSlack } from './slack-output.js';

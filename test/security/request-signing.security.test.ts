@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_AGE_SECONDS, verifySlackSignature } from '../../bot/verify-slack-signature.js';
 import { MAX_BODY_BYTES } from '../../bot/shared-http-receiver.js';
-import { ACTION_RAISE_LIMIT } from '../../handlers/model/action-ids.js';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
 import { sendSigned, signSlackRequest } from '../../sim/slack/index.js';
 import { SECRET, startBotHarness, type BotHarness } from '../bot/bot-harness.js';
 

@@ -10,8 +10,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
-import { startOombot, type Oombot } from '../../core/start.js';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS } from '../../handlers/model/action-ids.js';
+import { startOombot, type Oombot } from '../../bin/start.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS } from '../../alert/action-ids.js';
 import { makeDeployment, type SimApiServer, type SimCluster } from '../../sim/kube/index.js';
 import type { SignedResponse } from '../../sim/slack/index.js';
 import { startBotHarness, type BotHarness } from '../bot/bot-harness.js';

@@ -12,7 +12,7 @@
  * test/fuzz/pipeline.fuzz.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../handlers/model/action-ids.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../alert/action-ids.js';
 import { podRef } from '../../sim/kube/index.js';
 import type { SignedResponse } from '../../sim/slack/index.js';
 import { APPROVER, startBotHarness, type BotHarness } from '../bot/bot-harness.js';

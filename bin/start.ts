@@ -1,0 +1,154 @@
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { Config, Role } from '../core/config.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { Metrics } from '../core/metrics.js';
+import { HttpServer } from '../core/http-server.js';
+import { connectRedis, createIncidentQueue } from '../core/queue.js';
+import { KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
+import { errorMessage } from '../core/errors.js';
+import type { Incident } from '../core/incident.js';
+import { redactUrl } from '../core/redact.js';
+import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
+import { startWatcherRole } from '../watchers/start-watcher.js';
+import { startWorkerRole } from '../handlers/start-worker.js';
+import { botRole } from '../bot/start-bot.js';
+
+export interface Oombot {
+  port: number;
+  http: HttpServer;
+  metrics: Metrics;
+  redis: Redis;
+  queue: Queue<Incident>;
+  log: Logger;
+  kubeTarget: KubeTarget | undefined;
+  roles: Partial<Record<Role, RoleHandle>>;
+  /** Drains in-flight work, closes every connection. */
+  stop(): Promise<void>;
+}
+
+const watcherRole: RoleStarter = async (ctx) => {
+  const kube = ctx.kube();
+  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
+
+const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
+
+/** Role starters by name. Roles register here; the order of `roles` is the start order. */
+export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
+  watcher: watcherRole,
+  worker: workerRole,
+  bot: botRole,
+};
+
+/**
+ * Starts the chosen roles in one process behind one HTTP server. The HTTP server comes up first so
+ * /healthz answers while Redis or the API server are still out of reach; neither being down is fatal:
+ * both are retried, and /readyz says what is missing.
+ */
+export async function startOombot(opts: {
+  config: Config;
+  roles: Role[];
+  log?: Logger;
+  kubeTarget?: KubeTarget;
+  host?: string;
+}): Promise<Oombot> {
+  const { config, roles } = opts;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const http = new HttpServer({ log, metrics });
+
+  const redis = connectRedis(config.redisUrl, { name: 'oombot' });
+  let lastRedisError = '';
+  let lastRedisLog = 0;
+  redis.on('error', (err: Error) => {
+    const msg = errorMessage(err) || (err as { code?: string }).code || 'connection error';
+    lastRedisError = msg;
+    if (Date.now() - lastRedisLog > 10_000) {
+      lastRedisLog = Date.now();
+      log.error(
+        { redis: redactUrl(config.redisUrl), err: msg },
+        'cannot reach Redis: start one (redis-server, or docker compose up redis) or set REDIS_URL; retrying',
+      );
+    }
+  });
+  redis.on('ready', () => {
+    if (lastRedisError) log.info({ redis: redactUrl(config.redisUrl) }, 'Redis reachable again');
+    lastRedisError = '';
+  });
+  const queue = createIncidentQueue(redis, config.queueName, { dedupeTtlMs: config.dedupeTtlMs });
+  queue.on('error', (err) => log.debug({ err: errorMessage(err) }, 'queue error'));
+
+  http.addReadinessCheck({
+    name: 'redis',
+    check: async () => {
+      if (redis.status !== 'ready') return { ok: false, detail: lastRedisError || redis.status };
+      const pong = await Promise.race([redis.ping(), new Promise<string>((r) => setTimeout(() => r('timeout'), 1_000).unref())]);
+      return pong === 'PONG' ? { ok: true } : { ok: false, detail: `ping: ${pong}` };
+    },
+  });
+  metrics.onCollect(async () => {
+    if (redis.status !== 'ready') return;
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+  });
+
+  let kubeTarget = opts.kubeTarget;
+  let kubeHttp: KubeHttp | undefined;
+  const kube = (): KubeHttp => {
+    kubeTarget ??= loadKubeTarget({ kubeconfig: config.kubeconfig, clusterName: config.clusterName });
+    kubeHttp ??= new KubeHttp(kubeTarget);
+    return kubeHttp;
+  };
+
+  const port = await http.listen(config.port, opts.host);
+  log.info({ port, roles }, 'oombot listening (GET /healthz, /readyz, /metrics)');
+
+  const handles: Partial<Record<Role, RoleHandle>> = {};
+  const ctx: RoleContext = { config, log, metrics, http, redis, queue, kube };
+  try {
+    for (const role of roles) {
+      const starter = ROLE_STARTERS[role];
+      if (!starter) throw new Error(`role "${role}" is not available in this build`);
+      const handle = await starter({ ...ctx, log: log.child({ role }) });
+      handles[role] = handle;
+      if (handle.readiness) http.addReadinessCheck({ name: role, check: async () => handle.readiness!() });
+    }
+  } catch (err) {
+    await Promise.allSettled(Object.values(handles).map((h) => h.stop()));
+    await http.close();
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    http,
+    metrics,
+    redis,
+    queue,
+    log,
+    get kubeTarget() {
+      return kubeTarget;
+    },
+    roles: handles,
+    stop() {
+      stopping ??= (async () => {
+        log.info('stopping: draining in-flight work');
+        // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
+        for (const role of ['watcher', 'bot', 'worker'] as const) {
+          const h = handles[role];
+          if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
+        }
+        await http.close();
+        await kubeHttp?.close();
+        await queue.close().catch(() => undefined);
+        await redis.quit().catch(() => redis.disconnect());
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

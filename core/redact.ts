@@ -1,0 +1,4 @@
+/** Hides the credentials of a URL (`redis://user:secret@host` -> `redis://***@host`) before it is logged or shown. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,32 @@
+/**
+ * What a role (watcher, worker, bot) is given to start with and what it hands back. The roles implement
+ * this; bin/ wires them into one process.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { HttpServer } from './http-server.js';
+import type { Incident } from './incident.js';
+import type { KubeHttp } from './kube.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface RoleHandle {
+  stop(): Promise<void>;
+  /** Added to /readyz under the role's name when present. */
+  readiness?(): { ok: boolean; detail?: string } | Promise<{ ok: boolean; detail?: string }>;
+}
+
+/** What a role gets to start with: one context object, shared clients, a child logger. */
+export interface RoleContext {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  http: HttpServer;
+  redis: Redis;
+  queue: Queue<Incident>;
+  /** Loaded on first use: only roles that talk to Kubernetes need a kubeconfig. */
+  kube(): KubeHttp;
+}
+
+export type RoleStarter = (ctx: RoleContext) => Promise<RoleHandle>;

@@ -1,0 +1,254 @@
+import type { CoreV1Event, V1Container, V1ContainerState, V1ContainerStatus, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
+import { parseMemoryBytes } from '../core/quantity.js';
+import type { Incident } from '../core/incident.js';
+import type { Gathered, OwnerObject } from './gather.js';
+import type { HistoryRecord } from '../stores/incident-history.js';
+import { cleanText } from '../core/text-safety.js';
+import { extractEnvNames, extractRuntimeMemorySettings } from '../diagnosis/runtime-settings.js';
+import {
+  ENRICHED_VERSION,
+  type ContainerSnapshot,
+  type ContainerStateSummary,
+  type EnrichedIncident,
+  type EventSummary,
+  type LimitRangeMax,
+  type ManagedBy,
+  type NodeSnapshot,
+  type OwnerChain,
+  type PodSnapshot,
+  type PreviousIncident,
+  type ResourceValues,
+  type UsageSample,
+} from '../diagnosis/enriched.js';
+
+const MAX_EVENTS = 20;
+const MESSAGE_MAX = 1_024;
+
+/**
+ * The objects of a list field. The API server's schema makes every list a list of objects, but a
+ * broken proxy, an old server or a bug must not stop the alert: anything else reads as empty.
+ */
+function items<T>(list: readonly T[] | null | undefined): T[] {
+  return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
+}
+
+/**
+ * Turns what was read from the cluster into the enriched incident the diagnosis works on.
+ * Pure: no I/O. Env values never enter the result: only env names and parsed runtime memory flags.
+ */
+export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: Date): EnrichedIncident {
+  const { incident } = g;
+  const enriched: EnrichedIncident = {
+    v: ENRICHED_VERSION,
+    incident,
+    gatheredAt: now.toISOString(),
+    events: items(g.events).slice(-MAX_EVENTS).map(toEventSummary),
+    previousIncidents: toPrevious(history, incident),
+    gaps: [...g.gaps],
+  };
+  if (incident.pod) enriched.pod = g.pod ? toPodSnapshot(g.pod) : { gone: true };
+  const owner = toOwnerChain(g.owners, g.pod, incident);
+  if (owner) enriched.owner = owner;
+  const node = toNodeSnapshot(g.node, g.nodePods);
+  if (node) enriched.node = node;
+  const largest = Math.max(0, ...items(g.nodes).map((n) => parseMemoryBytes(n.status?.allocatable?.memory) ?? 0));
+  if (largest > 0) enriched.largestNodeAllocatableBytes = largest;
+  const usage = toUsage(g, incident);
+  if (usage) enriched.usage = usage;
+  if (g.previousLogs) enriched.previousLogs = g.previousLogs;
+  const lr = toLimitRangeMax(g.limitRanges);
+  if (lr) enriched.limitRange = lr;
+  if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
+  return enriched;
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return v instanceof Date ? v.toISOString() : String(v);
+}
+
+function resources(map: Record<string, string> | undefined): ResourceValues {
+  const out: ResourceValues = {};
+  if (!map) return out;
+  if (map.memory !== undefined) out.memory = { text: String(map.memory), bytes: parseMemoryBytes(map.memory) };
+  if (map.cpu !== undefined) out.cpu = String(map.cpu);
+  if (map['ephemeral-storage'] !== undefined) out.ephemeralStorage = { text: String(map['ephemeral-storage']), bytes: parseMemoryBytes(map['ephemeral-storage']) };
+  return out;
+}
+
+function toState(s: V1ContainerState | undefined): ContainerStateSummary | undefined {
+  if (!s) return undefined;
+  if (s.terminated) {
+    return {
+      state: 'terminated',
+      reason: s.terminated.reason,
+      exitCode: s.terminated.exitCode,
+      signal: s.terminated.signal,
+      startedAt: str(s.terminated.startedAt),
+      finishedAt: str(s.terminated.finishedAt),
+      message: s.terminated.message ? cleanText(s.terminated.message).slice(0, MESSAGE_MAX) : undefined,
+    };
+  }
+  if (s.waiting) return { state: 'waiting', reason: s.waiting.reason, message: s.waiting.message ? cleanText(s.waiting.message).slice(0, MESSAGE_MAX) : undefined };
+  if (s.running) return { state: 'running', startedAt: str(s.running.startedAt) };
+  return undefined;
+}
+
+function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init: boolean): ContainerSnapshot {
+  const snap: ContainerSnapshot = {
+    name: c.name,
+    image: c.image,
+    limits: resources(c.resources?.limits as Record<string, string> | undefined),
+    requests: resources(c.resources?.requests as Record<string, string> | undefined),
+    restartCount: status?.restartCount ?? 0,
+    state: toState(status?.state),
+    lastState: toState(status?.lastState),
+    runtimeMemorySettings: extractRuntimeMemorySettings(c),
+    envNames: extractEnvNames(c),
+  };
+  if (init) snap.init = true;
+  if (c.livenessProbe) {
+    snap.liveness = {
+      periodSeconds: c.livenessProbe.periodSeconds,
+      timeoutSeconds: c.livenessProbe.timeoutSeconds,
+      failureThreshold: c.livenessProbe.failureThreshold,
+      initialDelaySeconds: c.livenessProbe.initialDelaySeconds,
+    };
+  }
+  return snap;
+}
+
+export function toPodSnapshot(pod: V1Pod): PodSnapshot {
+  const statuses = new Map(items(pod.status?.containerStatuses).map((s) => [s.name, s]));
+  const initStatuses = new Map(items(pod.status?.initContainerStatuses).map((s) => [s.name, s]));
+  const snap: PodSnapshot = {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid,
+    phase: pod.status?.phase,
+    reason: pod.status?.reason,
+    message: pod.status?.message ? cleanText(pod.status.message).slice(0, MESSAGE_MAX) : undefined,
+    qosClass: pod.status?.qosClass,
+    nodeName: pod.spec?.nodeName,
+    priority: pod.spec?.priority,
+    priorityClassName: pod.spec?.priorityClassName,
+    terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
+    containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
+  };
+  const inits = items(pod.spec?.initContainers).map((c) => toContainer(c, initStatuses.get(c.name), true));
+  if (inits.length > 0) snap.initContainers = inits;
+  return snap;
+}
+
+function toEventSummary(e: CoreV1Event): EventSummary {
+  return {
+    reason: e.reason ?? '',
+    type: e.type ?? 'Normal',
+    message: cleanText(e.message ?? '').slice(0, MESSAGE_MAX),
+    count: e.series?.count ?? e.count ?? 1,
+    lastTimestamp: str(e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp),
+    source: e.source?.component ?? e.reportingComponent,
+    involvedKind: e.involvedObject?.kind,
+    involvedName: e.involvedObject?.name,
+  };
+}
+
+function managedBy(labels: Record<string, string> | undefined, annotations: Record<string, string> | undefined): ManagedBy | undefined {
+  const l = labels ?? {};
+  const a = annotations ?? {};
+  if (a['argocd.argoproj.io/tracking-id']) return { tool: 'argocd', name: String(a['argocd.argoproj.io/tracking-id']).split(':')[0] };
+  if (l['argocd.argoproj.io/instance']) return { tool: 'argocd', name: l['argocd.argoproj.io/instance'] };
+  if (l['kustomize.toolkit.fluxcd.io/name']) return { tool: 'flux', name: l['kustomize.toolkit.fluxcd.io/name'] };
+  if (l['helm.toolkit.fluxcd.io/name']) return { tool: 'flux', name: l['helm.toolkit.fluxcd.io/name'] };
+  if (a['meta.helm.sh/release-name']) return { tool: 'helm', name: a['meta.helm.sh/release-name'] };
+  return undefined;
+}
+
+function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: Incident): OwnerChain | undefined {
+  if (owners.length > 0) {
+    const top = owners[owners.length - 1]!;
+    const chain: OwnerChain = { chain: owners.map((o) => ({ kind: o.kind, name: o.name })) };
+    const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
+    if (m) chain.managedBy = m;
+    return chain;
+  }
+  // Owner objects unreadable (gone or forbidden): fall back on what the pod or the watcher saw.
+  const ref = items(pod?.metadata?.ownerReferences).find((o) => o.controller) ?? incident.pod?.owner;
+  if (ref) return { chain: [{ kind: ref.kind, name: ref.name }] };
+  if (pod || incident.pod) {
+    const chain: OwnerChain = { chain: [] };
+    const m = managedBy(pod?.metadata?.labels, pod?.metadata?.annotations) ?? incident.pod?.managedBy;
+    if (m) chain.managedBy = m;
+    return chain;
+  }
+  return undefined;
+}
+
+function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): NodeSnapshot | undefined {
+  if (!node?.metadata?.name) return undefined;
+  const snap: NodeSnapshot = {
+    name: node.metadata.name,
+    allocatableBytes: parseMemoryBytes(node.status?.allocatable?.memory),
+    capacityBytes: parseMemoryBytes(node.status?.capacity?.memory),
+    memoryPressure: items(node.status?.conditions).find((c) => c.type === 'MemoryPressure')?.status === 'True',
+  };
+  if (pods) {
+    let limits = 0;
+    let requests = 0;
+    let count = 0;
+    for (const p of items(pods)) {
+      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+      count++;
+      for (const c of items(p.spec?.containers)) {
+        limits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
+        requests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
+      }
+    }
+    snap.sumLimitsBytes = limits;
+    snap.sumRequestsBytes = requests;
+    snap.podCount = count;
+  }
+  return snap;
+}
+
+function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
+  const name = incident.termination?.container;
+  const m = g.podMetrics;
+  if (!name || !m?.containers) return undefined;
+  const c = items(m.containers).find((x) => x.name === name);
+  const bytes = parseMemoryBytes(c?.usage?.memory);
+  if (bytes === undefined) return undefined;
+  return { container: name, containerWorkingSetBytes: bytes, source: 'metrics.k8s.io', sampledAt: m.timestamp ?? new Date().toISOString() };
+}
+
+function toLimitRangeMax(ranges: V1LimitRange[]): LimitRangeMax | undefined {
+  let best: LimitRangeMax | undefined;
+  for (const lr of items(ranges)) {
+    for (const item of items(lr.spec?.limits)) {
+      if (item.type !== 'Container') continue;
+      const text = item.max?.memory;
+      const bytes = parseMemoryBytes(text);
+      if (text && bytes !== undefined && (best?.maxMemory.bytes === undefined || bytes < best.maxMemory.bytes)) {
+        best = { name: lr.metadata?.name, maxMemory: { text: String(text), bytes } };
+      }
+    }
+  }
+  return best;
+}
+
+function toPrevious(history: readonly HistoryRecord[], incident: Incident): PreviousIncident[] {
+  return items(history)
+    .filter((h) => h.id !== incident.id)
+    .map((h) => ({
+      id: h.id,
+      kind: h.kind,
+      container: h.container,
+      occurredAt: h.occurredAt,
+      startedAt: h.startedAt,
+      finishedAt: h.finishedAt,
+      exitCode: h.exitCode,
+      workingSetBytes: h.usageBytes,
+      limitBytes: h.limitBytes,
+    }))
+    .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt)));
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { KEY_PREFIX } from '../core/queue.js';
+import type { Proposal } from '../diagnosis/propose-limit.js';
+
+/**
+ * Proposed fixes live server-side; a Slack button carries only the proposal's id, an unguessable
+ * random token. A proposal expires, and is applied at most once (see `claim` and `release`).
+ */
+export interface StoredProposal {
+  id: string;
+  incidentId: string;
+  cluster: string;
+  proposal: Proposal;
+  createdAt: string;
+  expiresAt: string;
+  /** Where the alert is, to update it after the fix. */
+  channel?: string;
+  ts?: string;
+  /** The alert's group (see AlertLocation). */
+  group?: string;
+}
+
+/** A proposal taken for applying; `token` releases it. */
+export interface ProposalClaim {
+  id: string;
+  token: string;
+  stored: StoredProposal;
+}
+
+/** Where an alert message is in Slack. */
+export interface AlertLocation {
+  channel: string;
+  ts: string;
+  /** The alert group the message belongs to, so a change is kept by the group's later updates. */
+  group?: string;
+}
+
+export const PROPOSAL_TTL_MS = 24 * 3600 * 1000;
+const ID_PATTERN = /^p_[A-Za-z0-9_-]{22}$/;
+
+/** KEYS: claim. ARGV: claimer. Deletes the claim only when this claimer holds it. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export class ProposalStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly queueName: string,
+    private readonly ttlMs = PROPOSAL_TTL_MS,
+  ) {}
+
+  private key(id: string): string {
+    return `${KEY_PREFIX}:${this.queueName}:proposal:${id}`;
+  }
+
+  private claimKey(id: string): string {
+    return `${this.key(id)}:claimed`;
+  }
+
+  static isId(value: unknown): value is string {
+    return typeof value === 'string' && ID_PATTERN.test(value);
+  }
+
+  async create(input: Omit<StoredProposal, 'id' | 'createdAt' | 'expiresAt'>, now = new Date()): Promise<StoredProposal> {
+    const id = `p_${randomBytes(16).toString('base64url')}`;
+    const stored: StoredProposal = {
+      ...input,
+      id,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),
+    };
+    await this.redis.set(this.key(id), JSON.stringify(stored), 'PX', this.ttlMs);
+    return stored;
+  }
+
+  /**
+   * The proposal an incident's alert shows: made once per incident, so that a retried job (a worker
+   * died after posting) renders the same button as the alert already in Slack.
+   */
+  async createForIncident(input: Omit<StoredProposal, 'id' | 'createdAt' | 'expiresAt'>, now = new Date()): Promise<StoredProposal> {
+    const fresh = await this.create(input, now);
+    const slot = `${KEY_PREFIX}:${this.queueName}:proposal-of:${input.incidentId}`;
+    if ((await this.redis.set(slot, fresh.id, 'PX', this.ttlMs, 'NX')) === 'OK') return fresh;
+    const earlier = await this.get((await this.redis.get(slot)) ?? '');
+    if (earlier) {
+      await this.redis.del(this.key(fresh.id));
+      return earlier;
+    }
+    // The earlier one expired: this one takes its place.
+    await this.redis.set(slot, fresh.id, 'PX', this.ttlMs);
+    return fresh;
+  }
+
+  async get(id: string): Promise<StoredProposal | undefined> {
+    if (!ProposalStore.isId(id)) return undefined;
+    const raw = await this.redis.get(this.key(id));
+    return raw ? (JSON.parse(raw) as StoredProposal) : undefined;
+  }
+
+  /**
+   * Records where the alert carrying the proposal is, so that applying it (or its Undo, or a retry from
+   * an ephemeral answer) can update that alert. The proposal keeps its expiry, and one that expired
+   * meanwhile is not brought back. Returns whether anything changed.
+   */
+  async attachMessage(id: string, channel: string, ts: string, group?: string): Promise<boolean> {
+    const p = await this.get(id);
+    if (!p || !channel || !ts || (p.channel === channel && p.ts === ts && (!group || p.group === group))) return false;
+    const sameMessage = p.channel === channel && p.ts === ts;
+    const where = { channel, ts, ...(group ? { group } : sameMessage && p.group ? { group: p.group } : {}) };
+    const { group: _old, ...rest } = p;
+    return (await this.redis.set(this.key(id), JSON.stringify({ ...rest, ...where }), 'KEEPTTL', 'XX')) === 'OK';
+  }
+
+  /**
+   * Takes the proposal for applying: the first caller gets it, every later caller (a double click,
+   * a replayed payload) gets undefined until the claim is released. Atomic in Redis, so it holds across
+   * bot replicas. The claim lives as long as a proposal can, so an applied proposal stays applied.
+   */
+  async claim(id: string, by: string): Promise<ProposalClaim | undefined> {
+    if (!ProposalStore.isId(id)) return undefined;
+    // The user plus a random token: two clicks of one person are two claimers.
+    const token = `${by} ${randomBytes(9).toString('base64url')}`;
+    const ok = await this.redis.set(this.claimKey(id), token, 'PX', this.ttlMs, 'NX');
+    if (ok !== 'OK') return undefined;
+    const stored = await this.get(id);
+    if (!stored) {
+      // Expired between the lookup and the claim: nothing to hold.
+      await this.release({ id, token });
+      return undefined;
+    }
+    return { id, token, stored };
+  }
+
+  /**
+   * Gives a claim back when applying stopped before anything changed (a refusal by the dry run, a slow
+   * or unreachable API server, a conflict), so the same button can be tried again. Only the holder's
+   * own claim is released: a late release never frees a claim someone else took since.
+   */
+  async release(claim: Pick<ProposalClaim, 'id' | 'token'>): Promise<boolean> {
+    if (!ProposalStore.isId(claim.id)) return false;
+    return (await this.redis.eval(RELEASE, 1, this.claimKey(claim.id), claim.token)) === 1;
+  }
+
+  /** The user id holding the claim, if any. */
+  async claimedBy(id: string): Promise<string | undefined> {
+    if (!ProposalStore.isId(id)) return undefined;
+    const raw = await this.redis.get(this.claimKey(id));
+    return raw ? raw.split(' ')[0] : undefined;
+  }
+}
