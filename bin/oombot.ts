@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Role } from '../core/config.js';
+import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Config, type Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import { ROLE_STARTERS, startOombot } from './start.js';
 import { hasKubeConfig } from '../core/kube.js';
-import { runDemo } from '../sim/demo.js';
 
 const ENV_HELP = `
 Configuration (environment variables):
@@ -112,7 +111,33 @@ program
     await demo(ALL_ROLES.filter((r) => ROLE_STARTERS[r]), config, Boolean(options.exitWhenDone), Number(options.step));
   });
 
-async function demo(roles: Role[], config: ReturnType<typeof loadConfig>, exitWhenDone: boolean, stepSeconds = 8): Promise<void> {
+/** What bin/ needs of sim/demo.ts: the simulator is loaded only for the demo, and the image leaves it out. */
+interface DemoModule {
+  runDemo(opts: { config: Config; roles: Role[]; exitWhenDone: boolean; stepSeconds: number; signal: AbortSignal }): Promise<void>;
+}
+
+/** The demo's module, or undefined where this build has no simulator (the production image). */
+async function loadDemo(): Promise<DemoModule | undefined> {
+  // A computed specifier, so the product's build does not compile the simulator in.
+  const specifier = new URL('../sim/demo.js', import.meta.url).href;
+  try {
+    return (await import(specifier)) as DemoModule;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('sim/demo.js')) return undefined;
+    throw err;
+  }
+}
+
+async function demo(roles: Role[], config: Config, exitWhenDone: boolean, stepSeconds = 8): Promise<void> {
+  const demoModule = await loadDemo();
+  if (!demoModule) {
+    process.stderr.write(
+      'oombot: the demo is not part of this build (the production image leaves the simulator out).\n' +
+        '  fix: run the demo from a clone of the repository (npm ci && npm start), or give this build a cluster: KUBECONFIG, or in-cluster configuration\n',
+    );
+    process.exit(2);
+  }
+  const { runDemo } = demoModule;
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());

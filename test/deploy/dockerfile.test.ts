@@ -65,6 +65,16 @@ describe('deploy/Dockerfile', () => {
     expect(args(build, 'RUN').join('\n')).toContain('npm prune --omit=dev');
   });
 
+  it('leaves the simulator and the benchmarks out of the image', () => {
+    const tsconfig = JSON.parse(readFileSync(new URL('../../tsconfig.json', import.meta.url), 'utf8')) as { include: string[] };
+    expect(tsconfig.include).not.toContain('sim');
+    expect(tsconfig.include).not.toContain('bench');
+    const copied = [...args(build, 'COPY'), ...args(runtime, 'COPY')].join('\n');
+    expect(copied).not.toMatch(/\b(sim|bench)\b/);
+    const ignored = readFileSync(DOCKERIGNORE, 'utf8').split('\n').map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['sim', 'bench', 'test']));
+  });
+
   it('runs the compiled CLI under tini as a numeric non-root user, the one the chart expects', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
     expect(json(args(runtime, 'ENTRYPOINT')[0]!)).toEqual(['/usr/bin/tini', '--', 'node', pkg.bin.oombot]);
