@@ -5,6 +5,7 @@ import { createLogger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import { ROLE_STARTERS, startOombot } from './start.js';
 import { hasKubeConfig } from '../core/kube.js';
+import { demoFallbackRefusal } from './demo-fallback.js';
 
 const ENV_HELP = `
 Configuration (environment variables):
@@ -59,6 +60,11 @@ program
       throw err;
     }
     if (!hasKubeConfig(config.kubeconfig)) {
+      const refusal = demoFallbackRefusal(process.env);
+      if (refusal) {
+        process.stderr.write(`oombot: ${refusal}\n`);
+        process.exit(2);
+      }
       process.stderr.write('oombot: no cluster configured (no KUBECONFIG, no in-cluster service account, no ~/.kube/config): starting the demo on a simulated cluster\n');
       await demo(roles, config, false);
       return;
