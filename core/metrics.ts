@@ -33,6 +33,12 @@ export class Metrics {
     labelNames: ['cluster', 'resource', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly watchFailures = new Counter({
+    name: 'oombot_watch_failures_total',
+    help: 'Failed list or watch attempts, by resource (request errors, watch ERROR events, watches that closed at once); each is followed by a backoff',
+    labelNames: ['cluster', 'resource'] as const,
+    registers: [this.registry],
+  });
   readonly watchSynced = new Gauge({
     name: 'oombot_watch_synced',
     help: '1 when the watch of a resource has listed and is watching',

@@ -23,6 +23,13 @@ export interface ListWatchHandlers<T> {
   onList(items: T[], meta: { relist: boolean; first: boolean; last: boolean }): void | Promise<void>;
   onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void | Promise<void>;
   onRestart?(reason: RestartReason): void;
+  /**
+   * The loop turned unhealthy (a list or watch failed, a watch answered an error or closed at once) or
+   * healthy again. Called once per change, not once per failure.
+   */
+  onHealth?(healthy: boolean, detail: { error?: string; failures: number }): void;
+  /** One failed list or watch attempt (each one is followed by a backoff). */
+  onFailure?(): void;
 }
 
 export interface ListWatchOptions<T> {
@@ -39,12 +46,29 @@ export interface ListWatchOptions<T> {
   backoff?: { initialMs: number; maxMs: number };
   /** Ask the server to close watches after this long (it picks 30-60 min by default). */
   watchTimeoutSeconds?: number;
+  /**
+   * A watch counts as working once it delivered an event or bookmark, or stayed open this long (default
+   * 5 s). One that closes sooner with nothing delivered is a failure and backs off like an error.
+   */
+  healthyAfterMs?: number;
+}
+
+/** How one watch ended, and whether it ever worked. */
+interface WatchOutcome {
+  reason: 'closed' | 'silent' | 'gone' | 'aborted';
+  /** The message of an ERROR event other than 410 Gone, which ends the watch as a failure. */
+  error?: string;
+  /** Whether it delivered something or stayed open long enough to count as working. */
+  worked: boolean;
 }
 
 /**
  * Owns one list+watch loop: list (paged), then watch from the list's resourceVersion with bookmarks;
- * a closed watch resumes from the last resourceVersion seen, a 410 Gone or a silent watch relists,
- * errors back off. It never gives up and never throws out of `start()`.
+ * a closed watch resumes from the last resourceVersion seen, a 410 Gone or a silent watch relists.
+ * Failures back off exponentially with jitter (capped): a failed list or watch request, a watch ERROR
+ * event other than 410, and a watch that closes at once without delivering anything. The backoff and the
+ * readiness reset only once a watch has worked, so an API server answering errors is never hammered
+ * and /readyz stays false while it lasts. It never gives up and never throws out of `start()`.
  */
 export class ListWatch<T extends KubeObject> {
   private resourceVersion: string | undefined;
@@ -55,7 +79,10 @@ export class ListWatch<T extends KubeObject> {
   synced = false;
   lastError: string | undefined;
   restarts = 0;
+  /** Consecutive failed attempts; 0 while healthy. */
+  failures = 0;
   private listedOnce = false;
+  private healthy = true;
 
   constructor(private readonly opts: ListWatchOptions<T>) {
     this.backoff = new Backoff(opts.backoff?.initialMs ?? 500, opts.backoff?.maxMs ?? 30_000);
@@ -80,40 +107,70 @@ export class ListWatch<T extends KubeObject> {
     while (!this.abort.signal.aborted) {
       try {
         if (this.resourceVersion === undefined) await this.list();
-        const reason = await this.watchOnce();
-        if (reason === 'aborted') break;
+        const outcome = await this.watchOnce();
+        if (outcome.reason === 'aborted') break;
         this.restarts++;
-        this.opts.handlers.onRestart?.(reason);
-        if (reason === 'gone') {
+        const failed = outcome.error !== undefined || !outcome.worked;
+        this.opts.handlers.onRestart?.(outcome.error !== undefined ? 'error' : outcome.reason);
+        if (outcome.reason === 'gone') {
           log.info({ resource }, 'watch resourceVersion expired (410 Gone): relisting');
           this.resourceVersion = undefined;
           this.synced = false;
-        } else if (reason === 'silent') {
+        } else if (outcome.reason === 'silent') {
           // A watch that stopped talking may have lost events without a word (a stuck watch cache, a
           // proxy that dropped the stream); resuming from its resourceVersion would trust it. Relist:
           // objects still show what happened (a kill stays in the pod's status), the sink drops repeats.
           log.warn({ resource, silenceMs: this.opts.silenceMs }, 'watch went silent: relisting');
           this.resourceVersion = undefined;
           this.synced = false;
-        } else {
+        } else if (!failed) {
           log.debug({ resource }, 'watch closed by the server: resuming');
         }
-        this.backoff.reset();
+        if (failed) {
+          const why = outcome.error ?? (outcome.reason === 'gone' ? 'watch expired (410 Gone) at once' : 'watch closed at once, delivering nothing');
+          await this.failed(why);
+        }
       } catch (err) {
         if (this.abort.signal.aborted) break;
         const gone = err instanceof OombotError && err.code === 'KUBE_GONE';
         if (gone) this.resourceVersion = undefined;
-        this.synced = false;
-        this.lastError = errorMessage(err);
         this.restarts++;
         this.opts.handlers.onRestart?.(gone ? 'gone' : 'error');
-        const delay = this.backoff.next();
-        const hint = err instanceof OombotError ? err.hint : undefined;
-        log.warn({ resource, err: this.lastError, hint, retryInMs: delay }, `${resource} list/watch failed: retrying`);
-        await this.backoff.sleep(delay, this.abort.signal);
+        await this.failed(errorMessage(err), err instanceof OombotError ? err.hint : undefined);
       }
     }
     this.synced = false;
+  }
+
+  /** One failed attempt: not ready, counted, logged once per change of state, then a growing pause. */
+  private async failed(error: string, hint?: string): Promise<void> {
+    this.synced = false;
+    this.lastError = error;
+    this.failures++;
+    this.opts.handlers.onFailure?.();
+    const delay = this.backoff.next();
+    if (this.healthy) {
+      this.healthy = false;
+      this.opts.log.warn({ resource: this.opts.resource, err: error, hint, retryInMs: delay }, `${this.opts.resource} list/watch failed: retrying with backoff`);
+      this.opts.handlers.onHealth?.(false, { error, failures: this.failures });
+    } else {
+      this.opts.log.debug({ resource: this.opts.resource, err: error, failures: this.failures, retryInMs: delay }, `${this.opts.resource} list/watch still failing`);
+    }
+    await this.backoff.sleep(delay, this.abort.signal);
+  }
+
+  /** A list or a watch worked: ready again, and the next failure starts over at a short delay. */
+  private worked(): void {
+    this.synced = this.resourceVersion !== undefined;
+    this.lastError = undefined;
+    this.backoff.reset();
+    if (!this.healthy) {
+      const failures = this.failures;
+      this.healthy = true;
+      this.opts.log.info({ resource: this.opts.resource, failures }, `${this.opts.resource} list/watch working again`);
+      this.opts.handlers.onHealth?.(true, { failures });
+    }
+    this.failures = 0;
   }
 
   private async list(): Promise<void> {
@@ -140,8 +197,17 @@ export class ListWatch<T extends KubeObject> {
     this.opts.log.info({ resource: this.opts.resource, count, resourceVersion: rv }, `${this.opts.resource} listed`);
   }
 
-  private async watchOnce(): Promise<'closed' | 'silent' | 'gone' | 'aborted'> {
+  private async watchOnce(): Promise<WatchOutcome> {
     let gone = false;
+    let error: string | undefined;
+    let worked = false;
+    let openTimer: NodeJS.Timeout | undefined;
+    const works = () => {
+      if (worked) return;
+      worked = true;
+      if (openTimer) clearTimeout(openTimer);
+      this.worked();
+    };
     // Handlers run in order and the resourceVersion only advances once the handler took the object.
     // A handler that finishes synchronously (the common case: nothing to queue) costs no promise.
     let pending: Promise<void> | undefined;
@@ -182,13 +248,14 @@ export class ListWatch<T extends KubeObject> {
         timeoutSeconds: this.opts.watchTimeoutSeconds,
       },
       (event: WatchEvent<T | { code?: number; message?: string }>) => {
-        if (gone) return;
+        if (gone || error !== undefined) return;
         if (event.type === 'ERROR') {
           const status = event.object as { code?: number; message?: string };
           if (status.code === 410) gone = true;
-          else this.lastError = status.message ?? 'watch error';
+          else error = `watch error${status.code ? ` ${status.code}` : ''}: ${status.message ?? 'no message'}`;
           return;
         }
+        works();
         const obj = event.object as T;
         const rv = obj?.metadata?.resourceVersion;
         if (event.type === 'BOOKMARK') {
@@ -200,17 +267,20 @@ export class ListWatch<T extends KubeObject> {
       {
         signal: this.abort.signal,
         silenceMs: this.opts.silenceMs,
-        // Resumed after an error without a relist: watching again, so synced again (readiness, heartbeat),
-        // and the next failure starts over at a short delay instead of growing from the last outage.
+        // Accepted is not yet working: a server that opens the stream and closes it at once, or sends an
+        // ERROR, must not reset the backoff. Working is an event or bookmark, or staying open a while.
         onOpen: () => {
-          this.synced = true;
-          this.lastError = undefined;
-          this.backoff.reset();
+          openTimer = setTimeout(() => {
+            if (!gone && error === undefined) works();
+          }, this.opts.healthyAfterMs ?? 5_000);
+          openTimer.unref();
         },
       },
-    );
+    ).finally(() => {
+      if (openTimer) clearTimeout(openTimer);
+    });
     while (pending) await pending;
-    if (reason === 'aborted') return 'aborted';
-    return gone ? 'gone' : reason;
+    if (reason === 'aborted') return { reason: 'aborted', worked };
+    return { reason: gone ? 'gone' : reason, worked, ...(error !== undefined ? { error } : {}) };
   }
 }

@@ -146,6 +146,8 @@ export class Watcher {
           metrics.watchRestarts.inc({ cluster, resource, reason });
           if (reason === 'error' || reason === 'gone') metrics.watchSynced.set({ cluster, resource }, 0);
         },
+        onFailure: () => metrics.watchFailures.inc({ cluster, resource }),
+        onHealth: (healthy) => metrics.watchSynced.set({ cluster, resource }, healthy ? 1 : 0),
       },
     });
     return watch as unknown as ListWatch<KubeObject>;
