@@ -20,6 +20,7 @@ Configuration (environment variables):
   SLACK_CHANNEL            default alert channel (#name or id)
   OOMBOT_ROUTES            per-namespace channels: "payments=#pay-oncall,shop=C0123"
   OOMBOT_APPROVERS         Slack user ids allowed to apply fixes (none: nobody can)
+  OOMBOT_SNOOZERS          Slack user ids allowed to snooze alerts (default: the approvers)
   OOMBOT_LOOKBACK          on a first start, kills older than this are not alerted (default 15m)
   OOMBOT_DEDUPE_TTL        how long incident ids are remembered (default 7d)
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)

@@ -1,17 +1,13 @@
-/** The alert's other buttons: Show logs, Snooze, Explain. Each value is an incident id. */
+/** The alert's other buttons: Show logs and Explain (Snooze is in snooze.ts). Each value is an incident id. */
 import { OombotError } from '../core/errors.js';
-import { IncidentHistory } from '../stores/incident-history.js';
 import { tailLog } from '../alert/message.js';
 import { renderSlack } from '../alert/render-slack.js';
 import { cleanText } from '../core/text-safety.js';
-import { formatTime } from '../core/format.js';
 import type { BotDeps } from './bot-deps.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
 
-/** How long the alert's Snooze button snoozes (its label says so). */
-export const SNOOZE_BUTTON_MS = 24 * 3600 * 1000;
 const LOG_LINES = 40;
 
 const unknownIncident = (): Reply => textReply('This alert\'s incident is no longer on record (history is kept for a limited time). Nothing to show.');
@@ -35,16 +31,6 @@ export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply
   const { lines, truncated } = tailLog(cleanText(text), LOG_LINES);
   if (lines.length === 0) return textReply(`The previous ${code(container, 63)} container in ${code(where)} wrote no log.`);
   return textReply(`*Previous logs* of ${code(container, 63)} in ${code(where)}${truncated ? ' (last lines)' : ''}:\n${codeBlock(lines)}`);
-}
-
-export async function snoozeFromAlert(deps: BotDeps, incidentId: string, userId: string): Promise<Reply> {
-  const record = await deps.history.get(incidentId);
-  if (!record?.workload) return unknownIncident();
-  const key = IncidentHistory.workloadKey(record.cluster, record.namespace, record.workload);
-  const until = await deps.snoozes.snooze(key, SNOOZE_BUTTON_MS, userId, deps.now().getTime());
-  deps.log.info({ workload: key, until, by: userId }, 'alerts snoozed from an alert button');
-  const [kind, ...name] = record.workload.split('/');
-  return textReply(`:zzz: Alerts for ${safe(`${kind} ${record.namespace ?? ''}/${name.join('/')}`)} are snoozed until ${safe(formatTime(until), 60)}. \`/oom unsnooze ${safe(`${record.namespace}/${kind}/${name.join('/')}`)}\` ends it early.`);
 }
 
 export async function explainIncident(deps: BotDeps, incidentId: string): Promise<Reply> {

@@ -1,4 +1,4 @@
-/** `/oom history`, `/oom snooze`, `/oom unsnooze`: a workload's incidents and its alert snooze. */
+/** `/oom history`, `/oom snooze`, `/oom unsnooze`: a workload's incidents and its alert snooze (bot/snooze.ts). */
 import { IncidentHistory, type WorkloadRef } from '../stores/incident-history.js';
 import { CAUSE_LABELS, type Cause } from '../diagnosis/diagnosis.js';
 import { formatMemoryApprox } from '../core/quantity.js';
@@ -8,6 +8,7 @@ import { candidatesReply, notFoundReply } from './answer-why.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import { describeWorkload, resolveWorkload } from './resolve-workload.js';
 import { code, safe, textReply, type Reply } from './reply.js';
+import { snoozeRefusal, snoozeWorkload, unsnoozeWorkload } from './snooze.js';
 
 const HISTORY_LINES = 15;
 
@@ -38,17 +39,15 @@ export function answerHistory(deps: BotDeps, q: WorkloadQuery): Promise<Reply> {
 }
 
 export function answerSnooze(deps: BotDeps, q: WorkloadQuery, durationMs: number, durationText: string, userId: string): Promise<Reply> {
-  return withWorkload(deps, q, async (w) => {
-    const until = await deps.snoozes.snooze(keyOf(deps, w), durationMs, userId, deps.now().getTime());
-    deps.log.info({ workload: keyOf(deps, w), until, by: userId }, 'alerts snoozed from Slack');
-    return textReply(`:zzz: Alerts for ${safe(describeWorkload(w))} are snoozed for ${safe(durationText, 20)}, until ${safe(formatTime(until), 60)}. Incidents are still recorded; \`/oom unsnooze\` ends it early.`);
-  });
+  // Refused before the workload is even looked up: a non-snoozer learns nothing by trying.
+  return snoozeRefusalAsync(deps, userId, 'snooze') ?? withWorkload(deps, q, (w) => snoozeWorkload(deps, w, durationMs, durationText, userId));
 }
 
 export function answerUnsnooze(deps: BotDeps, q: WorkloadQuery, userId: string): Promise<Reply> {
-  return withWorkload(deps, q, async (w) => {
-    const removed = await deps.snoozes.unsnooze(keyOf(deps, w));
-    if (removed) deps.log.info({ workload: keyOf(deps, w), by: userId }, 'alerts unsnoozed from Slack');
-    return textReply(removed ? `:bell: Alerts for ${safe(describeWorkload(w))} are on again.` : `${safe(describeWorkload(w))} was not snoozed.`);
-  });
+  return snoozeRefusalAsync(deps, userId, 'unsnooze') ?? withWorkload(deps, q, (w) => unsnoozeWorkload(deps, w, userId));
+}
+
+function snoozeRefusalAsync(deps: BotDeps, userId: string, what: 'snooze' | 'unsnooze'): Promise<Reply> | undefined {
+  const refused = snoozeRefusal(deps, userId, what);
+  return refused ? Promise.resolve(refused) : undefined;
 }

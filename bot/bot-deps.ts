@@ -27,4 +27,6 @@ export interface BotDeps {
   alerts: AlertGroups;
   cache: ClusterCache;
   now: () => Date;
+  /** Posts a message for the team to see (a snooze, for one); absent without SLACK_BOT_TOKEN. */
+  announce?: (message: { channel: string; threadTs?: string; text: string }) => Promise<void>;
 }

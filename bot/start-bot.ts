@@ -15,7 +15,8 @@ import { AlertGroups } from '../stores/alert-groups.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
-import { explainIncident, showLogs, snoozeFromAlert } from './alert-buttons.js';
+import { explainIncident, showLogs } from './alert-buttons.js';
+import { snoozeFromAlert } from './snooze.js';
 import { boltLogger } from './bolt-logger.js';
 import type { BotDeps } from './bot-deps.js';
 import { runOomCommand } from './oom-command.js';
@@ -120,6 +121,16 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   } else {
     receiver = new SharedHttpReceiver({ signingSecret: config.slack.signingSecret!, log, boltLogger: logger });
     app = new App({ receiver, logger, clientOptions, authorize });
+  }
+
+  if (botToken) {
+    deps.announce = async ({ channel, threadTs, text }) => {
+      try {
+        await app.client.chat.postMessage({ token: botToken, channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false });
+      } catch (err) {
+        log.warn({ err: errorMessage(err), channel }, 'cannot announce in Slack (is the bot in the channel?)');
+      }
+    };
   }
 
   const inflight = new Set<Promise<unknown>>();

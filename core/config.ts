@@ -30,6 +30,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Slack user ids allowed to apply fixes; empty means nobody. */
   approvers: string[];
+  /** Slack user ids allowed to snooze and unsnooze alerts (OOMBOT_SNOOZERS; the approvers when unset). */
+  snoozers: string[];
   /** On a first start, kills older than this are not replayed as alerts (ms). */
   lookbackMs: number;
   /** How long an incident id is remembered to drop duplicates (ms). */
@@ -163,6 +165,14 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const snoozersRaw = str(env, 'OOMBOT_SNOOZERS');
+  const snoozers = snoozersRaw === undefined ? approvers : list(snoozersRaw);
+  for (const id of snoozersRaw === undefined ? [] : snoozers) {
+    if (!SLACK_USER_ID.test(id)) {
+      problems.push(`OOMBOT_SNOOZERS contains "${id}", which is not a Slack user id: use ids like U0123ABCD (profile > ... > Copy member ID)`);
+    }
+  }
+
   const queueName = str(env, 'OOMBOT_QUEUE') ?? 'oombot-incidents';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queueName)) {
     problems.push(`OOMBOT_QUEUE="${queueName}" may hold only letters, digits, "-" and "_" (at most 64)`);
@@ -190,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     logLevel,
     approvers,
+    snoozers,
     lookbackMs: duration('OOMBOT_LOOKBACK', '15m'),
     dedupeTtlMs: duration('OOMBOT_DEDUPE_TTL', '7d'),
     watchSilenceMs: duration('OOMBOT_WATCH_SILENCE', '5m'),
@@ -222,4 +233,9 @@ export function parseRoles(value: string): Role[] {
     ]);
   }
   return [...new Set(roles as Role[])];
+}
+
+/** The channel a namespace's alerts go to: its route, else SLACK_CHANNEL, else the console. */
+export function channelFor(config: Pick<Config, 'slack'>, namespace: string | undefined): string {
+  return (namespace && config.slack.routes[namespace]) || config.slack.channel || 'console';
 }

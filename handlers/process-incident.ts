@@ -1,4 +1,4 @@
-import type { Config } from '../core/config.js';
+import { channelFor, type Config } from '../core/config.js';
 import type { KubeHttp } from '../core/kube.js';
 import type { Logger } from '../core/logger.js';
 import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
@@ -45,10 +45,6 @@ export interface ProcessResult {
   model: MessageModel;
   channel: string;
   group: string;
-}
-
-export function channelFor(config: Config, namespace: string | undefined): string {
-  return (namespace && config.slack.routes[namespace]) || config.slack.channel || 'console';
 }
 
 /**

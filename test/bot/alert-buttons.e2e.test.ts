@@ -9,7 +9,7 @@ import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
 import { REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger } from '../helpers/silent-logger.js';
-import { APPROVER, startBotHarness, type BotHarness } from './bot-harness.js';
+import { APPROVER, OTHER, startBotHarness, type BotHarness } from './bot-harness.js';
 
 const MiB = 2 ** 20;
 
@@ -62,10 +62,21 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
     expect(limit).not.toBe('512Mi');
     await slack.waitFor(() => JSON.stringify(slack.message('C0ALERTS', alert.ts)!.blocks).includes(`<@${APPROVER}>`));
 
+    // Snooze is an action: someone who is not a snoozer is refused and nothing is muted.
+    const refused = await h.answer(await h.click(ACTION_SNOOZE, incidentId, { messageTs: alert.ts, user: OTHER }), OTHER);
+    expect(refused).toContain('Only the people allowed to mute alerts');
+    const snoozes = new SnoozeStore(h.app.redis, h.queueName);
+    const key = IncidentHistory.workloadKey('sim', 'shop', 'Deployment/api');
+    expect(await snoozes.until(key)).toBeUndefined();
+
     const snoozed = await h.answer(await h.click(ACTION_SNOOZE, incidentId, { messageTs: alert.ts }));
-    expect(snoozed).toContain('snoozed until');
-    const until = await new SnoozeStore(h.app.redis, h.queueName).until(IncidentHistory.workloadKey('sim', 'shop', 'Deployment/api'));
+    expect(snoozed).toContain('snoozed for 24h, until');
+    const until = await snoozes.until(key);
     expect(until?.by).toBe(APPROVER);
+    // Announced in the alert's thread: who, what, until when.
+    const told = await slack.waitFor(() => slack.threadOf('C0ALERTS', alert.ts).find((m) => m.text?.includes(':zzz:')), 5_000);
+    expect(told.text).toContain(`<@${APPROVER}> snoozed alerts for Deployment shop/api for 24h, until`);
+    expect(told.text).toContain('/oom unsnooze shop/Deployment/api');
   });
 
   it('the worker tells the proposal and the history where the alert is, so a Raise from /oom why updates that alert', async () => {

@@ -58,6 +58,8 @@ Configuration every role gets (no secrets).
   value: {{ .Values.slack.routes | quote }}
 - name: OOMBOT_APPROVERS
   value: {{ .Values.slack.approvers | quote }}
+- name: OOMBOT_SNOOZERS
+  value: {{ .Values.slack.snoozers | quote }}
 - name: SLACK_API_URL
   value: {{ .Values.slack.apiUrl | quote }}
 - name: OOMBOT_LOOKBACK
