@@ -4,6 +4,7 @@ import { tailLog } from '../alert/message.js';
 import { renderSlack } from '../alert/render-slack.js';
 import { cleanText } from '../core/text-safety.js';
 import type { BotDeps } from './bot-deps.js';
+import { inScope, outOfScopeReply } from './scope.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
@@ -17,6 +18,7 @@ export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply
   const pod = incident?.pod;
   const container = incident?.termination?.container;
   if (!incident || !pod || !container) return unknownIncident();
+  if (!inScope(deps.config, pod.namespace)) return outOfScopeReply(deps, pod.namespace);
   const where = `${pod.namespace}/${pod.name}`;
   let text: string;
   try {
@@ -36,6 +38,7 @@ export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply
 export async function explainIncident(deps: BotDeps, incidentId: string): Promise<Reply> {
   const incident = await findIncident(deps, incidentId);
   if (!incident) return unknownIncident();
+  if (incident.pod && !inScope(deps.config, incident.pod.namespace)) return outOfScopeReply(deps, incident.pod.namespace);
   const d = await diagnoseIncident(deps, incident, { withProposal: false });
   const msg = renderSlack({ ...d.model, actions: [] });
   const evidence = d.diagnosis.evidence.map((e) => `• ${safe(e.text, 500)} _(${safe(e.source, 40)})_`);

@@ -1,12 +1,18 @@
-/** `/oom top [namespace]`: the containers closest to their memory limit, from metrics.k8s.io. */
+/**
+ * `/oom top [namespace]`: the containers closest to their memory limit, from metrics.k8s.io. Both lists
+ * are read a page at a time and only what the answer needs is kept (a number per container, and the
+ * leading rows), so memory stays bounded at any cluster size.
+ */
 import type { V1Pod } from '@kubernetes/client-node';
 import { OombotError } from '../core/errors.js';
 import { formatMemoryApprox, parseMemoryBytes } from '../core/quantity.js';
 import type { PodMetricsItem } from '../investigate/gather.js';
 import type { BotDeps } from './bot-deps.js';
 import { code, codeBlock, textReply, type Reply } from './reply.js';
+import { collectionPaths, eachItem, inScope, outOfScopeReply } from './scope.js';
 
 const ROWS = 15;
+const UNLIMITED_SHOWN = 3;
 
 interface PodMetrics extends PodMetricsItem {
   metadata?: { name?: string; namespace?: string };
@@ -19,48 +25,77 @@ export interface TopRow {
   limitBytes?: number;
 }
 
-/** Rows with a limit, highest share of the limit first; then the largest users without a limit. Pure. */
-export function rankTop(metrics: PodMetrics[], pods: V1Pod[]): { limited: TopRow[]; unlimited: TopRow[] } {
-  const limits = new Map<string, number | undefined>();
-  for (const p of pods) {
-    for (const c of p.spec?.containers ?? []) limits.set(`${p.metadata?.namespace}/${p.metadata?.name}/${c.name}`, parseMemoryBytes(c.resources?.limits?.memory));
+/** Keeps the `size` largest rows by `score` seen so far, and counts them all. */
+class Leaders {
+  readonly rows: TopRow[] = [];
+  count = 0;
+  constructor(
+    private readonly size: number,
+    private readonly score: (r: TopRow) => number,
+  ) {}
+
+  offer(row: TopRow): void {
+    this.count++;
+    const s = this.score(row);
+    if (this.rows.length === this.size && s <= this.score(this.rows[this.rows.length - 1]!)) return;
+    const at = this.rows.findIndex((r) => s > this.score(r) || (s === this.score(r) && row.pod < r.pod));
+    this.rows.splice(at === -1 ? this.rows.length : at, 0, row);
+    if (this.rows.length > this.size) this.rows.pop();
   }
-  const limited: TopRow[] = [];
-  const unlimited: TopRow[] = [];
-  for (const m of metrics) {
-    const pod = `${m.metadata?.namespace}/${m.metadata?.name}`;
-    for (const c of m.containers ?? []) {
-      const usageBytes = parseMemoryBytes(c.usage?.memory);
-      if (usageBytes === undefined) continue;
-      const limitBytes = limits.get(`${pod}/${c.name}`);
-      if (limitBytes) limited.push({ pod, container: c.name, usageBytes, limitBytes });
-      else unlimited.push({ pod, container: c.name, usageBytes });
-    }
-  }
-  limited.sort((a, b) => b.usageBytes / b.limitBytes! - a.usageBytes / a.limitBytes! || a.pod.localeCompare(b.pod));
-  unlimited.sort((a, b) => b.usageBytes - a.usageBytes);
-  return { limited, unlimited };
 }
 
+/** Working set per "namespace/pod/container", from metrics pages. */
+function usageOf(metrics: PodMetrics, into: Map<string, number>): void {
+  const pod = `${metrics.metadata?.namespace}/${metrics.metadata?.name}`;
+  for (const c of metrics.containers ?? []) {
+    const bytes = parseMemoryBytes(c.usage?.memory);
+    if (bytes !== undefined) into.set(`${pod}/${c.name}`, bytes);
+  }
+}
+
+/** Ranks one pod's containers into the two lists. */
+function rankPod(pod: V1Pod, usage: Map<string, number>, limited: Leaders, unlimited: Leaders): void {
+  const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  for (const c of pod.spec?.containers ?? []) {
+    const usageBytes = usage.get(`${key}/${c.name}`);
+    if (usageBytes === undefined) continue;
+    const limitBytes = parseMemoryBytes(c.resources?.limits?.memory);
+    if (limitBytes) limited.offer({ pod: key, container: c.name, usageBytes, limitBytes });
+    else unlimited.offer({ pod: key, container: c.name, usageBytes });
+  }
+}
+
+/** Rows with a limit, highest share of the limit first; then the largest users without a limit. Pure. */
+export function rankTop(metrics: PodMetrics[], pods: V1Pod[], rows = ROWS): { limited: TopRow[]; unlimited: TopRow[]; unlimitedCount: number } {
+  const usage = new Map<string, number>();
+  for (const m of metrics) usageOf(m, usage);
+  const limited = new Leaders(rows, (r) => r.usageBytes / r.limitBytes!);
+  const unlimited = new Leaders(UNLIMITED_SHOWN, (r) => r.usageBytes);
+  for (const p of pods) rankPod(p, usage, limited, unlimited);
+  return { limited: limited.rows, unlimited: unlimited.rows, unlimitedCount: unlimited.count };
+}
+
+const NO_METRICS =
+  '`/oom top` needs metrics-server (the metrics.k8s.io API), which this cluster does not serve or oombot may not read. Install metrics-server (`kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml`) or grant oombot `get`/`list` on `pods.metrics.k8s.io`.';
+
 export async function answerTop(deps: BotDeps, namespace: string | undefined): Promise<Reply> {
-  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  let metrics: PodMetrics[];
+  if (namespace && !inScope(deps.config, namespace)) return outOfScopeReply(deps, namespace);
+  const usage = new Map<string, number>();
   try {
-    metrics = (await deps.kube.getJson<{ items?: PodMetrics[] }>(`/apis/metrics.k8s.io/v1beta1${ns}/pods`)).items ?? [];
+    await eachItem<PodMetrics>(deps.kube, collectionPaths(deps.config, '/apis/metrics.k8s.io/v1beta1', 'pods', namespace), (m) => usageOf(m, usage));
   } catch (err) {
-    if (err instanceof OombotError && (err.code === 'KUBE_NOT_FOUND' || err.code === 'KUBE_FORBIDDEN' || err.status === 503)) {
-      return textReply('`/oom top` needs metrics-server (the metrics.k8s.io API), which this cluster does not serve or oombot may not read. Install metrics-server (`kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml`) or grant oombot `get`/`list` on `pods.metrics.k8s.io`.');
-    }
+    if (err instanceof OombotError && (err.code === 'KUBE_NOT_FOUND' || err.code === 'KUBE_FORBIDDEN' || err.status === 503)) return textReply(NO_METRICS);
     throw err;
   }
-  const pods = (await deps.kube.getJson<{ items?: V1Pod[] }>(`/api/v1${ns}/pods`, { limit: 5000 })).items ?? [];
-  const { limited, unlimited } = rankTop(metrics, pods);
-  const where = namespace ? `namespace ${code(namespace, 63)}` : 'the cluster';
-  if (limited.length === 0 && unlimited.length === 0) return textReply(`No container usage reported in ${where} yet.`);
-  const rows = limited.slice(0, ROWS).map((r) => `${String(Math.round((100 * r.usageBytes) / r.limitBytes!)).padStart(3)}%  ${formatMemoryApprox(r.usageBytes).padStart(8)} / ${formatMemoryApprox(r.limitBytes!).padEnd(7)}  ${r.pod}/${r.container}`);
+  const limited = new Leaders(ROWS, (r) => r.usageBytes / r.limitBytes!);
+  const unlimited = new Leaders(UNLIMITED_SHOWN, (r) => r.usageBytes);
+  await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods', namespace), (p) => rankPod(p, usage, limited, unlimited));
+  const where = namespace ? `namespace ${code(namespace, 63)}` : deps.config.watchNamespaces.length > 0 ? 'the watched namespaces' : 'the cluster';
+  if (limited.count === 0 && unlimited.count === 0) return textReply(`No container usage reported in ${where} yet.`);
+  const rows = limited.rows.map((r) => `${String(Math.round((100 * r.usageBytes) / r.limitBytes!)).padStart(3)}%  ${formatMemoryApprox(r.usageBytes).padStart(8)} / ${formatMemoryApprox(r.limitBytes!).padEnd(7)}  ${r.pod}/${r.container}`);
   const parts = [`*Containers closest to their memory limit* in ${where} (working set / limit):`, codeBlock(rows.length > 0 ? rows : ['(no container with a memory limit)'])];
-  if (unlimited.length > 0) {
-    parts.push(`${unlimited.length} container${unlimited.length === 1 ? ' has' : 's have'} no memory limit; the largest: ${unlimited.slice(0, 3).map((r) => `${code(`${r.pod}/${r.container}`)} ${formatMemoryApprox(r.usageBytes)}`).join(', ')}`);
+  if (unlimited.count > 0) {
+    parts.push(`${unlimited.count} container${unlimited.count === 1 ? ' has' : 's have'} no memory limit; the largest: ${unlimited.rows.map((r) => `${code(`${r.pod}/${r.container}`)} ${formatMemoryApprox(r.usageBytes)}`).join(', ')}`);
   }
   return textReply(parts.join('\n'));
 }

@@ -10,6 +10,7 @@ import { ProposalStore, type AlertLocation, type ProposalClaim, type StoredPropo
 import { bumpedLimitBytes, describeManagedBy, type Proposal } from '../diagnosis/propose-limit.js';
 import type { ChangeDirection } from '../alert/message.js';
 import type { BotDeps } from './bot-deps.js';
+import { inScope } from './scope.js';
 import { describePatchError } from './describe-patch-error.js';
 import { buttonBlock, describeChange, proposalButton, reverseProposal } from './proposal-button.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
@@ -111,6 +112,10 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
   }
   const p = found.proposal;
   const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
+  if (!inScope(config, p.owner.namespace)) {
+    log.warn({ user: by.id, proposal: proposalId, namespace: p.owner.namespace }, 'change refused: namespace not watched');
+    return refuse(`${safe(what)} is outside the namespaces oombot watches (WATCH_NAMESPACES): it changes nothing there. Nothing was changed.`);
+  }
   if (!isPatchableKind(p.owner.kind)) {
     return refuse(`${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? 'a bare pod\'s resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment.' : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`);
   }

@@ -4,8 +4,9 @@ import type { BotDeps } from './bot-deps.js';
 import { answerWhy } from './answer-why.js';
 import { answerTop } from './answer-top.js';
 import { answerHistory, answerSnooze, answerUnsnooze } from './answer-workload.js';
-import { parseOomCommand, SUBCOMMANDS, USAGE } from './parse-oom-command.js';
+import { type OomCommand, parseOomCommand, SUBCOMMANDS, USAGE } from './parse-oom-command.js';
 import { code, safe, textReply, type Reply } from './reply.js';
+import { inScope, outOfScopeReply } from './scope.js';
 
 export function helpReply(): Reply {
   return textReply(
@@ -19,6 +20,8 @@ export function helpReply(): Reply {
 
 export async function runOomCommand(deps: BotDeps, text: string, user: { id: string }): Promise<Reply> {
   const cmd = parseOomCommand(text);
+  const named = namespaceOf(cmd);
+  if (named !== undefined && !inScope(deps.config, named)) return outOfScopeReply(deps, named);
   try {
     switch (cmd.name) {
       case 'help':
@@ -40,5 +43,21 @@ export async function runOomCommand(deps: BotDeps, text: string, user: { id: str
     const e = asOombotError(err);
     deps.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
     return textReply(`Sorry, that failed: ${safe(e.message, 500)}${e.hint ? `\n_${safe(e.hint, 300)}_` : ''}`);
+  }
+}
+
+/** The namespace a command names explicitly, if any: checked against the scope before anything is read. */
+function namespaceOf(cmd: OomCommand): string | undefined {
+  switch (cmd.name) {
+    case 'why':
+      return cmd.pod.namespace;
+    case 'top':
+      return cmd.namespace;
+    case 'history':
+    case 'snooze':
+    case 'unsnooze':
+      return cmd.workload.namespace;
+    default:
+      return undefined;
   }
 }

@@ -8,54 +8,57 @@ import { closestNames } from './closest-names.js';
 import type { HistoryPod } from '../stores/incident-history.js';
 import type { PodQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
+import { collectionPaths, eachItem, inScope } from './scope.js';
 
 export type PodResolution =
   | { kind: 'pod'; namespace: string; name: string; live?: V1Pod; history?: HistoryPod; via: 'name' | 'workload' | 'prefix'; workload?: string }
   | { kind: 'ambiguous'; candidates: string[]; what: string }
   | { kind: 'none'; suggestions: string[] };
 
-/** At most this many live pods are read for a prefix search or suggestions. */
-const LIST_LIMIT = 2000;
-
-interface List<T> {
-  items?: T[];
-}
-
 const enc = encodeURIComponent;
 
-async function livePodsNamed(deps: BotDeps, q: PodQuery): Promise<V1Pod[]> {
+async function livePod(deps: BotDeps, namespace: string, name: string): Promise<V1Pod | undefined> {
   try {
-    if (q.namespace) return [await deps.kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(q.namespace)}/pods/${enc(q.name)}`)];
-    const list = await deps.kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `metadata.name=${q.name}` });
-    return list.items ?? [];
+    return await deps.kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
   } catch (err) {
-    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return [];
+    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return undefined;
     throw err;
   }
 }
 
-async function livePods(deps: BotDeps, namespace: string | undefined): Promise<V1Pod[]> {
-  const path = namespace ? `/api/v1/namespaces/${enc(namespace)}/pods` : '/api/v1/pods';
+async function livePodsNamed(deps: BotDeps, q: PodQuery): Promise<V1Pod[]> {
+  if (q.namespace) {
+    const pod = await livePod(deps, q.namespace, q.name);
+    return pod ? [pod] : [];
+  }
+  const found: V1Pod[] = [];
+  await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods'), (p) => found.push(p), { fieldSelector: `metadata.name=${q.name}` });
+  return found;
+}
+
+/** "namespace/name" of every live pod in scope, read page by page: names only, whatever the cluster's size. */
+async function livePodKeys(deps: BotDeps, namespace: string | undefined): Promise<string[]> {
+  const keys: string[] = [];
   try {
-    const list = await deps.kube.getJson<List<V1Pod>>(path, { limit: LIST_LIMIT });
-    return list.items ?? [];
+    await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods', namespace), (p) => keys.push(podKey(p)));
   } catch (err) {
-    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return [];
+    if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return keys;
     throw err;
   }
+  return keys;
 }
 
 const podKey = (p: V1Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
 
 export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolution> {
   const [exactLive, historyPods, workloads] = await Promise.all([livePodsNamed(deps, q), deps.history.pods(deps.cluster), deps.history.workloads(deps.cluster)]);
-  const inNs = <T extends { namespace: string }>(xs: T[]) => (q.namespace ? xs.filter((x) => x.namespace === q.namespace) : xs);
+  const inNs = <T extends { namespace: string }>(xs: T[]) => xs.filter((x) => (q.namespace ? x.namespace === q.namespace : inScope(deps.config, x.namespace)));
   const hp = inNs(historyPods);
   const historyByKey = new Map(hp.map((h) => [`${h.namespace}/${h.pod}`, h]));
 
   // 1. The pod's exact name, running or gone.
   const exact = new Map<string, { live?: V1Pod; history?: HistoryPod }>();
-  for (const p of exactLive) exact.set(podKey(p), { live: p });
+  for (const p of exactLive) if (inScope(deps.config, p.metadata?.namespace)) exact.set(podKey(p), { live: p });
   for (const h of hp) if (h.pod === q.name) exact.set(`${h.namespace}/${h.pod}`, { ...exact.get(`${h.namespace}/${h.pod}`), history: h });
   if (exact.size === 1) {
     const [key, v] = [...exact][0]!;
@@ -76,24 +79,26 @@ export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolut
     if (only) {
       const r = only.records[0]!;
       const key = `${r.namespace}/${r.pod}`;
-      const live = (await livePodsNamed(deps, { namespace: r.namespace!, name: r.pod! })).find((p) => p.metadata?.uid === r.podUid);
+      const found = await livePod(deps, r.namespace!, r.pod!);
+      const live = found?.metadata?.uid === r.podUid ? found : undefined;
       const history = historyByKey.get(key) ?? { namespace: r.namespace!, pod: r.pod!, ids: [r.id], latest: Date.parse(r.occurredAt) };
       return { kind: 'pod', namespace: r.namespace!, name: r.pod!, via: 'workload', workload: `${only.w.kind} ${only.w.namespace}/${only.w.name}`, history, ...(live ? { live } : {}) };
     }
   }
 
   // 3. A pod-name prefix.
-  const all = await livePods(deps, q.namespace);
-  const prefixed = new Map<string, { live?: V1Pod; history?: HistoryPod }>();
-  for (const p of all) if (p.metadata?.name?.startsWith(q.name)) prefixed.set(podKey(p), { live: p });
+  const all = await livePodKeys(deps, q.namespace);
+  const prefixed = new Map<string, { live?: boolean; history?: HistoryPod }>();
+  for (const key of all) if (key.slice(key.indexOf('/') + 1).startsWith(q.name)) prefixed.set(key, { live: true });
   for (const h of hp) if (h.pod.startsWith(q.name)) prefixed.set(`${h.namespace}/${h.pod}`, { ...prefixed.get(`${h.namespace}/${h.pod}`), history: h });
   if (prefixed.size === 1) {
     const [key, v] = [...prefixed][0]!;
     const [namespace, name] = key.split('/') as [string, string];
-    return { kind: 'pod', namespace, name, via: 'prefix', ...v };
+    const live = v.live ? await livePod(deps, namespace, name) : undefined;
+    return { kind: 'pod', namespace, name, via: 'prefix', ...(live ? { live } : {}), ...(v.history ? { history: v.history } : {}) };
   }
   if (prefixed.size > 1) return { kind: 'ambiguous', what: `pods starting with ${q.name}`, candidates: [...prefixed.keys()].sort() };
 
-  const names = [...all.map(podKey), ...hp.map((h) => `${h.namespace}/${h.pod}`), ...inNs(workloads).map((w) => `${w.namespace}/${w.name}`)];
+  const names = [...all, ...hp.map((h) => `${h.namespace}/${h.pod}`), ...inNs(workloads).map((w) => `${w.namespace}/${w.name}`)];
   return { kind: 'none', suggestions: closestNames(q.name, names, 3) };
 }

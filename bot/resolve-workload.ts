@@ -7,6 +7,7 @@ import { closestNames } from './closest-names.js';
 import type { WorkloadRef } from '../stores/incident-history.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
+import { collectionPaths, eachItem, inScope } from './scope.js';
 
 export type WorkloadResolution =
   | { kind: 'workload'; workload: WorkloadRef }
@@ -29,10 +30,15 @@ async function liveWorkloads(deps: BotDeps, q: WorkloadQuery): Promise<WorkloadR
   const kinds = LIVE_KINDS.filter(([k]) => !q.kind || q.kind === k);
   const found = await Promise.all(
     kinds.map(async ([kind, group]) => {
-      const path = q.namespace ? `${group}/namespaces/${encodeURIComponent(q.namespace)}/${PLURAL[kind]}` : `${group}/${PLURAL[kind]}`;
+      const found: WorkloadRef[] = [];
       try {
-        const list = await deps.kube.getJson<{ items?: { metadata?: { name?: string; namespace?: string } }[] }>(path, { fieldSelector: `metadata.name=${q.name}` });
-        return (list.items ?? []).map((o) => ({ kind, namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
+        await eachItem<{ metadata?: { name?: string; namespace?: string } }>(
+          deps.kube,
+          collectionPaths(deps.config, group, PLURAL[kind] ?? `${kind.toLowerCase()}s`, q.namespace),
+          (o) => found.push({ kind, namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }),
+          { fieldSelector: `metadata.name=${q.name}` },
+        );
+        return found;
       } catch (err) {
         if (err instanceof OombotError && (err.code === 'KUBE_NOT_FOUND' || err.code === 'KUBE_FORBIDDEN')) return [];
         throw err;
@@ -43,7 +49,7 @@ async function liveWorkloads(deps: BotDeps, q: WorkloadQuery): Promise<WorkloadR
 }
 
 export async function resolveWorkload(deps: BotDeps, q: WorkloadQuery): Promise<WorkloadResolution> {
-  const all = await deps.history.workloads(deps.cluster);
+  const all = (await deps.history.workloads(deps.cluster)).filter((w) => inScope(deps.config, w.namespace));
   const fits = (w: WorkloadRef) => (!q.namespace || w.namespace === q.namespace) && (!q.kind || w.kind === q.kind);
   const matches = all.filter((w) => fits(w) && w.name === q.name);
   const pick = (ws: WorkloadRef[], what: string): WorkloadResolution | undefined => {

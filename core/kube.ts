@@ -179,6 +179,19 @@ export class KubeHttp {
     return body as T;
   }
 
+  /**
+   * A collection read a page at a time (`limit` and `continue`), so that a 150k-pod list never sits in
+   * memory whole: the caller keeps only what it needs of each page.
+   */
+  async *listPages<T>(path: string, query: Query = {}, pageSize = 500, signal?: AbortSignal): AsyncGenerator<T[]> {
+    let cont: string | undefined;
+    do {
+      const page = await this.getJson<{ metadata?: { continue?: string }; items?: T[] }>(path, { ...query, limit: pageSize, continue: cont }, signal);
+      cont = page.metadata?.continue || undefined;
+      yield page.items ?? [];
+    } while (cont);
+  }
+
   async getText(path: string, query?: Query): Promise<string> {
     const res = await this.request(HttpMethod.GET, path, query, { accept: '*/*' });
     const text = await res.text();
