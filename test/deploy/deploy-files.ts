@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { renderChart, type RenderOptions } from './render-helm-chart.js';
+import { runHelm } from './helm.js';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
@@ -15,8 +15,13 @@ export const SLACK_MANIFESTS = { http: root('deploy/slack/manifest.yaml'), socke
 export const CONFIG_SOURCE = root('core/config.ts');
 export const REPO_ROOT = root('');
 
+export interface Release {
+  releaseName: string;
+  namespace: string;
+}
+
 /** What `helm template oombot deploy/helm/oombot --namespace oombot` is given in deploy/manifests/oombot.yaml. */
-export const DEFAULT_RELEASE: RenderOptions = { releaseName: 'oombot', namespace: 'oombot' };
+export const DEFAULT_RELEASE: Release = { releaseName: 'oombot', namespace: 'oombot' };
 
 export type Json = Record<string, unknown>;
 
@@ -40,9 +45,23 @@ export function readPlainManifests(): Json[] {
   return parseKubeYaml(readFileSync(PLAIN_MANIFESTS, 'utf8'), PLAIN_MANIFESTS);
 }
 
-/** The chart rendered (by the test renderer) and parsed. */
-export function renderChartObjects(values: Json = {}, release: RenderOptions = DEFAULT_RELEASE): Json[] {
-  return renderChart(CHART_DIR, { ...release, values }).flatMap((d) => parseKubeYaml(d.text, d.source));
+/**
+ * What `helm template` prints for the chart. `values` is given as a values file on standard input: a
+ * values file's text, or an object (as JSON, which is YAML). `setFlags` are given as `--set` flags,
+ * each as a user types it after `--set`. With neither, the command is the one
+ * deploy/manifests/oombot.yaml is rendered with.
+ */
+export function renderChart(values: Json | string = {}, release: Release = DEFAULT_RELEASE, setFlags: string[] = []): string {
+  const args = ['template', release.releaseName, CHART_DIR, '--namespace', release.namespace];
+  const file = typeof values === 'string' ? values : Object.keys(values).length > 0 ? JSON.stringify(values) : undefined;
+  if (file !== undefined) args.push('--values', '-');
+  for (const flag of setFlags) args.push('--set', flag);
+  return runHelm(args, file);
+}
+
+/** The chart rendered by `helm template` (see renderChart) and parsed. */
+export function renderChartObjects(values: Json | string = {}, release: Release = DEFAULT_RELEASE, setFlags: string[] = []): Json[] {
+  return parseKubeYaml(renderChart(values, release, setFlags), `helm template ${release.releaseName}`);
 }
 
 /** Every environment variable core/config.ts reads. */

@@ -7,27 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CHART_DIR, REPO_ROOT, configEnvVars, find, readPlainManifests, renderChartObjects, type Json } from './deploy-files.js';
+import { CHART_DIR, DEFAULT_RELEASE, REPO_ROOT, configEnvVars, find, readPlainManifests, renderChartObjects, type Json } from './deploy-files.js';
 import { validateObject, validateTogether } from './validate-kube-object.js';
 
 const README = readFileSync(join(REPO_ROOT, 'deploy/README.md'), 'utf8');
 const VALUES = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'), { version: '1.1' }) as Json;
 const blocks = (lang: string) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 const shell = blocks('sh').join('\n').replace(/\\\n\s*/g, ' ');
-
-/** Helm's --set: dotted keys, `a[0].b` list items, `\,` for a comma inside a value. */
-function applySet(values: Json, expr: string): void {
-  const eq = expr.indexOf('=');
-  const path = expr.slice(0, eq).split('.');
-  const raw = expr.slice(eq + 1).replace(/\\,/g, ',');
-  const value: unknown = raw === 'true' ? true : raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw;
-  let node: Record<string, unknown> = values;
-  path.forEach((part, i) => {
-    const last = i === path.length - 1;
-    if (last) node[part] = value;
-    else node = (node[part] ??= {}) as Record<string, unknown>;
-  });
-}
 
 function hasValue(path: string): boolean {
   let node: unknown = VALUES;
@@ -44,7 +30,8 @@ describe('deploy/README.md', () => {
   it('its values file renders a valid chart', () => {
     const file = blocks('yaml').find((b) => b.startsWith('# oombot-values.yaml'));
     expect(file).toBeDefined();
-    const docs = renderChartObjects(parseYaml(file!, { version: '1.1' }) as Json);
+    // Helm reads the file itself, as `-f oombot-values.yaml` would.
+    const docs = renderChartObjects(file!);
     expect(valid(docs)).toEqual([]);
     expect(docs.some((d) => d.kind === 'Ingress')).toBe(true);
   });
@@ -56,10 +43,10 @@ describe('deploy/README.md', () => {
     expect(sets.length).toBeGreaterThanOrEqual(8);
     expect(sets.map((s) => s.slice(0, s.indexOf('='))).filter((k) => !hasValue(k))).toEqual([]);
     for (const cmd of installs) {
-      const values: Json = {};
-      for (const m of cmd.matchAll(/--set (\S+)/g)) applySet(values, m[1]!.replace(/'/g, ''));
-      if (Object.keys(values).length === 0) continue;
-      const docs = renderChartObjects(values);
+      // Helm gets each --set as the shell would pass it (the quotes removed, `\,` left for Helm).
+      const flags = [...cmd.matchAll(/--set (\S+)/g)].map((m) => m[1]!.replace(/'/g, ''));
+      if (flags.length === 0) continue;
+      const docs = renderChartObjects({}, DEFAULT_RELEASE, flags);
       expect(valid(docs)).toEqual([]);
       const bot = find(docs, 'Deployment', 'oombot-bot');
       const env = Object.fromEntries(((((bot.spec as Json).template as Json).spec as { containers: { env: { name: string; value?: string }[] }[] }).containers[0]!.env).map((e) => [e.name, e.value]));
