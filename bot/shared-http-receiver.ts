@@ -1,7 +1,9 @@
 /**
  * A Bolt `Receiver` mounted on oombot's one HTTP server (`POST /slack/events`) instead of a server of its own.
- * It reads the raw body (bounded), verifies the Slack signature over those exact bytes in constant time,
- * refuses timestamps more than 5 minutes away (401, nothing processed), parses form/`payload=`/JSON bodies,
+ * Before reading anything it checks the signature headers (401 when missing, malformed or more than 5
+ * minutes away) and how many requests are in flight (503 past the cap); it reads the raw body bounded in
+ * size (413 over 64 kB) and time (408), verifies the Slack signature over those exact bytes in constant
+ * time (401, nothing processed), parses form/`payload=`/JSON bodies,
  * answers `ssl_check` and `url_verification`, and hands everything else to `app.processEvent` with Bolt's
  * own HTTPResponseAck, so `ack()` writes the HTTP response (within Slack's 3 seconds).
  */
@@ -10,23 +12,41 @@ import { parse as parseQuery } from 'node:querystring';
 import { HTTPResponseAck, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
-import { verifySlackSignature } from './verify-slack-signature.js';
+import { checkSlackHeaders, verifySlackSignature } from './verify-slack-signature.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
-/** Slash commands and button payloads are a few kB; 1 MB leaves room for big messages in payloads. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Slash commands and button payloads are a few kB (a click carries its message, itself bounded). */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Requests handled at once; more are answered 503 at once (Slack retries events, people click again). */
+export const MAX_CONCURRENT_REQUESTS = 64;
+/** A body must arrive within this long. */
+export const BODY_TIMEOUT_MS = 10_000;
 
 class BodyTooLarge extends Error {}
+class BodyTimeout extends Error {}
 
-async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function readRaw(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    req.destroy(new BodyTimeout());
+  }, timeoutMs);
+  timer.unref();
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new BodyTooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (timedOut) throw new BodyTimeout();
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }
@@ -37,15 +57,19 @@ function empty(res: ServerResponse, status: number): void {
   res.end();
 }
 
+/** The body as Slack sends it: a form (a `payload=` of JSON for interactions), or JSON. Throws unless an object. */
 export function parseSlackBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
   const text = raw.toString('utf8');
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  let body: unknown;
   if (type === 'application/x-www-form-urlencoded') {
     const form = parseQuery(text);
-    if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
-    return form as Record<string, unknown>;
+    body = typeof form.payload === 'string' ? JSON.parse(form.payload) : { ...form };
+  } else {
+    body = JSON.parse(text);
   }
-  return JSON.parse(text) as Record<string, unknown>;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('the body is not an object');
+  return body as Record<string, unknown>;
 }
 
 export class SharedHttpReceiver implements Receiver {
@@ -53,6 +77,7 @@ export class SharedHttpReceiver implements Receiver {
   private stopped = false;
   /** Requests refused for their signature or age (for tests and metrics). */
   refused = 0;
+  private active = 0;
 
   constructor(
     private readonly opts: {
@@ -61,6 +86,8 @@ export class SharedHttpReceiver implements Receiver {
       boltLogger: ConstructorParameters<typeof HTTPResponseAck>[0]['logger'];
       now?: () => number;
       bodyLimit?: number;
+      maxConcurrent?: number;
+      bodyTimeoutMs?: number;
     },
   ) {}
 
@@ -80,28 +107,57 @@ export class SharedHttpReceiver implements Receiver {
   readonly requestListener = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { log } = this.opts;
     if (this.stopped || !this.app) return empty(res, 503);
+    const nowMs = (this.opts.now ?? Date.now)();
+    const headers = checkSlackHeaders({ signature: req.headers['x-slack-signature'], timestamp: req.headers['x-slack-request-timestamp'], nowMs });
+    if (!headers.ok) return this.refuse(req, res, headers.reason);
+    if (this.active >= (this.opts.maxConcurrent ?? MAX_CONCURRENT_REQUESTS)) {
+      log.warn({ active: this.active }, 'Slack request refused: too many in flight');
+      res.setHeader('retry-after', '1');
+      return empty(res, 503);
+    }
+    this.active++;
+    try {
+      await this.handle(req, res, nowMs);
+    } finally {
+      this.active--;
+    }
+  };
+
+  private refuse(req: IncomingMessage, res: ServerResponse, reason: string): void {
+    this.refused++;
+    this.opts.log.warn({ reason, remote: req.socket.remoteAddress }, 'Slack request refused: signature check failed');
+    // The body is never read: close the connection rather than drain what an unsigned client sends.
+    res.setHeader('connection', 'close');
+    empty(res, 401);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, nowMs: number): Promise<void> {
+    const { log } = this.opts;
+    const app = this.app!;
     let raw: Buffer;
     try {
-      raw = await readRaw(req, this.opts.bodyLimit ?? MAX_BODY_BYTES);
+      raw = await readRaw(req, this.opts.bodyLimit ?? MAX_BODY_BYTES, this.opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         log.warn({ limit: this.opts.bodyLimit ?? MAX_BODY_BYTES }, 'Slack request refused: body too large');
+        res.setHeader('connection', 'close');
         return empty(res, 413);
       }
-      throw err;
+      if (err instanceof BodyTimeout) {
+        log.warn('Slack request refused: the body did not arrive in time');
+        return empty(res, 408);
+      }
+      log.info({ err: errorMessage(err) }, 'Slack request aborted by the client');
+      return empty(res, 400);
     }
     const check = verifySlackSignature({
       signingSecret: this.opts.signingSecret,
       rawBody: raw,
       signature: req.headers['x-slack-signature'],
       timestamp: req.headers['x-slack-request-timestamp'],
-      nowMs: (this.opts.now ?? Date.now)(),
+      nowMs,
     });
-    if (!check.ok) {
-      this.refused++;
-      log.warn({ reason: check.reason, remote: req.socket.remoteAddress }, 'Slack request refused: signature check failed');
-      return empty(res, 401);
-    }
+    if (!check.ok) return this.refuse(req, res, check.reason);
     let body: Record<string, unknown>;
     try {
       body = parseSlackBody(raw, req.headers['content-type']);
@@ -130,10 +186,10 @@ export class SharedHttpReceiver implements Receiver {
       ...(typeof req.headers['x-slack-retry-reason'] === 'string' ? { retryReason: req.headers['x-slack-retry-reason'] } : {}),
     };
     try {
-      await this.app.processEvent(event);
+      await app.processEvent(event);
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'Slack request failed');
       empty(res, 500);
     }
-  };
+  }
 }

@@ -23,6 +23,9 @@ export class HttpServer {
   constructor(private readonly deps: { log: Logger; metrics: Metrics }) {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
+    // A slow client cannot hold a connection open: headers within 10 s, the whole request within 30 s.
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
   }
 
   route(method: string, path: string, handler: RouteHandler): void {
