@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEvictionMessage } from '../../../watchers/detect/parse-eviction-message.js';
+import { parseEvictionMessage } from '../../core/eviction-message.js';
 
 describe('parseEvictionMessage', () => {
   it('current kubelet wording (memory)', () => {
