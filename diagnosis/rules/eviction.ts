@@ -3,6 +3,8 @@
  * the request. For another resource (ephemeral-storage, nodefs, imagefs, pids): name it; memory had
  * nothing to do with it.
  */
+import { parseEvictionMessage } from '../../core/eviction-message.js';
+import type { EvictionContainerUsage, LocalStorageLimitExceeded } from '../../core/incident.js';
 import { formatMemoryApprox, parseMemoryBytes } from '../../core/quantity.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import { isPodPresent } from '../enriched.js';
@@ -31,11 +33,15 @@ interface EvictionUse {
   requestText?: string;
 }
 
-const EVICTION_MESSAGE = /Container (\S+) was using (\S+?),? (?:request is (\S+?)|which exceeds its request of (\S+?))[,.]/g;
+/** What ran out, and whether it was the pod's own ephemeral-storage limit rather than the node. */
+interface Starved {
+  resource?: string;
+  localLimit?: LocalStorageLimitExceeded;
+}
 
 export function diagnoseEviction(ctx: Ctx): Diagnosis {
   const ev = ctx.incident.eviction;
-  const resource = evictionResource(ctx);
+  const { resource, localLimit } = starvedResource(ctx);
   const podName = ctx.incident.pod ? `${ctx.incident.pod.namespace}/${ctx.incident.pod.name}` : 'the pod';
   const base: Evidence[] = [];
   const pressure = [ev?.threshold ? `threshold ${ev.threshold}` : undefined, ev?.available ? `available ${ev.available}` : undefined].filter(Boolean).join(', ');
@@ -45,7 +51,7 @@ export function diagnoseEviction(ctx: Ctx): Diagnosis {
   base.push(...podGoneEvidence(ctx));
 
   if (resource === 'memory') return evictedForMemory(ctx, podName, base);
-  if (resource) return evictedForResource(ctx, podName, base, resource);
+  if (resource) return evictedForResource(ctx, podName, base, resource, localLimit);
   return result(
     ctx,
     'unknown',
@@ -57,30 +63,33 @@ export function diagnoseEviction(ctx: Ctx): Diagnosis {
   );
 }
 
-function evictionResource(ctx: Ctx): string | undefined {
+/**
+ * The record's resource, else what its message (or the pod's status message) says, read with the
+ * parser the watcher uses, so both read an eviction message the same way.
+ */
+function starvedResource(ctx: Ctx): Starved {
   const ev = ctx.incident.eviction;
-  if (ev?.resource) return ev.resource;
-  const text = ev?.message ?? (isPodPresent(ctx.e.pod) ? ctx.e.pod.message : undefined) ?? '';
-  return /low on resource: ([A-Za-z.-]+)/.exec(text.slice(0, 2000))?.[1]?.replace(/\.$/, '');
+  if (ev?.resource) return { resource: ev.resource, localLimit: ev.localLimit };
+  const parsed = parseEvictionMessage(ev?.message ?? (isPodPresent(ctx.e.pod) ? ctx.e.pod.message : undefined));
+  return { resource: parsed.resource, localLimit: ev?.localLimit ?? parsed.localLimit };
 }
 
+/** Each container's use and request: the record's, else read from the record's message. */
 function evictionUses(ctx: Ctx): { uses: EvictionUse[]; fromMessage: boolean } {
   const ev = ctx.incident.eviction;
-  const fromRecord = (ev?.containers ?? []).map((c) => ({
+  const recorded = ev?.containers ?? [];
+  if (recorded.length > 0) return { uses: recorded.map(toUse), fromMessage: ev?.source === 'message' };
+  return { uses: parseEvictionMessage(ev?.message).containers.map(toUse), fromMessage: true };
+}
+
+function toUse(c: EvictionContainerUsage): EvictionUse {
+  return {
     name: c.name,
     usageText: c.usage,
     usageBytes: parseMemoryBytes(c.usage),
     requestText: c.request,
     requestBytes: parseMemoryBytes(c.request),
-  }));
-  if (fromRecord.length > 0) return { uses: fromRecord, fromMessage: ev?.source === 'message' };
-  const text = (ev?.message ?? '').slice(0, 4000);
-  const uses: EvictionUse[] = [];
-  for (const m of text.matchAll(EVICTION_MESSAGE)) {
-    const request = m[3] ?? m[4];
-    uses.push({ name: m[1] ?? '', usageText: m[2], usageBytes: parseMemoryBytes(m[2]), requestText: request, requestBytes: parseMemoryBytes(request) });
-  }
-  return { uses, fromMessage: true };
+  };
 }
 
 /** Node memory pressure: the kubelet evicts first the pods using the most above their requests. */
@@ -145,15 +154,13 @@ function raiseRequest(ctx: Ctx, podName: string, evidence: Evidence[], top: Evic
 }
 
 /** Another resource ran low on the node, or the pod went over its own ephemeral-storage limit. */
-function evictedForResource(ctx: Ctx, podName: string, base: Evidence[], resource: string): Diagnosis {
-  const ev = ctx.incident.eviction;
+function evictedForResource(ctx: Ctx, podName: string, base: Evidence[], resource: string, local: LocalStorageLimitExceeded | undefined): Diagnosis {
   const { uses } = evictionUses(ctx);
   const evidence = [...base];
   for (const u of uses.slice(0, 5)) {
     const used = u.usageBytes !== undefined ? formatMemoryApprox(u.usageBytes) : (u.usageText ?? 'an unknown amount');
     evidence.push({ text: `${u.name} used ${used} of ${resource}, request ${u.requestText && u.requestText !== '0' ? u.requestText : 'none'}`, source: 'eviction' });
   }
-  const local = ev?.localLimit;
   if (local) {
     evidence.push({
       text: `The ${local.scope === 'pod' ? 'pod' : `${local.scope} ${local.name ?? ''}`.trim()} went over its own ephemeral-storage limit${local.limit ? ` of ${local.limit}` : ''}`,

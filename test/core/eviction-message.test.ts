@@ -24,6 +24,15 @@ describe('parseEvictionMessage', () => {
     });
   });
 
+  it('a quantity with a decimal point is read whole, in both wordings', () => {
+    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory. ').containers).toEqual([
+      { name: 'api', usage: '2Gi', request: '1.5Gi' },
+    ]);
+    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2.5Gi, which exceeds its request of 1.5Gi. ').containers).toEqual([
+      { name: 'api', usage: '2.5Gi', request: '1.5Gi' },
+    ]);
+  });
+
   it('node-pressure ephemeral-storage, pids and node conditions', () => {
     expect(parseEvictionMessage('The node was low on resource: ephemeral-storage. Threshold quantity: 4281126156, available: 3925036Ki. ')).toMatchObject({
       resource: 'ephemeral-storage',
