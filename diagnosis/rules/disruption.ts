@@ -14,7 +14,8 @@ const DISRUPTION_TEXT: Record<string, string> = {
 export function diagnoseDisruption(ctx: Ctx): Diagnosis {
   const d = ctx.incident.disruption;
   const podName = ctx.incident.pod ? `${ctx.incident.pod.namespace}/${ctx.incident.pod.name}` : 'the pod';
-  const what = d ? DISRUPTION_TEXT[d.reason] : undefined;
+  // The reason is cluster text: a name like "constructor" must not reach Object.prototype.
+  const what = d && Object.hasOwn(DISRUPTION_TEXT, d.reason) ? DISRUPTION_TEXT[d.reason] : undefined;
   const evidence: Evidence[] = [{ text: `Reason: ${d?.reason ?? 'not recorded'}${d?.message ? ` (${oneLine(d.message, 200)})` : ''}`, source: 'pod status' }];
   const advice = [
     'Use a PodDisruptionBudget so drains keep enough replicas running.',

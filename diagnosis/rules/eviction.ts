@@ -167,7 +167,8 @@ function evictedForResource(ctx: Ctx, podName: string, base: Evidence[], resourc
       source: 'eviction',
     });
   }
-  const advice = EVICTION_ADVICE[resource] ?? EVICTION_ADVICE['ephemeral-storage'] ?? [];
+  // The resource is cluster text: a name like "constructor" must not reach Object.prototype.
+  const advice = (Object.hasOwn(EVICTION_ADVICE, resource) ? EVICTION_ADVICE[resource] : undefined) ?? EVICTION_ADVICE['ephemeral-storage'] ?? [];
   return result(
     ctx,
     'eviction-resource',

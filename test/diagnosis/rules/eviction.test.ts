@@ -57,3 +57,16 @@ describe('eviction: a record with only the message', () => {
     expect(diagnose(e).headline).toContain('low on pids');
   });
 });
+
+describe('eviction: the resource is cluster text', () => {
+  it('a resource named like an Object.prototype key still gets a list of advice', () => {
+    for (const resource of ['constructor', '__proto__', 'toString']) {
+      const e = createEnriched({ kind: 'evicted' });
+      e.incident.eviction = { resource, containers: [], source: 'event-annotations' };
+      const d = diagnose(e);
+      expect(d.cause).toBe('eviction-resource');
+      expect(Array.isArray(d.advice)).toBe(true);
+      expect(d.advice.every((a) => typeof a === 'string')).toBe(true);
+    }
+  });
+});
