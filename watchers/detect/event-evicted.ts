@@ -1,10 +1,10 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
+import { parseEvictionMessage } from '../../core/eviction-message.js';
 import type { EvictionContainerUsage, EvictionDetail, Incident } from '../../core/incident.js';
 import { buildIncident } from './build-incident.js';
 import { resolveOccurredAt, type DetectContext } from './context.js';
 import { eventPodRef, eventTime, isAbout } from './event-fields.js';
 import { podIncidentId } from './incident-id.js';
-import { parseEvictionMessage } from './parse-eviction-message.js';
 import { evictionDetail } from './pod-evicted.js';
 import { asString, field, lookup, stringMap } from './read-fields.js';
 

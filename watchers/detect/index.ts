@@ -11,7 +11,7 @@ import { detectSigkilled } from './pod-sigkilled.js';
 
 export type { DetectContext } from './context.js';
 export { toPodRef } from './to-pod-ref.js';
-export { parseEvictionMessage, type ParsedEviction } from './parse-eviction-message.js';
+export { parseEvictionMessage, type ParsedEviction } from '../../core/eviction-message.js';
 export { incidentId, nodeOomIncidentId, podIncidentId, terminationIncidentId } from './incident-id.js';
 export { detectOomKilled, detectSigkilled, detectEvicted, detectDisrupted, detectEventEvicted, detectEventDisruption, detectNodeSystemOom };
 

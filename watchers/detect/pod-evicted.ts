@@ -1,10 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { parseEvictionMessage, type ParsedEviction } from '../../core/eviction-message.js';
 import type { EvictionDetail, Incident } from '../../core/incident.js';
 import { buildIncident } from './build-incident.js';
 import { listTerminations } from './container-terminations.js';
 import { resolveOccurredAt, type DetectContext } from './context.js';
 import { podIncidentId } from './incident-id.js';
-import { parseEvictionMessage, type ParsedEviction } from './parse-eviction-message.js';
 import { disruptionTargetOf, KUBELET_DISRUPTION_REASON } from './pod-conditions.js';
 import { asString, field } from './read-fields.js';
 import { EVENT_MESSAGE_BYTES, trimText } from './trim-text.js';

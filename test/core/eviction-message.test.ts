@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEvictionMessage } from '../../../watchers/detect/parse-eviction-message.js';
+import { parseEvictionMessage } from '../../core/eviction-message.js';
 
 describe('parseEvictionMessage', () => {
   it('current kubelet wording (memory)', () => {
@@ -22,6 +22,15 @@ describe('parseEvictionMessage', () => {
       resource: 'memory',
       containers: [{ name: 'worker', usage: '20Ki', request: '0' }],
     });
+  });
+
+  it('a quantity with a decimal point is read whole, in both wordings', () => {
+    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory. ').containers).toEqual([
+      { name: 'api', usage: '2Gi', request: '1.5Gi' },
+    ]);
+    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2.5Gi, which exceeds its request of 1.5Gi. ').containers).toEqual([
+      { name: 'api', usage: '2.5Gi', request: '1.5Gi' },
+    ]);
   });
 
   it('node-pressure ephemeral-storage, pids and node conditions', () => {

@@ -1,4 +1,4 @@
-import type { EvictionContainerUsage, LocalStorageLimitExceeded } from '../../core/incident.js';
+import type { EvictionContainerUsage, LocalStorageLimitExceeded } from './incident.js';
 
 /** What a kubelet eviction message says, as far as it could be read. */
 export interface ParsedEviction {

@@ -1,12 +1,12 @@
 /**
- * Property tests of the eviction message parser beyond test/watchers/detect/parse-eviction-message.test.ts:
+ * Property tests of the eviction message parser beyond test/core/eviction-message.test.ts:
  * messages generated in the kubelet's own formats (pkg/kubelet/eviction/helpers.go) parse back to the
  * numbers they were built from, and megabytes of hostile text never throw or stall.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMemory } from '../../core/quantity.js';
-import { parseEvictionMessage } from '../../watchers/detect/parse-eviction-message.js';
+import { parseEvictionMessage } from '../../core/eviction-message.js';
 
 // The kubelet's format strings, verbatim.
 const nodeLow = (resource: string) => `The node was low on resource: ${resource}. `;

@@ -1,0 +1,159 @@
+/**
+ * What every diagnosis rule reads (the incident, its container's limit, request, uptime and usage, the
+ * caps on a new value), the thresholds the rules share, and how a rule assembles its answer.
+ */
+import type { Incident } from '../../core/incident.js';
+import { parseMemoryBytes } from '../../core/quantity.js';
+import { secondsBetween, timeMs } from '../../core/format.js';
+import type { Cause, Confidence, Diagnosis, Evidence } from '../diagnosis.js';
+import { isPodPresent, type ContainerSnapshot, type EnrichedIncident, type OwnerChain } from '../enriched.js';
+import { proposeLimit, type Caps } from '../propose-limit.js';
+
+export interface DiagnosePolicy {
+  /** OOMBOT_MAX_MEMORY_LIMIT in bytes. */
+  maxMemoryLimitBytes?: number;
+}
+
+/** Kill within this many seconds of the start: a start-up spike. */
+export const STARTUP_SECONDS = 60;
+/** A working set under this share of the limit at the kill means the container did not hit its own limit. */
+export const UNDER_LIMIT_SHARE = 0.9;
+/** Similar uptimes for a leak: longest / shortest at most this. */
+export const LEAK_UPTIME_RATIO = 1.5;
+export const LEAK_MIN_UPTIME_SECONDS = 600;
+/** A usage sample counts as "at the kill" when taken at most this long before it. */
+export const AT_KILL_WINDOW_MS = 120_000;
+/** A SystemOOM event this close to the kill is taken as the same event. */
+export const SYSTEM_OOM_WINDOW_MS = 600_000;
+
+export interface Ctx {
+  e: EnrichedIncident;
+  incident: Incident;
+  namespace: string;
+  containerName?: string;
+  container?: ContainerSnapshot;
+  limitBytes?: number;
+  limitText?: string;
+  requestBytes?: number;
+  requestText?: string;
+  /** Whether the container spec (or the record) says there is no memory limit. */
+  limitKnownAbsent: boolean;
+  uptimeSeconds?: number;
+  usageAtKill?: number;
+  usageNow?: { bytes: number; afterSeconds?: number; source: string };
+  caps: Caps;
+  owner?: OwnerChain;
+  podGone: boolean;
+}
+
+export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
+  const incident = e.incident;
+  const t = incident.termination;
+  const pod = isPodPresent(e.pod) ? e.pod : undefined;
+  const containerName = t?.container;
+  const container = containerName
+    ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName)
+    : undefined;
+  const limitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
+  const requestText = container?.requests.memory?.text ?? t?.resources?.requests?.memory;
+  const limitBytes = container?.limits.memory?.bytes ?? parseMemoryBytes(limitText);
+  const requestBytes = container?.requests.memory?.bytes ?? parseMemoryBytes(requestText);
+  const specKnown = container !== undefined || t?.resources !== undefined;
+  return {
+    e,
+    incident,
+    namespace: incident.pod?.namespace ?? (pod?.namespace ?? ''),
+    containerName,
+    container,
+    limitBytes,
+    limitText,
+    requestBytes,
+    requestText,
+    limitKnownAbsent: specKnown && limitText === undefined,
+    uptimeSeconds: secondsBetween(t?.startedAt, t?.finishedAt),
+    ...usageOf(e, containerName),
+    caps: {
+      policyMaxBytes: policy.maxMemoryLimitBytes,
+      largestNodeAllocatableBytes: e.largestNodeAllocatableBytes ?? e.node?.allocatableBytes,
+      limitRangeMaxBytes: e.limitRange?.maxMemory.bytes ?? parseMemoryBytes(e.limitRange?.maxMemory.text),
+    },
+    owner: ownerOf(e),
+    podGone: e.pod?.gone === true,
+  };
+}
+
+/**
+ * The working set at the kill (a sample taken just before it, else the one recorded with the kill), or
+ * failing that the latest sample, which only says what the container uses now.
+ */
+function usageOf(e: EnrichedIncident, containerName: string | undefined): Pick<Ctx, 'usageAtKill' | 'usageNow'> {
+  const incident = e.incident;
+  let usageAtKill: number | undefined;
+  let usageNow: Ctx['usageNow'];
+  const u = e.usage;
+  if (u && u.container === containerName && Number.isFinite(u.containerWorkingSetBytes)) {
+    const sampled = timeMs(u.sampledAt);
+    const killed = timeMs(incident.occurredAt);
+    if (sampled !== undefined && killed !== undefined && sampled <= killed && killed - sampled <= AT_KILL_WINDOW_MS) {
+      usageAtKill = u.containerWorkingSetBytes;
+    } else {
+      usageNow = {
+        bytes: u.containerWorkingSetBytes,
+        afterSeconds: sampled !== undefined && killed !== undefined && sampled > killed ? Math.round((sampled - killed) / 1000) : undefined,
+        source: u.source,
+      };
+    }
+  }
+  const prev = e.previousIncidents.find((p) => p.occurredAt === incident.occurredAt && p.container === containerName && p.workingSetBytes !== undefined);
+  if (usageAtKill === undefined && prev?.workingSetBytes !== undefined) usageAtKill = prev.workingSetBytes;
+  return { usageAtKill, usageNow };
+}
+
+/** The owner chain, with the pod's own GitOps or Helm marker when the top controller has none. */
+function ownerOf(e: EnrichedIncident): OwnerChain | undefined {
+  const managedBy = e.owner?.managedBy ?? e.incident.pod?.managedBy;
+  return e.owner ? { ...e.owner, ...(managedBy ? { managedBy } : {}) } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Result assembly
+
+export const NODE_ADVICE = [
+  'Set requests equal to limits (QoS Guaranteed) for critical pods: they are killed last when the node runs out.',
+  'Lower the memory limits of other pods on the node, or spread them out, so the sum of limits fits allocatable memory.',
+  'Add nodes or use larger ones; check kube-reserved and system-reserved on the node.',
+];
+
+export function result(ctx: Ctx, cause: Cause, confidence: Confidence, headline: string, evidence: Evidence[], advice: string[], extra: Partial<Diagnosis> = {}): Diagnosis {
+  const d: Diagnosis = { kind: ctx.incident.kind, cause, confidence, headline, evidence, advice };
+  if (extra.proposal) d.proposal = extra.proposal;
+  if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
+  if (extra.raisingIsWrongFix) d.raisingIsWrongFix = extra.raisingIsWrongFix;
+  return d;
+}
+
+export function withLimitProposal(ctx: Ctx, atLeast?: { bytes: number; reason: string }): Partial<Diagnosis> {
+  if (ctx.limitBytes === undefined || ctx.containerName === undefined) {
+    return { noProposalReason: 'The container\'s current memory limit is not known, so no new value can be computed.' };
+  }
+  const r = proposeLimit({
+    container: ctx.containerName,
+    namespace: ctx.namespace,
+    owner: ctx.owner,
+    limitBytes: ctx.limitBytes,
+    limitText: ctx.limitText,
+    requestBytes: ctx.requestBytes,
+    requestText: ctx.requestText,
+    usageAtKillBytes: ctx.usageAtKill,
+    atLeastBytes: atLeast?.bytes,
+    atLeastReason: atLeast?.reason,
+    caps: ctx.caps,
+  });
+  return r.proposal ? { proposal: r.proposal } : { noProposalReason: r.reason };
+}
+
+/** A pod that is gone leaves only the incident record to go on: one step less sure. */
+export function lowerIfGone(ctx: Ctx, c: Confidence): Confidence {
+  if (!ctx.podGone) return c;
+  return c === 'high' ? 'medium' : 'low';
+}

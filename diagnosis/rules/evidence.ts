@@ -1,0 +1,107 @@
+/**
+ * Evidence several rules cite: the node's state, SystemOOM events, the previous log, the container's
+ * limit, uptime and usage, and whether the pod is gone.
+ */
+import { formatMemoryApprox } from '../../core/quantity.js';
+import { formatDuration, oneLine, percent, timeMs } from '../../core/format.js';
+import type { Evidence } from '../diagnosis.js';
+import { isPodPresent, type EventSummary } from '../enriched.js';
+import { SYSTEM_OOM_WINDOW_MS, type Ctx } from './context.js';
+
+const OOM_LOG_PATTERNS: readonly [RegExp, string][] = [
+  [/java\.lang\.OutOfMemoryError/, 'The previous log has java.lang.OutOfMemoryError: the Java heap filled up before the kill'],
+  [/JavaScript heap out of memory/, 'The previous log has "JavaScript heap out of memory": the Node.js heap filled up'],
+  [/fatal error: runtime: out of memory/, 'The previous log has the Go runtime\'s "out of memory" fatal error'],
+  [/MemoryError/, 'The previous log has a Python MemoryError'],
+  [/Allowed memory size of \d+ bytes exhausted/, 'The previous log has PHP "Allowed memory size exhausted"'],
+];
+
+export function nodeName(ctx: Ctx): string | undefined {
+  return ctx.e.node?.name ?? ctx.incident.pod?.nodeName ?? ctx.incident.nodeOom?.node;
+}
+
+export interface NodeEvidence {
+  evidence: Evidence[];
+  overcommitted: boolean;
+  pressure: boolean;
+}
+
+export function nodeEvidence(ctx: Ctx): NodeEvidence {
+  const n = ctx.e.node;
+  const evidence: Evidence[] = [];
+  let overcommitted = false;
+  let pressure = false;
+  if (n) {
+    if (n.sumLimitsBytes !== undefined && n.allocatableBytes !== undefined && n.sumLimitsBytes > n.allocatableBytes) {
+      overcommitted = true;
+      evidence.push({
+        text: `Node ${n.name} is overcommitted: memory limits of its ${n.podCount ?? ''}${n.podCount === undefined ? '' : ' '}pods add up to ${formatMemoryApprox(n.sumLimitsBytes)}, ${percent(n.sumLimitsBytes, n.allocatableBytes)} of its ${formatMemoryApprox(n.allocatableBytes)} allocatable`,
+        source: 'node',
+      });
+    }
+    if (n.memoryPressure) {
+      pressure = true;
+      evidence.push({ text: `Node ${n.name} reports MemoryPressure`, source: 'node' });
+    }
+  }
+  return { evidence, overcommitted, pressure };
+}
+
+export function systemOomEvents(ctx: Ctx): EventSummary[] {
+  const killed = timeMs(ctx.incident.occurredAt);
+  return ctx.e.events.filter((ev) => {
+    if (ev.reason !== 'SystemOOM') return false;
+    const at = timeMs(ev.lastTimestamp);
+    return killed === undefined || at === undefined || Math.abs(at - killed) <= SYSTEM_OOM_WINDOW_MS;
+  });
+}
+
+export function systemOomEvidence(ctx: Ctx, events: EventSummary[]): Evidence[] {
+  return events.slice(-2).map((ev) => ({
+    text: `SystemOOM on node ${ev.involvedName ?? nodeName(ctx) ?? ''}${ev.count > 1 ? ` (×${ev.count})` : ''}: ${oneLine(ev.message, 160)}`,
+    source: 'events' as const,
+  }));
+}
+
+export function logEvidence(ctx: Ctx): Evidence[] {
+  const logs = ctx.e.previousLogs;
+  if (typeof logs !== 'string' || logs === '') return [];
+  const tail = logs.length > 65536 ? logs.slice(-65536) : logs;
+  for (const [pattern, text] of OOM_LOG_PATTERNS) {
+    if (pattern.test(tail)) return [{ text, source: 'previous logs' }];
+  }
+  return [];
+}
+
+export function limitEvidence(ctx: Ctx): Evidence[] {
+  if (ctx.limitText === undefined) return [];
+  const req = ctx.requestText === undefined ? 'no request' : `request ${ctx.requestText}`;
+  const qos = isPodPresent(ctx.e.pod) ? ctx.e.pod.qosClass : ctx.incident.pod?.qosClass;
+  return [{ text: `Memory limit ${ctx.limitText}, ${req}${qos ? ` (QoS ${qos})` : ''}`, source: ctx.container ? 'pod spec' : 'incident' }];
+}
+
+export function uptimeEvidence(ctx: Ctx): Evidence[] {
+  if (ctx.uptimeSeconds === undefined) return [];
+  return [{ text: `It ran ${formatDuration(ctx.uptimeSeconds)} before the kill`, source: 'pod status' }];
+}
+
+export function usageEvidence(ctx: Ctx): Evidence[] {
+  const out: Evidence[] = [];
+  if (ctx.usageAtKill !== undefined) {
+    out.push({
+      text: `Working set at the kill: ${formatMemoryApprox(ctx.usageAtKill)}${ctx.limitBytes ? ` (${percent(ctx.usageAtKill, ctx.limitBytes)} of the limit)` : ''}`,
+      source: 'metrics',
+    });
+  } else if (ctx.usageNow) {
+    const after = ctx.usageNow.afterSeconds === undefined ? '' : `, ${formatDuration(ctx.usageNow.afterSeconds)} after the kill`;
+    out.push({
+      text: `Working set now: ${formatMemoryApprox(ctx.usageNow.bytes)}${ctx.limitBytes ? ` (${percent(ctx.usageNow.bytes, ctx.limitBytes)} of the limit)` : ''}${after} (${ctx.usageNow.source})`,
+      source: 'metrics',
+    });
+  }
+  return out;
+}
+
+export function podGoneEvidence(ctx: Ctx): Evidence[] {
+  return ctx.podGone ? [{ text: 'The pod no longer exists; what is known comes from the incident record', source: 'incident' }] : [];
+}

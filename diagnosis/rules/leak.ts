@@ -1,0 +1,70 @@
+/**
+ * Rule 3 of a container OOM kill: a suspected leak. Kills that repeat after similar uptimes, or a
+ * working set that climbs steadily until the kill, mean a higher limit would only delay the next one.
+ */
+import { formatMemoryApprox } from '../../core/quantity.js';
+import { formatDuration, secondsBetween } from '../../core/format.js';
+import type { Confidence, Evidence } from '../diagnosis.js';
+import { LEAK_MIN_UPTIME_SECONDS, LEAK_UPTIME_RATIO, type Ctx } from './context.js';
+
+export interface LeakSignal {
+  evidence: Evidence[];
+  confidence: Confidence;
+}
+
+export function detectLeak(ctx: Ctx): LeakSignal | undefined {
+  const repeats = similarUptimes(ctx);
+  const climb = steadyClimb(ctx);
+  const evidence = [repeats?.evidence, climb].filter((e): e is Evidence => e !== undefined);
+  if (repeats) return { evidence, confidence: repeats.tight || climb ? 'high' : 'medium' };
+  if (climb && earlierKillCount(ctx) >= 1) return { evidence, confidence: 'medium' };
+  return undefined;
+}
+
+/** Three or more kills, each after a long run, with uptimes close together; tight when four or more are closer still. */
+function similarUptimes(ctx: Ctx): { evidence: Evidence; tight: boolean } | undefined {
+  const uptimes = killUptimes(ctx);
+  if (uptimes.length < 3 || !uptimes.every((u) => u >= LEAK_MIN_UPTIME_SECONDS)) return undefined;
+  const min = Math.min(...uptimes);
+  const max = Math.max(...uptimes);
+  if (max / min > LEAK_UPTIME_RATIO) return undefined;
+  return {
+    tight: uptimes.length >= 4 && max / min <= 1.25,
+    evidence: {
+      text: `${uptimes.length} OOM kills of ${ctx.containerName} after similar uptimes: ${uptimes.slice(-6).map(formatDuration).join(', ')}`,
+      source: 'previous incidents',
+    },
+  };
+}
+
+/** A working set that never fell by more than 2% between samples and grew by 30% or more over a long run. */
+function steadyClimb(ctx: Ctx): Evidence | undefined {
+  const samples = (ctx.e.usageSamples ?? []).filter((s) => Number.isFinite(s.workingSetBytes));
+  const first = samples[0];
+  const lastSample = samples[samples.length - 1];
+  if (samples.length < 4 || !first || !lastSample) return undefined;
+  const span = secondsBetween(first.at, lastSample.at);
+  const steady = samples.every((s, i) => i === 0 || s.workingSetBytes >= (samples[i - 1]?.workingSetBytes ?? 0) * 0.98);
+  if (span === undefined || span < LEAK_MIN_UPTIME_SECONDS || !steady || lastSample.workingSetBytes < first.workingSetBytes * 1.3) return undefined;
+  return {
+    text: `Working set climbed steadily from ${formatMemoryApprox(first.workingSetBytes)} to ${formatMemoryApprox(lastSample.workingSetBytes)} over ${formatDuration(span)} before the kill`,
+    source: 'metrics',
+  };
+}
+
+/** Uptimes at the kill of earlier OOM kills of the same container, plus this one. */
+function killUptimes(ctx: Ctx): number[] {
+  const earlier = earlierKills(ctx)
+    .map((p) => secondsBetween(p.startedAt, p.finishedAt))
+    .filter((s): s is number => s !== undefined);
+  return ctx.uptimeSeconds === undefined ? earlier : [...earlier, ctx.uptimeSeconds];
+}
+
+export function earlierKillCount(ctx: Ctx): number {
+  return earlierKills(ctx).length;
+}
+
+/** Earlier OOM kills of the same container (the record of this kill itself excluded). */
+function earlierKills(ctx: Ctx) {
+  return ctx.e.previousIncidents.filter((p) => p.kind === 'container-oom' && p.container === ctx.containerName && p.occurredAt !== ctx.incident.occurredAt);
+}

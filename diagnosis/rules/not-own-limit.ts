@@ -1,0 +1,67 @@
+/**
+ * Rule 1 of a main-process OOM kill: not the container's own limit. Without a limit, or under 90% of
+ * it at the kill, or with a SystemOOM on the node at the time, the node ran out; a limit that cannot be
+ * read leaves the cause unknown.
+ */
+import { formatMemoryApprox } from '../../core/quantity.js';
+import type { Diagnosis } from '../diagnosis.js';
+import { NODE_ADVICE, UNDER_LIMIT_SHARE, lowerIfGone, result, type Ctx } from './context.js';
+import { nodeName } from './evidence.js';
+import type { AtLimit, OomKill } from './oom-kill.js';
+
+export function noLimit({ ctx, name, base, nodeSignals, nodeAll }: OomKill): Diagnosis {
+  return result(
+    ctx,
+    'node-pressure',
+    lowerIfGone(ctx, nodeSignals ? 'high' : 'medium'),
+    `${name} has no memory limit, so this was not a container-limit kill: the node${onNode(ctx)} ran out of memory and the kernel picked it.`,
+    [...base, { text: `Container ${name} has no memory limit`, source: ctx.container ? 'pod spec' : 'incident' }, ...nodeAll],
+    ['Set a memory limit (and a request near real use) on this container so it is bounded and accounted for.', ...NODE_ADVICE],
+    { raisingIsWrongFix: `${name} has no limit to raise: the node ran out of memory.` },
+  );
+}
+
+export function limitUnknown({ ctx, name, base, nodeAll, logs }: OomKill): Diagnosis {
+  return result(
+    ctx,
+    'unknown',
+    'low',
+    `${name} was OOM-killed, but its memory limit and usage could not be read, so the cause is unknown.`,
+    [...base, ...nodeAll, ...logs],
+    ['Check the workload\'s memory limit against its real use (kubectl top pod, container_memory_working_set_bytes).', 'Check the node for SystemOOM events and MemoryPressure.'],
+    { noProposalReason: 'The container\'s current memory limit is not known, so no new value can be computed.' },
+  );
+}
+
+export function underLimit({ ctx, name, base, nodeSignals, nodeAll, limitBytes }: AtLimit): Diagnosis | undefined {
+  const usage = ctx.usageAtKill;
+  const under = usage !== undefined && usage < limitBytes * UNDER_LIMIT_SHARE;
+  if (!under) return undefined;
+  return result(
+    ctx,
+    'node-pressure',
+    lowerIfGone(ctx, nodeSignals ? 'high' : 'medium'),
+    `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)}) when it was killed: the node${onNode(ctx)} ran out of memory, not the container.`,
+    [...base, ...nodeAll],
+    NODE_ADVICE,
+    { raisingIsWrongFix: `${name} did not reach its limit: a higher limit would not have saved it, and adds to the node's overcommit.` },
+  );
+}
+
+export function nodeRanOut({ ctx, name, base, sysOom, nodeAll }: OomKill): Diagnosis | undefined {
+  if (sysOom.length === 0 || ctx.usageAtKill !== undefined) return undefined;
+  return result(
+    ctx,
+    'node-pressure',
+    lowerIfGone(ctx, 'medium'),
+    `${nodeName(ctx) ? `Node ${nodeName(ctx)}` : 'The node'} ran out of memory at the time of the kill (SystemOOM): ${name} was most likely killed by node pressure rather than its own limit.`,
+    [...base, ...nodeAll],
+    [...NODE_ADVICE, 'Check the working set of the container at the kill: if it was near its limit, the limit is too low as well.'],
+    { raisingIsWrongFix: 'The node ran out of memory: a higher limit on this container adds to the node\'s overcommit instead of fixing it.' },
+  );
+}
+
+/** " worker-3" after "the node", when the node is known. */
+function onNode(ctx: Ctx): string {
+  return nodeName(ctx) ? ` ${nodeName(ctx)}` : '';
+}
