@@ -25,30 +25,35 @@ export const BODY_TIMEOUT_MS = 10_000;
 class BodyTooLarge extends Error {}
 class BodyTimeout extends Error {}
 
-async function readRaw(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+/** The raw body, refused past `limit` bytes or `timeoutMs`; the request is left for the caller to answer. */
+function readRaw(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    req.destroy(new BodyTimeout());
-  }, timeoutMs);
-  timer.unref();
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new BodyTooLarge();
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (timedOut) throw new BodyTimeout();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      if (err) {
+        // Stop reading what is left; the answer closes the connection.
+        req.pause();
+        reject(err);
+      } else {
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return done(new BodyTooLarge());
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onError = (err: Error) => done(err);
+    const timer = setTimeout(() => done(new BodyTimeout()), timeoutMs);
+    timer.unref();
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 function empty(res: ServerResponse, status: number): void {
@@ -145,6 +150,7 @@ export class SharedHttpReceiver implements Receiver {
       }
       if (err instanceof BodyTimeout) {
         log.warn('Slack request refused: the body did not arrive in time');
+        res.setHeader('connection', 'close');
         return empty(res, 408);
       }
       log.info({ err: errorMessage(err) }, 'Slack request aborted by the client');

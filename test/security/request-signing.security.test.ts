@@ -110,7 +110,7 @@ describe('the receiver over HTTP', () => {
 
   const FORM = 'application/x-www-form-urlencoded';
 
-  it('refuses a body over 1 MB with 413 before reading it all or checking anything else', async () => {
+  it('refuses a body over 64 kB with 413 before reading it all or checking anything else', async () => {
     const before = h.bot.receiver!.refused;
     const huge = `payload=${'x'.repeat(MAX_BODY_BYTES + 1)}`;
     const res = await sendSigned(h.url, SECRET, huge, FORM);
