@@ -21,6 +21,7 @@ Configuration (environment variables):
   OOMBOT_ROUTES            per-namespace channels: "payments=#pay-oncall,shop=C0123"
   OOMBOT_APPROVERS         Slack user ids allowed to apply fixes (none: nobody can)
   OOMBOT_SNOOZERS          Slack user ids allowed to snooze alerts (default: the approvers)
+  OOMBOT_PROPOSAL_KEY      HMAC key sealing stored fix proposals; the same for worker and bot
   OOMBOT_LOOKBACK          on a first start, kills older than this are not alerted (default 15m)
   OOMBOT_DEDUPE_TTL        how long incident ids are remembered (default 7d)
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)

@@ -101,6 +101,12 @@ export async function startOombot(opts: {
     return kubeHttp;
   };
 
+  if (!config.proposalKey && roles.includes('worker') !== roles.includes('bot')) {
+    log.warn(
+      { roles },
+      'OOMBOT_PROPOSAL_KEY is not set: fix proposals are signed with a key of this process only, so a bot in another process refuses them. Set the same OOMBOT_PROPOSAL_KEY for the worker and the bot',
+    );
+  }
   const port = await http.listen(config.port, opts.host);
   log.info({ port, roles }, 'oombot listening (GET /healthz, /readyz, /metrics)');
 

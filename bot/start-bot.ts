@@ -97,7 +97,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     cluster: kube.target.clusterName,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
-    proposals: new ProposalStore(ctx.redis, config.queueName),
+    proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
     cache: new ClusterCache(),

@@ -7,6 +7,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
+import { check, IncidentSchema } from '../stores/schemas.js';
 import { investigate } from '../investigate/investigate.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import { buildMessage, type MessageModel } from '../alert/message.js';
@@ -52,8 +53,10 @@ export interface ProcessResult {
  * the first of a workload and folds repeats into it). Safe to run twice for the same incident.
  */
 export async function processIncident(incident: Incident, deps: ProcessDeps): Promise<ProcessResult> {
-  if (incident?.v !== INCIDENT_VERSION || !incident.id || !incident.kind) {
-    throw new OombotError('UNKNOWN', `job is not an incident of version ${INCIDENT_VERSION}: ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
+  // The queue is in Redis, a trust boundary: a job that is not an incident is refused, never half-read.
+  const valid = check(IncidentSchema, incident);
+  if (!valid.ok) {
+    throw new OombotError('UNKNOWN', `job refused: not an incident of version ${INCIDENT_VERSION} (${valid.reason}): ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
   }
   const now = deps.now?.() ?? new Date();
   const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);

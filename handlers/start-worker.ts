@@ -69,7 +69,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     kube,
     cache: new ClusterCache(),
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
-    proposals: new ProposalStore(redis, config.queueName),
+    proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,
     renderer,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { AlertChange } from '../alert/alert-state.js';
+import { parseChecked, RepeatNoteSchema } from './schemas.js';
 
 /**
  * Alert groups: one Slack message per workload (and kind of incident) per window. The first incident
@@ -267,11 +268,9 @@ export class AlertGroups {
     if (raw.length === 0 || raw.length > max || Number(trimmed ?? 0) > 0) return undefined;
     const notes: RepeatNote[] = [];
     for (const r of raw) {
-      try {
-        notes.push(JSON.parse(r) as RepeatNote);
-      } catch {
-        return undefined;
-      }
+      const note = parseChecked(RepeatNoteSchema, r);
+      if (!note.ok) return undefined;
+      notes.push(note.value);
     }
     return { notes, raw };
   }
@@ -312,7 +311,11 @@ export class AlertGroups {
     const res = (await this.redis.eval(TAKE_BATCH, 3, key, `${key}:pending`, `${key}:batch`, randomUUID(), String(this.windowMs))) as string[];
     if (res.length === 0) return undefined;
     const [id, retry, trimmed, ...raw] = res;
-    return { id: id!, retry: retry === '1', trimmed: Number(trimmed ?? 0), notes: raw.map((r) => JSON.parse(r) as RepeatNote) };
+    const notes = raw.flatMap((r) => {
+      const note = parseChecked(RepeatNoteSchema, r);
+      return note.ok ? [note.value] : [];
+    });
+    return { id: id!, retry: retry === '1', trimmed: Number(trimmed ?? 0), notes };
   }
 
   /**

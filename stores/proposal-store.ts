@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { Proposal } from '../diagnosis/propose-limit.js';
+import { open, PROCESS_KEY, seal } from './sealed.js';
+import { check, StoredProposalSchema } from './schemas.js';
 
 /**
  * Proposed fixes live server-side; a Slack button carries only the proposal's id, an unguessable
- * random token. A proposal expires, and is applied at most once (see `claim` and `release`).
+ * random token. A proposal expires, and is applied at most once (see `claim` and `release`). Each is
+ * sealed with an HMAC (stores/sealed.ts) and checked against its schema when read: a record written
+ * into Redis by anyone else, or altered there, is refused and logged, never applied.
  */
 export interface StoredProposal {
   id: string;
@@ -45,12 +50,26 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+export interface ProposalStoreOptions {
+  /** OOMBOT_PROPOSAL_KEY; this process's own key when absent. */
+  key?: string | Buffer;
+  /** Where refused records are reported. */
+  log?: Logger;
+}
+
 export class ProposalStore {
+  private readonly sealKey: string | Buffer;
+  private readonly log: Logger | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly queueName: string,
     private readonly ttlMs = PROPOSAL_TTL_MS,
-  ) {}
+    opts: ProposalStoreOptions = {},
+  ) {
+    this.sealKey = opts.key ?? PROCESS_KEY;
+    this.log = opts.log;
+  }
 
   private key(id: string): string {
     return `${KEY_PREFIX}:${this.queueName}:proposal:${id}`;
@@ -72,7 +91,7 @@ export class ProposalStore {
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),
     };
-    await this.redis.set(this.key(id), JSON.stringify(stored), 'PX', this.ttlMs);
+    await this.redis.set(this.key(id), seal(this.sealKey, stored), 'PX', this.ttlMs);
     return stored;
   }
 
@@ -97,7 +116,15 @@ export class ProposalStore {
   async get(id: string): Promise<StoredProposal | undefined> {
     if (!ProposalStore.isId(id)) return undefined;
     const raw = await this.redis.get(this.key(id));
-    return raw ? (JSON.parse(raw) as StoredProposal) : undefined;
+    if (!raw) return undefined;
+    const opened = open(this.sealKey, raw);
+    const checked = opened.ok ? check(StoredProposalSchema, opened.value) : opened;
+    if (!checked.ok || checked.value.id !== id) {
+      const reason = checked.ok ? 'its id is not the key it is stored under' : checked.reason;
+      this.log?.error({ proposal: id, reason }, 'stored proposal refused: set the same OOMBOT_PROPOSAL_KEY for the worker and the bot; otherwise someone wrote to Redis');
+      return undefined;
+    }
+    return checked.value as StoredProposal;
   }
 
   /**
@@ -111,7 +138,7 @@ export class ProposalStore {
     const sameMessage = p.channel === channel && p.ts === ts;
     const where = { channel, ts, ...(group ? { group } : sameMessage && p.group ? { group: p.group } : {}) };
     const { group: _old, ...rest } = p;
-    return (await this.redis.set(this.key(id), JSON.stringify({ ...rest, ...where }), 'KEEPTTL', 'XX')) === 'OK';
+    return (await this.redis.set(this.key(id), seal(this.sealKey, { ...rest, ...where }), 'KEEPTTL', 'XX')) === 'OK';
   }
 
   /**
