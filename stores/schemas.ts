@@ -82,8 +82,10 @@ export const IncidentSchema = z.looseObject({
   cluster: text(253),
   occurredAt: isoTime,
   detectedAt: isoTime,
-  pod: z.looseObject({ namespace: kubeName, name: kubeName, uid: text(64) }).optional(),
-  nodeOom: z.looseObject({ node: kubeName }).optional(),
+  // Names as the API server sent them (escaped wherever they are shown): bounded, not pattern-checked,
+  // so that an odd name from a proxy or a future field still gets its alert.
+  pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
+  nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
 });
 
 /**

@@ -232,7 +232,8 @@ describe('any pod shape goes through detect → enrich → diagnose → render w
       }),
       { numRuns: 40 },
     );
-  });
+    // Forty pods of 50 containers with megabytes of logs: seconds alone, longer beside the whole suite.
+  }, 120_000);
 });
 
 // ---- malformed and partial objects ----

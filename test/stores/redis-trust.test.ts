@@ -109,7 +109,7 @@ describe('other records read from Redis', () => {
   });
 
   it('a queued job that is not an incident is refused for good (no retry), before any read', async () => {
-    const job = { v: 1, id: 'x', kind: 'container-oom', cluster: 'sim', occurredAt: 'now', detectedAt: 'now', pod: { namespace: '../kube-system', name: 'p', uid: '' } };
+    const job = { v: 1, id: 'x', kind: 'container-oom', cluster: 'sim', occurredAt: 'now', detectedAt: 'now', pod: { namespace: { $ne: '' }, name: 'p', uid: '' } };
     await expect(processIncident(job as never, {} as never)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('job refused') });
   });
 });
