@@ -12,6 +12,9 @@ import { apiVersionOf, resourceDef } from './resources.js';
 import { templateHash, digest64 } from './rand.js';
 import { defaultPodSpec, qosClass, DEFAULT_TOLERATIONS } from './defaults.js';
 import { applyLimitRangeDefaults } from './admission.js';
+import { podCondition } from './build/conditions.js';
+import { runningStatus } from './build/container.js';
+import { COMPLETED, terminatedState } from './build/termination.js';
 
 const syncing = new WeakMap<SimCluster, Set<string>>();
 
@@ -27,13 +30,6 @@ function guard(cluster: SimCluster, uid: string, fn: () => void): boolean {
     set.delete(uid);
   }
   return true;
-}
-
-function condition(type: string, status: string, at: string, reason?: string, message?: string): Json {
-  const c: Json = { type, status, lastProbeTime: null, lastTransitionTime: at };
-  if (reason) c.reason = reason;
-  if (message) c.message = message;
-  return c;
 }
 
 export function ownerRef(def: ResourceDef, owner: KubeObject): Json {
@@ -75,33 +71,16 @@ export function containerID(cluster: SimCluster): string {
 
 export function runningContainerStatus(cluster: SimCluster, c: Json, startedAt: string): Json {
   const img = reportedImage(String(c.image));
-  return {
-    containerID: containerID(cluster),
-    image: img.image,
-    imageID: img.imageID,
-    lastState: {},
-    name: c.name,
-    ready: true,
-    restartCount: 0,
-    started: true,
-    state: { running: { startedAt } },
-  };
+  return runningStatus({ name: c.name, image: img.image, imageID: img.imageID, containerID: containerID(cluster), startedAt });
 }
 
+/** An init container that ran to completion (a sidecar, restartPolicy Always, keeps running instead). */
 function completedInitStatus(cluster: SimCluster, c: Json, at: string): Json {
   if (c.restartPolicy === 'Always') return runningContainerStatus(cluster, c, at);
-  const img = reportedImage(String(c.image));
-  return {
-    containerID: containerID(cluster),
-    image: img.image,
-    imageID: img.imageID,
-    lastState: {},
-    name: c.name,
-    ready: true,
-    restartCount: 0,
-    started: false,
-    state: { terminated: { containerID: undefined, exitCode: 0, finishedAt: at, reason: 'Completed', startedAt: at } },
-  };
+  const status = runningContainerStatus(cluster, c, at);
+  status.started = false;
+  status.state = { terminated: terminatedState(COMPLETED, { containerID: status.containerID, finishedAt: at, startedAt: at }) };
+  return status;
 }
 
 let lastConditions: { at: string; value: Json[] } | undefined;
@@ -115,11 +94,11 @@ function runningConditions(at: string): Json[] {
     lastConditions = {
       at,
       value: [
-        condition('PodReadyToStartContainers', 'True', at),
-        condition('Initialized', 'True', at),
-        condition('Ready', 'True', at),
-        condition('ContainersReady', 'True', at),
-        condition('PodScheduled', 'True', at),
+        podCondition('PodReadyToStartContainers', 'True', at),
+        podCondition('Initialized', 'True', at),
+        podCondition('Ready', 'True', at),
+        podCondition('ContainersReady', 'True', at),
+        podCondition('PodScheduled', 'True', at),
       ],
     };
   }
@@ -132,7 +111,7 @@ export function podStatus(cluster: SimCluster, spec: Json, node: KubeObject | un
   if (!node) {
     return {
       phase: 'Pending',
-      conditions: [condition('PodScheduled', 'False', at, 'Unschedulable', '0/0 nodes are available: no nodes available to schedule pods.')],
+      conditions: [podCondition('PodScheduled', 'False', at, 'Unschedulable', '0/0 nodes are available: no nodes available to schedule pods.')],
       qosClass: qos,
     };
   }
@@ -148,11 +127,7 @@ export function podStatus(cluster: SimCluster, spec: Json, node: KubeObject | un
     startTime: at,
   };
   if (spec.initContainers?.length) {
-    status.initContainerStatuses = spec.initContainers.map((c: Json) => {
-      const s = completedInitStatus(cluster, c, at);
-      if (s.state.terminated) s.state.terminated.containerID = s.containerID;
-      return s;
-    });
+    status.initContainerStatuses = spec.initContainers.map((c: Json) => completedInitStatus(cluster, c, at));
   }
   status.containerStatuses = spec.containers.map((c: Json) => runningContainerStatus(cluster, c, at));
   status.qosClass = qos;
