@@ -6,7 +6,7 @@
  */
 import type { Json, KubeObject, ChangeType } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { controllerOf } from './cluster.js';
+import { controllerOf } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { apiVersionOf, resourceDef } from './resources.js';
 import { templateHash, digest64 } from './rand.js';

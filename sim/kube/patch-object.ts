@@ -1,7 +1,7 @@
 /** PATCH of a stored object: content types, preconditions, admission, dry run. */
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { withKind } from './cluster.js';
+import { withKind } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';

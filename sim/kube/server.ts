@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SimCluster } from './cluster.js';
-import { withKind } from './cluster.js';
+import { withKind } from './object-meta.js';
 import type { Json, KubeObject, RecordedRequest } from './types.js';
 import { findResource, resourceDef, type ResourceDef } from './resources.js';
 import { SimApiError, badRequest, makeStatus, notFound, toStatus, type StatusObject } from './status.js';
