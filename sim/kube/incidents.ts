@@ -7,7 +7,7 @@ import type { SimCluster } from './cluster.js';
 import { notFound } from './status.js';
 import { resourceDef } from './resources.js';
 import { nodeRef, podRef } from './events.js';
-import { containerID } from './controllers.js';
+import { containerID } from './controllers/pods.js';
 import { canonicalQuantity } from './units.js';
 import { podCondition } from './build/conditions.js';
 import { EVICTION_BY_KUBELET, evictedStatus, evictionAnnotations, evictionMessage } from './build/eviction.js';

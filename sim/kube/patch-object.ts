@@ -6,7 +6,7 @@ import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
 import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
-import { defaultTemplate } from './controllers.js';
+import { defaultTemplate } from './controllers/on-create.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
