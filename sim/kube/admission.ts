@@ -9,7 +9,7 @@
  */
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { controllerOf } from './cluster.js';
+import { controllerOf } from './object-meta.js';
 import { forbidden, invalid, type FieldError } from './status.js';
 import type { ResourceDef } from './resources.js';
 import { bytesOf, canonicalQuantity, compareValues, quantityOf, quantityValue, formatBytes } from './units.js';

@@ -1,5 +1,6 @@
 /** Simulated Kubernetes cluster and API server for tests, the demo and benchmarks. */
-export { SimCluster, withKind, controllerOf, type SimClusterOptions, type ContainerLogs, type WriteOptions } from './cluster.js';
+export { SimCluster, type SimClusterOptions, type ContainerLogs, type WriteOptions } from './cluster.js';
+export { withKind, controllerOf } from './object-meta.js';
 export { startSimApiServer, type SimApiServer, type SimApiServerOptions, type FailOptions, type RequestFilter } from './server.js';
 export { ManualClock, systemClock, rfc3339, type SimClock } from './clock.js';
 export { SimApiError, makeStatus, type StatusObject } from './status.js';

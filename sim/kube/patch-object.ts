@@ -1,12 +1,12 @@
 /** PATCH of a stored object: content types, preconditions, admission, dry run. */
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { withKind } from './cluster.js';
+import { withKind } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
 import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
-import { defaultTemplate } from './controllers.js';
+import { defaultTemplate } from './controllers/on-create.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
