@@ -46,13 +46,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
  * /healthz answers while Redis or the API server are still out of reach; neither being down is fatal:
  * both are retried, and /readyz says what is missing.
  */
-export async function startOombot(opts: {
-  config: Config;
-  roles: Role[];
-  log?: Logger;
-  kubeTarget?: KubeTarget;
-  host?: string;
-}): Promise<Oombot> {
+export async function startOombot(opts: { config: Config; roles: Role[]; log?: Logger; kubeTarget?: KubeTarget; host?: string }): Promise<Oombot> {
   const { config, roles } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();

@@ -94,16 +94,28 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
   // 1. Authorisation comes first: a refused click must not use up the proposal.
   if (config.approvers.length === 0) {
     log.warn({ user: by.id, action: kind }, 'change refused: no approvers configured (OOMBOT_APPROVERS)');
-    return refuse('Nobody may apply changes from Slack yet: set `OOMBOT_APPROVERS` to the Slack user ids (like `U0123ABCD`) of the people who may, and restart oombot.');
+    return refuse(
+      'Nobody may apply changes from Slack yet: set `OOMBOT_APPROVERS` to the Slack user ids (like `U0123ABCD`) of the people who may, and restart oombot.',
+    );
   }
   if (!config.approvers.includes(by.id)) {
-    log.warn({ user: by.id, action: kind, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined }, 'change refused: user is not an approver');
-    return refuse(`Only approvers may change workloads from Slack, and <@${by.id}> is not one. Ask one of ${config.approvers.slice(0, 5).map((a) => `<@${a}>`).join(', ')}, or have your user id added to \`OOMBOT_APPROVERS\`.`);
+    log.warn(
+      { user: by.id, action: kind, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined },
+      'change refused: user is not an approver',
+    );
+    return refuse(
+      `Only approvers may change workloads from Slack, and <@${by.id}> is not one. Ask one of ${config.approvers
+        .slice(0, 5)
+        .map((a) => `<@${a}>`)
+        .join(', ')}, or have your user id added to \`OOMBOT_APPROVERS\`.`,
+    );
   }
   // 2. The proposal, server-side; the button only names it.
   if (!ProposalStore.isId(proposalId)) {
     log.warn({ user: by.id, value: String(proposalId).slice(0, 60) }, 'change refused: the button value is not a proposal id');
-    return refuse('This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.');
+    return refuse(
+      'This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.',
+    );
   }
   const found = await deps.proposals.get(proposalId);
   if (!found) {
@@ -117,7 +129,9 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
     return refuse(`${safe(what)} is outside the namespaces oombot watches (WATCH_NAMESPACES): it changes nothing there. Nothing was changed.`);
   }
   if (!isPatchableKind(p.owner.kind)) {
-    return refuse(`${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? 'a bare pod\'s resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment.' : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`);
+    return refuse(
+      `${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? "a bare pod's resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment." : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`,
+    );
   }
   // 3. At most once, across double clicks, replays and bot replicas.
   const claim = await deps.proposals.claim(proposalId, by.id);
@@ -136,7 +150,9 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
 }
 
 async function release(deps: BotDeps, claim: ProposalClaim): Promise<void> {
-  await deps.proposals.release(claim).catch((err: unknown) => deps.log.warn({ proposal: claim.id, err: errorMessage(err) }, 'cannot release the claim on a proposal: it cannot be retried'));
+  await deps.proposals
+    .release(claim)
+    .catch((err: unknown) => deps.log.warn({ proposal: claim.id, err: errorMessage(err) }, 'cannot release the claim on a proposal: it cannot be retried'));
 }
 
 /** Where the proposal's alert is: as stored, else the alert the click came from (then remembered). */
@@ -200,7 +216,10 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
     // Past this point the workload changes: never later than the person was told.
     if (opts.signal?.aborted) return tooSlow();
     try {
-      await deps.kube.send('PATCH', path, body, { contentType: STRATEGIC_MERGE_PATCH, ...(dryRun ? { query: { dryRun: 'All', fieldManager: 'oombot' } } : { query: { fieldManager: 'oombot' } }) });
+      await deps.kube.send('PATCH', path, body, {
+        contentType: STRATEGIC_MERGE_PATCH,
+        ...(dryRun ? { query: { dryRun: 'All', fieldManager: 'oombot' } } : { query: { fieldManager: 'oombot' } }),
+      });
     } catch (err) {
       const r = describePatchError(err, what);
       log.warn({ user: by.id, proposal: proposalId, dryRun, err: r.detail, workload: what }, dryRun ? 'change refused by the dry run' : 'patch failed');
@@ -220,10 +239,27 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
       ...locationOf(stored),
     });
   }
-  log.info({ user: by.id, userName: by.name, proposal: proposalId, action: kind, workload: what, container: p.container, from: fromValue, to: toValue, request: p.toRequest }, kind === 'raise' ? 'memory raised from Slack' : 'memory change undone from Slack');
-  const lines = [`:white_check_mark: ${kind === 'raise' ? 'Done' : 'Undone'}: ${safe(describeChange(p), 600)}. The pods are replaced with the new value as the rollout proceeds.`];
+  log.info(
+    {
+      user: by.id,
+      userName: by.name,
+      proposal: proposalId,
+      action: kind,
+      workload: what,
+      container: p.container,
+      from: fromValue,
+      to: toValue,
+      request: p.toRequest,
+    },
+    kind === 'raise' ? 'memory raised from Slack' : 'memory change undone from Slack',
+  );
+  const lines = [
+    `:white_check_mark: ${kind === 'raise' ? 'Done' : 'Undone'}: ${safe(describeChange(p), 600)}. The pods are replaced with the new value as the rollout proceeds.`,
+  ];
   if (p.managedBy) {
-    lines.push(`:warning: ${safe(describeManagedBy(p.managedBy))} manages this workload and will revert the change at its next sync or upgrade. Commit this to its source too:`);
+    lines.push(
+      `:warning: ${safe(describeManagedBy(p.managedBy))} manages this workload and will revert the change at its next sync or upgrade. Commit this to its source too:`,
+    );
     lines.push(codeBlock(yamlSnippet(p.owner.kind, live.list, p).split('\n')));
   }
   const reply = textReply(lines.join('\n'));

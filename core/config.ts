@@ -236,9 +236,7 @@ export function parseRoles(value: string): Role[] {
   const roles = list(value);
   const bad = roles.filter((r) => !ALL_ROLES.includes(r as Role));
   if (roles.length === 0 || bad.length > 0) {
-    throw new ConfigError([
-      `--roles "${value}" is not a list of roles: use any of ${ALL_ROLES.join(', ')} separated by commas`,
-    ]);
+    throw new ConfigError([`--roles "${value}" is not a list of roles: use any of ${ALL_ROLES.join(', ')} separated by commas`]);
   }
   return [...new Set(roles as Role[])];
 }

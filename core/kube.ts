@@ -65,7 +65,10 @@ export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string
 /** Context names can be ARNs or "user@cluster"; keep a readable, id-safe form. */
 export function sanitizeClusterName(name: string): string {
   const tail = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
-  const clean = tail.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const clean = tail
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return clean || 'cluster';
 }
 
@@ -86,7 +89,7 @@ export function kubeError(status: number, body: KubeStatus | undefined, what: st
     case 403:
       return new OombotError('KUBE_FORBIDDEN', message, {
         status,
-        hint: 'check oombot\'s ServiceAccount and ClusterRole (deploy/) or the kubeconfig user\'s rights',
+        hint: "check oombot's ServiceAccount and ClusterRole (deploy/) or the kubeconfig user's rights",
       });
     case 404:
       return new OombotError('KUBE_NOT_FOUND', message, { status });
@@ -173,7 +176,12 @@ export class KubeHttp {
     await old?.destroy().catch(() => undefined);
   }
 
-  private async request(method: HttpMethod, path: string, query: Query | undefined, init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {}) {
+  private async request(
+    method: HttpMethod,
+    path: string,
+    query: Query | undefined,
+    init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {},
+  ) {
     const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method);
@@ -235,7 +243,12 @@ export class KubeHttp {
     });
   }
 
-  async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {}): Promise<T> {
+  async send<T>(
+    method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body: unknown,
+    opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const m = { POST: HttpMethod.POST, PATCH: HttpMethod.PATCH, PUT: HttpMethod.PUT, DELETE: HttpMethod.DELETE }[method];
     return this.timed(`${method} ${path}`, opts.signal, async (signal) => {
       const res = await this.request(m, path, opts.query, {

@@ -75,7 +75,7 @@ export interface Caps {
 
 export type ProposalResult<P extends Proposal> =
   | { proposal: P; reason?: undefined; suggested?: undefined }
-  | { proposal?: undefined; reason: string; /** The value a person could still set by hand. */ suggested?: string };
+  | { proposal?: undefined; reason: string /** The value a person could still set by hand. */; suggested?: string };
 
 export interface ProposeLimitInput {
   container: string;
@@ -123,7 +123,9 @@ export function lowestCap(caps: Caps): { name: CapName; bytes: number } | undefi
 /** The object to patch, or why there is none (`what` is the change in words, e.g. "memory limit to 640Mi"). */
 export function patchTarget(owner: OwnerChain | undefined, namespace: string, container: string, what: string): { owner: ProposalOwner } | { reason: string } {
   if (!owner) {
-    return { reason: `The pod's owner could not be resolved, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that created the pod.` };
+    return {
+      reason: `The pod's owner could not be resolved, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that created the pod.`,
+    };
   }
   const top = owner.chain[owner.chain.length - 1];
   if (!top) {
@@ -132,7 +134,9 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
     };
   }
   if (top.kind === 'Job') {
-    return { reason: `A Job's pod template cannot be changed: set the ${what} for container ${container} in the manifest of Job ${top.name} and run it again.` };
+    return {
+      reason: `A Job's pod template cannot be changed: set the ${what} for container ${container} in the manifest of Job ${top.name} and run it again.`,
+    };
   }
   if (!PATCHABLE_KINDS.includes(top.kind)) {
     return { reason: `The pod is owned by ${top.kind} ${top.name}, which oombot does not patch: set the ${what} for container ${container} there.` };
@@ -234,7 +238,9 @@ export function proposeRequest(input: ProposeRequestInput): ProposalResult<Reque
   const { container, usageBytes, requestBytes, limitBytes } = input;
   const fromRequest = requestBytes === undefined ? 'none' : (input.requestText ?? formatMemory(requestBytes));
   if (requestBytes !== undefined && usageBytes <= requestBytes) {
-    return { reason: `Container ${container} used ${formatMemoryApprox(usageBytes)}, within its request of ${fromRequest}: raising the request would not have spared it.` };
+    return {
+      reason: `Container ${container} used ${formatMemoryApprox(usageBytes)}, within its request of ${fromRequest}: raising the request would not have spared it.`,
+    };
   }
   let target = roundUpMemory(usageBytes);
   const parts = [`measured use ${formatMemoryApprox(usageBytes)} rounded up to ${formatMemory(target)}`];

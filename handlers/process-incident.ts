@@ -56,7 +56,11 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   // The queue is in Redis, a trust boundary: a job that is not an incident is refused, never half-read.
   const valid = check(IncidentSchema, incident);
   if (!valid.ok) {
-    throw new OombotError('UNKNOWN', `job refused: not an incident of version ${INCIDENT_VERSION} (${valid.reason}): ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
+    throw new OombotError(
+      'UNKNOWN',
+      `job refused: not an incident of version ${INCIDENT_VERSION} (${valid.reason}): ${JSON.stringify(incident)?.slice(0, 200)}`,
+      { retryable: false },
+    );
   }
   const now = deps.now?.() ?? new Date();
   const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
@@ -88,7 +92,10 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     model: JSON.stringify(model),
     repeatLine: repeatLine(incident, diagnosis),
   });
-  deps.log.info({ incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls }, outcome === 'posted' ? 'alert posted' : 'incident recorded');
+  deps.log.info(
+    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
+    outcome === 'posted' ? 'alert posted' : 'incident recorded',
+  );
   await locateAlert(deps, group, incident.id);
   return { outcome, ...base };
 }
@@ -127,7 +134,9 @@ async function locateAlert(deps: ProcessDeps, group: string, incidentId: string)
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
   const t = incident.termination;
   const when = incident.occurredAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-  const who = incident.pod ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}` : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
+  const who = incident.pod
+    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}`
+    : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
   const restarts = t ? `, restart ${t.restartCount}` : '';
   return `${when}: ${who}${restarts}: ${escapeMrkdwn(diagnosis.headline).slice(0, 300)}`;
 }

@@ -117,7 +117,10 @@ export class Publisher {
         // Posted by an earlier attempt with a count we do not know: the flusher brings it up to date.
         shown = 1;
         folded = undefined;
-        this.opts.log.info({ incident: input.incidentId, group: input.group, ts: posted.ts }, 'alert already in Slack from an earlier attempt: not posting it again');
+        this.opts.log.info(
+          { incident: input.incidentId, group: input.group, ts: posted.ts },
+          'alert already in Slack from an earlier attempt: not posting it again',
+        );
       }
       await groups.posted(input.group, posted.channel, posted.ts, shown, input.model, folded);
       return 'posted';
@@ -199,7 +202,10 @@ export class Publisher {
     } catch (err) {
       // A retryable failure keeps the batch for the next flush (which checks Slack before posting it).
       const permanent = err instanceof OombotError && !err.retryable;
-      log.warn({ group: key, err: errorMessage(err), hint: err instanceof OombotError ? err.hint : undefined }, permanent ? 'cannot update the alert: giving up on its repeats' : 'cannot update the alert yet: will retry');
+      log.warn(
+        { group: key, err: errorMessage(err), hint: err instanceof OombotError ? err.hint : undefined },
+        permanent ? 'cannot update the alert: giving up on its repeats' : 'cannot update the alert yet: will retry',
+      );
       await groups.flushed(key, permanent ? state.count : state.shown, permanent ? { batchDone: true } : { retryAtMs: Date.now() + 10_000 });
     }
   }

@@ -72,7 +72,8 @@ function resources(map: Record<string, string> | undefined): ResourceValues {
   if (!map) return out;
   if (map.memory !== undefined) out.memory = { text: String(map.memory), bytes: parseMemoryBytes(map.memory) };
   if (map.cpu !== undefined) out.cpu = String(map.cpu);
-  if (map['ephemeral-storage'] !== undefined) out.ephemeralStorage = { text: String(map['ephemeral-storage']), bytes: parseMemoryBytes(map['ephemeral-storage']) };
+  if (map['ephemeral-storage'] !== undefined)
+    out.ephemeralStorage = { text: String(map['ephemeral-storage']), bytes: parseMemoryBytes(map['ephemeral-storage']) };
   return out;
 }
 
@@ -89,7 +90,8 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
       message: s.terminated.message ? cleanText(s.terminated.message).slice(0, MESSAGE_MAX) : undefined,
     };
   }
-  if (s.waiting) return { state: 'waiting', reason: s.waiting.reason, message: s.waiting.message ? cleanText(s.waiting.message).slice(0, MESSAGE_MAX) : undefined };
+  if (s.waiting)
+    return { state: 'waiting', reason: s.waiting.reason, message: s.waiting.message ? cleanText(s.waiting.message).slice(0, MESSAGE_MAX) : undefined };
   if (s.running) return { state: 'running', startedAt: str(s.running.startedAt) };
   return undefined;
 }

@@ -235,10 +235,21 @@ export class AlertGroups {
   }
 
   /** After the first message is out: remember where it is; repeats that came meanwhile get flushed. */
-  async posted(group: string, channel: string, ts: string, shown: number, model: string, folded?: { raw: readonly string[]; notes: readonly RepeatNote[] }): Promise<void> {
+  async posted(
+    group: string,
+    channel: string,
+    ts: string,
+    shown: number,
+    model: string,
+    folded?: { raw: readonly string[]; notes: readonly RepeatNote[] },
+  ): Promise<void> {
     const key = this.groupKey(group);
     const count = Number((await this.redis.hget(key, 'count')) ?? 0);
-    const multi = this.redis.multi().hset(key, { channel, ts, shown: String(shown), model }).hdel(key, 'claim', 'claimAt').pexpire(key, this.windowMs);
+    const multi = this.redis
+      .multi()
+      .hset(key, { channel, ts, shown: String(shown), model })
+      .hdel(key, 'claim', 'claimAt')
+      .pexpire(key, this.windowMs);
     // Repeats the first message already lists are not posted again in the thread.
     if (folded && folded.raw.length > 0) {
       for (const raw of folded.raw) multi.lrem(`${key}:pending`, 1, raw);
@@ -264,7 +275,10 @@ export class AlertGroups {
    */
   async peekPending(group: string, max: number): Promise<{ notes: RepeatNote[]; raw: string[] } | undefined> {
     const key = this.groupKey(group);
-    const [[, raw], [, trimmed]] = (await this.redis.multi().lrange(`${key}:pending`, 0, max).hget(key, 'trimmed').exec()) as [[unknown, string[]], [unknown, string | null]];
+    const [[, raw], [, trimmed]] = (await this.redis.multi().lrange(`${key}:pending`, 0, max).hget(key, 'trimmed').exec()) as [
+      [unknown, string[]],
+      [unknown, string | null],
+    ];
     if (raw.length === 0 || raw.length > max || Number(trimmed ?? 0) > 0) return undefined;
     const notes: RepeatNote[] = [];
     for (const r of raw) {

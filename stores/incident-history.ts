@@ -89,7 +89,10 @@ export class IncidentHistory {
     const [kind, ...name] = (record.workload ?? '').split('/');
     if (record.namespace && kind && name.length > 0) {
       const workloads = this.k(`workloads:${record.cluster}`);
-      multi.zadd(workloads, 'GT', at, `${record.namespace}/${kind}/${name.join('/')}`).zremrangebyscore(workloads, '-inf', oldest).pexpire(workloads, this.retentionMs);
+      multi
+        .zadd(workloads, 'GT', at, `${record.namespace}/${kind}/${name.join('/')}`)
+        .zremrangebyscore(workloads, '-inf', oldest)
+        .pexpire(workloads, this.retentionMs);
     }
     await multi.exec();
   }

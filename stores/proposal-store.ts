@@ -121,7 +121,10 @@ export class ProposalStore {
     const checked = opened.ok ? check(StoredProposalSchema, opened.value) : opened;
     if (!checked.ok || checked.value.id !== id) {
       const reason = checked.ok ? 'its id is not the key it is stored under' : checked.reason;
-      this.log?.error({ proposal: id, reason }, 'stored proposal refused: set the same OOMBOT_PROPOSAL_KEY for the worker and the bot; otherwise someone wrote to Redis');
+      this.log?.error(
+        { proposal: id, reason },
+        'stored proposal refused: set the same OOMBOT_PROPOSAL_KEY for the worker and the bot; otherwise someone wrote to Redis',
+      );
       return undefined;
     }
     return checked.value as StoredProposal;

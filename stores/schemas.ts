@@ -10,11 +10,18 @@ const kubeName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/);
 const quantity = z.string().regex(/^(none|\d+(\.\d+)?([EPTGMK]i?|[mkMGTPE]|e\d+)?)$/);
 const bytes = z.number().finite().nonnegative();
 const text = (max: number) => z.string().max(max);
-const isoTime = z.string().max(40).refine((s) => Number.isFinite(Date.parse(s)), 'not a time');
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((s) => Number.isFinite(Date.parse(s)), 'not a time');
 
 const proposalBase = {
   container: kubeName,
-  owner: z.object({ kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'ReplicaSet', 'ReplicationController', 'Job', 'Pod']), name: kubeName, namespace: kubeName }),
+  owner: z.object({
+    kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'ReplicaSet', 'ReplicationController', 'Job', 'Pod']),
+    name: kubeName,
+    namespace: kubeName,
+  }),
   fromRequest: quantity.optional(),
   toRequest: quantity.optional(),
   fromRequestBytes: bytes.optional(),

@@ -16,7 +16,22 @@ import { isKubeObject, stampMeta } from './object-meta.js';
 import * as controllers from './controllers.js';
 import * as incidents from './incidents.js';
 import { patchObject, type PatchOptions } from './patch-object.js';
-import { makeNode, makeNamespace, type NodeOptions, makeDeployment, type DeploymentOptions, makeStatefulSet, type WorkloadOptions, makeDaemonSet, makeJob, type JobOptions, makeCronJob, type CronJobOptions, makePod, type PodOptions } from './factories.js';
+import {
+  makeNode,
+  makeNamespace,
+  type NodeOptions,
+  makeDeployment,
+  type DeploymentOptions,
+  makeStatefulSet,
+  type WorkloadOptions,
+  makeDaemonSet,
+  makeJob,
+  type JobOptions,
+  makeCronJob,
+  type CronJobOptions,
+  makePod,
+  type PodOptions,
+} from './factories.js';
 import { buildPodMetrics, buildNodeMetrics } from './metrics.js';
 
 // Defined in object-meta.ts; still exported here, where callers have always found them.
@@ -195,7 +210,14 @@ export class SimCluster extends ClusterStorage {
   }
 
   /** PATCH as the API server does it (content type, admission, dryRun, preconditions). */
-  patch(resource: ResourceName | string, namespace: string | undefined, name: string, body: string | Json, contentType: string, opts: PatchOptions = {}): KubeObject {
+  patch(
+    resource: ResourceName | string,
+    namespace: string | undefined,
+    name: string,
+    body: string | Json,
+    contentType: string,
+    opts: PatchOptions = {},
+  ): KubeObject {
     return patchObject(this, resourceDef(resource), namespace, name, body, contentType, opts);
   }
 

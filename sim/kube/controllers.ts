@@ -53,8 +53,20 @@ export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeTy
       return;
     case 'namespaces':
       if (type === 'DELETED') {
-        for (const plural of ['deployments', 'statefulsets', 'daemonsets', 'cronjobs', 'jobs', 'replicasets', 'pods', 'events', 'limitranges', 'resourcequotas']) {
-          for (const o of cluster.list(plural, obj.metadata.name)) if (cluster.peek(plural, ns ?? o.metadata.namespace, o.metadata.name)) cluster.delete(plural, o.metadata.namespace, o.metadata.name);
+        for (const plural of [
+          'deployments',
+          'statefulsets',
+          'daemonsets',
+          'cronjobs',
+          'jobs',
+          'replicasets',
+          'pods',
+          'events',
+          'limitranges',
+          'resourcequotas',
+        ]) {
+          for (const o of cluster.list(plural, obj.metadata.name))
+            if (cluster.peek(plural, ns ?? o.metadata.namespace, o.metadata.name)) cluster.delete(plural, o.metadata.namespace, o.metadata.name);
         }
       }
       return;

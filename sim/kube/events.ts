@@ -42,7 +42,19 @@ export class EventRecorder {
     const inv = input.involved;
     const namespace = inv.namespace || 'default';
     const reportingInstance = input.reportingInstance ?? input.host ?? '';
-    const aggregateKey = [input.component, input.host ?? '', inv.kind, inv.namespace ?? '', inv.name, inv.uid ?? '', inv.apiVersion ?? '', input.type, input.reason, input.component, reportingInstance].join('\u0000');
+    const aggregateKey = [
+      input.component,
+      input.host ?? '',
+      inv.kind,
+      inv.namespace ?? '',
+      inv.name,
+      inv.uid ?? '',
+      inv.apiVersion ?? '',
+      input.type,
+      input.reason,
+      input.component,
+      reportingInstance,
+    ].join('\u0000');
 
     let message = input.message;
     let dedupeKey = `${aggregateKey}\u0000${inv.fieldPath ?? ''}\u0000${message}`;

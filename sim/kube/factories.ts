@@ -199,7 +199,12 @@ export function makeNode(name: string, o: NodeOptions = {}): KubeObject {
   const pods = o.pods ?? '110';
   const kubeletVersion = o.kubeletVersion ?? 'v1.32.4';
   const condition = (type: string, status: string, reason: string, message: string): Json => ({
-    type, status, lastHeartbeatTime: null, lastTransitionTime: null, reason, message,
+    type,
+    status,
+    lastHeartbeatTime: null,
+    lastTransitionTime: null,
+    reason,
+    message,
   });
   return {
     apiVersion: 'v1',

@@ -12,10 +12,26 @@ import { canonicalQuantity } from './units.js';
 import { podCondition } from './build/conditions.js';
 import { EVICTION_BY_KUBELET, evictedStatus, evictionAnnotations, evictionMessage } from './build/eviction.js';
 import {
-  backOffEvent, createdEvent, evictedEvent, livenessFailedEvent, livenessKillingEvent, pulledEvent, startedEvent, stoppingEvent, systemOomEvent,
+  backOffEvent,
+  createdEvent,
+  evictedEvent,
+  livenessFailedEvent,
+  livenessKillingEvent,
+  pulledEvent,
+  startedEvent,
+  stoppingEvent,
+  systemOomEvent,
 } from './build/events.js';
 import {
-  OOM_KILLED, SIGKILLED, backoffSeconds, childOomExit, crashLoopWaiting, stopExit, terminatedState, unlocatedTerminatedState, type ExitKind,
+  OOM_KILLED,
+  SIGKILLED,
+  backoffSeconds,
+  childOomExit,
+  crashLoopWaiting,
+  stopExit,
+  terminatedState,
+  unlocatedTerminatedState,
+  type ExitKind,
 } from './build/termination.js';
 
 export { evictionMessage } from './build/eviction.js';
@@ -241,9 +257,10 @@ export function evict(cluster: SimCluster, ns: string, podName: string, opts: Ev
     for (const s of p.status.containerStatuses ?? []) {
       const startedAt = s.state?.running?.startedAt;
       s.state = {
-        terminated: reason === 'ContainerStatusUnknown'
-          ? unlocatedTerminatedState()
-          : terminatedState(SIGKILLED, { containerID: s.containerID, finishedAt: at, startedAt: startedAt ?? at }),
+        terminated:
+          reason === 'ContainerStatusUnknown'
+            ? unlocatedTerminatedState()
+            : terminatedState(SIGKILLED, { containerID: s.containerID, finishedAt: at, startedAt: startedAt ?? at }),
       };
       s.ready = false;
       s.started = false;
@@ -267,7 +284,15 @@ function recordStopping(cluster: SimCluster, pod: KubeObject): void {
 }
 
 /** Graceful deletion with a DisruptionTarget condition, then the pod is removed. */
-function disrupt(cluster: SimCluster, ns: string, podName: string, reason: string, conditionMessage: string, event: (pod: KubeObject) => void, opts: DisruptOptions): KubeObject {
+function disrupt(
+  cluster: SimCluster,
+  ns: string,
+  podName: string,
+  reason: string,
+  conditionMessage: string,
+  event: (pod: KubeObject) => void,
+  opts: DisruptOptions,
+): KubeObject {
   const pod = getPod(cluster, ns, podName);
   event(pod);
   const at = cluster.now();
@@ -283,7 +308,9 @@ function disrupt(cluster: SimCluster, ns: string, podName: string, reason: strin
   cluster.update('pods', ns, podName, (p) => {
     for (const s of p.status.containerStatuses ?? []) {
       if (!s.state?.running) continue;
-      s.state = { terminated: terminatedState(stopExit(exitCode), { containerID: s.containerID, finishedAt: stoppedAt, startedAt: s.state.running.startedAt }) };
+      s.state = {
+        terminated: terminatedState(stopExit(exitCode), { containerID: s.containerID, finishedAt: stoppedAt, startedAt: s.state.running.startedAt }),
+      };
       s.ready = false;
       s.started = false;
     }
@@ -295,23 +322,45 @@ function disrupt(cluster: SimCluster, ns: string, podName: string, reason: strin
 
 /** The scheduler preempts the pod for a higher-priority one. */
 export function preempt(cluster: SimCluster, ns: string, podName: string, opts: DisruptOptions = {}): KubeObject {
-  return disrupt(cluster, ns, podName, 'PreemptionByScheduler', 'default-scheduler: preempting to accommodate a higher priority pod', (pod) => {
-    cluster.recordEvent({
-      involved: podRef(pod),
-      type: 'Normal',
-      reason: 'Preempted',
-      message: `Preempted by pod ${cluster.rand.uuid()} on node ${pod.spec.nodeName ?? ''}`,
-      component: 'default-scheduler',
-      reportingInstance: 'default-scheduler-control-plane',
-    });
-  }, opts);
+  return disrupt(
+    cluster,
+    ns,
+    podName,
+    'PreemptionByScheduler',
+    'default-scheduler: preempting to accommodate a higher priority pod',
+    (pod) => {
+      cluster.recordEvent({
+        involved: podRef(pod),
+        type: 'Normal',
+        reason: 'Preempted',
+        message: `Preempted by pod ${cluster.rand.uuid()} on node ${pod.spec.nodeName ?? ''}`,
+        component: 'default-scheduler',
+        reportingInstance: 'default-scheduler-control-plane',
+      });
+    },
+    opts,
+  );
 }
 
 /** The taint manager deletes the pod of a node with a NoExecute taint it does not tolerate. */
 export function taintEvict(cluster: SimCluster, ns: string, podName: string, opts: DisruptOptions = {}): KubeObject {
-  return disrupt(cluster, ns, podName, 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint', (pod) => {
-    cluster.recordEvent({ involved: podRef(pod), type: 'Normal', reason: 'TaintManagerEviction', message: `Marking for deletion Pod ${ns}/${podName}`, component: 'taint-eviction-controller' });
-  }, opts);
+  return disrupt(
+    cluster,
+    ns,
+    podName,
+    'DeletionByTaintManager',
+    'Taint manager: deleting due to NoExecute taint',
+    (pod) => {
+      cluster.recordEvent({
+        involved: podRef(pod),
+        type: 'Normal',
+        reason: 'TaintManagerEviction',
+        message: `Marking for deletion Pod ${ns}/${podName}`,
+        component: 'taint-eviction-controller',
+      });
+    },
+    opts,
+  );
 }
 
 /** An eviction through the Eviction API (kubectl drain). */
@@ -320,9 +369,21 @@ export function apiEvict(cluster: SimCluster, ns: string, podName: string, opts:
 }
 
 const PRESSURE: Record<string, { on: [string, string]; off: [string, string]; taint: string }> = {
-  MemoryPressure: { on: ['KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'], off: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'], taint: 'node.kubernetes.io/memory-pressure' },
-  DiskPressure: { on: ['KubeletHasDiskPressure', 'kubelet has disk pressure'], off: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'], taint: 'node.kubernetes.io/disk-pressure' },
-  PIDPressure: { on: ['KubeletHasInsufficientPID', 'kubelet has insufficient PID available'], off: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'], taint: 'node.kubernetes.io/pid-pressure' },
+  MemoryPressure: {
+    on: ['KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'],
+    off: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    taint: 'node.kubernetes.io/memory-pressure',
+  },
+  DiskPressure: {
+    on: ['KubeletHasDiskPressure', 'kubelet has disk pressure'],
+    off: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    taint: 'node.kubernetes.io/disk-pressure',
+  },
+  PIDPressure: {
+    on: ['KubeletHasInsufficientPID', 'kubelet has insufficient PID available'],
+    off: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    taint: 'node.kubernetes.io/pid-pressure',
+  },
 };
 
 /** Set a node's MemoryPressure (or Disk/PID) condition, its taint, and the kubelet's node event. */
@@ -343,7 +404,13 @@ export function setNodePressure(cluster: SimCluster, nodeName: string, on: boole
     else delete n.spec.taints;
   });
   const eventReason = reason.replace(/^Kubelet/, 'Node');
-  cluster.recordEvent({ involved: nodeRef(nodeName), type: 'Normal', reason: eventReason, message: `Node ${nodeName} status is now: ${eventReason}`, component: 'kubelet', host: nodeName });
+  cluster.recordEvent({
+    involved: nodeRef(nodeName),
+    type: 'Normal',
+    reason: eventReason,
+    message: `Node ${nodeName} status is now: ${eventReason}`,
+    component: 'kubelet',
+    host: nodeName,
+  });
   return node;
 }
-

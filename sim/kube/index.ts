@@ -8,7 +8,16 @@ export { RESOURCES, resourceDef, type ResourceDef, type ResourceName } from './r
 export { kubeconfigText, writeKubeconfigFile, type KubeconfigOptions } from './kubeconfig.js';
 export { PATCH_CONTENT_TYPES, type PatchOptions } from './patch-object.js';
 export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
-export { evictionMessage, type TerminationOptions, type ChildOomOptions, type LivenessOptions, type EvictOptions, type EvictionContainer, type SystemOomOptions, type DisruptOptions } from './incidents.js';
+export {
+  evictionMessage,
+  type TerminationOptions,
+  type ChildOomOptions,
+  type LivenessOptions,
+  type EvictOptions,
+  type EvictionContainer,
+  type SystemOomOptions,
+  type DisruptOptions,
+} from './incidents.js';
 export { podRef, nodeRef, type InvolvedObject, type RecordEventInput } from './events.js';
 export { qosClass } from './defaults.js';
 export { canonicalQuantity, formatBytes } from './units.js';

@@ -31,7 +31,12 @@ export function parseLabelSelector(selector: string | undefined): Matcher {
     let m: RegExpExecArray | null;
     if ((m = /^([^\s!=]+)\s+(in|notin)\s+\((.*)\)$/.exec(term))) {
       const key = m[1]!;
-      const values = new Set(m[3]!.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+      const values = new Set(
+        m[3]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== ''),
+      );
       if (m[2] === 'in') tests.push((l) => l[key] !== undefined && values.has(l[key]!));
       else tests.push((l) => l[key] === undefined || !values.has(l[key]!));
     } else if ((m = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(term))) {

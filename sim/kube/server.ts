@@ -220,7 +220,10 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     if (res.destroyed) return;
 
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segs = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const method = record.method;
     const metrics = this.cluster.metricsEnabled;
     if (method === 'GET' && serveDiscovery(res, path, segs, `${this.host}:${this.port}`, metrics)) return;
@@ -261,4 +264,3 @@ export async function startSimApiServer(opts: SimApiServerOptions): Promise<SimA
   await s.listen();
   return s;
 }
-

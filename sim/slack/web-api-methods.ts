@@ -7,9 +7,7 @@ import type { MethodHandler } from './methods/common.js';
 import { authTest } from './methods/auth.js';
 import { deleteMessage, postEphemeral, postMessage, update } from './methods/chat.js';
 import { viewsOpen } from './methods/views.js';
-import {
-  conversationsHistory, conversationsInfo, conversationsJoin, conversationsList, conversationsReplies,
-} from './methods/conversations.js';
+import { conversationsHistory, conversationsInfo, conversationsJoin, conversationsList, conversationsReplies } from './methods/conversations.js';
 import { usersInfo } from './methods/users.js';
 
 export type { Args, Body, MethodContext, MethodHandler } from './methods/common.js';

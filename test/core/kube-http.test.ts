@@ -45,7 +45,11 @@ describe('KubeHttp against an API server that never answers', () => {
     const kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'hung' }), { timeoutMs: 300 });
     try {
       const started = Date.now();
-      await expect(kube.getJson('/api/v1/pods')).rejects.toMatchObject({ code: 'KUBE_UNREACHABLE', retryable: true, message: expect.stringContaining('did not answer GET /api/v1/pods within 0.3 s') });
+      await expect(kube.getJson('/api/v1/pods')).rejects.toMatchObject({
+        code: 'KUBE_UNREACHABLE',
+        retryable: true,
+        message: expect.stringContaining('did not answer GET /api/v1/pods within 0.3 s'),
+      });
       await expect(kube.getText('/api/v1/namespaces/a/pods/b/log')).rejects.toMatchObject({ message: expect.stringContaining('within 0.3 s') });
       await expect(kube.send('PATCH', '/apis/apps/v1/namespaces/a/deployments/b', {})).rejects.toMatchObject({ retryable: true });
       expect(Date.now() - started).toBeLessThan(5_000);

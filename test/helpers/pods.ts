@@ -12,9 +12,25 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { DetectContext } from '../../watchers/detect/context.js';
 import type { KubeObject } from '../../sim/kube/types.js';
 import {
-  EVICTION_BY_KUBELET, OOM_KILLED, SIGKILLED, childOomExit, containerSpec as sharedContainerSpec, crashLoopWaiting, disruptionTarget,
-  evictedEvent, evictedStatus, evictionAnnotations, evictionMessage, eventObject, involvedObjectJson, nodeRef, podCondition, podRef,
-  runningStatus, systemOomEvent, terminatedState,
+  EVICTION_BY_KUBELET,
+  OOM_KILLED,
+  SIGKILLED,
+  childOomExit,
+  containerSpec as sharedContainerSpec,
+  crashLoopWaiting,
+  disruptionTarget,
+  evictedEvent,
+  evictedStatus,
+  evictionAnnotations,
+  evictionMessage,
+  eventObject,
+  involvedObjectJson,
+  nodeRef,
+  podCondition,
+  podRef,
+  runningStatus,
+  systemOomEvent,
+  terminatedState,
 } from '../../sim/kube/build/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'kube');
@@ -85,8 +101,8 @@ const IMAGE = 'registry.example.com/shop/api:2.14.1';
 function containerSpec(opts: ContainerOptions = {}): Record<string, unknown> {
   const limits: Record<string, string> = {};
   const requests: Record<string, string> = { cpu: '100m' };
-  if (opts.memoryLimit !== undefined) limits['memory'] = opts.memoryLimit;
-  if (opts.memoryRequest !== undefined) requests['memory'] = opts.memoryRequest;
+  if (opts.memoryLimit !== undefined) limits.memory = opts.memoryLimit;
+  if (opts.memoryRequest !== undefined) requests.memory = opts.memoryRequest;
   return sharedContainerSpec({
     name: opts.name ?? 'api',
     image: IMAGE,
@@ -112,7 +128,14 @@ export function createPod(overrides?: Overrides): V1Pod {
       creationTimestamp: '2025-11-20T08:12:03Z',
       labels: { 'app.kubernetes.io/name': 'api', 'pod-template-hash': '7f9c6b8d4' },
       ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7f9c6b8d4', uid: '5c2d8e1a-9b3f-4f7d-8c6a-2e1b0d9f3a77', controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'api-7f9c6b8d4',
+          uid: '5c2d8e1a-9b3f-4f7d-8c6a-2e1b0d9f3a77',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -192,15 +215,16 @@ function podWithTermination(opts: TerminationOptions, overrides?: Overrides): V1
   const name = opts.container ?? 'api';
   const status = terminatedStatus(opts);
   const spec = containerSpec({ name, memoryLimit: '512Mi', memoryRequest: '256Mi' });
-  const shape: Overrides = opts.init === true
-    ? {
-        spec: { initContainers: [spec], containers: [containerSpec({ name: 'main', memoryLimit: '512Mi' })] },
-        status: { phase: 'Pending', initContainerStatuses: [status], containerStatuses: [] },
-      }
-    : {
-        spec: { containers: [spec], ...(opts.from === 'state' ? { restartPolicy: 'Never' } : {}) },
-        status: { containerStatuses: [status], ...(opts.from === 'state' ? { phase: 'Failed' } : {}) },
-      };
+  const shape: Overrides =
+    opts.init === true
+      ? {
+          spec: { initContainers: [spec], containers: [containerSpec({ name: 'main', memoryLimit: '512Mi' })] },
+          status: { phase: 'Pending', initContainerStatuses: [status], containerStatuses: [] },
+        }
+      : {
+          spec: { containers: [spec], ...(opts.from === 'state' ? { restartPolicy: 'Never' } : {}) },
+          status: { containerStatuses: [status], ...(opts.from === 'state' ? { phase: 'Failed' } : {}) },
+        };
   return deepMerge(createPod(shape), overrides);
 }
 
@@ -240,11 +264,13 @@ export function createEvictedPod(overrides?: Overrides, opts: EvictionOptions = 
     const at = opts.conditionTime === null ? undefined : (opts.conditionTime ?? '2025-11-20T09:50:17Z');
     conditions.unshift(disruptionTarget(opts.disruptionReason ?? EVICTION_BY_KUBELET, message, at));
   }
-  const status = terminatedStatus({ from: 'state', ...SIGKILLED, finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:50:17Z' : opts.finishedAt, startedAt: '2025-11-20T08:12:06Z' });
-  return deepMerge(
-    createPod({ status: { ...evictedStatus(message), conditions, containerStatuses: [status] } }),
-    overrides,
-  );
+  const status = terminatedStatus({
+    from: 'state',
+    ...SIGKILLED,
+    finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:50:17Z' : opts.finishedAt,
+    startedAt: '2025-11-20T08:12:06Z',
+  });
+  return deepMerge(createPod({ status: { ...evictedStatus(message), conditions, containerStatuses: [status] } }), overrides);
 }
 
 /** A running pod with a DisruptionTarget condition of this reason (preemption, taint manager, drain). */
@@ -285,7 +311,7 @@ export function createPodEvent(opts: PodEventOptions, overrides?: Overrides): Co
     resourceVersion: '48213500',
     creationTimestamp: at,
   };
-  if (opts.annotations !== undefined) metadata['annotations'] = opts.annotations;
+  if (opts.annotations !== undefined) metadata.annotations = opts.annotations;
   const host = component === 'kubelet' ? (pod.spec?.nodeName ?? 'worker-3') : undefined;
   const event = eventObject({
     metadata,
@@ -302,7 +328,11 @@ export function createPodEvent(opts: PodEventOptions, overrides?: Overrides): Co
 }
 
 /** The kubelet's Evicted event for a pod, with the structured annotations. */
-export function createEvictedEvent(pod: V1Pod, overrides?: Overrides, annotations: Record<string, string> | null = evictionAnnotations('memory', [MEMORY_EVICTION_VICTIM])): CoreV1Event {
+export function createEvictedEvent(
+  pod: V1Pod,
+  overrides?: Overrides,
+  annotations: Record<string, string> | null = evictionAnnotations('memory', [MEMORY_EVICTION_VICTIM]),
+): CoreV1Event {
   const opts: PodEventOptions = { ...evictedEvent(MEMORY_EVICTION_MESSAGE), pod };
   if (annotations !== null) opts.annotations = annotations;
   return createPodEvent(opts, overrides);
@@ -311,7 +341,13 @@ export function createEvictedEvent(pod: V1Pod, overrides?: Overrides, annotation
 /** The kubelet's SystemOOM Warning event on a node. */
 export function createSystemOomEvent(overrides?: Overrides): CoreV1Event {
   const event = eventObject({
-    metadata: { name: 'worker-3.187a4e5f60718293', namespace: 'default', uid: 'c5d6e7f8-a9b0-4c1d-8e2f-3a4b5c6d7e12', resourceVersion: '48229931', creationTimestamp: '2025-11-20T09:20:05Z' },
+    metadata: {
+      name: 'worker-3.187a4e5f60718293',
+      namespace: 'default',
+      uid: 'c5d6e7f8-a9b0-4c1d-8e2f-3a4b5c6d7e12',
+      resourceVersion: '48229931',
+      creationTimestamp: '2025-11-20T09:20:05Z',
+    },
     // This fixture's node reference carries an apiVersion; the simulator's, like the kubelet's, has none.
     involvedObject: involvedObjectJson({ ...nodeRef('worker-3'), apiVersion: 'v1' }),
     ...systemOomEvent('java', 12345),

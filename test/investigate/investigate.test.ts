@@ -53,7 +53,12 @@ function killedIncident(namespace: string, deployment: string): Incident {
 describe('investigate', () => {
   it('reads the killed pod with its owner chain and diagnoses it as its Deployment', async () => {
     sim.cluster.addNamespace('shop');
-    sim.cluster.createDeployment({ name: 'checkout', namespace: 'shop', replicas: 1, containers: [{ name: 'main', image: 'registry.example/checkout:1.0', memoryRequest: '128Mi', memoryLimit: '256Mi' }] });
+    sim.cluster.createDeployment({
+      name: 'checkout',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/checkout:1.0', memoryRequest: '128Mi', memoryLimit: '256Mi' }],
+    });
     const incident = killedIncident('shop', 'checkout');
     const found = await investigate(deps, incident, sim.clock.now());
     expect(found.gathered.owners.map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment']);
@@ -65,11 +70,26 @@ describe('investigate', () => {
   });
 
   it("gives the diagnosis the workload's earlier incidents from Redis", async () => {
-    sim.cluster.createDeployment({ name: 'search', namespace: 'shop', replicas: 1, containers: [{ name: 'main', image: 'registry.example/search:2.0', memoryRequest: '128Mi', memoryLimit: '512Mi' }] });
+    sim.cluster.createDeployment({
+      name: 'search',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/search:2.0', memoryRequest: '128Mi', memoryLimit: '512Mi' }],
+    });
     const first = killedIncident('shop', 'search');
     const before = await investigate(deps, first, sim.clock.now());
     expect(before.enriched.previousIncidents).toEqual([]);
-    await deps.history.add({ id: first.id, kind: first.kind, cluster: 'sim', namespace: 'shop', pod: first.pod?.name, workload: before.workload, occurredAt: first.occurredAt, cause: before.diagnosis.cause, headline: before.diagnosis.headline });
+    await deps.history.add({
+      id: first.id,
+      kind: first.kind,
+      cluster: 'sim',
+      namespace: 'shop',
+      pod: first.pod?.name,
+      workload: before.workload,
+      occurredAt: first.occurredAt,
+      cause: before.diagnosis.cause,
+      headline: before.diagnosis.headline,
+    });
     const second = killedIncident('shop', 'search');
     const after = await investigate(deps, second, sim.clock.now());
     expect(after.enriched.previousIncidents.map((p) => p.id)).toEqual([first.id]);

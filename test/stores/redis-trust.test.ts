@@ -33,7 +33,15 @@ describe('stored proposals', () => {
     redis.disconnect();
   });
   const put = (raw: string) => redis.set(`${KEY_PREFIX}:${queue}:proposal:${ID}`, raw, 'PX', 60_000);
-  const record = (over: Record<string, unknown> = {}) => ({ id: ID, incidentId: 'i1', cluster: 'sim', proposal: sampleProposal(), createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600_000).toISOString(), ...over });
+  const record = (over: Record<string, unknown> = {}) => ({
+    id: ID,
+    incidentId: 'i1',
+    cluster: 'sim',
+    proposal: sampleProposal(),
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    ...over,
+  });
 
   it('round-trip: what the store wrote, it reads', async () => {
     const created = await store.create({ incidentId: 'i1', cluster: 'sim', proposal: sampleProposal() });
@@ -56,7 +64,11 @@ describe('stored proposals', () => {
   });
 
   it('refuses a correctly sealed record of the wrong shape (names that are not Kubernetes names, odd values)', async () => {
-    for (const bad of [record({ proposal: sampleProposal({ owner: { kind: 'Deployment', name: '../../secrets', namespace: 'shop' } }) }), record({ proposal: { ...sampleProposal(), toLimit: '1Gi; rm -rf' } }), record({ id: 'p_BBBBBBBBBBBBBBBBBBBBBB' })]) {
+    for (const bad of [
+      record({ proposal: sampleProposal({ owner: { kind: 'Deployment', name: '../../secrets', namespace: 'shop' } }) }),
+      record({ proposal: { ...sampleProposal(), toLimit: '1Gi; rm -rf' } }),
+      record({ id: 'p_BBBBBBBBBBBBBBBBBBBBBB' }),
+    ]) {
       await put(seal(KEY, bad));
       expect(await store.get(ID)).toBeUndefined();
     }
@@ -72,7 +84,14 @@ describe('an approver clicking a proposal planted in Redis', () => {
 
   it('is told it is unknown, and nothing is patched', async () => {
     h = await startBotHarness();
-    const planted = { id: ID, incidentId: 'i1', cluster: 'sim', proposal: sampleProposal({ toLimit: '64Gi', toLimitBytes: 64 * 2 ** 30 }), createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+    const planted = {
+      id: ID,
+      incidentId: 'i1',
+      cluster: 'sim',
+      proposal: sampleProposal({ toLimit: '64Gi', toLimitBytes: 64 * 2 ** 30 }),
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    };
     await h.app.redis.set(`${KEY_PREFIX}:${h.queueName}:proposal:${ID}`, JSON.stringify(planted), 'PX', 60_000);
     const answer = await h.answer(await h.click(ACTION_RAISE_LIMIT, ID, { user: APPROVER }));
     expect(answer).toContain('expired (proposals last 24 hours) or is unknown');
@@ -94,7 +113,15 @@ describe('other records read from Redis', () => {
 
   it('a history record of the wrong shape is skipped; a snooze of the wrong shape mutes nothing', async () => {
     const history = new IncidentHistory(redis, queue, 3600_000);
-    await history.add({ id: 'good', kind: 'container-oom', cluster: 'sim', namespace: 'shop', pod: 'api-1', workload: 'Deployment/api', occurredAt: new Date().toISOString() });
+    await history.add({
+      id: 'good',
+      kind: 'container-oom',
+      cluster: 'sim',
+      namespace: 'shop',
+      pod: 'api-1',
+      workload: 'Deployment/api',
+      occurredAt: new Date().toISOString(),
+    });
     await redis.set(`${KEY_PREFIX}:${queue}:history:bad`, JSON.stringify({ id: 'bad', occurredAt: 'yesterday', alert: { channel: 42 } }));
     expect(await history.get('good')).toMatchObject({ id: 'good' });
     const keys = await redis.keys(`${KEY_PREFIX}:${queue}:*`);
@@ -109,7 +136,15 @@ describe('other records read from Redis', () => {
   });
 
   it('a queued job that is not an incident is refused for good (no retry), before any read', async () => {
-    const job = { v: 1, id: 'x', kind: 'container-oom', cluster: 'sim', occurredAt: 'now', detectedAt: 'now', pod: { namespace: { $ne: '' }, name: 'p', uid: '' } };
+    const job = {
+      v: 1,
+      id: 'x',
+      kind: 'container-oom',
+      cluster: 'sim',
+      occurredAt: 'now',
+      detectedAt: 'now',
+      pod: { namespace: { $ne: '' }, name: 'p', uid: '' },
+    };
     await expect(processIncident(job as never, {} as never)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('job refused') });
   });
 });

@@ -2,7 +2,12 @@
 import type { Json } from '../types.js';
 
 /** The kubelet's eviction message (evictionMessage in the kubelet's eviction package). */
-export function evictionMessage(resource: string, threshold: string | undefined, available: string | undefined, containers: Array<{ name: string; usage: string; request: string }>): string {
+export function evictionMessage(
+  resource: string,
+  threshold: string | undefined,
+  available: string | undefined,
+  containers: Array<{ name: string; usage: string; request: string }>,
+): string {
   let message = `The node was low on resource: ${resource}. `;
   if (threshold !== undefined && available !== undefined) message += `Threshold quantity: ${threshold}, available: ${available}. `;
   for (const c of containers) message += `Container ${c.name} was using ${c.usage}, request is ${c.request}, has larger consumption of ${resource}. `;

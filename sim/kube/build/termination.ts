@@ -52,7 +52,13 @@ export function terminatedState(exit: ExitKind, run: ContainerRun): Json {
 
 /** What the kubelet writes for a container it could no longer find when the pod was terminated (eviction). */
 export function unlocatedTerminatedState(): Json {
-  return { exitCode: 137, finishedAt: null, message: 'The container could not be located when the pod was terminated', reason: 'ContainerStatusUnknown', startedAt: null };
+  return {
+    exitCode: 137,
+    finishedAt: null,
+    message: 'The container could not be located when the pod was terminated',
+    reason: 'ContainerStatusUnknown',
+    startedAt: null,
+  };
 }
 
 /** Back-off of the kubelet after the `restartCount`th restart: 10s doubling up to 5m. */

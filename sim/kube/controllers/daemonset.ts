@@ -22,7 +22,10 @@ export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
       if (byNode.has(n.metadata.name)) continue;
       const labels = { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) };
       const generateName = `${ds.metadata.name}-`;
-      cluster.create('pods', buildPod(cluster, ns, `${generateName}${cluster.rand.suffix()}`, ds.spec.template, owner, { labels, nodeName: n.metadata.name, generateName }));
+      cluster.create(
+        'pods',
+        buildPod(cluster, ns, `${generateName}${cluster.rand.suffix()}`, ds.spec.template, owner, { labels, nodeName: n.metadata.name, generateName }),
+      );
     }
     const pods = cluster.podsOwnedBy(ds.metadata.uid!).filter(isActive);
     const ready = pods.filter(isReady).length;

@@ -31,7 +31,13 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
     if (!current) {
       const labels = { ...(d.spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
       cluster.create('replicasets', {
-        metadata: { name: rsName, namespace: ns, labels, annotations: annotations(maxRevision + 1), ownerReferences: [ownerRef(resourceDef('deployments'), d)] },
+        metadata: {
+          name: rsName,
+          namespace: ns,
+          labels,
+          annotations: annotations(maxRevision + 1),
+          ownerReferences: [ownerRef(resourceDef('deployments'), d)],
+        },
         spec: {
           replicas,
           minReadySeconds: d.spec.minReadySeconds ?? 0,
@@ -74,7 +80,14 @@ export function updateDeploymentStatus(cluster: SimCluster, ns: string, name: st
     const cond = (type: string, status: string, reason: string, message: string): Json => {
       const old = prev.find((c) => c.type === type);
       const same = old && old.status === status && old.reason === reason;
-      return { type, status, lastUpdateTime: same ? old.lastUpdateTime : at, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at, reason, message };
+      return {
+        type,
+        status,
+        lastUpdateTime: same ? old.lastUpdateTime : at,
+        lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at,
+        reason,
+        message,
+      };
     };
     const available = ready >= desired - Math.floor(desired * 0.25);
     const status: Json = { observedGeneration: x.metadata.generation, replicas, updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready };

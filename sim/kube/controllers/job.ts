@@ -38,14 +38,42 @@ export function syncJob(cluster: SimCluster, job: KubeObject): void {
       if (overLimit && !conds.some((c) => c.type === 'Failed')) {
         s.conditions = [
           ...conds,
-          { type: 'FailureTarget', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
-          { type: 'Failed', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+          {
+            type: 'FailureTarget',
+            status: 'True',
+            lastProbeTime: at,
+            lastTransitionTime: at,
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          },
+          {
+            type: 'Failed',
+            status: 'True',
+            lastProbeTime: at,
+            lastTransitionTime: at,
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          },
         ];
       } else if (succeeded >= completions && !conds.some((c) => c.type === 'Complete')) {
         s.conditions = [
           ...conds,
-          { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
-          { type: 'Complete', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+          {
+            type: 'SuccessCriteriaMet',
+            status: 'True',
+            lastProbeTime: at,
+            lastTransitionTime: at,
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+          },
+          {
+            type: 'Complete',
+            status: 'True',
+            lastProbeTime: at,
+            lastTransitionTime: at,
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+          },
         ];
         s.completionTime = at;
       }
@@ -77,7 +105,10 @@ export function triggerCronJob(cluster: SimCluster, namespace: string, name: str
   cluster.update('cronjobs', namespace, name, (x) => {
     x.status = {
       ...(x.status ?? {}),
-      active: [...(x.status?.active ?? []), { kind: 'Job', namespace, name: jobName, uid: job.metadata.uid, apiVersion: 'batch/v1', resourceVersion: job.metadata.resourceVersion }],
+      active: [
+        ...(x.status?.active ?? []),
+        { kind: 'Job', namespace, name: jobName, uid: job.metadata.uid, apiVersion: 'batch/v1', resourceVersion: job.metadata.resourceVersion },
+      ],
       lastScheduleTime: scheduled,
     };
   });

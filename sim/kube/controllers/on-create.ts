@@ -79,7 +79,12 @@ export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeOb
       return;
     case 'jobs': {
       const uid = obj.metadata.uid!;
-      const jobLabels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': obj.metadata.name, 'controller-uid': uid, 'job-name': obj.metadata.name };
+      const jobLabels = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': obj.metadata.name,
+        'controller-uid': uid,
+        'job-name': obj.metadata.name,
+      };
       const template = defaultTemplate(obj.spec?.template, 'Never');
       template.metadata = { ...template.metadata, labels: { ...(template.metadata?.labels ?? {}), ...jobLabels } };
       obj.spec = {
@@ -105,7 +110,11 @@ export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeOb
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 1,
         ...obj.spec,
-        jobTemplate: { metadata: {}, ...obj.spec?.jobTemplate, spec: { ...obj.spec?.jobTemplate?.spec, template: defaultTemplate(obj.spec?.jobTemplate?.spec?.template, 'Never') } },
+        jobTemplate: {
+          metadata: {},
+          ...obj.spec?.jobTemplate,
+          spec: { ...obj.spec?.jobTemplate?.spec, template: defaultTemplate(obj.spec?.jobTemplate?.spec?.template, 'Never') },
+        },
       };
       obj.status ??= {};
       return;

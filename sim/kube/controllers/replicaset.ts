@@ -27,7 +27,13 @@ export function syncReplicaSet(cluster: SimCluster, rs: KubeObject): void {
     const current = cluster.podsOwnedBy(rs.metadata.uid!).filter(isActive);
     const ready = current.filter(isReady).length;
     cluster.updateIfChanged('replicasets', ns, rs.metadata.name, (x) => {
-      const s: Json = { replicas: current.length, fullyLabeledReplicas: current.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: x.metadata.generation };
+      const s: Json = {
+        replicas: current.length,
+        fullyLabeledReplicas: current.length,
+        readyReplicas: ready,
+        availableReplicas: ready,
+        observedGeneration: x.metadata.generation,
+      };
       if (!current.length) delete s.fullyLabeledReplicas;
       if (!ready) {
         delete s.readyReplicas;

@@ -36,7 +36,14 @@ function decodeContinue(token: string): string {
   }
 }
 
-export function serveList(cluster: SimCluster, req: IncomingMessage, res: ServerResponse, def: ResourceDef, ns: string | undefined, q: Record<string, string>): void {
+export function serveList(
+  cluster: SimCluster,
+  req: IncomingMessage,
+  res: ServerResponse,
+  def: ResourceDef,
+  ns: string | undefined,
+  q: Record<string, string>,
+): void {
   const label = parseLabelSelector(q.labelSelector);
   const field = parseFieldSelector(q.fieldSelector, def);
   const selective = !!(q.labelSelector || q.fieldSelector);

@@ -15,7 +15,8 @@ export function serveLog(cluster: SimCluster, res: ServerResponse, ns: string, n
   const logs = cluster.getLogs(ns, name, container);
   let text: string;
   if (q.previous === 'true' || q.previous === '1') {
-    if (logs?.previous === undefined || !status?.lastState?.terminated) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
+    if (logs?.previous === undefined || !status?.lastState?.terminated)
+      throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     text = logs.previous;
   } else {
     const waiting = status?.state?.waiting?.reason;

@@ -20,7 +20,14 @@ export function serveMetrics(cluster: SimCluster, res: ServerResponse, method: s
     if (route.name) {
       const pod = cluster.peek('pods', route.namespace, route.name);
       const m = pod ? podMetricsOf(cluster, pod) : undefined;
-      if (!m) throw new SimApiError(makeStatus(404, `podmetrics.metrics.k8s.io "${route.namespace}/${route.name}" not found`, 'NotFound', { name: route.name, group: 'metrics.k8s.io', kind: 'pods' }));
+      if (!m)
+        throw new SimApiError(
+          makeStatus(404, `podmetrics.metrics.k8s.io "${route.namespace}/${route.name}" not found`, 'NotFound', {
+            name: route.name,
+            group: 'metrics.k8s.io',
+            kind: 'pods',
+          }),
+        );
       return sendJson(res, 200, m);
     }
     if (failures.take(res)) return;
@@ -30,7 +37,10 @@ export function serveMetrics(cluster: SimCluster, res: ServerResponse, method: s
   if (route.plural === 'nodes' && !route.namespace) {
     if (route.name) {
       const node = cluster.peek('nodes', undefined, route.name);
-      if (!node) throw new SimApiError(makeStatus(404, `nodemetrics.metrics.k8s.io "${route.name}" not found`, 'NotFound', { name: route.name, group: 'metrics.k8s.io', kind: 'nodes' }));
+      if (!node)
+        throw new SimApiError(
+          makeStatus(404, `nodemetrics.metrics.k8s.io "${route.name}" not found`, 'NotFound', { name: route.name, group: 'metrics.k8s.io', kind: 'nodes' }),
+        );
       return sendJson(res, 200, nodeMetricsOf(cluster, node));
     }
     if (failures.take(res)) return;

@@ -13,7 +13,8 @@ export function serveCreate(cluster: SimCluster, res: ServerResponse, def: Resou
   const obj = parseJsonBody(body);
   if (!obj || typeof obj !== 'object' || !obj.metadata) throw badRequest("Object 'metadata' is missing");
   if (def.namespaced) {
-    if (obj.metadata.namespace && ns && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (obj.metadata.namespace && ns && obj.metadata.namespace !== ns)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     obj.metadata.namespace = ns ?? obj.metadata.namespace;
     if (!cluster.peek('namespaces', undefined, obj.metadata.namespace)) throw notFound(resourceDef('namespaces'), obj.metadata.namespace);
   }
@@ -22,14 +23,30 @@ export function serveCreate(cluster: SimCluster, res: ServerResponse, def: Resou
 }
 
 /** POST pods/{name}/eviction: a drain's eviction, answered with a Success Status. */
-export function serveEviction(cluster: SimCluster, res: ServerResponse, def: ResourceDef, ns: string | undefined, name: string, q: Record<string, string>): void {
+export function serveEviction(
+  cluster: SimCluster,
+  res: ServerResponse,
+  def: ResourceDef,
+  ns: string | undefined,
+  name: string,
+  q: Record<string, string>,
+): void {
   if (!cluster.peek('pods', ns, name)) throw notFound(def, name);
   if (q.dryRun !== 'All') cluster.apiEvict(ns!, name);
   sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 /** GET, PATCH, PUT or DELETE of one object (or its status subresource). */
-export function serveObject(cluster: SimCluster, req: IncomingMessage, res: ServerResponse, def: ResourceDef, ns: string | undefined, name: string, body: string, q: Record<string, string>): void {
+export function serveObject(
+  cluster: SimCluster,
+  req: IncomingMessage,
+  res: ServerResponse,
+  def: ResourceDef,
+  ns: string | undefined,
+  name: string,
+  body: string,
+  q: Record<string, string>,
+): void {
   const dryRun = q.dryRun === 'All';
   switch (req.method ?? 'GET') {
     case 'GET': {

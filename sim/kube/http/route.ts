@@ -44,7 +44,9 @@ export function parseResourcePath(segs: string[]): Route | undefined {
   return route;
 }
 
-export type RequestFilter = Partial<Pick<RecordedRequest, 'method' | 'path'>> & { contentType?: string; dryRun?: boolean } | ((r: RecordedRequest) => boolean);
+export type RequestFilter =
+  | (Partial<Pick<RecordedRequest, 'method' | 'path'>> & { contentType?: string; dryRun?: boolean })
+  | ((r: RecordedRequest) => boolean);
 
 export function matchesFilter(r: RecordedRequest, f?: RequestFilter): boolean {
   if (!f) return true;

@@ -18,10 +18,8 @@ export type MethodHandler = (args: Args, ctx: MethodContext) => Body;
 export const fail = (error: string, messages?: string[]): Body =>
   messages && messages.length > 0 ? { ok: false, error, response_metadata: { messages } } : { ok: false, error };
 
-export const asBool = (v: unknown): boolean | undefined =>
-  v === undefined ? undefined : v === true || v === 'true' || v === '1' || v === 1;
+export const asBool = (v: unknown): boolean | undefined => (v === undefined ? undefined : v === true || v === 'true' || v === '1' || v === 1);
 
-export const asString = (v: unknown): string | undefined =>
-  v === undefined || v === null ? undefined : typeof v === 'string' ? v : String(v);
+export const asString = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : String(v));
 
 export const isBody = (v: unknown): v is Body => typeof v === 'object' && v !== null && 'ok' in v;

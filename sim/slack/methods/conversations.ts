@@ -153,17 +153,13 @@ export const conversationsReplies: MethodHandler = (args, { ws, historyLimit }) 
   const limit = pageSize(args.limit, historyLimit);
   const includeMetadata = asBool(args.include_all_metadata) ?? false;
   const range = inRange(args);
-  const candidates = [parent, ...ws.threadOf(channel.id, ts)].filter(
-    (m) => range(m) && (cursorTs === undefined || Number(m.ts) > Number(cursorTs)),
-  );
+  const candidates = [parent, ...ws.threadOf(channel.id, ts)].filter((m) => range(m) && (cursorTs === undefined || Number(m.ts) > Number(cursorTs)));
   const page = candidates.slice(0, limit);
   const hasMore = candidates.length > limit;
   const last = page[page.length - 1];
   return {
     ok: true,
-    messages: page.map((m) =>
-      m === parent ? historyJson(ws, m, includeMetadata) : withoutMetadata(messageJson(ws, m), includeMetadata),
-    ),
+    messages: page.map((m) => (m === parent ? historyJson(ws, m, includeMetadata) : withoutMetadata(messageJson(ws, m), includeMetadata))),
     has_more: hasMore,
     ...(hasMore && last && { response_metadata: { next_cursor: encodeCursor(last.ts) } }),
   };
