@@ -25,7 +25,7 @@ function splitTerms(s: string): string[] {
 }
 
 export function parseLabelSelector(selector: string | undefined): Matcher {
-  if (!selector || !selector.trim()) return ALWAYS;
+  if (!selector?.trim()) return ALWAYS;
   const tests: Array<(labels: Record<string, string>) => boolean> = [];
   for (const term of splitTerms(selector)) {
     let m: RegExpExecArray | null;
@@ -73,7 +73,7 @@ function fieldValue(obj: KubeObject, field: string): string {
 }
 
 export function parseFieldSelector(selector: string | undefined, def: ResourceDef): Matcher {
-  if (!selector || !selector.trim()) return ALWAYS;
+  if (!selector?.trim()) return ALWAYS;
   const allowed = new Set(['metadata.name', 'metadata.namespace', ...(def.fields ?? [])]);
   const tests: Matcher[] = [];
   for (const term of splitTerms(selector)) {

@@ -150,7 +150,7 @@ describe('Slack limits', () => {
       exitCode: fc.integer({ min: -1, max: 300 }),
       uptime: fc.integer({ min: 0, max: 30 * 86400 }),
       containers: fc.integer({ min: 0, max: 50 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => containerArb(i)))),
-      logs: fc.oneof(fc.constant(undefined), hostile(5000), fc.constant('x'.repeat(1024) + '\n'), fc.constant('<!channel> ```\n')),
+      logs: fc.oneof(fc.constant(undefined), hostile(5000), fc.constant(`${'x'.repeat(1024)}\n`), fc.constant('<!channel> ```\n')),
       logRepeat: fc.integer({ min: 1, max: 10_000 }),
       eventMessage: hostile(3000),
       evictionMessage: hostile(3000),
