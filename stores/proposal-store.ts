@@ -44,6 +44,15 @@ export interface AlertLocation {
 export const PROPOSAL_TTL_MS = 24 * 3600 * 1000;
 const ID_PATTERN = /^p_[A-Za-z0-9_-]{22}$/;
 
+/** How long a claim holds without being renewed: a bot that dies mid-apply frees the proposal after this. */
+export const CLAIM_LEASE_MS = 60_000;
+
+/** KEYS: claim. ARGV: claimer, ms. Extends the claim only when this claimer holds it. */
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** KEYS: claim. ARGV: claimer. Deletes the claim only when this claimer holds it. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -147,13 +156,14 @@ export class ProposalStore {
   /**
    * Takes the proposal for applying: the first caller gets it, every later caller (a double click,
    * a replayed payload) gets undefined until the claim is released. Atomic in Redis, so it holds across
-   * bot replicas. The claim lives as long as a proposal can, so an applied proposal stays applied.
+   * bot replicas. The claim is a lease of `leaseMs` (renewed while applying, see `renew`), so a bot that
+   * dies mid-apply frees the proposal within a minute; `settle` makes it permanent once applied.
    */
-  async claim(id: string, by: string): Promise<ProposalClaim | undefined> {
+  async claim(id: string, by: string, leaseMs = CLAIM_LEASE_MS): Promise<ProposalClaim | undefined> {
     if (!ProposalStore.isId(id)) return undefined;
     // The user plus a random token: two clicks of one person are two claimers.
     const token = `${by} ${randomBytes(9).toString('base64url')}`;
-    const ok = await this.redis.set(this.claimKey(id), token, 'PX', this.ttlMs, 'NX');
+    const ok = await this.redis.set(this.claimKey(id), token, 'PX', leaseMs, 'NX');
     if (ok !== 'OK') return undefined;
     const stored = await this.get(id);
     if (!stored) {
@@ -162,6 +172,17 @@ export class ProposalStore {
       return undefined;
     }
     return { id, token, stored };
+  }
+
+  /** Extends the holder's lease; false when the claim is no longer this holder's. */
+  async renew(claim: Pick<ProposalClaim, 'id' | 'token'>, leaseMs = CLAIM_LEASE_MS): Promise<boolean> {
+    if (!ProposalStore.isId(claim.id)) return false;
+    return (await this.redis.eval(EXTEND, 1, this.claimKey(claim.id), claim.token, String(leaseMs))) === 1;
+  }
+
+  /** The proposal was applied: the claim lasts as long as a proposal can, so it stays applied. */
+  async settle(claim: Pick<ProposalClaim, 'id' | 'token'>): Promise<boolean> {
+    return this.renew(claim, this.ttlMs);
   }
 
   /**

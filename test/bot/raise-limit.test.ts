@@ -51,7 +51,9 @@ describe('Raise limit button', () => {
       [DEPLOYMENT, STRATEGIC, true],
       [DEPLOYMENT, STRATEGIC, false],
     ]);
+    // The resourceVersion that was checked goes with the patch: a change landing in between fails it (409).
     expect(JSON.parse(patches[1]!.body!)).toEqual({
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
       spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' } } }] } } },
     });
     expect(liveLimit(h)).toBe('640Mi');
@@ -305,6 +307,7 @@ describe('Raise limit button', () => {
     expect(real).toHaveLength(1);
     expect(real[0]!.path).toBe('/apis/batch/v1/namespaces/shop/cronjobs/report');
     expect(JSON.parse(real[0]!.body!)).toEqual({
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
       spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'report', resources: { limits: { memory: '384Mi' } } }] } } } } },
     });
     expect(h.cluster.get('cronjobs', 'shop', 'report')!.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory).toBe('384Mi');
