@@ -340,8 +340,11 @@ async function changedSince(deps: BotDeps, stored: StoredProposal, live: LiveCon
   const liveValue = p.target === 'limit' ? live.limit : live.request;
   const fromValue = p.target === 'limit' ? p.fromLimit : p.fromRequest;
   const toValue = p.target === 'limit' ? p.toLimit : p.toRequest;
-  const requestMoved = p.toRequest !== undefined && p.target === 'limit' && !sameQuantity(live.request, p.fromRequest);
-  if (sameQuantity(liveValue, fromValue) && !requestMoved) return undefined;
+  // The template may not say what the pod got: Kubernetes copies a limit into the request on the Pod, and a
+  // LimitRange fills in defaults there. A value the template leaves out was not changed by anyone: the
+  // proposal (made from the pod) stands, and the patch writes the value out explicitly.
+  const requestMoved = p.toRequest !== undefined && p.target === 'limit' && live.request !== undefined && !sameQuantity(live.request, p.fromRequest);
+  if ((liveValue === undefined || sameQuantity(liveValue, fromValue)) && !requestMoved) return undefined;
   const field = p.target === 'limit' && !requestMoved ? 'limit' : 'request';
   if (sameQuantity(liveValue, toValue) && !requestMoved) {
     return refuse(`The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is already ${code(liveValue ?? 'none', 40)}. Nothing was changed.`);

@@ -20,6 +20,30 @@ function containerLimits(cluster: SimCluster, namespace: string): Json[] {
   return out;
 }
 
+/**
+ * The API server's own Pod defaulting (SetDefaults_Pod), with or without a LimitRange: a container that
+ * sets a limit but no request for a resource gets the limit as its request, on the Pod only (templates
+ * keep what was written). Returns `spec` itself when nothing needs filling in.
+ */
+export function defaultRequestsFromLimits(spec: Json): Json {
+  const fill = (c: Json): Json => {
+    const limits: Json = c.resources?.limits ?? {};
+    const requests: Json = c.resources?.requests ?? {};
+    const missing = Object.keys(limits).filter((k) => requests[k] === undefined);
+    if (missing.length === 0) return c;
+    const filled: Json = { ...requests };
+    for (const k of missing) filled[k] = limits[k];
+    return { ...c, resources: { ...c.resources, requests: filled } };
+  };
+  const containers = (spec.containers ?? []).map(fill);
+  const initContainers = spec.initContainers?.map(fill);
+  const same =
+    containers.every((c: Json, i: number) => c === spec.containers[i]) &&
+    (!initContainers || initContainers.every((c: Json, i: number) => c === spec.initContainers[i]));
+  if (same) return spec;
+  return { ...spec, containers, ...(initContainers ? { initContainers } : {}) };
+}
+
 /** LimitRanger's mutation: fill default limits and requests into containers that lack them. */
 export function applyLimitRangeDefaults(cluster: SimCluster, namespace: string, spec: Json): Json {
   const limits = containerLimits(cluster, namespace);

@@ -43,7 +43,14 @@ const LEGACY_RC = {
   apiVersion: 'v1',
   kind: 'ReplicationController',
   metadata: { name: 'legacy', namespace: 'shop', uid: '7d0c6a3e-0000-4000-8000-00000000c0de' },
-  spec: { replicas: 1, selector: { app: 'legacy' }, template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'legacy', image: 'legacy:1', resources: { limits: { memory: '512Mi' } } }] } } },
+  spec: {
+    replicas: 1,
+    selector: { app: 'legacy' },
+    template: {
+      metadata: { labels: { app: 'legacy' } },
+      spec: { containers: [{ name: 'legacy', image: 'legacy:1', resources: { limits: { memory: '512Mi' } } }] },
+    },
+  },
 };
 
 async function start(): Promise<Running> {
@@ -54,6 +61,17 @@ async function start(): Promise<Running> {
   cluster.createCronJob({ name: 'report', namespace: 'shop', memoryRequest: '128Mi', memoryLimit: '512Mi', restartPolicy: 'OnFailure' });
   cluster.triggerCronJob('shop', 'report');
   cluster.create('limitranges', makeLimitRange({ namespace: 'shop', max: { memory: '8Gi' } }));
+  // A ReplicaSet of its own (no Deployment above it): oombot patches those; one a Deployment controls, never.
+  cluster.create('replicasets', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'bare', namespace: 'shop' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'bare' } },
+      template: { metadata: { labels: { app: 'bare' } }, spec: { containers: [{ name: 'api', image: 'bare:1', resources: { limits: { memory: '512Mi' } } }] } },
+    },
+  });
   const slack = await startSlackServer({ users: [{ id: APPROVER, name: 'olga' }] });
   const queueName = uniqueQueueName('rbac');
   const proxies = {
@@ -69,7 +87,13 @@ async function start(): Promise<Running> {
   };
   const apps = {} as Record<Role, Oombot>;
   for (const role of ['watcher', 'worker', 'bot'] as const) {
-    apps[role] = await startOombot({ config: loadConfig(env[role]), roles: [role], log: captureLogger('info').log, kubeTarget: proxies[role].target, host: '127.0.0.1' });
+    apps[role] = await startOombot({
+      config: loadConfig(env[role]),
+      roles: [role],
+      log: captureLogger('info').log,
+      kubeTarget: proxies[role].target,
+      host: '127.0.0.1',
+    });
   }
   return {
     cluster,
@@ -168,7 +192,10 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
   }, 'the queue to drain');
 
   // Bot: the alert's buttons.
-  const alert = await slack.waitFor(() => slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(apiPod) && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)), 20_000);
+  const alert = await slack.waitFor(
+    () => slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(apiPod) && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)),
+    20_000,
+  );
   const buttons = (alert.blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) => b.elements ?? []);
   const valueOf = (id: string) => buttons.find((b) => b.action_id === id)!.value!;
   const answers: Record<string, string> = {};
@@ -178,7 +205,7 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
 
   // Bot: a patch of every other kind it changes.
   const proposals = new ProposalStore(apps.bot.redis, r.queueName);
-  const replicaSet = cluster.list('replicasets', 'shop')[0]!.metadata.name as string;
+  const replicaSet = 'bare';
   const targets: [string, ProposalOwner, string][] = [
     ['StatefulSet', { kind: 'StatefulSet', namespace: 'shop', name: 'db' }, 'db'],
     ['DaemonSet', { kind: 'DaemonSet', namespace: 'shop', name: 'logship' }, 'logship'],
@@ -204,7 +231,9 @@ interface ClusterRoleJson {
 
 /** Every (apiGroup, resource, verb) a ClusterRole grants. */
 function grants(role: ClusterRoleJson): string[] {
-  return role.rules.flatMap((rule) => (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))));
+  return role.rules.flatMap((rule) =>
+    (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))),
+  );
 }
 
 function describeInfo(info: RequestInfo): string {
@@ -245,7 +274,12 @@ describe('Kubernetes API calls and RBAC', () => {
 
   it.each(roles)('every permission the %s ClusterRole grants is used', (role) => {
     const clusterRole = find(readPlainManifests(), 'ClusterRole', `oombot-${role}`) as unknown as ClusterRoleJson;
-    const used = new Set(r.proxies[role].requests.map(requestInfo).filter((i) => i.isResource).map(describeInfo));
+    const used = new Set(
+      r.proxies[role].requests
+        .map(requestInfo)
+        .filter((i) => i.isResource)
+        .map(describeInfo),
+    );
     expect(grants(clusterRole).filter((g) => !used.has(g))).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import type { Json, KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import type { ResourceDef } from '../resources.js';
 import { defaultPodSpec, DEFAULT_TOLERATIONS } from '../defaults.js';
-import { applyLimitRangeDefaults } from '../admission.js';
+import { applyLimitRangeDefaults, defaultRequestsFromLimits } from '../admission.js';
 import { podStatus } from './pods.js';
 
 export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeObject): void {
@@ -14,6 +14,7 @@ export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeOb
       obj.spec = defaultPodSpec(obj.spec ?? {}, obj.spec?.restartPolicy ?? 'Always');
       const ns = obj.metadata.namespace!;
       if (cluster.count('limitranges', ns) > 0) obj.spec = applyLimitRangeDefaults(cluster, ns, obj.spec);
+      obj.spec = defaultRequestsFromLimits(obj.spec);
       obj.spec.tolerations = [...(obj.spec.tolerations ?? []), ...DEFAULT_TOLERATIONS];
       const node = obj.spec.nodeName ? cluster.peek('nodes', undefined, obj.spec.nodeName) : cluster.pickNode();
       if (node) obj.spec.nodeName = node.metadata.name;

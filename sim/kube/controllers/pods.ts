@@ -7,7 +7,7 @@ import type { Json, KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { digest64 } from '../rand.js';
 import { qosClass, DEFAULT_TOLERATIONS } from '../defaults.js';
-import { applyLimitRangeDefaults } from '../admission.js';
+import { applyLimitRangeDefaults, defaultRequestsFromLimits } from '../admission.js';
 import { podCondition } from '../build/conditions.js';
 import { runningStatus } from '../build/container.js';
 import { COMPLETED, terminatedState } from '../build/termination.js';
@@ -123,6 +123,7 @@ export function buildPod(
   const node = extra.nodeName ? cluster.peek('nodes', undefined, extra.nodeName) : cluster.pickNode();
   let spec: Json = template.spec;
   if (cluster.count('limitranges', namespace) > 0) spec = applyLimitRangeDefaults(cluster, namespace, spec);
+  spec = defaultRequestsFromLimits(spec);
   const podSpec: Json = { ...spec, tolerations: spec.tolerations ? [...spec.tolerations, ...DEFAULT_TOLERATIONS] : DEFAULT_TOLERATIONS };
   if (node) podSpec.nodeName = node.metadata.name;
   else delete podSpec.nodeName;
