@@ -148,6 +148,11 @@ export interface OwnerChain {
   chain: OwnerLink[];
   /** Set when the top controller (or the pod) is managed by GitOps or Helm. */
   managedBy?: ManagedBy;
+  /**
+   * False when the chain comes only from the pod's ownerReferences because the owners could not be read:
+   * the last link may itself have a controller (a ReplicaSet's Deployment) that nobody saw.
+   */
+  verified?: boolean;
 }
 
 export interface NodeSnapshot {

@@ -133,6 +133,12 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
       reason: `The pod has no controller, so there is nothing to patch (a running pod's resources cannot be changed in place): set the ${what} for container ${container} in the manifest that created it and re-create the pod.`,
     };
   }
+  if (owner.verified === false && (top.kind === 'ReplicaSet' || top.kind === 'Job')) {
+    // A ReplicaSet usually belongs to a Deployment (a Job to a CronJob) that would undo a change made here.
+    return {
+      reason: `${top.kind} ${top.name} could not be read to find the controller above it, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that owns it (or run /oom why again once oombot can read it).`,
+    };
+  }
   if (top.kind === 'Job') {
     return {
       reason: `A Job's pod template cannot be changed: set the ${what} for container ${container} in the manifest of Job ${top.name} and run it again.`,

@@ -176,7 +176,7 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
   }
   // Owner objects unreadable (gone or forbidden): fall back on what the pod or the watcher saw.
   const ref = items(pod?.metadata?.ownerReferences).find((o) => o.controller) ?? incident.pod?.owner;
-  if (ref) return { chain: [{ kind: ref.kind, name: ref.name }] };
+  if (ref) return { chain: [{ kind: ref.kind, name: ref.name }], verified: false };
   if (pod || incident.pod) {
     const chain: OwnerChain = { chain: [] };
     const m = managedBy(pod?.metadata?.labels, pod?.metadata?.annotations) ?? incident.pod?.managedBy;

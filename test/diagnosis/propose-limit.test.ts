@@ -142,3 +142,20 @@ describe('patchTarget', () => {
     expect(patchTarget(deployment, 'shop', 'api', 'x')).toEqual({ owner: { kind: 'Deployment', name: 'api', namespace: 'shop' } });
   });
 });
+
+describe('patchTarget when the owners could not be read', () => {
+  it('proposes nothing on a ReplicaSet or Job known only from the pod, since a Deployment or CronJob may control it', () => {
+    for (const kind of ['ReplicaSet', 'Job']) {
+      const r = patchTarget({ chain: [{ kind, name: 'api-7f9c' }], verified: false }, 'shop', 'api', 'memory limit to 640Mi');
+      expect(r).toEqual({ reason: expect.stringContaining(`${kind} api-7f9c could not be read to find the controller above it`) });
+    }
+    // A StatefulSet has no controller above it: known from the pod alone, it is still the one to patch.
+    expect(patchTarget({ chain: [{ kind: 'StatefulSet', name: 'db' }], verified: false }, 'shop', 'db', 'memory limit')).toEqual({
+      owner: { kind: 'StatefulSet', name: 'db', namespace: 'shop' },
+    });
+    // Read and verified, a bare ReplicaSet is patched.
+    expect(patchTarget({ chain: [{ kind: 'ReplicaSet', name: 'bare' }] }, 'shop', 'api', 'memory limit')).toEqual({
+      owner: { kind: 'ReplicaSet', name: 'bare', namespace: 'shop' },
+    });
+  });
+});
