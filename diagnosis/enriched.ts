@@ -153,6 +153,8 @@ export interface OwnerChain {
    * the last link may itself have a controller (a ReplicaSet's Deployment) that nobody saw.
    */
   verified?: boolean;
+  /** The containers the top controller's pod template holds, when it was read. */
+  templateContainers?: string[];
 }
 
 export interface NodeSnapshot {

@@ -133,6 +133,17 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
       reason: `The pod has no controller, so there is nothing to patch (a running pod's resources cannot be changed in place): set the ${what} for container ${container} in the manifest that created it and re-create the pod.`,
     };
   }
+  if (owner.templateContainers && !owner.templateContainers.includes(container)) {
+    // Added to the pod at admission (istio-proxy, linkerd-proxy, a Vault agent): the template has no such
+    // container, so a patch of it cannot apply; the injector's own settings size it.
+    const hint =
+      container === 'istio-proxy'
+        ? ' (for istio-proxy: the sidecar.istio.io/proxyMemory and sidecar.istio.io/proxyMemoryLimit annotations on the pod template)'
+        : '';
+    return {
+      reason: `Container ${container} is not in the pod template of ${top.kind} ${top.name}: it was injected when the pod was created, so oombot cannot patch it. Set its memory through the injector's settings${hint}.`,
+    };
+  }
   if (owner.verified === false && (top.kind === 'ReplicaSet' || top.kind === 'Job')) {
     // A ReplicaSet usually belongs to a Deployment (a Job to a CronJob) that would undo a change made here.
     return {

@@ -170,6 +170,10 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
   if (owners.length > 0) {
     const top = owners[owners.length - 1]!;
     const chain: OwnerChain = { chain: owners.map((o) => ({ kind: o.kind, name: o.name })) };
+    // An owner whose read failed is only a name: whatever controls it was not seen.
+    if (!top.metadata) chain.verified = false;
+    const names = templateContainerNames(top);
+    if (names) chain.templateContainers = names;
     const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
     if (m) chain.managedBy = m;
     return chain;
@@ -253,4 +257,17 @@ function toPrevious(history: readonly HistoryRecord[], incident: Incident): Prev
       limitBytes: h.limitBytes,
     }))
     .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt)));
+}
+
+/** Names of the containers (init included) in an owner's pod template, as it was read; undefined when unread. */
+function templateContainerNames(owner: OwnerObject): string[] | undefined {
+  const spec = owner as unknown as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } };
+  const podSpec = spec.spec?.template?.spec ?? spec.spec?.jobTemplate?.spec?.template?.spec;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  return [...items(podSpec.containers), ...items(podSpec.initContainers)].map((c) => c?.name).filter((n): n is string => typeof n === 'string');
+}
+
+interface PodSpecLike {
+  containers?: { name?: string }[];
+  initContainers?: { name?: string }[];
 }
