@@ -58,6 +58,8 @@ describe('deploy/README.md', () => {
     const slack = VALUES.slack as Record<string, string>;
     for (const key of [slack.botTokenKey, slack.signingSecretKey, slack.appTokenKey]) expect(shell).toContain(`--from-literal=${key}=`);
     expect(shell).toContain(`create secret generic ${slack.existingSecret}`);
+    // And the Secret the chart generates, which the plain manifests leave out.
+    expect(shell).toMatch(/create secret generic oombot-redis-password\s+--from-literal=redis-password=/);
     // The sed command really replaces the image of the plain manifests.
     const sed = /sed -e 's#(.+?)#(.+?)#' deploy\/manifests\/oombot.yaml/.exec(shell)!;
     const plain = readFileSync(join(REPO_ROOT, 'deploy/manifests/oombot.yaml'), 'utf8');

@@ -141,7 +141,7 @@ describe('docker-compose.yml', () => {
     expect(validateComposeFile(compose())).toEqual([]);
   });
 
-  it('runs Redis persistent with noeviction, and oombot read-only with the kubeconfig mounted read-only', () => {
+  it('runs Redis persistent with noeviction and a password, and oombot read-only with the kubeconfig mounted read-only', () => {
     const c = compose();
     const redis = c.services.redis!;
     const command = (redis.command as string[]).join(' ');
@@ -152,7 +152,12 @@ describe('docker-compose.yml', () => {
     const oombot = c.services.oombot!;
     const env = oombot.environment as Record<string, string>;
     expect(oombot.volumes).toContain(`\${KUBECONFIG_FILE:-~/.kube/config}:${env.KUBECONFIG}:ro`);
-    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    // Redis requires the password oombot's REDIS_URL carries, and its health check logs in with it.
+    const args = redis.command as string[];
+    const password = args[args.indexOf('--requirepass') + 1];
+    expect(password).toMatch(/^\$\{REDIS_PASSWORD:-[A-Za-z0-9-]+\}$/);
+    expect((redis.environment as Record<string, string>).REDISCLI_AUTH).toBe(password);
+    expect(env.REDIS_URL).toBe(`redis://:${password}@redis:6379/0`);
     expect(oombot.read_only).toBe(true);
     expect(oombot.tmpfs).toEqual(['/tmp']);
     expect(oombot.depends_on).toEqual({ redis: { condition: 'service_healthy' } });

@@ -40,8 +40,10 @@ Configuration every role gets (no secrets).
 - name: WATCH_NAMESPACES
   value: {{ .Values.config.watchNamespaces | quote }}
 {{- if .Values.redis.enabled }}
+{{ include "oombot.redisPasswordEnv" . }}
+# Kubernetes expands $(REDIS_PASSWORD): the variable is defined above, earlier in this list.
 - name: REDIS_URL
-  value: {{ printf "redis://%s-redis:6379" (include "oombot.fullname" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s-redis:6379/0" (include "oombot.fullname" .) | quote }}
 {{- else if .Values.externalRedis.existingSecret }}
 - name: REDIS_URL
   valueFrom:
@@ -80,6 +82,40 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.port | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
+{{- end -}}
+
+{{/*
+The Secret holding the bundled Redis's password: yours when you name one (existingSecret,
+existingSecretKey), else the one templates/generated-secrets.yaml generates.
+*/}}
+{{- define "oombot.redisPasswordSecret" -}}
+{{- .Values.redis.auth.existingSecret | default (printf "%s-redis-password" (include "oombot.fullname" .)) -}}
+{{- end -}}
+
+{{- define "oombot.redisPasswordKey" -}}
+{{- if .Values.redis.auth.existingSecret }}{{ .Values.redis.auth.existingSecretKey }}{{ else }}redis-password{{ end -}}
+{{- end -}}
+
+{{/*
+A generated secret value, base64-encoded: the one the cluster's Secret `name` already holds under `key`,
+so that an upgrade keeps it, else `length` random letters and digits. helm template and --dry-run do not
+read the cluster, so they print a new value each time. Called with
+(dict "ctx" $ "name" <Secret> "key" <key> "length" <n>).
+*/}}
+{{- define "oombot.keptOrRandom" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name | default dict -}}
+{{- dig "data" .key "" $existing | default (randAlphaNum .length | b64enc) -}}
+{{- end -}}
+
+{{/*
+The bundled Redis's password, from its Secret (Redis itself and every role).
+*/}}
+{{- define "oombot.redisPasswordEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "oombot.redisPasswordSecret" . }}
+      key: {{ include "oombot.redisPasswordKey" . }}
 {{- end -}}
 
 {{/*
