@@ -56,7 +56,7 @@ function plainEnv(docs: Json[], deployment: string): Record<string, string> {
 type EnvVar = NonNullable<ContainerJson['env']>[number];
 
 /** The Secrets the chart generates with the default values, as `name/key`. */
-const GENERATED_SECRETS = ['oombot-redis-password/redis-password'];
+const GENERATED_SECRETS = ['oombot-redis-password/redis-password', 'oombot-proposal-key/proposal-key'];
 
 /** The value of a generated Secret in a render, decoded. */
 function generatedValue(docs: Json[], ref: string): string {
@@ -174,14 +174,19 @@ describe('Helm chart', () => {
     expect(envOf(socket, 'oombot-bot')).toHaveProperty('SLACK_APP_TOKEN');
     const compose = parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as { services: { oombot: { environment: Record<string, unknown> } } };
     expect(vars.filter((v) => !(v in compose.services.oombot.environment))).toEqual([]);
+    // And what the chart gives oombot besides (OOMBOT_PROPOSAL_KEY), compose gives it too; compose puts
+    // the Redis password straight into REDIS_URL.
+    expect(Object.keys(env).filter((v) => v !== 'REDIS_PASSWORD' && !(v in compose.services.oombot.environment))).toEqual([]);
   });
 
-  it('gives the Slack tokens and the Redis password, by reference to a Secret, only to the roles that use them', () => {
+  it('gives the Slack tokens, the Redis password and the proposal key, by reference to a Secret, only to the roles that use them', () => {
     const docs = readPlainManifests();
     const redis = { REDIS_PASSWORD: 'oombot-redis-password/redis-password' };
+    // The worker signs the proposals it stores and the bot checks them; the watcher handles none.
+    const key = { OOMBOT_PROPOSAL_KEY: 'oombot-proposal-key/proposal-key' };
     expect(secretRefs(docs, 'oombot-watcher')).toEqual(redis);
-    expect(secretRefs(docs, 'oombot-worker')).toEqual({ ...redis, SLACK_BOT_TOKEN: 'oombot-slack/bot-token' });
-    expect(secretRefs(docs, 'oombot-bot')).toEqual({ ...redis, SLACK_BOT_TOKEN: 'oombot-slack/bot-token', SLACK_SIGNING_SECRET: 'oombot-slack/signing-secret' });
+    expect(secretRefs(docs, 'oombot-worker')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'oombot-slack/bot-token' });
+    expect(secretRefs(docs, 'oombot-bot')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'oombot-slack/bot-token', SLACK_SIGNING_SECRET: 'oombot-slack/signing-secret' });
     expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
     // No token value anywhere in the manifests.
     expect(readFileSync(PLAIN_MANIFESTS, 'utf8')).not.toMatch(/xox[bp]-[A-Za-z0-9]|xapp-[A-Za-z0-9]/);
@@ -218,19 +223,22 @@ describe('Helm chart', () => {
       // Kubernetes expands $(REDIS_PASSWORD) only when the variable comes earlier in the list.
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeGreaterThanOrEqual(0);
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeLessThan(names.indexOf('REDIS_URL'));
-      const expanded = kubeletEnv(env, { ...secrets, 'oombot-slack/bot-token': 'xoxb-1', 'oombot-slack/signing-secret': 's' });
+      const expanded = kubeletEnv(env, { ...secrets, 'oombot-slack/bot-token': 'xoxb-1', 'oombot-slack/signing-secret': 's', 'oombot-proposal-key/proposal-key': 'k' });
       expect(loadConfig(expanded).redisUrl, workload).toBe('redis://:pAssw0rd@oombot-redis:6379/0');
     }
   });
 
-  it('generates the Redis password into a Secret, random letters and digits, which oombot.yaml leaves out and its header explains', () => {
+  it('generates the Redis password and the proposal key into Secrets, random letters and digits, which oombot.yaml leaves out and its header explains', () => {
     const first = renderChartObjects();
     const second = renderChartObjects();
     const password = generatedValue(first, 'oombot-redis-password/redis-password');
+    const key = generatedValue(first, 'oombot-proposal-key/proposal-key');
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(key).toMatch(/^[A-Za-z0-9]{48}$/);
     // helm template cannot read the cluster, so each render generates anew (an upgrade keeps the
-    // value through lookup): hence no value in oombot.yaml to compare.
+    // values through lookup): hence no values in oombot.yaml to compare.
     expect(generatedValue(second, 'oombot-redis-password/redis-password')).not.toBe(password);
+    expect(generatedValue(second, 'oombot-proposal-key/proposal-key')).not.toBe(key);
     expect(first.filter((d) => d.kind === 'Secret').map((d) => Object.keys(d.data as Json).map((k) => `${String((d.metadata as Json).name)}/${k}`)).flat()).toEqual(GENERATED_SECRETS);
     expect(readPlainManifests().filter((d) => d.kind === 'Secret')).toEqual([]);
     // The header tells users to create each one, with a value of the same kind.
@@ -307,9 +315,10 @@ describe('Helm chart', () => {
       );
       const socket = renderChartObjects({ slack: { ...slack, socketMode: true } });
       const redis = { REDIS_PASSWORD: 'oombot-redis-password/redis-password' };
+      const key = { OOMBOT_PROPOSAL_KEY: 'oombot-proposal-key/proposal-key' };
       expect(secretRefs(socket, 'oombot-watcher')).toEqual(redis);
-      expect(secretRefs(socket, 'oombot-worker')).toEqual({ ...redis, SLACK_BOT_TOKEN: 'team-slack/xoxb' });
-      expect(secretRefs(socket, 'oombot-bot')).toEqual({ ...redis, SLACK_BOT_TOKEN: 'team-slack/xoxb', SLACK_APP_TOKEN: 'team-slack/xapp' });
+      expect(secretRefs(socket, 'oombot-worker')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'team-slack/xoxb' });
+      expect(secretRefs(socket, 'oombot-bot')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'team-slack/xoxb', SLACK_APP_TOKEN: 'team-slack/xapp' });
       // The only Secrets the chart makes are those it generates values for.
       expect(socket.filter((d) => d.kind === 'Secret').map((d) => (d.metadata as Json).name)).toEqual(GENERATED_SECRETS.map((ref) => ref.split('/')[0]));
       for (const docs of [http, socket]) expect(allProblems(docs)).toEqual([]);
@@ -352,6 +361,20 @@ describe('Helm chart', () => {
           for (const workload of WORKLOADS) replaceEnv(d, workload, 'REDIS_PASSWORD', { name: 'REDIS_PASSWORD', valueFrom: ref });
           const redis = podSpecOf(find(d, 'StatefulSet', 'oombot-redis')).containers[0]!.env!;
           redis[redis.findIndex((e) => e.name === 'REDIS_PASSWORD')] = { name: 'REDIS_PASSWORD', valueFrom: ref };
+        }),
+      );
+      expect(allProblems(docs)).toEqual([]);
+    });
+
+    it('proposalKey.existingSecret and its key: the worker and the bot read the key from that Secret, and the chart generates none', () => {
+      const values = { proposalKey: { existingSecret: 'team-oombot', existingSecretKey: 'hmac' } };
+      expect(renderChartObjects(values).filter((d) => (d.metadata as Json).name === 'oombot-proposal-key')).toEqual([]);
+      const docs = renderPlainObjects(values);
+      expect(docs).toEqual(
+        defaultsWith((d) => {
+          for (const workload of ['oombot-worker', 'oombot-bot']) {
+            replaceEnv(d, workload, 'OOMBOT_PROPOSAL_KEY', { name: 'OOMBOT_PROPOSAL_KEY', valueFrom: { secretKeyRef: { name: 'team-oombot', key: 'hmac' } } });
+          }
         }),
       );
       expect(allProblems(docs)).toEqual([]);

@@ -85,8 +85,8 @@ Configuration every role gets (no secrets).
 {{- end -}}
 
 {{/*
-The Secret holding the bundled Redis's password: yours when you name one (existingSecret,
-existingSecretKey), else the one templates/generated-secrets.yaml generates.
+The Secrets holding the bundled Redis's password and the proposal key: yours when you name one
+(existingSecret, existingSecretKey), else the one templates/generated-secrets.yaml generates.
 */}}
 {{- define "oombot.redisPasswordSecret" -}}
 {{- .Values.redis.auth.existingSecret | default (printf "%s-redis-password" (include "oombot.fullname" .)) -}}
@@ -94,6 +94,14 @@ existingSecretKey), else the one templates/generated-secrets.yaml generates.
 
 {{- define "oombot.redisPasswordKey" -}}
 {{- if .Values.redis.auth.existingSecret }}{{ .Values.redis.auth.existingSecretKey }}{{ else }}redis-password{{ end -}}
+{{- end -}}
+
+{{- define "oombot.proposalKeySecret" -}}
+{{- .Values.proposalKey.existingSecret | default (printf "%s-proposal-key" (include "oombot.fullname" .)) -}}
+{{- end -}}
+
+{{- define "oombot.proposalKeyKey" -}}
+{{- if .Values.proposalKey.existingSecret }}{{ .Values.proposalKey.existingSecretKey }}{{ else }}proposal-key{{ end -}}
 {{- end -}}
 
 {{/*
@@ -116,6 +124,18 @@ The bundled Redis's password, from its Secret (Redis itself and every role).
     secretKeyRef:
       name: {{ include "oombot.redisPasswordSecret" . }}
       key: {{ include "oombot.redisPasswordKey" . }}
+{{- end -}}
+
+{{/*
+The key that authenticates the fix proposals stored in Redis (worker and bot: the worker signs the
+proposals it stores, the bot checks them before applying one).
+*/}}
+{{- define "oombot.proposalKeyEnv" -}}
+- name: OOMBOT_PROPOSAL_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "oombot.proposalKeySecret" . }}
+      key: {{ include "oombot.proposalKeyKey" . }}
 {{- end -}}
 
 {{/*
