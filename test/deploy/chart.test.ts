@@ -107,6 +107,22 @@ function replaceEnv(docs: Json[], deployment: string, name: string, replacement:
   env[at] = replacement;
 }
 
+const isRbac = (d: Json) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(d.kind));
+
+/** The objects of a kind, as `namespace/name`, sorted. */
+function placed(docs: Json[], kind: string): string[] {
+  return docs
+    .filter((d) => d.kind === kind)
+    .map((d) => `${String((d.metadata as Json).namespace)}/${String((d.metadata as Json).name)}`)
+    .sort();
+}
+
+/** What a Role or ClusterRole grants, as `verb resource[.group]`. */
+function rulesOf(role: Json): string[] {
+  const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  return rules.flatMap((rule) => rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))));
+}
+
 /** Removes the variable `name` from a Deployment's container, in place. */
 function removeEnv(docs: Json[], deployment: string, name: string): void {
   const env = podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env!;
@@ -271,15 +287,37 @@ describe('Helm chart', () => {
   // Each value people change: what it renders is the default render with exactly the expected change,
   // and every object still fits the API schema and the others.
   describe('with the values people change', () => {
-    it('config.watchNamespaces: every role is told the namespaces, and oombot reads them', () => {
+    it('config.watchNamespaces: every role is told the namespaces, oombot reads them, and its namespaced rights are Roles in each', () => {
       for (const workload of WORKLOADS) expect(loadConfig(plainEnv(readPlainManifests(), workload)).watchNamespaces, 'default: all').toEqual([]);
       const docs = renderPlainObjects({ config: { watchNamespaces: 'payments,shop' } });
-      expect(docs).toEqual(
+      // Apart from RBAC, the default render with the variable set.
+      expect(docs.filter((d) => !isRbac(d))).toEqual(
         defaultsWith((d) => {
           for (const workload of WORKLOADS) replaceEnv(d, workload, 'WATCH_NAMESPACES', { name: 'WATCH_NAMESPACES', value: 'payments,shop' });
-        }),
+        }).filter((d) => !isRbac(d)),
       );
       for (const workload of WORKLOADS) expect(loadConfig(plainEnv(docs, workload)).watchNamespaces, workload).toEqual(['payments', 'shop']);
+      // A Role and its RoleBinding for each role in each watched namespace, and one in "default" for the
+      // watcher, which reads the Events of nodes there.
+      const roles = ['default/oombot-watcher', ...['payments', 'shop'].flatMap((ns) => WORKLOADS.map((w) => `${ns}/${w}`))].sort();
+      expect(placed(docs, 'Role')).toEqual(roles);
+      expect(placed(docs, 'RoleBinding')).toEqual(roles);
+      expect(rulesOf(find(docs.filter((d) => (d.metadata as Json).namespace === 'default'), 'Role', 'oombot-watcher'))).toEqual(['list events', 'watch events']);
+      for (const workload of WORKLOADS) {
+        // The ClusterRoles keep only what is not namespaced: nodes.
+        const cluster = rulesOf(find(docs, 'ClusterRole', workload));
+        expect(cluster.every((grant) => grant.endsWith(' nodes')), workload).toBe(true);
+        // In each watched namespace, the Role and the ClusterRole grant together what the default
+        // ClusterRole grants: the same rights, no longer cluster-wide.
+        for (const ns of ['payments', 'shop']) {
+          const role = find(docs.filter((d) => (d.metadata as Json).namespace === ns), 'Role', workload);
+          expect([...rulesOf(role), ...cluster].sort(), `${ns}/${workload}`).toEqual(rulesOf(find(readPlainManifests(), 'ClusterRole', workload)).sort());
+        }
+      }
+      // Watching "default" too, its Role for the watcher is the whole one; spaces and repeats do not count.
+      const withDefault = renderPlainObjects({ config: { watchNamespaces: ' default,shop,,shop ' } });
+      expect(placed(withDefault, 'Role')).toEqual(['default', 'shop'].flatMap((ns) => WORKLOADS.map((w) => `${ns}/${w}`)).sort());
+      expect(allProblems(withDefault)).toEqual([]);
       // As a --set flag, the comma escaped (see deploy/README.md), the same.
       expect(renderPlainObjects({}, DEFAULT_RELEASE, ['config.watchNamespaces=payments\\,shop'])).toEqual(docs);
       expect(allProblems(docs)).toEqual([]);

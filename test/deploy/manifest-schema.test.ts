@@ -19,6 +19,7 @@ const VARIANTS: [string, Json][] = [
   ['external Redis by URL', { redis: { enabled: false }, externalRedis: { url: 'redis://redis.example.internal:6379' } }],
   ['ingress with TLS', { bot: { ingress: { enabled: true, className: 'nginx', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }] } } }],
   ['no persistence, scheduling, pull secrets', { redis: { persistence: { enabled: false } }, imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }], podAnnotations: { 'prometheus.io/scrape': 'true' } }],
+  ['watched namespaces (Roles in each)', { config: { watchNamespaces: 'payments,shop' } }],
   ['storage class, no PDBs, no network policy', { redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } }, watcher: { pdb: { enabled: false } }, bot: { pdb: { enabled: false } } }],
 ];
 

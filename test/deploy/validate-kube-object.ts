@@ -34,6 +34,8 @@ export const KINDS: Record<string, { apiVersion: string; model: string; namespac
   PodDisruptionBudget: { apiVersion: 'policy/v1', model: 'V1PodDisruptionBudget', namespaced: true },
   ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRole', namespaced: false },
   ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRoleBinding', namespaced: false },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1Role', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1RoleBinding', namespaced: true },
   Ingress: { apiVersion: 'networking.k8s.io/v1', model: 'V1Ingress', namespaced: true },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', model: 'V1NetworkPolicy', namespaced: true },
 };
@@ -327,9 +329,11 @@ export function validateTogether(docs: Json[]): string[] {
         }
       }
     }
-    if (d.kind === 'ClusterRoleBinding') {
+    if (d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding') {
       const ref = d.roleRef as { kind?: string; name?: string };
       if (ref.kind === 'ClusterRole' && !exists('ClusterRole', String(ref.name))) problems.push(`${label}: roleRef ClusterRole ${ref.name} is not defined`);
+      // A RoleBinding can refer only to a Role of its own namespace; a ClusterRoleBinding to no Role.
+      if (ref.kind === 'Role' && (d.kind !== 'RoleBinding' || !exists('Role', String(ref.name), nsOf(d)))) problems.push(`${label}: roleRef Role ${ref.name} is not defined in its namespace`);
       for (const s of (d.subjects ?? []) as { kind?: string; name?: string; namespace?: string }[]) {
         if (s.kind === 'ServiceAccount' && !exists('ServiceAccount', String(s.name), s.namespace)) problems.push(`${label}: subject ServiceAccount ${s.namespace}/${s.name} is not defined`);
       }

@@ -32,6 +32,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
+config.watchNamespaces as a JSON list, as oombot reads it: split at commas, trimmed, without empty
+entries (or repeats).
+*/}}
+{{- define "oombot.watchNamespaces" -}}
+{{- $out := list -}}
+{{- range splitList "," .Values.config.watchNamespaces -}}
+{{- if trim . }}{{ $out = append $out (trim .) }}{{ end -}}
+{{- end -}}
+{{- $out | uniq | toJson -}}
+{{- end -}}
+
+{{/*
 Configuration every role gets (no secrets).
 */}}
 {{- define "oombot.env" -}}
