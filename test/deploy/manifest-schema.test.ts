@@ -20,6 +20,7 @@ const VARIANTS: [string, Json][] = [
   ['ingress with TLS', { bot: { ingress: { enabled: true, className: 'nginx', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }] } } }],
   ['no persistence, scheduling, pull secrets', { redis: { persistence: { enabled: false } }, imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }], podAnnotations: { 'prometheus.io/scrape': 'true' } }],
   ['watched namespaces (Roles in each)', { config: { watchNamespaces: 'payments,shop' } }],
+  ['no admission policy, own Redis password and proposal key Secrets', { admissionPolicy: { enabled: false }, redis: { auth: { existingSecret: 'team-redis' } }, proposalKey: { existingSecret: 'team-oombot' } }],
   ['storage class, no PDBs, no network policy', { redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } }, watcher: { pdb: { enabled: false } }, bot: { pdb: { enabled: false } } }],
 ];
 
@@ -29,7 +30,7 @@ describe('Kubernetes manifests', () => {
   it('deploy/manifests/oombot.yaml fits the API schema and its objects fit together', () => {
     const docs = readPlainManifests();
     expect(docs.map((d) => d.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Deployment', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount', 'StatefulSet'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Deployment', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount', 'StatefulSet', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].sort(),
     );
     expect(allProblems(docs)).toEqual([]);
   });
@@ -128,6 +129,9 @@ describe('Kubernetes manifests', () => {
       expect(problems).toContain('resources.limits.memory "256MB" is not a quantity');
       expect(problems).toContain('resources.requests.cpu "50 m" is not a quantity');
       expect(problems).toContain('roleRef ClusterRole oombot-workers is not defined');
+      const vapBinding = find(docs, 'ValidatingAdmissionPolicyBinding', 'oombot-bot-memory-only');
+      (vapBinding.spec as Json).policyName = 'oombot-bot-any-change';
+      expect(validateTogether(docs).join('\n')).toContain('policyName oombot-bot-any-change is not defined');
       const svc = find(docs, 'Service', 'oombot-bot');
       (svc.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/component'] = 'robot';
       expect(validateTogether(docs).join('\n')).toContain('Service/oombot-bot: the selector matches no pod template');

@@ -37,6 +37,8 @@ export const KINDS: Record<string, { apiVersion: string; model: string; namespac
   Role: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1Role', namespaced: true },
   RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1RoleBinding', namespaced: true },
   Ingress: { apiVersion: 'networking.k8s.io/v1', model: 'V1Ingress', namespaced: true },
+  ValidatingAdmissionPolicy: { apiVersion: 'admissionregistration.k8s.io/v1', model: 'V1ValidatingAdmissionPolicy', namespaced: false },
+  ValidatingAdmissionPolicyBinding: { apiVersion: 'admissionregistration.k8s.io/v1', model: 'V1ValidatingAdmissionPolicyBinding', namespaced: false },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', model: 'V1NetworkPolicy', namespaced: true },
 };
 
@@ -337,6 +339,10 @@ export function validateTogether(docs: Json[]): string[] {
       for (const s of (d.subjects ?? []) as { kind?: string; name?: string; namespace?: string }[]) {
         if (s.kind === 'ServiceAccount' && !exists('ServiceAccount', String(s.name), s.namespace)) problems.push(`${label}: subject ServiceAccount ${s.namespace}/${s.name} is not defined`);
       }
+    }
+    if (d.kind === 'ValidatingAdmissionPolicyBinding') {
+      const policy = String(spec.policyName);
+      if (!exists('ValidatingAdmissionPolicy', policy)) problems.push(`${label}: policyName ${policy} is not defined`);
     }
     if (d.kind === 'Ingress') {
       for (const rule of (spec.rules ?? []) as { http?: { paths?: { backend?: { service?: { name?: string; port?: { name?: string; number?: number } } } }[] } }[]) {
