@@ -76,6 +76,21 @@ function allowed(grants: Grant[], info: RequestInfo): boolean {
   return discoveryAllows(info) || authorizes(grants, info);
 }
 
+/**
+ * A ReplicaSet no Deployment owns: the bot changes only such a one (a Deployment would roll a change to
+ * its ReplicaSet back). No replicas, so that no controller acts on it.
+ */
+const STANDALONE_RS = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'batch', namespace: 'shop', uid: '7d0c6a3e-0000-4000-8000-0000000005e7', labels: { app: 'batch' } },
+  spec: {
+    replicas: 0,
+    selector: { matchLabels: { app: 'batch' } },
+    template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'batch', image: 'batch:1', resources: { limits: { memory: '512Mi' } } }] } },
+  },
+};
+
 async function start(mode: Mode): Promise<Running> {
   const sim = await startSimCluster({ replicas: 2 });
   const { cluster } = sim;
@@ -84,6 +99,7 @@ async function start(mode: Mode): Promise<Running> {
   cluster.createCronJob({ name: 'report', namespace: 'shop', memoryRequest: '128Mi', memoryLimit: '512Mi', restartPolicy: 'OnFailure' });
   cluster.triggerCronJob('shop', 'report');
   cluster.create('limitranges', makeLimitRange({ namespace: 'shop', max: { memory: '8Gi' } }));
+  cluster.create('replicasets', structuredClone(STANDALONE_RS));
   const slack = await startSlackServer({ users: [{ id: APPROVER, name: 'olga' }] });
   const queueName = uniqueQueueName('rbac');
   const rbac = (role: Role) => {
@@ -212,12 +228,11 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
 
   // Bot: a patch of every other kind it changes.
   const proposals = new ProposalStore(apps.bot.redis, r.queueName);
-  const replicaSet = cluster.list('replicasets', 'shop')[0]!.metadata.name as string;
   const targets: [string, ProposalOwner, string][] = [
     ['StatefulSet', { kind: 'StatefulSet', namespace: 'shop', name: 'db' }, 'db'],
     ['DaemonSet', { kind: 'DaemonSet', namespace: 'shop', name: 'logship' }, 'logship'],
     ['CronJob', { kind: 'CronJob', namespace: 'shop', name: 'report' }, 'report'],
-    ['ReplicaSet', { kind: 'ReplicaSet', namespace: 'shop', name: replicaSet }, 'api'],
+    ['ReplicaSet', { kind: 'ReplicaSet', namespace: 'shop', name: 'batch' }, 'batch'],
     ['ReplicationController', { kind: 'ReplicationController', namespace: 'shop', name: 'legacy' }, 'legacy'],
   ];
   for (const [kind, owner, container] of targets) {

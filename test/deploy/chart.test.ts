@@ -239,7 +239,7 @@ describe('Helm chart', () => {
       // Kubernetes expands $(REDIS_PASSWORD) only when the variable comes earlier in the list.
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeGreaterThanOrEqual(0);
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeLessThan(names.indexOf('REDIS_URL'));
-      const expanded = kubeletEnv(env, { ...secrets, 'oombot-slack/bot-token': 'xoxb-1', 'oombot-slack/signing-secret': 's', 'oombot-proposal-key/proposal-key': 'k' });
+      const expanded = kubeletEnv(env, { ...secrets, 'oombot-slack/bot-token': 'xoxb-1', 'oombot-slack/signing-secret': 's', 'oombot-proposal-key/proposal-key': 'k'.repeat(48) });
       expect(loadConfig(expanded).redisUrl, workload).toBe('redis://:pAssw0rd@oombot-redis:6379/0');
     }
   });
