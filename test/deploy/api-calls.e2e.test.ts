@@ -47,7 +47,14 @@ const LEGACY_RC = {
   apiVersion: 'v1',
   kind: 'ReplicationController',
   metadata: { name: 'legacy', namespace: 'shop', uid: '7d0c6a3e-0000-4000-8000-00000000c0de' },
-  spec: { replicas: 1, selector: { app: 'legacy' }, template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'legacy', image: 'legacy:1', resources: { limits: { memory: '512Mi' } } }] } } },
+  spec: {
+    replicas: 1,
+    selector: { app: 'legacy' },
+    template: {
+      metadata: { labels: { app: 'legacy' } },
+      spec: { containers: [{ name: 'legacy', image: 'legacy:1', resources: { limits: { memory: '512Mi' } } }] },
+    },
+  },
 };
 
 interface Mode {
@@ -87,7 +94,10 @@ const STANDALONE_RS = {
   spec: {
     replicas: 0,
     selector: { matchLabels: { app: 'batch' } },
-    template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'batch', image: 'batch:1', resources: { limits: { memory: '512Mi' } } }] } },
+    template: {
+      metadata: { labels: { app: 'batch' } },
+      spec: { containers: [{ name: 'batch', image: 'batch:1', resources: { limits: { memory: '512Mi' } } }] },
+    },
   },
 };
 
@@ -119,7 +129,13 @@ async function start(mode: Mode): Promise<Running> {
   };
   const apps = {} as Record<Role, Oombot>;
   for (const role of ['watcher', 'worker', 'bot'] as const) {
-    apps[role] = await startOombot({ config: loadConfig(env[role]), roles: [role], log: captureLogger('info').log, kubeTarget: proxies[role].target, host: '127.0.0.1' });
+    apps[role] = await startOombot({
+      config: loadConfig(env[role]),
+      roles: [role],
+      log: captureLogger('info').log,
+      kubeTarget: proxies[role].target,
+      host: '127.0.0.1',
+    });
   }
   return {
     cluster,
@@ -218,13 +234,16 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
   }, 'the queue to drain');
 
   // Bot: the alert's buttons.
-  const alert = await slack.waitFor(() => slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(apiPod) && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)), 20_000);
+  const alert = await slack.waitFor(
+    () => slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(apiPod) && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)),
+    20_000,
+  );
   const buttons = (alert.blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) => b.elements ?? []);
-  const valueOf = (id: string) => buttons.find((b) => b.action_id === id)!.value!;
+  const buttonValue = (id: string) => buttons.find((b) => b.action_id === id)!.value!;
   const answers: Record<string, string> = {};
-  answers.logs = await answer(r, await click(r, ACTION_SHOW_LOGS, valueOf(ACTION_SHOW_LOGS), alert.ts));
-  answers.explain = await answer(r, await click(r, ACTION_EXPLAIN, valueOf(ACTION_EXPLAIN), alert.ts));
-  answers.raiseDeployment = await answer(r, await click(r, ACTION_RAISE_LIMIT, valueOf(ACTION_RAISE_LIMIT), alert.ts));
+  answers.logs = await answer(r, await click(r, ACTION_SHOW_LOGS, buttonValue(ACTION_SHOW_LOGS), alert.ts));
+  answers.explain = await answer(r, await click(r, ACTION_EXPLAIN, buttonValue(ACTION_EXPLAIN), alert.ts));
+  answers.raiseDeployment = await answer(r, await click(r, ACTION_RAISE_LIMIT, buttonValue(ACTION_RAISE_LIMIT), alert.ts));
 
   // Bot: a patch of every other kind it changes.
   const proposals = new ProposalStore(apps.bot.redis, r.queueName);
@@ -250,7 +269,13 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
 /** Every (apiGroup, resource, verb) the grants give, whatever the namespace. */
 function granted(grants: Grant[]): string[] {
   const all = grants.flatMap((g) => g.rules);
-  return [...new Set(all.flatMap((rule) => (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`)))))];
+  return [
+    ...new Set(
+      all.flatMap((rule) =>
+        (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))),
+      ),
+    ),
+  ];
 }
 
 function describeInfo(info: RequestInfo): string {
@@ -296,7 +321,13 @@ describe.each(MODES)('Kubernetes API calls and RBAC, watching $name', (mode) => 
   });
 
   it.each(ROLES)('every permission granted to the %s is used', (role) => {
-    const used = new Set(r.proxies[role].requests.filter((q) => !q.forbidden).map(requestInfo).filter((i) => i.isResource).map(describeInfo));
+    const used = new Set(
+      r.proxies[role].requests
+        .filter((q) => !q.forbidden)
+        .map(requestInfo)
+        .filter((i) => i.isResource)
+        .map(describeInfo),
+    );
     // Watching some namespaces, the Roles keep the grants of the cluster-wide reads above: within a
     // watched namespace they are no wider than the gets beside them, and serve those reads once oombot
     // makes them per namespace.
@@ -310,7 +341,10 @@ describe.each(MODES)('Kubernetes API calls and RBAC, watching $name', (mode) => 
       const namespaced = r.proxies[role].requests
         .filter((q) => !q.forbidden)
         .map(requestInfo)
-        .filter((i): i is Extract<RequestInfo, { isResource: true }> => i.isResource && i.namespace !== undefined && mode.watchNamespaces.split(',').includes(i.namespace));
+        .filter(
+          (i): i is Extract<RequestInfo, { isResource: true }> =>
+            i.isResource && i.namespace !== undefined && mode.watchNamespaces.split(',').includes(i.namespace),
+        );
       expect(namespaced.length, role).toBeGreaterThan(0);
       for (const info of namespaced) {
         const { namespace: _watched, ...clusterWide } = info;

@@ -155,5 +155,7 @@ export function grantsTo(docs: Json[], serviceAccount: { namespace: string; name
 
 /** RBAC's decision on a request: some rule of a grant matches, and a namespaced grant only within its namespace. */
 export function authorizes(grants: Grant[], info: RequestInfo): boolean {
-  return grants.some((g) => (g.namespace === undefined || (info.isResource && info.namespace === g.namespace)) && g.rules.some((rule) => ruleAllows(rule, info)));
+  return grants.some(
+    (g) => (g.namespace === undefined || (info.isResource && info.namespace === g.namespace)) && g.rules.some((rule) => ruleAllows(rule, info)),
+  );
 }

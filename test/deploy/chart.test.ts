@@ -34,7 +34,8 @@ import { parse as parseYaml } from 'yaml';
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 const key = (d: Json) => `${String(d.kind)}/${String((d.metadata as Json).name)}`;
-const envOf = (docs: Json[], deployment: string) => Object.fromEntries((podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const envOf = (docs: Json[], deployment: string) =>
+  Object.fromEntries((podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
 const WORKLOADS = ALL_ROLES.map((role) => `oombot-${role}`);
 const allProblems = (docs: Json[]) => [...docs.flatMap(validateObject), ...validateTogether(docs)];
 
@@ -173,7 +174,8 @@ describe('Helm chart', () => {
     // The pod is given longer to stop than oombot takes before it exits anyway.
     const forcedAfter = Number(/shutdown took over (\d+) s/.exec(bin)?.[1]);
     for (const role of ALL_ROLES) {
-      const grace = (podSpecOf(find(docs, 'Deployment', `oombot-${role}`)) as unknown as { terminationGracePeriodSeconds: number }).terminationGracePeriodSeconds;
+      const grace = (podSpecOf(find(docs, 'Deployment', `oombot-${role}`)) as unknown as { terminationGracePeriodSeconds: number })
+        .terminationGracePeriodSeconds;
       expect(grace).toBeGreaterThan(forcedAfter);
     }
   });
@@ -202,7 +204,12 @@ describe('Helm chart', () => {
     const key = { OOMBOT_PROPOSAL_KEY: 'oombot-proposal-key/proposal-key' };
     expect(secretRefs(docs, 'oombot-watcher')).toEqual(redis);
     expect(secretRefs(docs, 'oombot-worker')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'oombot-slack/bot-token' });
-    expect(secretRefs(docs, 'oombot-bot')).toEqual({ ...redis, ...key, SLACK_BOT_TOKEN: 'oombot-slack/bot-token', SLACK_SIGNING_SECRET: 'oombot-slack/signing-secret' });
+    expect(secretRefs(docs, 'oombot-bot')).toEqual({
+      ...redis,
+      ...key,
+      SLACK_BOT_TOKEN: 'oombot-slack/bot-token',
+      SLACK_SIGNING_SECRET: 'oombot-slack/signing-secret',
+    });
     expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
     // No token value anywhere in the manifests.
     expect(readFileSync(PLAIN_MANIFESTS, 'utf8')).not.toMatch(/xox[bp]-[A-Za-z0-9]|xapp-[A-Za-z0-9]/);
@@ -239,7 +246,12 @@ describe('Helm chart', () => {
       // Kubernetes expands $(REDIS_PASSWORD) only when the variable comes earlier in the list.
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeGreaterThanOrEqual(0);
       expect(names.indexOf('REDIS_PASSWORD'), workload).toBeLessThan(names.indexOf('REDIS_URL'));
-      const expanded = kubeletEnv(env, { ...secrets, 'oombot-slack/bot-token': 'xoxb-1', 'oombot-slack/signing-secret': 's', 'oombot-proposal-key/proposal-key': 'k'.repeat(48) });
+      const expanded = kubeletEnv(env, {
+        ...secrets,
+        'oombot-slack/bot-token': 'xoxb-1',
+        'oombot-slack/signing-secret': 's',
+        'oombot-proposal-key/proposal-key': 'k'.repeat(48),
+      });
       expect(loadConfig(expanded).redisUrl, workload).toBe('redis://:pAssw0rd@oombot-redis:6379/0');
     }
   });
@@ -255,7 +267,9 @@ describe('Helm chart', () => {
     // values through lookup): hence no values in oombot.yaml to compare.
     expect(generatedValue(second, 'oombot-redis-password/redis-password')).not.toBe(password);
     expect(generatedValue(second, 'oombot-proposal-key/proposal-key')).not.toBe(key);
-    expect(first.filter((d) => d.kind === 'Secret').map((d) => Object.keys(d.data as Json).map((k) => `${String((d.metadata as Json).name)}/${k}`)).flat()).toEqual(GENERATED_SECRETS);
+    expect(
+      first.filter((d) => d.kind === 'Secret').flatMap((d) => Object.keys(d.data as Json).map((k) => `${String((d.metadata as Json).name)}/${k}`)),
+    ).toEqual(GENERATED_SECRETS);
     expect(readPlainManifests().filter((d) => d.kind === 'Secret')).toEqual([]);
     // The header tells users to create each one, with a value of the same kind.
     const file = readFileSync(PLAIN_MANIFESTS, 'utf8');
@@ -302,15 +316,30 @@ describe('Helm chart', () => {
       const roles = ['default/oombot-watcher', ...['payments', 'shop'].flatMap((ns) => WORKLOADS.map((w) => `${ns}/${w}`))].sort();
       expect(placed(docs, 'Role')).toEqual(roles);
       expect(placed(docs, 'RoleBinding')).toEqual(roles);
-      expect(rulesOf(find(docs.filter((d) => (d.metadata as Json).namespace === 'default'), 'Role', 'oombot-watcher'))).toEqual(['list events', 'watch events']);
+      expect(
+        rulesOf(
+          find(
+            docs.filter((d) => (d.metadata as Json).namespace === 'default'),
+            'Role',
+            'oombot-watcher',
+          ),
+        ),
+      ).toEqual(['list events', 'watch events']);
       for (const workload of WORKLOADS) {
         // The ClusterRoles keep only what is not namespaced: nodes.
         const cluster = rulesOf(find(docs, 'ClusterRole', workload));
-        expect(cluster.every((grant) => grant.endsWith(' nodes')), workload).toBe(true);
+        expect(
+          cluster.every((grant) => grant.endsWith(' nodes')),
+          workload,
+        ).toBe(true);
         // In each watched namespace, the Role and the ClusterRole grant together what the default
         // ClusterRole grants: the same rights, no longer cluster-wide.
         for (const ns of ['payments', 'shop']) {
-          const role = find(docs.filter((d) => (d.metadata as Json).namespace === ns), 'Role', workload);
+          const role = find(
+            docs.filter((d) => (d.metadata as Json).namespace === ns),
+            'Role',
+            workload,
+          );
           expect([...rulesOf(role), ...cluster].sort(), `${ns}/${workload}`).toEqual(rulesOf(find(readPlainManifests(), 'ClusterRole', workload)).sort());
         }
       }
@@ -333,7 +362,10 @@ describe('Helm chart', () => {
       expect(docs.filter((d) => d.kind === 'Ingress')).toEqual([]);
       expect(docs).toEqual(
         defaultsWith((d) => {
-          replaceEnv(d, 'oombot-bot', 'SLACK_SIGNING_SECRET', { name: 'SLACK_APP_TOKEN', valueFrom: { secretKeyRef: { name: 'oombot-slack', key: 'app-token' } } });
+          replaceEnv(d, 'oombot-bot', 'SLACK_SIGNING_SECRET', {
+            name: 'SLACK_APP_TOKEN',
+            valueFrom: { secretKeyRef: { name: 'oombot-slack', key: 'app-token' } },
+          });
           remove(d, 'Service', 'oombot-bot');
         }),
       );
@@ -384,7 +416,9 @@ describe('Helm chart', () => {
         expect(allProblems(docs)).toEqual([]);
       }
       // Nor a generated Redis password.
-      expect(renderChartObjects({ redis: { enabled: false }, externalRedis: { url } }).filter((d) => (d.metadata as Json).name === 'oombot-redis-password')).toEqual([]);
+      expect(
+        renderChartObjects({ redis: { enabled: false }, externalRedis: { url } }).filter((d) => (d.metadata as Json).name === 'oombot-redis-password'),
+      ).toEqual([]);
       // With neither, Helm refuses to render and says what to set.
       expect(() => renderPlainObjects({ redis: { enabled: false } })).toThrow(/set redis.enabled=true, externalRedis.url or externalRedis.existingSecret/);
     });

@@ -12,8 +12,10 @@ import { validateObject, validateTogether } from './validate-kube-object.js';
 
 const README = readFileSync(join(REPO_ROOT, 'deploy/README.md'), 'utf8');
 const VALUES = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'), { version: '1.1' }) as Json;
-const blocks = (lang: string) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
-const shell = blocks('sh').join('\n').replace(/\\\n\s*/g, ' ');
+const blocks = (lang: string) => [...README.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+const shell = blocks('sh')
+  .join('\n')
+  .replace(/\\\n\s*/g, ' ');
 
 function hasValue(path: string): boolean {
   let node: unknown = VALUES;
@@ -56,7 +58,12 @@ describe('deploy/README.md', () => {
       const docs = renderChartObjects({}, DEFAULT_RELEASE, flags);
       expect(valid(docs)).toEqual([]);
       const bot = find(docs, 'Deployment', 'oombot-bot');
-      const env = Object.fromEntries(((((bot.spec as Json).template as Json).spec as { containers: { env: { name: string; value?: string }[] }[] }).containers[0]!.env).map((e) => [e.name, e.value]));
+      const env = Object.fromEntries(
+        (((bot.spec as Json).template as Json).spec as { containers: { env: { name: string; value?: string }[] }[] }).containers[0]!.env.map((e) => [
+          e.name,
+          e.value,
+        ]),
+      );
       expect(env.OOMBOT_APPROVERS).toBe('U0123ABCD,U0456EFGH');
     }
   });
@@ -80,18 +87,28 @@ describe('deploy/README.md', () => {
     const fromReadme: Record<string, string[]> = {};
     let role = '';
     for (const row of rows) {
-      const [r, group, resources, verbs] = row.split('|').slice(1, 5).map((c) => c.trim()) as [string, string, string, string];
+      const [r, group, resources, verbs] = row
+        .split('|')
+        .slice(1, 5)
+        .map((c) => c.trim()) as [string, string, string, string];
       if (r) role = r;
       const g = group === 'core' ? '' : group.replace(/`/g, '');
       for (const res of resources.split(',').map((x) => x.trim().replace(/`/g, ''))) {
-        for (const verb of verbs.replace(/\(.*\)/, '').split(',').map((v) => v.trim())) {
+        for (const verb of verbs
+          .replace(/\(.*\)/, '')
+          .split(',')
+          .map((v) => v.trim())) {
           (fromReadme[role] ??= []).push(`${verb} ${res}${g ? `.${g}` : ''}`);
         }
       }
     }
     for (const r of ['watcher', 'worker', 'bot']) {
-      const clusterRole = find(readPlainManifests(), 'ClusterRole', `oombot-${r}`) as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
-      const granted = clusterRole.rules.flatMap((rule) => rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))));
+      const clusterRole = find(readPlainManifests(), 'ClusterRole', `oombot-${r}`) as unknown as {
+        rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      };
+      const granted = clusterRole.rules.flatMap((rule) =>
+        rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`))),
+      );
       expect(fromReadme[r]?.sort(), r).toEqual(granted.sort());
     }
   });

@@ -54,7 +54,11 @@ const has = (list: string[], value: string) => list.includes('*') || list.includ
 
 function matchesRules(spec: PolicySpec, r: AdmissionRequest): boolean {
   return spec.matchConstraints.resourceRules.some(
-    (rule) => has(rule.apiGroups, r.resource.group) && has(rule.apiVersions, r.resource.version) && has(rule.operations, r.operation) && has(rule.resources, r.resource.resource),
+    (rule) =>
+      has(rule.apiGroups, r.resource.group) &&
+      has(rule.apiVersions, r.resource.version) &&
+      has(rule.operations, r.operation) &&
+      has(rule.resources, r.resource.resource),
   );
 }
 

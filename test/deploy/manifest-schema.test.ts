@@ -7,7 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { COMPOSE_FILE, PLAIN_MANIFESTS, SLACK_MANIFESTS, find, parseKubeYaml, podSpecOf, readPlainManifests, renderChartObjects, type Json } from './deploy-files.js';
+import {
+  COMPOSE_FILE,
+  PLAIN_MANIFESTS,
+  SLACK_MANIFESTS,
+  find,
+  parseKubeYaml,
+  podSpecOf,
+  readPlainManifests,
+  renderChartObjects,
+  type Json,
+} from './deploy-files.js';
 import { validateObject, validateTogether } from './validate-kube-object.js';
 import { validateComposeFile } from './validate-compose-file.js';
 import { validateSlackManifest } from './validate-slack-manifest.js';
@@ -17,11 +27,42 @@ const VARIANTS: [string, Json][] = [
   ['socket mode', { slack: { socketMode: true } }],
   ['external Redis by Secret', { redis: { enabled: false }, externalRedis: { existingSecret: 'redis-conn' } }],
   ['external Redis by URL', { redis: { enabled: false }, externalRedis: { url: 'redis://redis.example.internal:6379' } }],
-  ['ingress with TLS', { bot: { ingress: { enabled: true, className: 'nginx', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }] } } }],
-  ['no persistence, scheduling, pull secrets', { redis: { persistence: { enabled: false } }, imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }], podAnnotations: { 'prometheus.io/scrape': 'true' } }],
+  [
+    'ingress with TLS',
+    {
+      bot: {
+        ingress: {
+          enabled: true,
+          className: 'nginx',
+          annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+          tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }],
+        },
+      },
+    },
+  ],
+  [
+    'no persistence, scheduling, pull secrets',
+    {
+      redis: { persistence: { enabled: false } },
+      imagePullSecrets: [{ name: 'regcred' }],
+      nodeSelector: { pool: 'system' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }],
+      podAnnotations: { 'prometheus.io/scrape': 'true' },
+    },
+  ],
   ['watched namespaces (Roles in each)', { config: { watchNamespaces: 'payments,shop' } }],
-  ['no admission policy, own Redis password and proposal key Secrets', { admissionPolicy: { enabled: false }, redis: { auth: { existingSecret: 'team-redis' } }, proposalKey: { existingSecret: 'team-oombot' } }],
-  ['storage class, no PDBs, no network policy', { redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } }, watcher: { pdb: { enabled: false } }, bot: { pdb: { enabled: false } } }],
+  [
+    'no admission policy, own Redis password and proposal key Secrets',
+    { admissionPolicy: { enabled: false }, redis: { auth: { existingSecret: 'team-redis' } }, proposalKey: { existingSecret: 'team-oombot' } },
+  ],
+  [
+    'storage class, no PDBs, no network policy',
+    {
+      redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } },
+      watcher: { pdb: { enabled: false } },
+      bot: { pdb: { enabled: false } },
+    },
+  ],
 ];
 
 const allProblems = (docs: Json[]) => [...docs.flatMap(validateObject), ...validateTogether(docs)];
@@ -30,7 +71,28 @@ describe('Kubernetes manifests', () => {
   it('deploy/manifests/oombot.yaml fits the API schema and its objects fit together', () => {
     const docs = readPlainManifests();
     expect(docs.map((d) => d.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Deployment', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount', 'StatefulSet', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].sort(),
+      [
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'Deployment',
+        'Deployment',
+        'Deployment',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'PodDisruptionBudget',
+        'Service',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+        'ServiceAccount',
+        'StatefulSet',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
+      ].sort(),
     );
     expect(allProblems(docs)).toEqual([]);
   });
@@ -183,7 +245,7 @@ describe('docker-compose.yml', () => {
 describe('Slack app manifests', () => {
   const read = (path: string) => parseYaml(readFileSync(path, 'utf8')) as Json;
 
-  it.each(Object.entries(SLACK_MANIFESTS))('the %s-mode manifest fits Slack\'s Manifest type', (_mode, path) => {
+  it.each(Object.entries(SLACK_MANIFESTS))("the %s-mode manifest fits Slack's Manifest type", (_mode, path) => {
     expect(validateSlackManifest(read(path))).toEqual([]);
   });
 
@@ -200,7 +262,8 @@ describe('Slack app manifests', () => {
     expect(socket.features.slash_commands.map((c) => c.command)).toEqual(['/oom']);
     expect(socket.settings.interactivity).toEqual({ is_enabled: true });
     // Apart from the URLs and the mode, the two manifests are the same app.
-    const strip = (m: typeof http) => JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'url' || k === 'request_url' || k === 'socket_mode_enabled' ? undefined : v))) as unknown;
+    const strip = (m: typeof http) =>
+      JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'url' || k === 'request_url' || k === 'socket_mode_enabled' ? undefined : v))) as unknown;
     expect(strip(socket)).toEqual(strip(http));
   });
 

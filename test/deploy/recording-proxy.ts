@@ -58,7 +58,9 @@ function patchContainers(rc: Json, patch: Json): void {
 
 function sendForbidden(res: ServerResponse, r: ProxiedRequest): void {
   res.writeHead(403, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `${r.method} ${r.path} is forbidden` }));
+  res.end(
+    JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `${r.method} ${r.path} is forbidden` }),
+  );
 }
 
 export async function startRecordingProxy(
@@ -66,7 +68,9 @@ export async function startRecordingProxy(
   opts: { replicationControllers?: Json[]; authorize?: (r: ProxiedRequest) => boolean } = {},
 ): Promise<RecordingProxy> {
   const requests: ProxiedRequest[] = [];
-  const rcs = new Map((opts.replicationControllers ?? []).map((rc) => [`${String((rc.metadata as Json).namespace)}/${String((rc.metadata as Json).name)}`, rc]));
+  const rcs = new Map(
+    (opts.replicationControllers ?? []).map((rc) => [`${String((rc.metadata as Json).namespace)}/${String((rc.metadata as Json).name)}`, rc]),
+  );
   const up = new URL(upstream);
 
   const serveRc = (req: IncomingMessage, res: ServerResponse, body: string, key: string, dryRun: boolean) => {
@@ -75,7 +79,15 @@ export async function startRecordingProxy(
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
     };
-    if (!rc) return send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `replicationcontrollers "${key.split('/')[1]}" not found` });
+    if (!rc)
+      return send(404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'NotFound',
+        code: 404,
+        message: `replicationcontrollers "${key.split('/')[1]}" not found`,
+      });
     if (req.method === 'GET') return send(200, rc);
     if (req.method === 'PATCH') {
       const copy = structuredClone(rc);
@@ -100,16 +112,21 @@ export async function startRecordingProxy(
     if (rc) {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => serveRc(req, res, Buffer.concat(chunks).toString('utf8'), `${decodeURIComponent(rc[1]!)}/${decodeURIComponent(rc[2]!)}`, url.searchParams.get('dryRun') === 'All'));
+      req.on('end', () =>
+        serveRc(
+          req,
+          res,
+          Buffer.concat(chunks).toString('utf8'),
+          `${decodeURIComponent(rc[1]!)}/${decodeURIComponent(rc[2]!)}`,
+          url.searchParams.get('dryRun') === 'All',
+        ),
+      );
       return;
     }
-    const out = request(
-      { hostname: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
+    const out = request({ hostname: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
     out.on('error', () => res.destroy());
     res.on('close', () => out.destroy());
     req.pipe(out);
