@@ -280,7 +280,8 @@ export function proposalAction(p: Proposal, proposalId: string, direction: Chang
 function actions(e: EnrichedIncident, d: Diagnosis, options: BuildMessageOptions): MessageAction[] {
   const id = e.incident.id;
   const out: MessageAction[] = [];
-  if (d.proposal && options.proposalId) out.push(proposalAction(d.proposal, options.proposalId, 'raise', options.approvers === false ? { approvers: false } : {}));
+  if (d.proposal && options.proposalId)
+    out.push(proposalAction(d.proposal, options.proposalId, 'raise', options.approvers === false ? { approvers: false } : {}));
   if (isPodPresent(e.pod) && e.incident.termination?.container) out.push({ id: ACTION_SHOW_LOGS, label: 'Show logs', value: id });
   if (e.incident.pod) out.push({ id: ACTION_SNOOZE, label: 'Snooze 24h', value: id });
   out.push({ id: ACTION_EXPLAIN, label: 'Explain', value: id });

@@ -156,12 +156,24 @@ export function renderSlack(model: MessageModel): SlackMessage {
   blocks.push(
     section(
       'oom_headline',
-      clip(`${emoji} *${clip(model.headline, 2500)}*\n_Cause: ${clip(model.causeLabel, 200)} · confidence ${clip(model.confidence, 20)}_`, SLACK_LIMITS.sectionText, { escape: false }),
+      clip(
+        `${emoji} *${clip(model.headline, 2500)}*\n_Cause: ${clip(model.causeLabel, 200)} · confidence ${clip(model.confidence, 20)}_`,
+        SLACK_LIMITS.sectionText,
+        { escape: false },
+      ),
     ),
   );
   blocks.push(...factSections(model));
   if (model.evidence.length > 0) {
-    blocks.push(section('oom_evidence', fitList('*Why*', model.evidence.map((e) => `${bullet(e.text)} _(${clip(e.source, 40)})_`))));
+    blocks.push(
+      section(
+        'oom_evidence',
+        fitList(
+          '*Why*',
+          model.evidence.map((e) => `${bullet(e.text)} _(${clip(e.source, 40)})_`),
+        ),
+      ),
+    );
   }
   const todo = [...model.warnings.map((w) => `:no_entry: ${clip(w, 1000)}`), ...model.advice.map((a) => bullet(a))];
   if (todo.length > 0) blocks.push(section('oom_advice', fitList('*What to do*', todo)));
@@ -204,7 +216,9 @@ export function renderRepeatUpdate(model: MessageModel, repeat: RepeatInfo): Sla
  */
 export function withChanges(blocks: readonly unknown[], changes: readonly AlertChange[], removeIds: readonly string[]): KnownBlock[] {
   if (changes.length === 0) return blocks as KnownBlock[];
-  const audit: KnownBlock[] = changes.map((c) => context(`oom_audit_${c.id}`.slice(0, SLACK_LIMITS.blockId), clip(c.text, SLACK_LIMITS.contextText, { escape: false })));
+  const audit: KnownBlock[] = changes.map((c) =>
+    context(`oom_audit_${c.id}`.slice(0, SLACK_LIMITS.blockId), clip(c.text, SLACK_LIMITS.contextText, { escape: false })),
+  );
   const undo = changes.at(-1)?.undo;
   const out: KnownBlock[] = [];
   let inserted = false;
@@ -225,4 +239,3 @@ export function withChanges(blocks: readonly unknown[], changes: readonly AlertC
   if (!inserted) out.unshift(...audit);
   return out.slice(0, SLACK_LIMITS.blocks);
 }
-

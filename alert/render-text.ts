@@ -21,7 +21,9 @@ export function renderText(model: MessageModel, repeat?: RepeatInfo): string {
   const out: string[] = [];
   out.push(`[${model.severity.toUpperCase()}] ${t(model.title, 200)}`);
   if (repeat) {
-    out.push(`Seen ${Math.max(1, Math.floor(repeat.count))} times, first ${t(repeat.firstSeenAt, 60)}, last ${t(repeat.lastSeenAt, 60)}${repeat.lastPod ? `, latest pod ${t(repeat.lastPod, 200)}` : ''}`);
+    out.push(
+      `Seen ${Math.max(1, Math.floor(repeat.count))} times, first ${t(repeat.firstSeenAt, 60)}, last ${t(repeat.lastSeenAt, 60)}${repeat.lastPod ? `, latest pod ${t(repeat.lastPod, 200)}` : ''}`,
+    );
   }
   out.push(t(model.headline, 2000));
   out.push(`Cause: ${t(model.causeLabel, 200)} (confidence ${t(model.confidence, 20)})`);
@@ -37,14 +39,24 @@ export function renderText(model: MessageModel, repeat?: RepeatInfo): string {
   }
   if (model.warnings.length > 0 || model.advice.length > 0) {
     out.push('', 'What to do');
-    out.push(...list(model.warnings.slice(0, 10).map((w) => t(w)), '  ! '));
+    out.push(
+      ...list(
+        model.warnings.slice(0, 10).map((w) => t(w)),
+        '  ! ',
+      ),
+    );
     out.push(...list(model.advice.slice(0, 40).map((a) => t(a))));
   }
   if (model.proposal) {
     out.push('', 'Proposed change');
     out.push(`  ${t(model.proposal.summary)}`);
     out.push(`  ${t(model.proposal.reason)}`);
-    out.push(...list(model.proposal.notes.slice(0, 10).map((n) => t(n)), '  * '));
+    out.push(
+      ...list(
+        model.proposal.notes.slice(0, 10).map((n) => t(n)),
+        '  * ',
+      ),
+    );
   }
   if (model.events.length > 0) {
     out.push('', 'Recent events');
@@ -57,11 +69,20 @@ export function renderText(model: MessageModel, repeat?: RepeatInfo): string {
   }
   if (model.logs && model.logs.lines.length > 0) {
     const lines = model.logs.lines.slice(-50);
-    out.push('', `Previous logs${model.logs.container ? ` of ${t(model.logs.container, 100)}` : ''}${model.logs.truncated || model.logs.lines.length > lines.length ? ' (last lines only)' : ''}`);
+    out.push(
+      '',
+      `Previous logs${model.logs.container ? ` of ${t(model.logs.container, 100)}` : ''}${model.logs.truncated || model.logs.lines.length > lines.length ? ' (last lines only)' : ''}`,
+    );
     for (const line of lines) out.push(`  | ${t(line, 500)}`);
   }
   if (model.actions.length > 0) {
-    out.push('', `Actions: ${model.actions.slice(0, 25).map((a) => `[${t(a.label, 75)}]`).join(' ')}`);
+    out.push(
+      '',
+      `Actions: ${model.actions
+        .slice(0, 25)
+        .map((a) => `[${t(a.label, 75)}]`)
+        .join(' ')}`,
+    );
   }
   out.push('', t(model.footer, 500));
   return `${out.join('\n')}\n`;

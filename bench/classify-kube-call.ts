@@ -16,7 +16,7 @@ export const KUBE_CALL_KINDS = {
   'metrics-discovery': 'whether metrics.k8s.io exists (cached 60 s)',
   'node-events': 'Events of a node (node OOM)',
   other: 'anything else',
-  'watcher-list': "watcher: paged lists (start-up, relists)",
+  'watcher-list': 'watcher: paged lists (start-up, relists)',
   'watcher-watch': 'watcher: watch streams (pods, events, nodes)',
 } as const;
 

@@ -18,7 +18,10 @@ function percentile(sorted: number[], p: number): number {
  * in a cluster with `backgroundPods` other pods that the watcher lists and watches too.
  * Also counts the Kubernetes API calls the worker makes per incident, by kind.
  */
-export async function benchLatency(opts: { backgroundPods: number; rate: number; seconds: number; redisUrl: string }, log: (line: string) => void): Promise<LatencyFigures> {
+export async function benchLatency(
+  opts: { backgroundPods: number; rate: number; seconds: number; redisUrl: string },
+  log: (line: string) => void,
+): Promise<LatencyFigures> {
   const { rate, seconds } = opts;
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `team-${i}`);
   const total = rate * seconds;

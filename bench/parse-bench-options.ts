@@ -38,7 +38,10 @@ function parseSizes(option: string, value: string | undefined, fallback: number[
 
 function parseOnly(value: string | undefined): BenchmarkName[] {
   if (value === undefined) return [...BENCHMARKS];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
   if (names.length === 0 || unknown.length > 0) {
     throw new UsageError(`--only takes ${BENCHMARKS.join(', ')} (got "${value}")`);

@@ -77,7 +77,9 @@ function drawPanel(panel: Panel, originX: number, originY: number): string {
   const x0 = originX + PANEL.left;
   const y0 = originY + PANEL.top;
   const out: string[] = [];
-  out.push(`<text x="${originX + PANEL.width / 2}" y="${originY + 22}" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(panel.title)}</text>`);
+  out.push(
+    `<text x="${originX + PANEL.width / 2}" y="${originY + 22}" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(panel.title)}</text>`,
+  );
   out.push(`<rect x="${x0}" y="${y0}" width="${plotW}" height="${plotH}" fill="#fff" stroke="#999"/>`);
 
   const points = panel.series.flatMap((s) => s.points);
@@ -113,7 +115,9 @@ function drawPanel(panel: Panel, originX: number, originY: number): string {
     out.push(`<text x="${sx(t)}" y="${y0 + plotH + 16}" text-anchor="middle" font-size="11" ${FONT}>${formatPods(t)}</text>`);
   }
   out.push(`<text x="${x0 + plotW / 2}" y="${y0 + plotH + 38}" text-anchor="middle" font-size="12" ${FONT}>pods in the cluster (log scale)</text>`);
-  out.push(`<text transform="translate(${originX + 22} ${y0 + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${esc(panel.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(${originX + 22} ${y0 + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${esc(panel.yLabel)}</text>`,
+  );
 
   if (panel.reference) {
     const y = sy(panel.reference.y);
@@ -129,7 +133,9 @@ function drawPanel(panel: Panel, originX: number, originY: number): string {
     }
     for (const p of pts) {
       out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
-      out.push(`<text x="${(sx(p.x) + 6).toFixed(1)}" y="${(sy(p.y) + (s.labelBelow ? 16 : -7)).toFixed(1)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke" ${FONT}>${Math.round(p.y)} ${esc(panel.unit)}</text>`);
+      out.push(
+        `<text x="${(sx(p.x) + 6).toFixed(1)}" y="${(sy(p.y) + (s.labelBelow ? 16 : -7)).toFixed(1)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke" ${FONT}>${Math.round(p.y)} ${esc(panel.unit)}</text>`,
+      );
     }
     // Legend above the plot area, one entry per series.
     const lx = x0 + i * 170;
@@ -165,8 +171,18 @@ export function plotScaling(results: BenchResults, opts: { latencyTargetMs: numb
     unit: 'MiB',
     empty: 'watcher memory not measured in this run',
     series: [
-      { name: 'oombot watcher', color: BLUE, labelBelow: true, points: watcher.filter((f) => f.mode === 'oombot').map((f) => ({ x: f.pods, y: f.rssBytes / 2 ** 20 })) },
-      { name: 'naive informer', color: RED, dash: '6 4', points: watcher.filter((f) => f.mode === 'naive').map((f) => ({ x: f.pods, y: f.rssBytes / 2 ** 20 })) },
+      {
+        name: 'oombot watcher',
+        color: BLUE,
+        labelBelow: true,
+        points: watcher.filter((f) => f.mode === 'oombot').map((f) => ({ x: f.pods, y: f.rssBytes / 2 ** 20 })),
+      },
+      {
+        name: 'naive informer',
+        color: RED,
+        dash: '6 4',
+        points: watcher.filter((f) => f.mode === 'naive').map((f) => ({ x: f.pods, y: f.rssBytes / 2 ** 20 })),
+      },
     ],
   };
   return [

@@ -44,7 +44,10 @@ function spread(s: Spread): string {
 
 function machineSection({ machine, command, startedAt, seconds, loadAverage }: ReportInput): string[] {
   return [
-    `Run on ${startedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} with \`${command}\`; the whole run took ${duration(seconds.total)}.`,
+    `Run on ${startedAt
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC')} with \`${command}\`; the whole run took ${duration(seconds.total)}.`,
     '',
     '| machine | |',
     '| --- | --- |',
@@ -66,12 +69,18 @@ function summarySection(input: ReportInput): string[] {
   const o = results.watcher?.find((f) => f.mode === 'oombot' && f.pods === largest);
   const n = results.watcher?.find((f) => f.mode === 'naive' && f.pods === largest);
   if (o && n) {
-    rows.push(`| watcher RSS after sync, ${formatPods(largest)} pods | oombot ${mib(o.rssBytes)}, naive informer ${mib(n.rssBytes)} (${times(n.rssBytes / o.rssBytes)}) | |`);
-    rows.push(`| watcher time to sync, ${formatPods(largest)} pods | oombot ${secs(o.syncMs)}, naive informer ${secs(n.syncMs)} (${times(n.syncMs / o.syncMs)}) | |`);
+    rows.push(
+      `| watcher RSS after sync, ${formatPods(largest)} pods | oombot ${mib(o.rssBytes)}, naive informer ${mib(n.rssBytes)} (${times(n.rssBytes / o.rssBytes)}) | |`,
+    );
+    rows.push(
+      `| watcher time to sync, ${formatPods(largest)} pods | oombot ${secs(o.syncMs)}, naive informer ${secs(n.syncMs)} (${times(n.syncMs / o.syncMs)}) | |`,
+    );
   }
   for (const f of results.latency ?? []) {
     const met = f.p99Ms < latencyTargetMs && f.delivered === f.incidents;
-    rows.push(`| alert latency p50 / p99, ${f.rate} incidents/s, ${formatPods(f.clusterPods)} pods | ${ms(f.p50Ms)} / ${ms(f.p99Ms)} | p99 < ${latencyTargetMs / 1000} s ${met ? '✓' : '✗'} |`);
+    rows.push(
+      `| alert latency p50 / p99, ${f.rate} incidents/s, ${formatPods(f.clusterPods)} pods | ${ms(f.p50Ms)} / ${ms(f.p99Ms)} | p99 < ${latencyTargetMs / 1000} s ${met ? '✓' : '✗'} |`,
+    );
   }
   const calls = results.latency?.[0]?.kubeCalls;
   if (calls) rows.push(`| Kubernetes API calls per incident (min / avg / max) | ${spread(calls)} | |`);
@@ -89,7 +98,9 @@ function watcherSection(watcher: WatcherFigures[], seconds?: number): string[] {
     const o = watcher.find((f) => f.mode === 'oombot' && f.pods === pods);
     const n = watcher.find((f) => f.mode === 'naive' && f.pods === pods);
     if (!o || !n) return [];
-    return [`| ${int(pods)} | ${times(n.rssBytes / o.rssBytes)} | ${times(n.heapBytes / o.heapBytes)} | ${times(n.syncMs / o.syncMs)} | ${times(o.eventsPerSecond / n.eventsPerSecond)} |`];
+    return [
+      `| ${int(pods)} | ${times(n.rssBytes / o.rssBytes)} | ${times(n.heapBytes / o.heapBytes)} | ${times(n.syncMs / o.syncMs)} | ${times(o.eventsPerSecond / n.eventsPerSecond)} |`,
+    ];
   });
   return [
     '## Watcher: memory and sync against cluster size',
@@ -99,7 +110,10 @@ function watcherSection(watcher: WatcherFigures[], seconds?: number): string[] {
     '',
     '| pods | watcher | time to sync | RSS after sync | heap after sync | events/s |',
     '| ---: | --- | ---: | ---: | ---: | ---: |',
-    ...watcher.map((f) => `| ${int(f.pods)} | ${f.mode === 'oombot' ? 'oombot' : 'naive informer'} | ${secs(f.syncMs)} | ${mib(f.rssBytes)} | ${mib(f.heapBytes)} | ${int(Math.round(f.eventsPerSecond))} |`),
+    ...watcher.map(
+      (f) =>
+        `| ${int(f.pods)} | ${f.mode === 'oombot' ? 'oombot' : 'naive informer'} | ${secs(f.syncMs)} | ${mib(f.rssBytes)} | ${mib(f.heapBytes)} | ${int(Math.round(f.eventsPerSecond))} |`,
+    ),
     '',
     "Ratios in the same run, the naive informer's cost over oombot's (above 1: oombot does better; events/s is oombot's rate over the informer's):",
     '',
@@ -137,24 +151,35 @@ function latencySection(latency: LatencyFigures[], targetMs: number, seconds?: n
     `CPU per incident is the CPU time each process used during the run divided by the incidents: oombot's process (which also hosts the Slack-compatible server), and the simulated API server's. Unlike latency, it hardly depends on what else the machine is doing. At ${first.rate} incidents/s, 50 ms per incident is a whole core.`,
     ...apiServerBound(latency),
     ...(latency.some((f) => f.maxKillLagMs > 50)
-      ? ['', `The kill schedule itself fell behind by up to ${ms(Math.max(...latency.map((f) => f.maxKillLagMs)))} (the simulated cluster was busy); latencies are measured from each kill's actual time.`]
+      ? [
+          '',
+          `The kill schedule itself fell behind by up to ${ms(Math.max(...latency.map((f) => f.maxKillLagMs)))} (the simulated cluster was busy); latencies are measured from each kill's actual time.`,
+        ]
       : []),
   ];
 }
 
 function kubeCallsSection(latency: LatencyFigures[], storm?: StormFigures): string[] {
   const kinds = (Object.keys(KUBE_CALL_KINDS) as KubeCallKind[]).filter((k) => latency.some((f) => (f.kubeCallsByKind[k] ?? 0) > 0));
-  const byKind = latency.length === 0
-    ? []
-    : [
-        '',
-        'What the calls are (average per incident, from the request log):',
-        '',
-        `| call | what for |${latency.map((f) => ` ${formatPods(f.clusterPods)} pods |`).join('')}`,
-        `| --- | --- |${latency.map(() => ' ---: |').join('')}`,
-        ...kinds.map((k) => `| ${k} | ${KUBE_CALL_KINDS[k]} |${latency.map((f) => ` ${perIncident(f.kubeCallsByKind[k] ?? 0)} |`).join('')}`),
-        `| **all** | |${latency.map((f) => ` **${Object.values(f.kubeCallsByKind).reduce((a, b) => a + b, 0).toFixed(2)}** |`).join('')}`,
-      ];
+  const byKind =
+    latency.length === 0
+      ? []
+      : [
+          '',
+          'What the calls are (average per incident, from the request log):',
+          '',
+          `| call | what for |${latency.map((f) => ` ${formatPods(f.clusterPods)} pods |`).join('')}`,
+          `| --- | --- |${latency.map(() => ' ---: |').join('')}`,
+          ...kinds.map((k) => `| ${k} | ${KUBE_CALL_KINDS[k]} |${latency.map((f) => ` ${perIncident(f.kubeCallsByKind[k] ?? 0)} |`).join('')}`),
+          `| **all** | |${latency
+            .map(
+              (f) =>
+                ` **${Object.values(f.kubeCallsByKind)
+                  .reduce((a, b) => a + b, 0)
+                  .toFixed(2)}** |`,
+            )
+            .join('')}`,
+        ];
   return [
     '## Kubernetes API calls per incident',
     '',
@@ -163,20 +188,27 @@ function kubeCallsSection(latency: LatencyFigures[], storm?: StormFigures): stri
     '| run | incidents | calls per incident: min / avg / max |',
     '| --- | ---: | ---: |',
     ...latency.map((f) => `| latency, ${int(f.clusterPods)} pods | ${f.incidents} | ${spread(f.kubeCalls)} |`),
-    ...(storm ? [`| storm, ${int(storm.kills)} kills of ${storm.deployments} Deployments | ${int(storm.kills)} | ${spread(storm.kubeCalls)} (${int(storm.kubeCallsTotal)} in all) |`] : []),
+    ...(storm
+      ? [
+          `| storm, ${int(storm.kills)} kills of ${storm.deployments} Deployments | ${int(storm.kills)} | ${spread(storm.kubeCalls)} (${int(storm.kubeCallsTotal)} in all) |`,
+        ]
+      : []),
     ...byKind,
   ];
 }
 
 function stormSection(s: StormFigures, seconds?: number): string[] {
-  const limited = Object.entries(s.rateLimitedByMethod).map(([m, n]) => `${n} on ${m}`).join(', ') || 'none';
+  const limited =
+    Object.entries(s.rateLimitedByMethod)
+      .map(([m, n]) => `${n} on ${m}`)
+      .join(', ') || 'none';
   const problems = Object.entries(s.problems).sort((a, b) => b[1] - a[1]);
   return [
     '## Storm',
     '',
     `${int(s.kills)} OOM kills across ${s.deployments} Deployments (${s.kills / s.deployments} each, round after round) within ${s.windowSeconds} s, all alerting into one channel, in a cluster of ${int(s.backgroundPods)} other pods. The Slack-compatible server enforces about 1 message per second per channel (burst 3) for chat.postMessage and 50 per minute for chat.update, answering 429 with Retry-After beyond that. The floor is one message per Deployment at Slack's rate: ${s.floorSeconds} s. Time to drain runs from the first kill to the last Slack call that changed a message.`,
     '',
-    "Alerts lost are read from what the Slack-compatible server holds, not from oombot's own state: for each Deployment, the count its message shows (\"Seen N times\", or 1) is compared with the kills of that Deployment.",
+    'Alerts lost are read from what the Slack-compatible server holds, not from oombot\'s own state: for each Deployment, the count its message shows ("Seen N times", or 1) is compared with the kills of that Deployment.',
     ...(seconds ? ['', `This benchmark took ${duration(seconds)}.`] : []),
     '',
     '| kills | Deployments | Slack calls | posts | thread replies | updates | 429s | time to drain | floor | drain / floor | alerts lost |',
@@ -194,7 +226,9 @@ function stormSection(s: StormFigures, seconds?: number): string[] {
     `- 429 answers: ${limited}.`,
     `- Kubernetes API calls: ${int(s.kubeCallsTotal)} for ${int(s.kills)} incidents (${spread(s.kubeCalls)} min / avg / max per incident).`,
     ...(s.peakOpenFiles !== undefined
-      ? [`- Open file descriptors of the oombot process: at most ${int(s.peakOpenFiles)}${s.peakApiConnections !== undefined ? `, of which up to ${int(s.peakApiConnections)} connections to the API server at once` : ''}.`]
+      ? [
+          `- Open file descriptors of the oombot process: at most ${int(s.peakOpenFiles)}${s.peakApiConnections !== undefined ? `, of which up to ${int(s.peakApiConnections)} connections to the API server at once` : ''}.`,
+        ]
       : []),
     `- Warnings and errors logged by oombot:${problems.length === 0 ? ' none' : ''}`,
     ...problems.slice(0, 10).map(([msg, n]) => `  - ${n} × ${msg.replace(/\|/g, '\\|')}`),
@@ -207,7 +241,12 @@ export function renderReport(input: ReportInput): string {
   if (input.failures.length > 0) sections.push(['## Failed checks', '', ...input.failures.map((f) => `- ${f}`)]);
   sections.push(summarySection(input));
   if (input.plot) {
-    const what = [results.latency?.length ? 'alert latency p50 and p99' : '', results.watcher?.length ? 'watcher RSS after sync, oombot and the naive informer' : ''].filter(Boolean).join('; ');
+    const what = [
+      results.latency?.length ? 'alert latency p50 and p99' : '',
+      results.watcher?.length ? 'watcher RSS after sync, oombot and the naive informer' : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     sections.push([`![${what}, against pods in the cluster](${input.plot})`, '', `Plotted against pods in the cluster: ${what}.`]);
   }
   if (results.watcher?.length) sections.push(watcherSection(results.watcher, input.seconds.watcher));

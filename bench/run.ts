@@ -80,7 +80,9 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   }
   if (options.only.includes('storm')) {
     log('');
-    log(`Storm: ${STORM.kills} kills across ${STORM.deployments} Deployments within ${STORM.windowSeconds} s, one channel, Slack enforcing 1 message/s with 429s`);
+    log(
+      `Storm: ${STORM.kills} kills across ${STORM.deployments} Deployments within ${STORM.windowSeconds} s, one channel, Slack enforcing 1 message/s with 429s`,
+    );
     const run = await timed(() => benchStorm({ ...STORM, redisUrl }, log));
     results.storm = run.value;
     seconds.storm = run.seconds;
@@ -95,7 +97,17 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   writeFileSync(
     `${RESULTS_DIR}latest.md`,
-    renderReport({ results, machine, command, startedAt, seconds, loadAverage: { before: loadBefore, after: loadavg()[0]! }, latencyTargetMs: LATENCY.targetMs, plot: svg ? 'latest.svg' : undefined, failures }),
+    renderReport({
+      results,
+      machine,
+      command,
+      startedAt,
+      seconds,
+      loadAverage: { before: loadBefore, after: loadavg()[0]! },
+      latencyTargetMs: LATENCY.targetMs,
+      plot: svg ? 'latest.svg' : undefined,
+      failures,
+    }),
   );
   log('');
   log(`report written to bench/results/latest.md${svg ? ' (plot: bench/results/latest.svg)' : ''}; the run took ${(seconds.total / 60).toFixed(1)} min`);

@@ -39,7 +39,9 @@ export async function benchWatcherScale(sizes: number[], redisUrl: string, log: 
             eventsPerSecond: CHURN / (done.ms / 1000),
           };
           out.push(fig);
-          log(`  ${mode.padEnd(6)} sync ${(fig.syncMs / 1000).toFixed(2)} s, RSS ${mib(fig.rssBytes)}, heap ${mib(fig.heapBytes)}, ${fig.eventsPerSecond.toFixed(0)} events/s`);
+          log(
+            `  ${mode.padEnd(6)} sync ${(fig.syncMs / 1000).toFixed(2)} s, RSS ${mib(fig.rssBytes)}, heap ${mib(fig.heapBytes)}, ${fig.eventsPerSecond.toFixed(0)} events/s`,
+          );
         } catch (err) {
           throw new Error(`while measuring the ${mode} watcher at ${ready.pods} pods: ${(err as Error).message}`);
         } finally {

@@ -17,7 +17,7 @@ export function demoFallbackRefusal(env: Record<string, string | undefined>): st
   return [
     `no cluster configured, and ${because}: not starting the demo, which would post simulated incidents.`,
     '  fix: set KUBECONFIG to a kubeconfig file, or run in-cluster with the service account token mounted',
-    '       (automountServiceAccountToken must not be false for oombot\'s pods);',
+    "       (automountServiceAccountToken must not be false for oombot's pods);",
     '       to try oombot on a simulated cluster, run `oombot demo` (npm run demo) instead.',
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Config, type Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
-import { ROLE_STARTERS, startOombot } from './start.js';
+import { type Oombot, ROLE_STARTERS, startOombot } from './start.js';
 import { hasKubeConfig } from '../core/kube.js';
 import { demoFallbackRefusal } from './demo-fallback.js';
 
@@ -21,6 +21,7 @@ Configuration (environment variables):
   OOMBOT_ROUTES            per-namespace channels: "payments=#pay-oncall,shop=C0123"
   OOMBOT_APPROVERS         Slack user ids allowed to apply fixes (none: nobody can)
   OOMBOT_SNOOZERS          Slack user ids allowed to snooze alerts (default: the approvers)
+  OOMBOT_PROPOSAL_KEY      HMAC key sealing stored fix proposals; the same for worker and bot
   OOMBOT_LOOKBACK          on a first start, kills older than this are not alerted (default 15m)
   OOMBOT_DEDUPE_TTL        how long incident ids are remembered (default 7d)
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)
@@ -49,7 +50,7 @@ program
   .addHelpText('after', ENV_HELP)
   .action(async (options: { roles: string }) => {
     let roles: Role[];
-    let config;
+    let config: Config;
     try {
       roles = parseRoles(options.roles);
       config = loadConfig();
@@ -66,12 +67,14 @@ program
         process.stderr.write(`oombot: ${refusal}\n`);
         process.exit(2);
       }
-      process.stderr.write('oombot: no cluster configured (no KUBECONFIG, no in-cluster service account, no ~/.kube/config): starting the demo on a simulated cluster\n');
+      process.stderr.write(
+        'oombot: no cluster configured (no KUBECONFIG, no in-cluster service account, no ~/.kube/config): starting the demo on a simulated cluster\n',
+      );
       await demo(roles, config, false);
       return;
     }
     const log = createLogger(config.logLevel);
-    let app;
+    let app: Oombot;
     try {
       app = await startOombot({ config, roles, log });
     } catch (err) {
@@ -105,7 +108,7 @@ program
   .option('--exit-when-done', 'stop once the scripted scenarios are done instead of running until Ctrl-C')
   .option('--step <seconds>', 'seconds between scenario steps', '8')
   .action(async (options: { exitWhenDone?: boolean; step: string }) => {
-    let config;
+    let config: Config;
     try {
       config = loadConfig();
     } catch (err) {
@@ -115,7 +118,12 @@ program
       }
       throw err;
     }
-    await demo(ALL_ROLES.filter((r) => ROLE_STARTERS[r]), config, Boolean(options.exitWhenDone), Number(options.step));
+    await demo(
+      ALL_ROLES.filter((r) => ROLE_STARTERS[r]),
+      config,
+      Boolean(options.exitWhenDone),
+      Number(options.step),
+    );
   });
 
 /** What bin/ needs of sim/demo.ts: the simulator is loaded only for the demo, and the image leaves it out. */

@@ -46,13 +46,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
  * /healthz answers while Redis or the API server are still out of reach; neither being down is fatal:
  * both are retried, and /readyz says what is missing.
  */
-export async function startOombot(opts: {
-  config: Config;
-  roles: Role[];
-  log?: Logger;
-  kubeTarget?: KubeTarget;
-  host?: string;
-}): Promise<Oombot> {
+export async function startOombot(opts: { config: Config; roles: Role[]; log?: Logger; kubeTarget?: KubeTarget; host?: string }): Promise<Oombot> {
   const { config, roles } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
@@ -101,6 +95,12 @@ export async function startOombot(opts: {
     return kubeHttp;
   };
 
+  if (!config.proposalKey && roles.includes('worker') !== roles.includes('bot')) {
+    log.warn(
+      { roles },
+      'OOMBOT_PROPOSAL_KEY is not set: fix proposals are signed with a key of this process only, so a bot in another process refuses them. Set the same OOMBOT_PROPOSAL_KEY for the worker and the bot',
+    );
+  }
   const port = await http.listen(config.port, opts.host);
   log.info({ port, roles }, 'oombot listening (GET /healthz, /readyz, /metrics)');
 

@@ -11,7 +11,7 @@ import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
 
 const LOG_LINES = 40;
 
-const unknownIncident = (): Reply => textReply('This alert\'s incident is no longer on record (history is kept for a limited time). Nothing to show.');
+const unknownIncident = (): Reply => textReply("This alert's incident is no longer on record (history is kept for a limited time). Nothing to show.");
 
 export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply> {
   const incident = await findIncident(deps, incidentId);
@@ -22,12 +22,21 @@ export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply
   const where = `${pod.namespace}/${pod.name}`;
   let text: string;
   try {
-    const live = await deps.kube.getJson<{ metadata?: { uid?: string } }>(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`);
-    if (pod.uid && live.metadata?.uid && live.metadata.uid !== pod.uid) return textReply(`Pod ${code(where)} was replaced since the incident; the killed container's logs went with it.`);
-    text = await deps.kube.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log`, { container, previous: true, tailLines: LOG_LINES, limitBytes: 16 * 1024 });
+    const live = await deps.kube.getJson<{ metadata?: { uid?: string } }>(
+      `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`,
+    );
+    if (pod.uid && live.metadata?.uid && live.metadata.uid !== pod.uid)
+      return textReply(`Pod ${code(where)} was replaced since the incident; the killed container's logs went with it.`);
+    text = await deps.kube.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log`, {
+      container,
+      previous: true,
+      tailLines: LOG_LINES,
+      limitBytes: 16 * 1024,
+    });
   } catch (err) {
     if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return textReply(`Pod ${code(where)} is gone; its logs went with it.`);
-    if (err instanceof OombotError && err.code === 'KUBE_INVALID') return textReply(`No previous logs of ${code(container, 63)} in ${code(where)}: the runtime keeps only the last terminated container's log.`);
+    if (err instanceof OombotError && err.code === 'KUBE_INVALID')
+      return textReply(`No previous logs of ${code(container, 63)} in ${code(where)}: the runtime keeps only the last terminated container's log.`);
     throw err;
   }
   const { lines, truncated } = tailLog(cleanText(text), LOG_LINES);
@@ -43,7 +52,9 @@ export async function explainIncident(deps: BotDeps, incidentId: string): Promis
   const msg = renderSlack({ ...d.model, actions: [] });
   const evidence = d.diagnosis.evidence.map((e) => `• ${safe(e.text, 500)} _(${safe(e.source, 40)})_`);
   const gaps = (d.enriched.gaps ?? []).map((g) => `• ${safe(g, 300)}`);
-  const detail = textReply([`*All evidence* (${d.diagnosis.evidence.length})`, ...evidence, ...(gaps.length ? ['*Not known* (could not be read)', ...gaps] : [])].join('\n'));
+  const detail = textReply(
+    [`*All evidence* (${d.diagnosis.evidence.length})`, ...evidence, ...(gaps.length ? ['*Not known* (could not be read)', ...gaps] : [])].join('\n'),
+  );
   const blocks = [...msg.blocks.filter((b) => b.block_id !== 'oom_evidence'), ...(detail.blocks ?? [])].slice(0, 50);
   return { text: msg.text, blocks };
 }

@@ -92,10 +92,18 @@ export async function answerTop(deps: BotDeps, namespace: string | undefined): P
   await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods', namespace), (p) => rankPod(p, usage, limited, unlimited));
   const where = namespace ? `namespace ${code(namespace, 63)}` : deps.config.watchNamespaces.length > 0 ? 'the watched namespaces' : 'the cluster';
   if (limited.count === 0 && unlimited.count === 0) return textReply(`No container usage reported in ${where} yet.`);
-  const rows = limited.rows.map((r) => `${String(Math.round((100 * r.usageBytes) / r.limitBytes!)).padStart(3)}%  ${formatMemoryApprox(r.usageBytes).padStart(8)} / ${formatMemoryApprox(r.limitBytes!).padEnd(7)}  ${r.pod}/${r.container}`);
-  const parts = [`*Containers closest to their memory limit* in ${where} (working set / limit):`, codeBlock(rows.length > 0 ? rows : ['(no container with a memory limit)'])];
+  const rows = limited.rows.map(
+    (r) =>
+      `${String(Math.round((100 * r.usageBytes) / r.limitBytes!)).padStart(3)}%  ${formatMemoryApprox(r.usageBytes).padStart(8)} / ${formatMemoryApprox(r.limitBytes!).padEnd(7)}  ${r.pod}/${r.container}`,
+  );
+  const parts = [
+    `*Containers closest to their memory limit* in ${where} (working set / limit):`,
+    codeBlock(rows.length > 0 ? rows : ['(no container with a memory limit)']),
+  ];
   if (unlimited.count > 0) {
-    parts.push(`${unlimited.count} container${unlimited.count === 1 ? ' has' : 's have'} no memory limit; the largest: ${unlimited.rows.map((r) => `${code(`${r.pod}/${r.container}`)} ${formatMemoryApprox(r.usageBytes)}`).join(', ')}`);
+    parts.push(
+      `${unlimited.count} container${unlimited.count === 1 ? ' has' : 's have'} no memory limit; the largest: ${unlimited.rows.map((r) => `${code(`${r.pod}/${r.container}`)} ${formatMemoryApprox(r.usageBytes)}`).join(', ')}`,
+    );
   }
   return textReply(parts.join('\n'));
 }

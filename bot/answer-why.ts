@@ -15,14 +15,18 @@ const MAX_CANDIDATES = 15;
 
 function liveIncidents(deps: BotDeps, pod: V1Pod): Incident[] {
   const now = deps.now();
-  return detectPodIncidents(pod, { cluster: deps.cluster, now, cutoff: new Date(0), live: true }).sort((a, b) => Date.parse(b.occurredAt) - Date.parse(a.occurredAt));
+  return detectPodIncidents(pod, { cluster: deps.cluster, now, cutoff: new Date(0), live: true }).sort(
+    (a, b) => Date.parse(b.occurredAt) - Date.parse(a.occurredAt),
+  );
 }
 
 function runningReply(pod: V1Pod): Reply {
   const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const statuses = pod.status?.containerStatuses ?? [];
   const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
-  const lines = [`Pod ${code(name)} is ${safe(pod.status?.phase ?? 'in an unknown phase', 40)} (${restarts} restart${restarts === 1 ? '' : 's'}). No OOM kill, eviction or SIGKILL is recorded for it.`];
+  const lines = [
+    `Pod ${code(name)} is ${safe(pod.status?.phase ?? 'in an unknown phase', 40)} (${restarts} restart${restarts === 1 ? '' : 's'}). No OOM kill, eviction or SIGKILL is recorded for it.`,
+  ];
   for (const c of pod.spec?.containers ?? []) {
     const lim = c.resources?.limits?.memory;
     const req = c.resources?.requests?.memory;
@@ -39,7 +43,10 @@ export function candidatesReply(r: Extract<PodResolution, { kind: 'ambiguous' }>
 }
 
 export function notFoundReply(what: string, suggestions: string[]): Reply {
-  const tail = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => code(s)).join(', ')}?` : ' Check the name and namespace (pods with incidents are remembered for the history retention).';
+  const tail =
+    suggestions.length > 0
+      ? ` Did you mean ${suggestions.map((s) => code(s)).join(', ')}?`
+      : ' Check the name and namespace (pods with incidents are remembered for the history retention).';
   return textReply(`No ${safe(what, 300)} found.${tail}`);
 }
 
@@ -59,7 +66,8 @@ export async function answerWhy(deps: BotDeps, q: PodQuery): Promise<Reply> {
   }
   const d = await diagnoseIncident(deps, incident);
   const msg = renderSlack(d.model);
-  const how = r.via === 'workload' ? ` (latest incident of ${safe(r.workload ?? '', 300)})` : r.via === 'prefix' ? ` (the only pod starting with ${code(q.name)})` : '';
+  const how =
+    r.via === 'workload' ? ` (latest incident of ${safe(r.workload ?? '', 300)})` : r.via === 'prefix' ? ` (the only pod starting with ${code(q.name)})` : '';
   const gone = r.live ? '' : ' The pod is gone; this is from the incident history.';
   const intro: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `Pod ${code(`${r.namespace}/${r.name}`)}${how}.${gone}` }] };
   return { text: msg.text, blocks: [intro, ...msg.blocks].slice(0, 50) };

@@ -25,13 +25,19 @@ async function withWorkload(deps: BotDeps, q: WorkloadQuery, then: (w: WorkloadR
 
 export function answerHistory(deps: BotDeps, q: WorkloadQuery): Promise<Reply> {
   return withWorkload(deps, q, async (w) => {
-    const [records, snooze] = await Promise.all([deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, HISTORY_LINES), deps.snoozes.until(keyOf(deps, w))]);
+    const [records, snooze] = await Promise.all([
+      deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, HISTORY_LINES),
+      deps.snoozes.until(keyOf(deps, w)),
+    ]);
     const head = `*Incidents of ${safe(describeWorkload(w))}* (newest first${records.length === HISTORY_LINES ? `, last ${HISTORY_LINES}` : ''})`;
     const snoozed = snooze ? [`:zzz: Alerts snoozed until ${safe(formatTime(snooze.until), 60)}`] : [];
     if (records.length === 0) return textReply([head, ...snoozed, 'No incident recorded (history is kept for a limited time).'].join('\n'));
     const lines = records.map((r) => {
       const cause = r.cause ? (CAUSE_LABELS[r.cause as Cause] ?? r.cause) : r.kind;
-      const usage = r.limitBytes !== undefined ? ` · limit ${formatMemoryApprox(r.limitBytes)}${r.usageBytes !== undefined ? `, used ${formatMemoryApprox(r.usageBytes)}` : ''}` : '';
+      const usage =
+        r.limitBytes !== undefined
+          ? ` · limit ${formatMemoryApprox(r.limitBytes)}${r.usageBytes !== undefined ? `, used ${formatMemoryApprox(r.usageBytes)}` : ''}`
+          : '';
       return `• ${safe(formatTime(r.occurredAt), 40)} · ${code(r.pod ?? '?')}${r.container ? ` / ${code(r.container, 63)}` : ''} · ${safe(cause, 80)}${usage}${r.restartCount !== undefined ? ` · restart ${r.restartCount}` : ''}`;
     });
     return textReply([head, ...snoozed, ...lines].join('\n'));

@@ -4,10 +4,10 @@
  *   → strategic merge patch. Each refusal says why and what to do; nothing is changed by a refusal, and a
  * refusal after the claim gives the claim back, so the same button can be tried again.
  */
-import { errorMessage, withContext } from '../core/errors.js';
-import { formatMemory, tryParseQuantity, quantitiesEqual, parseMemoryBytes } from '../core/quantity.js';
-import { ProposalStore, type AlertLocation, type ProposalClaim, type StoredProposal } from '../stores/proposal-store.js';
-import { bumpedLimitBytes, describeManagedBy, type Proposal } from '../diagnosis/propose-limit.js';
+import { errorMessage, OombotError, withContext } from '../core/errors.js';
+import { formatMemory, formatMemoryApprox, parseMemoryBytes, quantitiesEqual, roundDownMemory, tryParseQuantity } from '../core/quantity.js';
+import { type AlertLocation, CLAIM_LEASE_MS, type ProposalClaim, ProposalStore, type StoredProposal } from '../stores/proposal-store.js';
+import { bumpedLimitBytes, type Caps, describeManagedBy, lowestCap, type Proposal } from '../diagnosis/propose-limit.js';
 import type { ChangeDirection } from '../alert/message.js';
 import type { BotDeps } from './bot-deps.js';
 import { inScope } from './scope.js';
@@ -58,30 +58,53 @@ function sameQuantity(a: string | undefined, b: string | undefined): boolean {
   return qa !== undefined && qb !== undefined ? quantitiesEqual(qa, qb) : a === b;
 }
 
-/** A new proposal from the live values, when someone changed them since the alert. */
-function freshFromLive(p: Proposal, live: LiveContainer): Proposal | undefined {
-  if (p.target !== 'limit') return undefined;
+/**
+ * A new proposal from the live values, when someone changed them since the alert: capped like every
+ * proposal (OOMBOT_MAX_MEMORY_LIMIT, the largest node), so clicking again after each change never
+ * ratchets past the cap. At the cap there is no proposal, and the reason says so.
+ */
+function freshFromLive(p: Proposal, live: LiveContainer, caps: Caps): { proposal?: Proposal; reason?: string } {
+  if (p.target !== 'limit') return {};
   const liveBytes = parseMemoryBytes(live.limit);
-  if (liveBytes === undefined) return undefined;
-  const toBytes = p.toLimitBytes > liveBytes ? p.toLimitBytes : bumpedLimitBytes(liveBytes);
+  if (liveBytes === undefined) return {};
+  let toBytes = p.toLimitBytes > liveBytes ? p.toLimitBytes : bumpedLimitBytes(liveBytes);
+  const cap = lowestCap(caps);
+  let capped = false;
+  if (cap && toBytes > cap.bytes) {
+    toBytes = roundDownMemory(cap.bytes);
+    capped = true;
+    if (toBytes <= liveBytes) {
+      const which =
+        cap.name === 'policy'
+          ? 'the policy maximum (OOMBOT_MAX_MEMORY_LIMIT)'
+          : cap.name === 'node'
+            ? 'the allocatable memory of the largest node'
+            : 'the namespace LimitRange maximum';
+      return {
+        reason: `The live limit ${live.limit} is already at ${which}, ${formatMemoryApprox(cap.bytes)}: oombot proposes no higher value. Look for what uses the memory instead.`,
+      };
+    }
+  }
   const fresh: Proposal = {
     ...p,
     fromLimit: live.limit!,
     fromLimitBytes: liveBytes,
     toLimit: formatMemory(toBytes),
     toLimitBytes: toBytes,
-    reason: `Fresh proposal from the live limit ${live.limit}: ${toBytes === p.toLimitBytes ? `the earlier target ${p.toLimit} is still above it` : `max(limit + 100Mi, limit × 1.2), rounded up`}.`,
+    reason: `Fresh proposal from the live limit ${live.limit}: ${capped ? `capped at ${formatMemory(toBytes)}` : toBytes === p.toLimitBytes ? `the earlier target ${p.toLimit} is still above it` : 'max(limit + 100Mi, limit × 1.2), rounded up'}.`,
   };
   delete fresh.fromRequest;
   delete fresh.toRequest;
   delete fresh.fromRequestBytes;
   delete fresh.toRequestBytes;
   delete fresh.requestNote;
+  delete fresh.cappedBy;
+  if (capped && cap) fresh.cappedBy = cap.name;
   if (live.request !== undefined) {
     fresh.fromRequest = live.request;
     if (sameQuantity(live.request, live.limit)) fresh.toRequest = fresh.toLimit;
   }
-  return fresh;
+  return { proposal: fresh };
 }
 
 function refuse(text: string, extra: Reply['blocks'] = []): ApplyResult {
@@ -94,16 +117,28 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
   // 1. Authorisation comes first: a refused click must not use up the proposal.
   if (config.approvers.length === 0) {
     log.warn({ user: by.id, action: kind }, 'change refused: no approvers configured (OOMBOT_APPROVERS)');
-    return refuse('Nobody may apply changes from Slack yet: set `OOMBOT_APPROVERS` to the Slack user ids (like `U0123ABCD`) of the people who may, and restart oombot.');
+    return refuse(
+      'Nobody may apply changes from Slack yet: set `OOMBOT_APPROVERS` to the Slack user ids (like `U0123ABCD`) of the people who may, and restart oombot.',
+    );
   }
   if (!config.approvers.includes(by.id)) {
-    log.warn({ user: by.id, action: kind, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined }, 'change refused: user is not an approver');
-    return refuse(`Only approvers may change workloads from Slack, and <@${by.id}> is not one. Ask one of ${config.approvers.slice(0, 5).map((a) => `<@${a}>`).join(', ')}, or have your user id added to \`OOMBOT_APPROVERS\`.`);
+    log.warn(
+      { user: by.id, action: kind, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined },
+      'change refused: user is not an approver',
+    );
+    return refuse(
+      `Only approvers may change workloads from Slack, and <@${by.id}> is not one. Ask one of ${config.approvers
+        .slice(0, 5)
+        .map((a) => `<@${a}>`)
+        .join(', ')}, or have your user id added to \`OOMBOT_APPROVERS\`.`,
+    );
   }
   // 2. The proposal, server-side; the button only names it.
   if (!ProposalStore.isId(proposalId)) {
     log.warn({ user: by.id, value: String(proposalId).slice(0, 60) }, 'change refused: the button value is not a proposal id');
-    return refuse('This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.');
+    return refuse(
+      'This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.',
+    );
   }
   const found = await deps.proposals.get(proposalId);
   if (!found) {
@@ -117,7 +152,9 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
     return refuse(`${safe(what)} is outside the namespaces oombot watches (WATCH_NAMESPACES): it changes nothing there. Nothing was changed.`);
   }
   if (!isPatchableKind(p.owner.kind)) {
-    return refuse(`${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? 'a bare pod\'s resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment.' : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`);
+    return refuse(
+      `${safe(what)} cannot be patched: ${p.owner.kind === 'Pod' ? "a bare pod's resources cannot be changed in place. Set the memory limit in the manifest that created the pod and re-create it, or run it under a Deployment." : 'oombot patches Deployments, StatefulSets, DaemonSets, CronJobs and ReplicaSets only. Change it in its manifest.'}`,
+    );
   }
   // 3. At most once, across double clicks, replays and bot replicas.
   const claim = await deps.proposals.claim(proposalId, by.id);
@@ -125,18 +162,33 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
     log.info({ user: by.id, proposal: proposalId }, 'change refused: proposal already claimed');
     return refuse(`This change was already applied (or is being applied right now): each proposal is applied at most once. Nothing more was changed.`);
   }
+  // The claim is a lease: kept alive while this bot works on it, so a crash frees it within a minute.
+  const renewal = setInterval(() => void deps.proposals.renew(claim).catch(() => false), CLAIM_LEASE_MS / 3);
+  renewal.unref();
   try {
     const result = await applyClaimed(deps, claim, by, kind, opts);
-    if (!result.applied) await release(deps, claim);
+    clearInterval(renewal);
+    if (result.applied) {
+      await deps.proposals
+        .settle(claim)
+        .catch((err: unknown) =>
+          log.warn({ proposal: proposalId, err: errorMessage(err) }, 'cannot mark the proposal applied: it could be applied again after a minute'),
+        );
+    } else {
+      await release(deps, claim);
+    }
     return result;
   } catch (err) {
+    clearInterval(renewal);
     await release(deps, claim);
     throw err;
   }
 }
 
 async function release(deps: BotDeps, claim: ProposalClaim): Promise<void> {
-  await deps.proposals.release(claim).catch((err: unknown) => deps.log.warn({ proposal: claim.id, err: errorMessage(err) }, 'cannot release the claim on a proposal: it cannot be retried'));
+  await deps.proposals
+    .release(claim)
+    .catch((err: unknown) => deps.log.warn({ proposal: claim.id, err: errorMessage(err) }, 'cannot release the claim on a proposal: it cannot be retried'));
 }
 
 /** Where the proposal's alert is: as stored, else the alert the click came from (then remembered). */
@@ -163,51 +215,178 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
     return refuse(`The Kubernetes API server did not answer in time: nothing was changed in ${safe(what)}. Try again in a minute.`, tryAgain());
   };
 
-  // 4. The live value must still be the one the proposal started from.
+  // 4. The live value must still be the one the proposal started from; a change landing meanwhile
+  // (another approver, an Undo, Argo CD, kubectl) makes the patch fail its resourceVersion precondition,
+  // and the check runs again on what is there now: never an overwrite.
   const path = workloadPath(p.owner);
-  let obj: { metadata?: { uid?: string } };
-  try {
-    if (opts.signal?.aborted) return tooSlow();
-    obj = await deps.kube.getJson(path, undefined, opts.signal);
-  } catch (err) {
-    if (opts.signal?.aborted) return tooSlow();
-    const r = describePatchError(withContext(`reading ${what}`, err), what);
-    log.warn({ user: by.id, proposal: proposalId, err: r.detail }, 'change not applied: cannot read the workload');
-    return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
+  for (let attempt = 1; ; attempt++) {
+    let obj: LiveObject;
+    try {
+      if (opts.signal?.aborted) return tooSlow();
+      obj = await deps.kube.getJson<LiveObject>(path, undefined, opts.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) return tooSlow();
+      const r = describePatchError(withContext(`reading ${what}`, err), what);
+      log.warn({ user: by.id, proposal: proposalId, err: r.detail }, 'change not applied: cannot read the workload');
+      return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
+    }
+    const controller = obj.metadata?.ownerReferences?.find((o) => o.controller);
+    if (controller) {
+      // A ReplicaSet of a Deployment (a Job of a CronJob): its controller would roll the change back.
+      log.warn(
+        { user: by.id, proposal: proposalId, workload: what, controller: `${controller.kind}/${controller.name}` },
+        'change refused: the target has a controller',
+      );
+      return refuse(
+        `${safe(what)} is controlled by ${safe(`${controller.kind} ${p.owner.namespace}/${controller.name}`)}, which would roll a change here back: nothing was changed. Run \`/oom why\` on the pod for a proposal on the ${safe(controller.kind)}.`,
+      );
+    }
+    const live = liveContainer(p.owner.kind, obj, p.container);
+    if (!live) return refuse(`${safe(what)} has no container ${code(p.container, 63)} any more. Nothing was changed.`);
+    const changed = await changedSince(deps, stored, live, kind, what);
+    if (changed) {
+      log.info(
+        { user: by.id, proposal: proposalId, live: p.target === 'limit' ? live.limit : live.request },
+        'change refused: live value differs from the proposal',
+      );
+      return changed;
+    }
+
+    // 5. Server-side dry run: LimitRange, ResourceQuota, webhooks and validation speak before anything changes.
+    const body = {
+      ...memoryPatch(p.owner.kind, live.list, p),
+      ...(obj.metadata?.resourceVersion ? { metadata: { resourceVersion: obj.metadata.resourceVersion } } : {}),
+    };
+    const outcome = await patchTwice(deps, path, body, opts.signal);
+    if (outcome === 'too-slow') return tooSlow();
+    if (outcome !== 'applied') {
+      const r = describePatchError(outcome.err, what);
+      if (outcome.err instanceof OombotError && outcome.err.code === 'KUBE_CONFLICT' && attempt < 3) {
+        log.info({ proposal: proposalId, workload: what }, 'the workload changed while applying: checking again');
+        continue;
+      }
+      if (!outcome.dryRun && r.transient) {
+        // The API server may have committed the patch before the connection failed: read what is true.
+        const now = await readBack(deps, path, p, live.list);
+        if (now === 'applied') {
+          log.warn({ user: by.id, proposal: proposalId, workload: what, err: r.detail }, 'patch answer lost, but reading it back shows it applied');
+          return finish(deps, { kind, stored, by, live, obj, opts });
+        }
+        if (now === 'unknown') {
+          log.error({ user: by.id, proposal: proposalId, workload: what, err: r.detail }, 'patch outcome unknown');
+          return refuse(
+            `The Kubernetes API server failed while changing ${safe(what)} and its value could not be read back: check it with \`kubectl get\` before trying again.\n${codeBlock([r.detail])}`,
+          );
+        }
+      }
+      log.warn(
+        { user: by.id, proposal: proposalId, dryRun: outcome.dryRun, err: r.detail, workload: what },
+        outcome.dryRun ? 'change refused by the dry run' : 'patch failed',
+      );
+      return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
+    }
+    return finish(deps, { kind, stored, by, live, obj, opts });
   }
-  const live = liveContainer(p.owner.kind, obj, p.container);
-  if (!live) return refuse(`${safe(what)} has no container ${code(p.container, 63)} any more. Nothing was changed.`);
+}
+
+interface LiveObject {
+  metadata?: { uid?: string; resourceVersion?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+}
+
+/** The dry run, then the patch. `too-slow`: the click's time ran out before the real patch was sent. */
+async function patchTwice(
+  deps: BotDeps,
+  path: string,
+  body: unknown,
+  signal: AbortSignal | undefined,
+): Promise<'applied' | 'too-slow' | { err: unknown; dryRun: boolean }> {
+  for (const dryRun of [true, false]) {
+    // Past this point the workload changes: never later than the person was told.
+    if (signal?.aborted) return 'too-slow';
+    try {
+      await deps.kube.send('PATCH', path, body, {
+        contentType: STRATEGIC_MERGE_PATCH,
+        query: dryRun ? { dryRun: 'All', fieldManager: 'oombot' } : { fieldManager: 'oombot' },
+      });
+    } catch (err) {
+      return { err, dryRun };
+    }
+  }
+  return 'applied';
+}
+
+/** After a patch whose answer was lost: whether the workload now holds the proposed value. */
+async function readBack(deps: BotDeps, path: string, p: Proposal, list: LiveContainer['list']): Promise<'applied' | 'not-applied' | 'unknown'> {
+  try {
+    const obj = await deps.kube.getJson(path);
+    const now = liveContainer(p.owner.kind, obj, p.container);
+    if (!now || now.list !== list) return 'unknown';
+    const value = p.target === 'limit' ? now.limit : now.request;
+    const to = p.target === 'limit' ? p.toLimit : p.toRequest;
+    const from = p.target === 'limit' ? p.fromLimit : p.fromRequest;
+    if (sameQuantity(value, to)) return 'applied';
+    return sameQuantity(value, from) ? 'not-applied' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The refusal when the live values are no longer the proposal's starting point: already done, or
+ * changed by someone, with a fresh proposal from the live value (capped like every proposal).
+ */
+async function changedSince(deps: BotDeps, stored: StoredProposal, live: LiveContainer, kind: ChangeKind, what: string): Promise<ApplyResult | undefined> {
+  const p = stored.proposal;
   const liveValue = p.target === 'limit' ? live.limit : live.request;
   const fromValue = p.target === 'limit' ? p.fromLimit : p.fromRequest;
   const toValue = p.target === 'limit' ? p.toLimit : p.toRequest;
-  const requestMoved = p.toRequest !== undefined && p.target === 'limit' && !sameQuantity(live.request, p.fromRequest);
-  if (!sameQuantity(liveValue, fromValue) || requestMoved) {
-    const field = p.target === 'limit' && !requestMoved ? 'limit' : 'request';
-    log.info({ user: by.id, proposal: proposalId, live: liveValue, expected: fromValue }, 'change refused: live value differs from the proposal');
-    if (sameQuantity(liveValue, toValue) && !requestMoved) {
-      return refuse(`The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is already ${code(liveValue ?? 'none', 40)}. Nothing was changed.`);
-    }
-    const head = `The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is now ${code((field === 'limit' ? live.limit : live.request) ?? 'none', 40)}, not ${code((field === 'limit' ? fromValue : p.fromRequest) ?? 'none', 40)} as when this was proposed: someone changed it since. Nothing was changed.`;
-    const fresh = kind === 'raise' ? freshFromLive(p, live) : undefined;
-    if (!fresh) return refuse(kind === 'undo' ? `${head} There is nothing to undo safely.` : head);
-    const created = await deps.proposals.create({ incidentId: stored.incidentId, cluster: stored.cluster, proposal: fresh, ...locationOf(stored) });
-    return refuse(`${head}\nFresh proposal: ${safe(describeChange(fresh), 400)}.`, [buttonBlock(proposalButton(created.id, fresh, 'raise'))]);
+  // The template may not say what the pod got: Kubernetes copies a limit into the request on the Pod, and a
+  // LimitRange fills in defaults there. A value the template leaves out was not changed by anyone: the
+  // proposal (made from the pod) stands, and the patch writes the value out explicitly.
+  const requestMoved = p.toRequest !== undefined && p.target === 'limit' && live.request !== undefined && !sameQuantity(live.request, p.fromRequest);
+  if ((liveValue === undefined || sameQuantity(liveValue, fromValue)) && !requestMoved) return undefined;
+  const field = p.target === 'limit' && !requestMoved ? 'limit' : 'request';
+  if (sameQuantity(liveValue, toValue) && !requestMoved) {
+    return refuse(`The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is already ${code(liveValue ?? 'none', 40)}. Nothing was changed.`);
   }
+  const head = `The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is now ${code((field === 'limit' ? live.limit : live.request) ?? 'none', 40)}, not ${code((field === 'limit' ? fromValue : p.fromRequest) ?? 'none', 40)} as when this was proposed: someone changed it since. Nothing was changed.`;
+  if (kind === 'undo') return refuse(`${head} There is nothing to undo safely.`);
+  const fresh = freshFromLive(p, live, await capsFor(deps));
+  if (!fresh.proposal) return refuse(fresh.reason ? `${head} ${safe(fresh.reason, 400)}` : head);
+  const created = await deps.proposals.create({ incidentId: stored.incidentId, cluster: stored.cluster, proposal: fresh.proposal, ...locationOf(stored) });
+  return refuse(`${head}\nFresh proposal: ${safe(describeChange(fresh.proposal), 400)}.`, [buttonBlock(proposalButton(created.id, fresh.proposal, 'raise'))]);
+}
 
-  // 5. Server-side dry run: LimitRange, ResourceQuota, webhooks and validation speak before anything changes.
-  const body = memoryPatch(p.owner.kind, live.list, p);
-  for (const dryRun of [true, false]) {
-    // Past this point the workload changes: never later than the person was told.
-    if (opts.signal?.aborted) return tooSlow();
-    try {
-      await deps.kube.send('PATCH', path, body, { contentType: STRATEGIC_MERGE_PATCH, ...(dryRun ? { query: { dryRun: 'All', fieldManager: 'oombot' } } : { query: { fieldManager: 'oombot' } }) });
-    } catch (err) {
-      const r = describePatchError(err, what);
-      log.warn({ user: by.id, proposal: proposalId, dryRun, err: r.detail, workload: what }, dryRun ? 'change refused by the dry run' : 'patch failed');
-      return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
-    }
+/** The caps every proposal obeys: OOMBOT_MAX_MEMORY_LIMIT and the largest node's allocatable memory. */
+async function capsFor(deps: BotDeps): Promise<Caps> {
+  const caps: Caps = {};
+  if (deps.config.maxMemoryLimitBytes !== undefined) caps.policyMaxBytes = deps.config.maxMemoryLimitBytes;
+  try {
+    const { value } = await deps.cache.get('bot:largest-node-allocatable', async () => {
+      let largest = 0;
+      for await (const page of deps.kube.listPages<{ status?: { allocatable?: { memory?: string } } }>('/api/v1/nodes')) {
+        for (const n of page) largest = Math.max(largest, parseMemoryBytes(n.status?.allocatable?.memory) ?? 0);
+      }
+      return largest;
+    });
+    if (value > 0) caps.largestNodeAllocatableBytes = value;
+  } catch (err) {
+    deps.log.info({ err: errorMessage(err) }, 'cannot read the nodes: a fresh proposal is capped by OOMBOT_MAX_MEMORY_LIMIT only');
   }
+  return caps;
+}
 
+async function finish(
+  deps: BotDeps,
+  c: { kind: ChangeKind; stored: StoredProposal; by: Clicker; live: LiveContainer; obj: LiveObject; opts: ApplyOptions },
+): Promise<ApplyResult> {
+  const { log } = deps;
+  const { kind, stored, by, live, obj } = c;
+  const p = stored.proposal;
+  const proposalId = stored.id;
+  const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
+  const fromValue = p.target === 'limit' ? p.fromLimit : p.fromRequest;
+  const toValue = p.target === 'limit' ? p.toLimit : p.toRequest;
   // 6. Applied.
   const at = deps.now();
   const applied: AppliedChange = { kind, stored, by, at, list: live.list };
@@ -220,10 +399,27 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
       ...locationOf(stored),
     });
   }
-  log.info({ user: by.id, userName: by.name, proposal: proposalId, action: kind, workload: what, container: p.container, from: fromValue, to: toValue, request: p.toRequest }, kind === 'raise' ? 'memory raised from Slack' : 'memory change undone from Slack');
-  const lines = [`:white_check_mark: ${kind === 'raise' ? 'Done' : 'Undone'}: ${safe(describeChange(p), 600)}. The pods are replaced with the new value as the rollout proceeds.`];
+  log.info(
+    {
+      user: by.id,
+      userName: by.name,
+      proposal: proposalId,
+      action: kind,
+      workload: what,
+      container: p.container,
+      from: fromValue,
+      to: toValue,
+      request: p.toRequest,
+    },
+    kind === 'raise' ? 'memory raised from Slack' : 'memory change undone from Slack',
+  );
+  const lines = [
+    `:white_check_mark: ${kind === 'raise' ? 'Done' : 'Undone'}: ${safe(describeChange(p), 600)}. The pods are replaced with the new value as the rollout proceeds.`,
+  ];
   if (p.managedBy) {
-    lines.push(`:warning: ${safe(describeManagedBy(p.managedBy))} manages this workload and will revert the change at its next sync or upgrade. Commit this to its source too:`);
+    lines.push(
+      `:warning: ${safe(describeManagedBy(p.managedBy))} manages this workload and will revert the change at its next sync or upgrade. Commit this to its source too:`,
+    );
     lines.push(codeBlock(yamlSnippet(p.owner.kind, live.list, p).split('\n')));
   }
   const reply = textReply(lines.join('\n'));

@@ -33,7 +33,11 @@ export function closestNames(wanted: string, names: Iterable<string>, limit = 3)
     seen.add(name);
     const n = name.toLowerCase();
     const tail = n.slice(n.lastIndexOf('/') + 1);
-    const d = Math.min(editDistance(w, n, max), editDistance(w, tail, max), tail.startsWith(w) || w.startsWith(tail) ? Math.abs(tail.length - w.length) : Infinity);
+    const d = Math.min(
+      editDistance(w, n, max),
+      editDistance(w, tail, max),
+      tail.startsWith(w) || w.startsWith(tail) ? Math.abs(tail.length - w.length) : Infinity,
+    );
     if (d <= max) scored.push({ name, d });
   }
   return scored

@@ -160,7 +160,10 @@ function invalid(problem: string, sub?: (typeof SUBCOMMANDS)[number]): OomComman
 export function parseOomCommand(raw: string): OomCommand {
   const text = String(raw ?? '');
   if (text.length > MAX_TEXT) return invalid(`that is ${text.length} characters; /oom takes a subcommand and a name or two`);
-  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) return { name: 'help' };
   const sub = words[0]!.toLowerCase();
   const args = words.slice(1);

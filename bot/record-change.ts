@@ -50,7 +50,10 @@ async function currentBlocks(deps: BotDeps, client: WebClient, channel: string, 
     const m = res.messages?.find((x) => x.ts === ts);
     return Array.isArray(m?.blocks) ? m.blocks : undefined;
   } catch (err) {
-    deps.log.info({ err: errorMessage(err), channel, ts }, 'cannot read the alert to update it (the bot token needs channels:history, or groups:history for private channels)');
+    deps.log.info(
+      { err: errorMessage(err), channel, ts },
+      'cannot read the alert to update it (the bot token needs channels:history, or groups:history for private channels)',
+    );
     return undefined;
   }
 }
@@ -66,7 +69,14 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
       (async () => {
         // The group first, so that a repeat update racing this one keeps the change too.
         if (c.stored.group) {
-          await deps.alerts.recordChange(c.stored.group, ts, alertChange(c)).catch((err: unknown) => deps.log.warn({ err: errorMessage(err), group: c.stored.group }, 'cannot record the change on the alert group: a later repeat update may hide it'));
+          await deps.alerts
+            .recordChange(c.stored.group, ts, alertChange(c))
+            .catch((err: unknown) =>
+              deps.log.warn(
+                { err: errorMessage(err), group: c.stored.group },
+                'cannot record the change on the alert group: a later repeat update may hide it',
+              ),
+            );
         }
         const blocks = alert.blocks ?? (await currentBlocks(deps, client, channel, ts));
         if (!blocks) return;
@@ -90,7 +100,13 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${p.owner.name}.${randomBytes(8).toString('hex')}`.slice(0, 253), namespace: ns },
-        involvedObject: { apiVersion: workloadApiVersion(p.owner.kind), kind: p.owner.kind, name: p.owner.name, namespace: ns, ...(c.uid ? { uid: c.uid } : {}) },
+        involvedObject: {
+          apiVersion: workloadApiVersion(p.owner.kind),
+          kind: p.owner.kind,
+          name: p.owner.name,
+          namespace: ns,
+          ...(c.uid ? { uid: c.uid } : {}),
+        },
         reason: c.kind === 'raise' ? EVENT_REASON_RAISED : EVENT_REASON_RESTORED,
         message: message.slice(0, 1000),
         type: 'Normal',
@@ -101,7 +117,9 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
         lastTimestamp: now,
         count: 1,
       })
-      .catch((err: unknown) => deps.log.warn({ err: errorMessage(err), workload: `${p.owner.kind} ${ns}/${p.owner.name}` }, 'cannot record the change as a Kubernetes Event')),
+      .catch((err: unknown) =>
+        deps.log.warn({ err: errorMessage(err), workload: `${p.owner.kind} ${ns}/${p.owner.name}` }, 'cannot record the change as a Kubernetes Event'),
+      ),
   );
   await Promise.all(tasks);
 }

@@ -51,7 +51,11 @@ async function livePodKeys(deps: BotDeps, namespace: string | undefined): Promis
 const podKey = (p: V1Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
 
 export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolution> {
-  const [exactLive, historyPods, workloads] = await Promise.all([livePodsNamed(deps, q), deps.history.pods(deps.cluster), deps.history.workloads(deps.cluster)]);
+  const [exactLive, historyPods, workloads] = await Promise.all([
+    livePodsNamed(deps, q),
+    deps.history.pods(deps.cluster),
+    deps.history.workloads(deps.cluster),
+  ]);
   const inNs = <T extends { namespace: string }>(xs: T[]) => xs.filter((x) => (q.namespace ? x.namespace === q.namespace : inScope(deps.config, x.namespace)));
   const hp = inNs(historyPods);
   const historyByKey = new Map(hp.map((h) => [`${h.namespace}/${h.pod}`, h]));
@@ -74,7 +78,8 @@ export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolut
       named.map(async (w) => ({ w, records: await deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, 1) })),
     );
     const withRecords = latest.filter((l) => l.records[0]?.pod);
-    if (withRecords.length > 1) return { kind: 'ambiguous', what: `workloads named ${q.name}`, candidates: withRecords.map((l) => `${l.w.namespace}/${l.w.kind}/${l.w.name}`).sort() };
+    if (withRecords.length > 1)
+      return { kind: 'ambiguous', what: `workloads named ${q.name}`, candidates: withRecords.map((l) => `${l.w.namespace}/${l.w.kind}/${l.w.name}`).sort() };
     const only = withRecords[0];
     if (only) {
       const r = only.records[0]!;
@@ -82,7 +87,15 @@ export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolut
       const found = await livePod(deps, r.namespace!, r.pod!);
       const live = found?.metadata?.uid === r.podUid ? found : undefined;
       const history = historyByKey.get(key) ?? { namespace: r.namespace!, pod: r.pod!, ids: [r.id], latest: Date.parse(r.occurredAt) };
-      return { kind: 'pod', namespace: r.namespace!, name: r.pod!, via: 'workload', workload: `${only.w.kind} ${only.w.namespace}/${only.w.name}`, history, ...(live ? { live } : {}) };
+      return {
+        kind: 'pod',
+        namespace: r.namespace!,
+        name: r.pod!,
+        via: 'workload',
+        workload: `${only.w.kind} ${only.w.namespace}/${only.w.name}`,
+        history,
+        ...(live ? { live } : {}),
+      };
     }
   }
 

@@ -62,5 +62,12 @@ export async function resolveWorkload(deps: BotDeps, q: WorkloadQuery): Promise<
   const live = await liveWorkloads(deps, q);
   const fromLive = pick(live, `workloads named ${q.name}`);
   if (fromLive) return fromLive;
-  return { kind: 'none', suggestions: closestNames(q.name, all.filter(fits).map((w) => `${w.namespace}/${w.kind}/${w.name}`), 3) };
+  return {
+    kind: 'none',
+    suggestions: closestNames(
+      q.name,
+      all.filter(fits).map((w) => `${w.namespace}/${w.kind}/${w.name}`),
+      3,
+    ),
+  };
 }

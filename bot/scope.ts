@@ -16,7 +16,10 @@ export function inScope(config: Pick<Config, 'watchNamespaces'>, namespace: stri
 /** The answer for a namespace outside the scope: says which ones are in it, reads nothing. */
 export function outOfScopeReply(deps: BotDeps, namespace: string): Reply {
   deps.log.info({ namespace }, '/oom refused: namespace not watched');
-  const watched = deps.config.watchNamespaces.slice(0, 20).map((n) => code(n, 63)).join(', ');
+  const watched = deps.config.watchNamespaces
+    .slice(0, 20)
+    .map((n) => code(n, 63))
+    .join(', ');
   return textReply(`oombot watches only ${watched} (WATCH_NAMESPACES); ${code(namespace, 63)} is not one of them, so it answers nothing about it.`);
 }
 

@@ -17,8 +17,16 @@ export const SNOOZE_BUTTON_MS = 24 * 3600 * 1000;
 export function snoozeRefusal(deps: BotDeps, userId: string, what: 'snooze' | 'unsnooze'): Reply | undefined {
   if (deps.config.snoozers.includes(userId)) return undefined;
   deps.log.warn({ user: userId, action: what }, 'snooze refused: the user is not a snoozer');
-  const who = deps.config.snoozers.length > 0 ? ` Ask one of them: ${deps.config.snoozers.slice(0, 10).map((id) => `<@${safe(id, 20)}>`).join(', ')}.` : ' Nobody is allowed yet: set OOMBOT_SNOOZERS (or OOMBOT_APPROVERS).';
-  return textReply(`:no_entry: Only the people allowed to mute alerts can ${what === 'snooze' ? 'snooze' : 'unsnooze'} them (OOMBOT_SNOOZERS, or the approvers when it is unset).${who} Nothing was changed.`);
+  const who =
+    deps.config.snoozers.length > 0
+      ? ` Ask one of them: ${deps.config.snoozers
+          .slice(0, 10)
+          .map((id) => `<@${safe(id, 20)}>`)
+          .join(', ')}.`
+      : ' Nobody is allowed yet: set OOMBOT_SNOOZERS (or OOMBOT_APPROVERS).';
+  return textReply(
+    `:no_entry: Only the people allowed to mute alerts can ${what === 'snooze' ? 'snooze' : 'unsnooze'} them (OOMBOT_SNOOZERS, or the approvers when it is unset).${who} Nothing was changed.`,
+  );
 }
 
 function keyOf(deps: BotDeps, w: WorkloadRef): string {
@@ -43,14 +51,28 @@ async function announce(deps: BotDeps, w: WorkloadRef, text: string, latest?: Hi
   await deps.announce({ channel, text, ...(alert ? { threadTs: alert.ts } : {}) });
 }
 
-export async function snoozeWorkload(deps: BotDeps, w: WorkloadRef, durationMs: number, durationText: string, userId: string, latest?: HistoryRecord): Promise<Reply> {
+export async function snoozeWorkload(
+  deps: BotDeps,
+  w: WorkloadRef,
+  durationMs: number,
+  durationText: string,
+  userId: string,
+  latest?: HistoryRecord,
+): Promise<Reply> {
   const refused = snoozeRefusal(deps, userId, 'snooze');
   if (refused) return refused;
   const until = await deps.snoozes.snooze(keyOf(deps, w), durationMs, userId, deps.now().getTime());
   deps.log.info({ workload: keyOf(deps, w), until, by: userId }, 'alerts snoozed from Slack');
   const when = safe(formatTime(until), 60);
-  await announce(deps, w, `:zzz: <@${safe(userId, 20)}> snoozed alerts for ${safe(describeWorkload(w))} for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early.`, latest);
-  return textReply(`:zzz: Alerts for ${safe(describeWorkload(w))} are snoozed for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early. The channel was told.`);
+  await announce(
+    deps,
+    w,
+    `:zzz: <@${safe(userId, 20)}> snoozed alerts for ${safe(describeWorkload(w))} for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early.`,
+    latest,
+  );
+  return textReply(
+    `:zzz: Alerts for ${safe(describeWorkload(w))} are snoozed for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early. The channel was told.`,
+  );
 }
 
 export async function unsnoozeWorkload(deps: BotDeps, w: WorkloadRef, userId: string): Promise<Reply> {

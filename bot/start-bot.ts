@@ -47,9 +47,13 @@ export interface BotRole extends RoleHandle {
 export function checkBotConfig(ctx: Pick<RoleContext, 'config'>): void {
   const { slack } = ctx.config;
   if (!slack.signingSecret && !slack.appToken) {
-    throw new OombotError('CONFIG', 'the bot role needs SLACK_SIGNING_SECRET (HTTP mode, POST /slack/events) or SLACK_APP_TOKEN (Socket Mode), and neither is set', {
-      hint: 'set SLACK_SIGNING_SECRET to the Signing Secret under your Slack app\'s Basic Information > App Credentials, or set SLACK_APP_TOKEN=xapp-... (connections:write) for Socket Mode',
-    });
+    throw new OombotError(
+      'CONFIG',
+      'the bot role needs SLACK_SIGNING_SECRET (HTTP mode, POST /slack/events) or SLACK_APP_TOKEN (Socket Mode), and neither is set',
+      {
+        hint: "set SLACK_SIGNING_SECRET to the Signing Secret under your Slack app's Basic Information > App Credentials, or set SLACK_APP_TOKEN=xapp-... (connections:write) for Socket Mode",
+      },
+    );
   }
 }
 
@@ -97,7 +101,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     cluster: kube.target.clusterName,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
-    proposals: new ProposalStore(ctx.redis, config.queueName),
+    proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
     cache: new ClusterCache(),
@@ -126,7 +130,14 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   if (botToken) {
     deps.announce = async ({ channel, threadTs, text }) => {
       try {
-        await app.client.chat.postMessage({ token: botToken, channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false });
+        await app.client.chat.postMessage({
+          token: botToken,
+          channel,
+          text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
       } catch (err) {
         log.warn({ err: errorMessage(err), channel }, 'cannot announce in Slack (is the bot in the channel?)');
       }
@@ -148,7 +159,14 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
    * server) first gets a note saying so, then its answer when it is done: never a silent wait, and never
    * "failed" for something that may still happen.
    */
-  const answerLater = async (respond: RespondFn, work: Promise<Reply>, what: string, forAction: boolean, notice: string, noticeAfterMs = workTimeoutMs): Promise<void> => {
+  const answerLater = async (
+    respond: RespondFn,
+    work: Promise<Reply>,
+    what: string,
+    forAction: boolean,
+    notice: string,
+    noticeAfterMs = workTimeoutMs,
+  ): Promise<void> => {
     const send = (r: Reply) =>
       respond(toResponse(r, forAction))
         .then(() => undefined)
@@ -169,11 +187,32 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
       return;
     }
     await ack({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Looking into it…' });
-    void track(answerLater(respond, work, '/oom', false, `:hourglass_flowing_sand: Still looking into it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`));
+    void track(
+      answerLater(
+        respond,
+        work,
+        '/oom',
+        false,
+        `:hourglass_flowing_sand: Still looking into it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`,
+      ),
+    );
   });
 
-  const change = (kind: ChangeKind) =>
-    async ({ ack, body, action, respond, client }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction; respond: RespondFn; client: WebClient }) => {
+  const change =
+    (kind: ChangeKind) =>
+    async ({
+      ack,
+      body,
+      action,
+      respond,
+      client,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction;
+      action: ButtonAction;
+      respond: RespondFn;
+      client: WebClient;
+    }) => {
       await ack();
       const by = { id: body.user.id, ...(body.user.username || body.user.name ? { name: body.user.username ?? body.user.name } : {}) };
       const alert = alertOf(body);
@@ -192,19 +231,46 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
           }),
       );
       const label = kind === 'raise' ? 'Raise limit' : 'Undo';
-      void track(answerLater(respond, work, label, true, `:hourglass_flowing_sand: Still applying after ${seconds}: the Kubernetes API server is slow to confirm the change. The result will follow here; do not click again.`, workTimeoutMs + 2_000));
+      void track(
+        answerLater(
+          respond,
+          work,
+          label,
+          true,
+          `:hourglass_flowing_sand: Still applying after ${seconds}: the Kubernetes API server is slow to confirm the change. The result will follow here; do not click again.`,
+          workTimeoutMs + 2_000,
+        ),
+      );
     };
   app.action<BlockAction<ButtonAction>>(ACTION_RAISE_LIMIT, change('raise'));
   app.action<BlockAction<ButtonAction>>(ACTION_UNDO, change('undo'));
 
-  const simple = (what: string, run: (value: string, userId: string) => Promise<Reply>) =>
+  const simple =
+    (what: string, run: (value: string, userId: string) => Promise<Reply>) =>
     async ({ ack, body, action, respond }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction; respond: RespondFn }) => {
       await ack();
-      void track(answerLater(respond, track(run(String(action.value ?? ''), body.user.id)), what, true, `:hourglass_flowing_sand: Still working on it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`));
+      void track(
+        answerLater(
+          respond,
+          track(run(String(action.value ?? ''), body.user.id)),
+          what,
+          true,
+          `:hourglass_flowing_sand: Still working on it after ${seconds}: the Kubernetes API server is slow. The answer will follow here.`,
+        ),
+      );
     };
-  app.action<BlockAction<ButtonAction>>(ACTION_SHOW_LOGS, simple('Show logs', (id) => showLogs(deps, id)));
-  app.action<BlockAction<ButtonAction>>(ACTION_SNOOZE, simple('Snooze', (id, user) => snoozeFromAlert(deps, id, user)));
-  app.action<BlockAction<ButtonAction>>(ACTION_EXPLAIN, simple('Explain', (id) => explainIncident(deps, id)));
+  app.action<BlockAction<ButtonAction>>(
+    ACTION_SHOW_LOGS,
+    simple('Show logs', (id) => showLogs(deps, id)),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTION_SNOOZE,
+    simple('Snooze', (id, user) => snoozeFromAlert(deps, id, user)),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTION_EXPLAIN,
+    simple('Explain', (id) => explainIncident(deps, id)),
+  );
 
   // Any other action id (an old message, a forged payload): acknowledged at once so Slack shows no
   // error, logged, and ignored.

@@ -9,7 +9,11 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: string };
  * The headers alone: present, well-formed, and a timestamp within five minutes of now. Checked before the
  * body is read, so a request that cannot be Slack's costs nothing.
  */
-export function checkSlackHeaders(input: { signature: string | string[] | undefined; timestamp: string | string[] | undefined; nowMs?: number }): SignatureCheck {
+export function checkSlackHeaders(input: {
+  signature: string | string[] | undefined;
+  timestamp: string | string[] | undefined;
+  nowMs?: number;
+}): SignatureCheck {
   const { signature, timestamp } = input;
   if (typeof signature !== 'string' || typeof timestamp !== 'string') {
     return { ok: false, reason: 'missing X-Slack-Signature or X-Slack-Request-Timestamp' };

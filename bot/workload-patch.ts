@@ -84,7 +84,7 @@ export function yamlSnippet(kind: string, list: LiveContainer['list'], p: Propos
   const k = KINDS[kind];
   const path = k ? [...k.template, 'spec'] : ['spec', 'template', 'spec'];
   const lines: string[] = [];
-  path.forEach((key, i) => lines.push(`${'  '.repeat(i)}${key}:`));
+  for (const [i, key] of path.entries()) lines.push(`${'  '.repeat(i)}${key}:`);
   const d = '  '.repeat(path.length);
   lines.push(`${d}${list}:`, `${d}  - name: ${p.container}`, `${d}    resources:`);
   const change = memoryChange(p);

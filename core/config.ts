@@ -30,6 +30,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Slack user ids allowed to apply fixes; empty means nobody. */
   approvers: string[];
+  /** HMAC key of stored proposals (OOMBOT_PROPOSAL_KEY), shared by the worker and the bot. */
+  proposalKey?: string;
   /** Slack user ids allowed to snooze and unsnooze alerts (OOMBOT_SNOOZERS; the approvers when unset). */
   snoozers: string[];
   /** On a first start, kills older than this are not replayed as alerts (ms). */
@@ -173,6 +175,11 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const proposalKey = str(env, 'OOMBOT_PROPOSAL_KEY');
+  if (proposalKey !== undefined && proposalKey.length < 32) {
+    problems.push('OOMBOT_PROPOSAL_KEY is shorter than 32 characters: use a random value, e.g. `openssl rand -base64 48`');
+  }
+
   const queueName = str(env, 'OOMBOT_QUEUE') ?? 'oombot-incidents';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queueName)) {
     problems.push(`OOMBOT_QUEUE="${queueName}" may hold only letters, digits, "-" and "_" (at most 64)`);
@@ -201,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     approvers,
     snoozers,
+    proposalKey,
     lookbackMs: duration('OOMBOT_LOOKBACK', '15m'),
     dedupeTtlMs: duration('OOMBOT_DEDUPE_TTL', '7d'),
     watchSilenceMs: duration('OOMBOT_WATCH_SILENCE', '5m'),
@@ -228,9 +236,7 @@ export function parseRoles(value: string): Role[] {
   const roles = list(value);
   const bad = roles.filter((r) => !ALL_ROLES.includes(r as Role));
   if (roles.length === 0 || bad.length > 0) {
-    throw new ConfigError([
-      `--roles "${value}" is not a list of roles: use any of ${ALL_ROLES.join(', ')} separated by commas`,
-    ]);
+    throw new ConfigError([`--roles "${value}" is not a list of roles: use any of ${ALL_ROLES.join(', ')} separated by commas`]);
   }
   return [...new Set(roles as Role[])];
 }

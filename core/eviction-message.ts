@@ -113,7 +113,10 @@ function withLimit(scope: LocalStorageLimitExceeded, limit: string | undefined):
 /** "memory" stays; "[MemoryPressure]" (a node condition list) becomes "memory". */
 function resourceName(raw: string): string | undefined {
   if (!raw.startsWith('[')) return raw;
-  const conditions = raw.slice(1, -1).split(/[\s,]+/).filter((condition) => condition !== '');
+  const conditions = raw
+    .slice(1, -1)
+    .split(/[\s,]+/)
+    .filter((condition) => condition !== '');
   for (const condition of conditions) {
     const resource = Object.hasOwn(CONDITION_RESOURCE, condition) ? CONDITION_RESOURCE[condition] : undefined;
     if (resource !== undefined) return resource;

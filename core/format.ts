@@ -28,7 +28,10 @@ export function formatDuration(seconds: number): string {
 export function formatTime(iso: string | undefined): string {
   const t = timeMs(iso);
   if (t === undefined) return iso ?? 'unknown';
-  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  return new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$|Z$/, ' UTC');
 }
 
 export function percent(part: number, whole: number): string {

@@ -19,14 +19,7 @@ export const INCIDENT_VERSION = 1 as const;
  */
 export type IncidentKind = 'container-oom' | 'child-oom' | 'sigkill' | 'evicted' | 'disruption' | 'node-oom';
 
-export const INCIDENT_KINDS: readonly IncidentKind[] = [
-  'container-oom',
-  'child-oom',
-  'sigkill',
-  'evicted',
-  'disruption',
-  'node-oom',
-];
+export const INCIDENT_KINDS: readonly IncidentKind[] = ['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom'];
 
 /** Reference to the controller that directly owns the pod (`metadata.ownerReferences[controller=true]`). */
 export interface OwnerRef {

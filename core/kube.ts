@@ -65,7 +65,10 @@ export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string
 /** Context names can be ARNs or "user@cluster"; keep a readable, id-safe form. */
 export function sanitizeClusterName(name: string): string {
   const tail = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
-  const clean = tail.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const clean = tail
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return clean || 'cluster';
 }
 
@@ -86,7 +89,7 @@ export function kubeError(status: number, body: KubeStatus | undefined, what: st
     case 403:
       return new OombotError('KUBE_FORBIDDEN', message, {
         status,
-        hint: 'check oombot\'s ServiceAccount and ClusterRole (deploy/) or the kubeconfig user\'s rights',
+        hint: "check oombot's ServiceAccount and ClusterRole (deploy/) or the kubeconfig user's rights",
       });
     case 404:
       return new OombotError('KUBE_NOT_FOUND', message, { status });
@@ -103,6 +106,8 @@ export function kubeError(status: number, body: KubeStatus | undefined, what: st
   }
 }
 
+const DEFAULT_TIMEOUT_MS = 15_000;
+
 export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
@@ -114,7 +119,35 @@ export interface WatchEvent<T> {
  * model conversion), the same for lists and watch streams.
  */
 export class KubeHttp {
-  constructor(readonly target: KubeTarget) {}
+  /** Every call but a watch gives up after this long (default 15 s): a hung API server never hangs oombot. */
+  readonly timeoutMs: number;
+
+  constructor(
+    readonly target: KubeTarget,
+    opts: { timeoutMs?: number } = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * Runs one call (request and body) under the time limit, joined with the caller's own signal. A call
+   * that runs out of time fails as retryable; for a write, what the server did is then unknown.
+   */
+  private async timed<T>(what: string, signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const limit = AbortSignal.timeout(this.timeoutMs);
+    try {
+      return await call(signal ? AbortSignal.any([signal, limit]) : limit);
+    } catch (err) {
+      if (limit.aborted && !signal?.aborted) {
+        throw new OombotError('KUBE_UNREACHABLE', `the Kubernetes API server did not answer ${what} within ${Math.round(this.timeoutMs / 100) / 10} s`, {
+          retryable: true,
+          cause: err,
+          hint: 'the API server is slow or overloaded; oombot retries',
+        });
+      }
+      throw err;
+    }
+  }
 
   /**
    * One connection pool per API server. client-node builds a new agent (TLS settings, client
@@ -143,7 +176,12 @@ export class KubeHttp {
     await old?.destroy().catch(() => undefined);
   }
 
-  private async request(method: HttpMethod, path: string, query: Query | undefined, init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {}) {
+  private async request(
+    method: HttpMethod,
+    path: string,
+    query: Query | undefined,
+    init: { body?: string; contentType?: string; signal?: AbortSignal; accept?: string } = {},
+  ) {
     const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method);
@@ -172,6 +210,10 @@ export class KubeHttp {
   }
 
   async getJson<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
+    return this.timed(`GET ${path}`, signal, (s) => this.getJsonNow<T>(path, query, s));
+  }
+
+  private async getJsonNow<T>(path: string, query: Query | undefined, signal: AbortSignal): Promise<T> {
     const res = await this.request(HttpMethod.GET, path, query, { signal });
     const text = await res.text();
     const body = parseJson(text);
@@ -193,21 +235,31 @@ export class KubeHttp {
   }
 
   async getText(path: string, query?: Query): Promise<string> {
-    const res = await this.request(HttpMethod.GET, path, query, { accept: '*/*' });
-    const text = await res.text();
-    if (!res.ok) throw kubeError(res.status, parseJson(text) as KubeStatus, `GET ${path}`);
-    return text;
+    return this.timed(`GET ${path}`, undefined, async (signal) => {
+      const res = await this.request(HttpMethod.GET, path, query, { accept: '*/*', signal });
+      const text = await res.text();
+      if (!res.ok) throw kubeError(res.status, parseJson(text) as KubeStatus, `GET ${path}`);
+      return text;
+    });
   }
 
-  async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, opts: { contentType?: string; query?: Query } = {}): Promise<T> {
+  async send<T>(
+    method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body: unknown,
+    opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const m = { POST: HttpMethod.POST, PATCH: HttpMethod.PATCH, PUT: HttpMethod.PUT, DELETE: HttpMethod.DELETE }[method];
-    const res = await this.request(m, path, opts.query, {
-      body: body === undefined ? undefined : JSON.stringify(body),
-      contentType: opts.contentType ?? 'application/json',
+    return this.timed(`${method} ${path}`, opts.signal, async (signal) => {
+      const res = await this.request(m, path, opts.query, {
+        body: body === undefined ? undefined : JSON.stringify(body),
+        contentType: opts.contentType ?? 'application/json',
+        signal,
+      });
+      const parsed = parseJson(await res.text());
+      if (!res.ok) throw kubeError(res.status, parsed as KubeStatus, `${method} ${path}`);
+      return parsed as T;
     });
-    const parsed = parseJson(await res.text());
-    if (!res.ok) throw kubeError(res.status, parsed as KubeStatus, `${method} ${path}`);
-    return parsed as T;
   }
 
   /**

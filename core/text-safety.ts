@@ -15,11 +15,7 @@ const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function cleanText(text: string): string {
-  return String(text)
-    .toWellFormed()
-    .replace(ANSI, '')
-    .replace(/\r\n?/g, '\n')
-    .replace(CONTROL, '');
+  return String(text).toWellFormed().replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
 }
 
 export function escapeMrkdwn(text: string): string {
@@ -37,7 +33,7 @@ function escapedLength(cp: string): number {
  * ending with an ellipsis when anything was cut. Only a bounded prefix of `raw` is ever looked at.
  */
 export function clip(raw: string, max: number, options: { escape?: boolean } = {}): string {
-  const escape = options.escape ?? true;
+  const shouldEscape = options.escape ?? true;
   if (max <= 0) return '';
   const window = 2 * max + 8;
   let text = String(raw);
@@ -47,16 +43,16 @@ export function clip(raw: string, max: number, options: { escape?: boolean } = {
     cut = true;
   }
   text = cleanText(text);
-  if (escape) text = neutraliseFences(text);
-  const full = escape ? escapeMrkdwn(text) : text;
+  if (shouldEscape) text = neutraliseFences(text);
+  const full = shouldEscape ? escapeMrkdwn(text) : text;
   if (!cut && full.length <= max) return full;
   const room = max - ELLIPSIS.length;
   let out = '';
   let used = 0;
   for (const cp of text) {
-    const len = escape ? escapedLength(cp) : cp.length;
+    const len = shouldEscape ? escapedLength(cp) : cp.length;
     if (used + len > room) break;
-    out += escape ? escapeMrkdwn(cp) : cp;
+    out += shouldEscape ? escapeMrkdwn(cp) : cp;
     used += len;
   }
   return out + ELLIPSIS;

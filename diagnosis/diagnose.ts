@@ -54,5 +54,12 @@ export function diagnose(enriched: EnrichedIncident, policy: DiagnosePolicy = {}
 }
 
 function unknownKind(ctx: Ctx): Diagnosis {
-  return result(ctx, 'unknown', 'low', 'oombot does not know this kind of incident.', [{ text: `Incident kind: ${String(ctx.incident.kind)}`, source: 'incident' }], []);
+  return result(
+    ctx,
+    'unknown',
+    'low',
+    'oombot does not know this kind of incident.',
+    [{ text: `Incident kind: ${String(ctx.incident.kind)}`, source: 'incident' }],
+    [],
+  );
 }

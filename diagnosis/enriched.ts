@@ -148,6 +148,13 @@ export interface OwnerChain {
   chain: OwnerLink[];
   /** Set when the top controller (or the pod) is managed by GitOps or Helm. */
   managedBy?: ManagedBy;
+  /**
+   * False when the chain comes only from the pod's ownerReferences because the owners could not be read:
+   * the last link may itself have a controller (a ReplicaSet's Deployment) that nobody saw.
+   */
+  verified?: boolean;
+  /** The containers the top controller's pod template holds, when it was read. */
+  templateContainers?: string[];
 }
 
 export interface NodeSnapshot {

@@ -75,7 +75,7 @@ export interface Caps {
 
 export type ProposalResult<P extends Proposal> =
   | { proposal: P; reason?: undefined; suggested?: undefined }
-  | { proposal?: undefined; reason: string; /** The value a person could still set by hand. */ suggested?: string };
+  | { proposal?: undefined; reason: string /** The value a person could still set by hand. */; suggested?: string };
 
 export interface ProposeLimitInput {
   container: string;
@@ -123,7 +123,9 @@ export function lowestCap(caps: Caps): { name: CapName; bytes: number } | undefi
 /** The object to patch, or why there is none (`what` is the change in words, e.g. "memory limit to 640Mi"). */
 export function patchTarget(owner: OwnerChain | undefined, namespace: string, container: string, what: string): { owner: ProposalOwner } | { reason: string } {
   if (!owner) {
-    return { reason: `The pod's owner could not be resolved, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that created the pod.` };
+    return {
+      reason: `The pod's owner could not be resolved, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that created the pod.`,
+    };
   }
   const top = owner.chain[owner.chain.length - 1];
   if (!top) {
@@ -131,8 +133,27 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
       reason: `The pod has no controller, so there is nothing to patch (a running pod's resources cannot be changed in place): set the ${what} for container ${container} in the manifest that created it and re-create the pod.`,
     };
   }
+  if (owner.templateContainers && !owner.templateContainers.includes(container)) {
+    // Added to the pod at admission (istio-proxy, linkerd-proxy, a Vault agent): the template has no such
+    // container, so a patch of it cannot apply; the injector's own settings size it.
+    const hint =
+      container === 'istio-proxy'
+        ? ' (for istio-proxy: the sidecar.istio.io/proxyMemory and sidecar.istio.io/proxyMemoryLimit annotations on the pod template)'
+        : '';
+    return {
+      reason: `Container ${container} is not in the pod template of ${top.kind} ${top.name}: it was injected when the pod was created, so oombot cannot patch it. Set its memory through the injector's settings${hint}.`,
+    };
+  }
+  if (owner.verified === false && (top.kind === 'ReplicaSet' || top.kind === 'Job')) {
+    // A ReplicaSet usually belongs to a Deployment (a Job to a CronJob) that would undo a change made here.
+    return {
+      reason: `${top.kind} ${top.name} could not be read to find the controller above it, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that owns it (or run /oom why again once oombot can read it).`,
+    };
+  }
   if (top.kind === 'Job') {
-    return { reason: `A Job's pod template cannot be changed: set the ${what} for container ${container} in the manifest of Job ${top.name} and run it again.` };
+    return {
+      reason: `A Job's pod template cannot be changed: set the ${what} for container ${container} in the manifest of Job ${top.name} and run it again.`,
+    };
   }
   if (!PATCHABLE_KINDS.includes(top.kind)) {
     return { reason: `The pod is owned by ${top.kind} ${top.name}, which oombot does not patch: set the ${what} for container ${container} there.` };
@@ -234,7 +255,9 @@ export function proposeRequest(input: ProposeRequestInput): ProposalResult<Reque
   const { container, usageBytes, requestBytes, limitBytes } = input;
   const fromRequest = requestBytes === undefined ? 'none' : (input.requestText ?? formatMemory(requestBytes));
   if (requestBytes !== undefined && usageBytes <= requestBytes) {
-    return { reason: `Container ${container} used ${formatMemoryApprox(usageBytes)}, within its request of ${fromRequest}: raising the request would not have spared it.` };
+    return {
+      reason: `Container ${container} used ${formatMemoryApprox(usageBytes)}, within its request of ${fromRequest}: raising the request would not have spared it.`,
+    };
   }
   let target = roundUpMemory(usageBytes);
   const parts = [`measured use ${formatMemoryApprox(usageBytes)} rounded up to ${formatMemory(target)}`];

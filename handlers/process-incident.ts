@@ -7,6 +7,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
+import { check, IncidentSchema } from '../stores/schemas.js';
 import { investigate } from '../investigate/investigate.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import { buildMessage, type MessageModel } from '../alert/message.js';
@@ -52,8 +53,14 @@ export interface ProcessResult {
  * the first of a workload and folds repeats into it). Safe to run twice for the same incident.
  */
 export async function processIncident(incident: Incident, deps: ProcessDeps): Promise<ProcessResult> {
-  if (incident?.v !== INCIDENT_VERSION || !incident.id || !incident.kind) {
-    throw new OombotError('UNKNOWN', `job is not an incident of version ${INCIDENT_VERSION}: ${JSON.stringify(incident)?.slice(0, 200)}`, { retryable: false });
+  // The queue is in Redis, a trust boundary: a job that is not an incident is refused, never half-read.
+  const valid = check(IncidentSchema, incident);
+  if (!valid.ok) {
+    throw new OombotError(
+      'UNKNOWN',
+      `job refused: not an incident of version ${INCIDENT_VERSION} (${valid.reason}): ${JSON.stringify(incident)?.slice(0, 200)}`,
+      { retryable: false },
+    );
   }
   const now = deps.now?.() ?? new Date();
   const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
@@ -85,7 +92,10 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     model: JSON.stringify(model),
     repeatLine: repeatLine(incident, diagnosis),
   });
-  deps.log.info({ incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls }, outcome === 'posted' ? 'alert posted' : 'incident recorded');
+  deps.log.info(
+    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
+    outcome === 'posted' ? 'alert posted' : 'incident recorded',
+  );
   await locateAlert(deps, group, incident.id);
   return { outcome, ...base };
 }
@@ -124,7 +134,9 @@ async function locateAlert(deps: ProcessDeps, group: string, incidentId: string)
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
   const t = incident.termination;
   const when = incident.occurredAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-  const who = incident.pod ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}` : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
+  const who = incident.pod
+    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}`
+    : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
   const restarts = t ? `, restart ${t.restartCount}` : '';
   return `${when}: ${who}${restarts}: ${escapeMrkdwn(diagnosis.headline).slice(0, 300)}`;
 }

@@ -1,7 +1,9 @@
 import type { Logger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import type { AlertGroups, GroupState, PendingRepeats, RepeatNote } from '../stores/alert-groups.js';
+import { z } from 'zod';
 import type { AlertChange } from '../alert/alert-state.js';
+import { AlertChangeSchema, check, parseChecked, RepeatNoteSchema } from '../stores/schemas.js';
 import { ALERT_EVENT_TYPE, PRIORITY, REPEATS_EVENT_TYPE, type AlertTransport, type OutgoingMessage } from './transport.js';
 
 export interface GroupView {
@@ -115,7 +117,10 @@ export class Publisher {
         // Posted by an earlier attempt with a count we do not know: the flusher brings it up to date.
         shown = 1;
         folded = undefined;
-        this.opts.log.info({ incident: input.incidentId, group: input.group, ts: posted.ts }, 'alert already in Slack from an earlier attempt: not posting it again');
+        this.opts.log.info(
+          { incident: input.incidentId, group: input.group, ts: posted.ts },
+          'alert already in Slack from an earlier attempt: not posting it again',
+        );
       }
       await groups.posted(input.group, posted.channel, posted.ts, shown, input.model, folded);
       return 'posted';
@@ -197,27 +202,31 @@ export class Publisher {
     } catch (err) {
       // A retryable failure keeps the batch for the next flush (which checks Slack before posting it).
       const permanent = err instanceof OombotError && !err.retryable;
-      log.warn({ group: key, err: errorMessage(err), hint: err instanceof OombotError ? err.hint : undefined }, permanent ? 'cannot update the alert: giving up on its repeats' : 'cannot update the alert yet: will retry');
+      log.warn(
+        { group: key, err: errorMessage(err), hint: err instanceof OombotError ? err.hint : undefined },
+        permanent ? 'cannot update the alert: giving up on its repeats' : 'cannot update the alert yet: will retry',
+      );
       await groups.flushed(key, permanent ? state.count : state.shown, permanent ? { batchDone: true } : { retryAtMs: Date.now() + 10_000 });
     }
   }
 }
 
 function view(state: GroupState): GroupView {
-  const earlier = parseList<RepeatNote>(state.earlier, (n) => typeof n?.line === 'string');
-  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes: parseChanges(state.changes), ...(earlier ? { earlier } : {}) };
+  const earlier = parseList(state.earlier, RepeatNoteSchema) as RepeatNote[] | undefined;
+  const changes = parseList(state.changes, AlertChangeSchema) as AlertChange[] | undefined;
+  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes, ...(earlier ? { earlier } : {}) };
 }
 
-function parseList<T>(json: string | undefined, valid: (item: T) => boolean): T[] | undefined {
+/**
+ * A list kept with the group in Redis, each item checked against `schema`: an item that does not fit (a
+ * button that is not our Undo, a line of the wrong shape) is dropped, never rendered into Slack.
+ */
+function parseList<T>(json: string | undefined, schema: z.ZodType<T>): T[] | undefined {
   if (!json) return undefined;
-  try {
-    const list = JSON.parse(json) as unknown;
-    return Array.isArray(list) ? (list as T[]).filter(valid) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseChanges(json: string | undefined): AlertChange[] | undefined {
-  return parseList<AlertChange>(json, (c) => typeof c?.id === 'string' && typeof c.text === 'string');
+  const list = parseChecked(z.array(z.unknown()).max(1000), json);
+  if (!list.ok) return undefined;
+  return list.value.flatMap((item) => {
+    const c = check(schema, item);
+    return c.ok ? [c.value] : [];
+  });
 }

@@ -41,7 +41,9 @@ function threadText({ notes, trimmed }: PendingRepeats, view: GroupView): string
 function withEarlier(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
   const earlier = view.earlier ?? [];
   if (earlier.length === 0) return blocks;
-  const list = clip([`*Also, before this message* (${earlier.length})`, ...earlier.map((n) => `• ${n.line}`)].join('\n'), SLACK_LIMITS.sectionText, { escape: false });
+  const list = clip([`*Also, before this message* (${earlier.length})`, ...earlier.map((n) => `• ${n.line}`)].join('\n'), SLACK_LIMITS.sectionText, {
+    escape: false,
+  });
   const block: KnownBlock = { type: 'section', block_id: 'oom_earlier', text: { type: 'mrkdwn', text: list } };
   const at = blocks.findIndex((b) => b.type === 'actions');
   const out = [...blocks];
@@ -51,7 +53,9 @@ function withEarlier(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
 
 /** The repeat lines an alert lists itself (its "Also, before this message" section), as posted. */
 export function earlierLines(blocks: unknown): string[] {
-  const block = (Array.isArray(blocks) ? blocks : []).find((b: { block_id?: unknown }) => b?.block_id === 'oom_earlier') as { text?: { text?: string } } | undefined;
+  const block = (Array.isArray(blocks) ? blocks : []).find((b: { block_id?: unknown }) => b?.block_id === 'oom_earlier') as
+    | { text?: { text?: string } }
+    | undefined;
   return (block?.text?.text ?? '').split('\n').filter((l) => l.startsWith('• '));
 }
 

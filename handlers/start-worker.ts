@@ -47,10 +47,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
   const { config, kube, redis, metrics } = opts;
   const log = opts.log;
   const transport: AlertTransport =
-    opts.transport ??
-    (config.slack.botToken
-      ? new SlackTransport({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log })
-      : new ConsoleTransport());
+    opts.transport ?? (config.slack.botToken ? new SlackTransport({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log }) : new ConsoleTransport());
   const renderer: AlertRenderer = transport.kind === 'slack' ? slackRenderer : consoleRenderer;
   if (transport.kind === 'console') log.info('SLACK_BOT_TOKEN is not set: alerts are printed to the console');
 
@@ -69,7 +66,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     kube,
     cache: new ClusterCache(),
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
-    proposals: new ProposalStore(redis, config.queueName),
+    proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,
     renderer,
@@ -135,4 +132,3 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     },
   };
 }
-

@@ -65,7 +65,7 @@ const PERMANENT: Record<string, string> = {
   channel_not_found: 'the channel does not exist or is private: check SLACK_CHANNEL / OOMBOT_ROUTES and invite the bot',
   not_in_channel: 'invite the bot to the channel (/invite @oombot) or grant chat:write.public',
   is_archived: 'the channel is archived: unarchive it or route alerts elsewhere',
-  invalid_auth: 'SLACK_BOT_TOKEN is not valid: copy the Bot User OAuth Token again from the app\'s OAuth & Permissions page',
+  invalid_auth: "SLACK_BOT_TOKEN is not valid: copy the Bot User OAuth Token again from the app's OAuth & Permissions page",
   not_authed: 'SLACK_BOT_TOKEN is missing from the request: set it',
   account_inactive: 'the Slack app was uninstalled or its user deactivated: reinstall the app and update SLACK_BOT_TOKEN',
   token_revoked: 'the bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN',
@@ -92,7 +92,8 @@ export interface SlackTransportOptions {
 /** Slack errors that say a read (history, channel list) is not allowed, not that Slack is unwell. */
 const TRANSIENT_PLATFORM = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-const READ_HINT = 'give the Slack app the channels:history and channels:read scopes (groups:history and groups:read for private channels) so that oombot can check what it posted before a crash';
+const READ_HINT =
+  'give the Slack app the channels:history and channels:read scopes (groups:history and groups:read for private channels) so that oombot can check what it posted before a crash';
 
 /**
  * chat.postMessage / chat.update with oombot owning the waiting: the WebClient rejects rate-limited
@@ -171,7 +172,11 @@ export class SlackTransport implements AlertTransport {
     const oldest = String(Math.max(0, Math.floor(once.sinceMs / 1000) - 120));
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
-      let res: { messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[]; has_more?: boolean; response_metadata?: { next_cursor?: string } };
+      let res: {
+        messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
+        has_more?: boolean;
+        response_metadata?: { next_cursor?: string };
+      };
       try {
         res = threadTs
           ? await this.client.conversations.replies({ channel: id, ts: threadTs, oldest, include_all_metadata: true, limit: 200, cursor })
@@ -264,7 +269,15 @@ export class SlackTransport implements AlertTransport {
           const code = e.data.error;
           const hint = PERMANENT[code];
           if (hint) {
-            throw new OombotError(code.includes('auth') || code.includes('token') || code === 'account_inactive' || code === 'missing_scope' ? 'SLACK_AUTH' : code.includes('channel') || code === 'is_archived' ? 'SLACK_CHANNEL' : 'SLACK_REQUEST', `${method} to ${paceKey}: ${code}`, { hint, retryable: false, cause: err });
+            throw new OombotError(
+              code.includes('auth') || code.includes('token') || code === 'account_inactive' || code === 'missing_scope'
+                ? 'SLACK_AUTH'
+                : code.includes('channel') || code === 'is_archived'
+                  ? 'SLACK_CHANNEL'
+                  : 'SLACK_REQUEST',
+              `${method} to ${paceKey}: ${code}`,
+              { hint, retryable: false, cause: err },
+            );
           }
           // Unknown platform errors (fatal_error, internal_error, ...) are Slack's side: retry.
         }

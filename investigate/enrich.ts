@@ -72,7 +72,8 @@ function resources(map: Record<string, string> | undefined): ResourceValues {
   if (!map) return out;
   if (map.memory !== undefined) out.memory = { text: String(map.memory), bytes: parseMemoryBytes(map.memory) };
   if (map.cpu !== undefined) out.cpu = String(map.cpu);
-  if (map['ephemeral-storage'] !== undefined) out.ephemeralStorage = { text: String(map['ephemeral-storage']), bytes: parseMemoryBytes(map['ephemeral-storage']) };
+  if (map['ephemeral-storage'] !== undefined)
+    out.ephemeralStorage = { text: String(map['ephemeral-storage']), bytes: parseMemoryBytes(map['ephemeral-storage']) };
   return out;
 }
 
@@ -89,7 +90,8 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
       message: s.terminated.message ? cleanText(s.terminated.message).slice(0, MESSAGE_MAX) : undefined,
     };
   }
-  if (s.waiting) return { state: 'waiting', reason: s.waiting.reason, message: s.waiting.message ? cleanText(s.waiting.message).slice(0, MESSAGE_MAX) : undefined };
+  if (s.waiting)
+    return { state: 'waiting', reason: s.waiting.reason, message: s.waiting.message ? cleanText(s.waiting.message).slice(0, MESSAGE_MAX) : undefined };
   if (s.running) return { state: 'running', startedAt: str(s.running.startedAt) };
   return undefined;
 }
@@ -168,13 +170,17 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
   if (owners.length > 0) {
     const top = owners[owners.length - 1]!;
     const chain: OwnerChain = { chain: owners.map((o) => ({ kind: o.kind, name: o.name })) };
+    // An owner whose read failed is only a name: whatever controls it was not seen.
+    if (!top.metadata) chain.verified = false;
+    const names = templateContainerNames(top);
+    if (names) chain.templateContainers = names;
     const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
     if (m) chain.managedBy = m;
     return chain;
   }
   // Owner objects unreadable (gone or forbidden): fall back on what the pod or the watcher saw.
   const ref = items(pod?.metadata?.ownerReferences).find((o) => o.controller) ?? incident.pod?.owner;
-  if (ref) return { chain: [{ kind: ref.kind, name: ref.name }] };
+  if (ref) return { chain: [{ kind: ref.kind, name: ref.name }], verified: false };
   if (pod || incident.pod) {
     const chain: OwnerChain = { chain: [] };
     const m = managedBy(pod?.metadata?.labels, pod?.metadata?.annotations) ?? incident.pod?.managedBy;
@@ -251,4 +257,17 @@ function toPrevious(history: readonly HistoryRecord[], incident: Incident): Prev
       limitBytes: h.limitBytes,
     }))
     .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt)));
+}
+
+/** Names of the containers (init included) in an owner's pod template, as it was read; undefined when unread. */
+function templateContainerNames(owner: OwnerObject): string[] | undefined {
+  const spec = owner as unknown as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } };
+  const podSpec = spec.spec?.template?.spec ?? spec.spec?.jobTemplate?.spec?.template?.spec;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  return [...items(podSpec.containers), ...items(podSpec.initContainers)].map((c) => c?.name).filter((n): n is string => typeof n === 'string');
+}
+
+interface PodSpecLike {
+  containers?: { name?: string }[];
+  initContainers?: { name?: string }[];
 }

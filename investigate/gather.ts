@@ -9,7 +9,13 @@ export interface OwnerObject {
   name: string;
   namespace: string;
   apiVersion?: string;
-  metadata?: { uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; controller?: boolean; apiVersion?: string; uid?: string }[]; resourceVersion?: string };
+  metadata?: {
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; controller?: boolean; apiVersion?: string; uid?: string }[];
+    resourceVersion?: string;
+  };
 }
 
 export interface PodMetricsItem {
@@ -53,7 +59,10 @@ const LOG_LIMIT_BYTES = 16 * 1024;
 /** Short-lived cache of cluster-wide reads shared by all incidents (nodes, LimitRanges, metrics availability). */
 export class ClusterCache {
   private readonly entries = new Map<string, { at: number; value: unknown }>();
-  constructor(private readonly ttlMs = 60_000, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async get<T>(key: string, load: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
     const hit = this.entries.get(key);
@@ -119,10 +128,19 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     ref && ns
       ? call('events', () => kube.getJson<List<CoreV1Event>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: `involvedObject.uid=${ref.uid}` }))
       : nodeName
-        ? call('node events', () => kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}` }))
+        ? call('node events', () =>
+            kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}` }),
+          )
         : undefined,
     cached('nodes', 'nodes', () => kube.getJson<List<V1Node>>('/api/v1/nodes').then((l) => l.items ?? []), [] as V1Node[]),
-    ns ? cached(`limitranges/${ns}`, 'limit ranges', () => kube.getJson<List<V1LimitRange>>(`/api/v1/namespaces/${enc(ns)}/limitranges`).then((l) => l.items ?? []), [] as V1LimitRange[]) : [],
+    ns
+      ? cached(
+          `limitranges/${ns}`,
+          'limit ranges',
+          () => kube.getJson<List<V1LimitRange>>(`/api/v1/namespaces/${enc(ns)}/limitranges`).then((l) => l.items ?? []),
+          [] as V1LimitRange[],
+        )
+      : [],
   ]);
   // The pod read may show a different pod with the same name (a StatefulSet's replacement): keep it
   // only when the uid matches.
@@ -140,7 +158,9 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     const [owners, nodePods, podMetrics, logs] = await Promise.all([
       readOwnerChain(ns, firstOwner, (what, fn) => call(what, fn), kube),
       // resourceVersion=0: served from the API server's cache (indexed by node), not read from etcd.
-      nodeName ? call('pods on node', () => kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion: '0' })) : undefined,
+      nodeName
+        ? call('pods on node', () => kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion: '0' }))
+        : undefined,
       readPodMetrics(kube, cache, ns, ref.name, out),
       wantLogs
         ? call('previous logs', () =>

@@ -44,7 +44,9 @@ async function settled(app: Oombot, signal: AbortSignal | undefined): Promise<vo
 }
 
 function limitOf(cluster: SimCluster, ns: string, deploy: string, container: string): number {
-  const d = cluster.get('deployments', ns, deploy) as { spec?: { template?: { spec?: { containers?: { name: string; resources?: { limits?: { memory?: string } } }[] } } } } | undefined;
+  const d = cluster.get('deployments', ns, deploy) as
+    | { spec?: { template?: { spec?: { containers?: { name: string; resources?: { limits?: { memory?: string } } }[] } } } }
+    | undefined;
   const c = d?.spec?.template?.spec?.containers?.find((x) => x.name === container);
   return parseMemoryBytes(c?.resources?.limits?.memory) ?? 0;
 }
@@ -70,10 +72,26 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   for (const ns of ['shop', 'batch', 'platform']) cluster.addNamespace(ns);
   const main = (o: Record<string, unknown>) => [{ name: 'main', image: 'registry.example/app:1.4.2', ...o }];
   cluster.createDeployment({ name: 'checkout', namespace: 'shop', replicas: 2, containers: main({ memoryRequest: '128Mi', memoryLimit: '256Mi' }) });
-  cluster.createDeployment({ name: 'search', namespace: 'shop', replicas: 2, containers: main({ memoryRequest: '512Mi', memoryLimit: '1Gi', command: ['java', '-Xmx1g', '-jar', '/app/search.jar'] }) });
+  cluster.createDeployment({
+    name: 'search',
+    namespace: 'shop',
+    replicas: 2,
+    containers: main({ memoryRequest: '512Mi', memoryLimit: '1Gi', command: ['java', '-Xmx1g', '-jar', '/app/search.jar'] }),
+  });
   cluster.createDeployment({ name: 'reports', namespace: 'batch', replicas: 1, containers: main({ memoryRequest: '256Mi', memoryLimit: '2Gi' }) });
-  cluster.createDeployment({ name: 'gateway', namespace: 'platform', replicas: 2, containers: main({ memoryRequest: '128Mi', memoryLimit: '512Mi', livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10, failureThreshold: 3 } }) });
-  cluster.setLogs('shop', podsOf(cluster, 'shop', 'checkout')[0]!, 'main', { previous: 'INFO loading catalogue\nINFO cache warm: 180000 items\nWARN heap at 97%\n' });
+  cluster.createDeployment({
+    name: 'gateway',
+    namespace: 'platform',
+    replicas: 2,
+    containers: main({
+      memoryRequest: '128Mi',
+      memoryLimit: '512Mi',
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
+    }),
+  });
+  cluster.setLogs('shop', podsOf(cluster, 'shop', 'checkout')[0]!, 'main', {
+    previous: 'INFO loading catalogue\nINFO cache warm: 180000 items\nWARN heap at 97%\n',
+  });
 
   const server: SimApiServer = await startSimApiServer({ cluster });
   const dir = mkdtempSync(join(tmpdir(), 'oombot-demo-'));
@@ -82,7 +100,15 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
   const redis = await findRedis(opts.config, say);
   const demoQueue = `oombot-demo-${Date.now().toString(36)}`;
-  const config: Config = { ...opts.config, redisUrl: redis.url, queueName: demoQueue, kubeconfig, clusterName: 'demo', lookbackMs: 60_000, groupWindowMs: 10 * 60_000 };
+  const config: Config = {
+    ...opts.config,
+    redisUrl: redis.url,
+    queueName: demoQueue,
+    kubeconfig,
+    clusterName: 'demo',
+    lookbackMs: 60_000,
+    groupWindowMs: 10 * 60_000,
+  };
   const log = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
   const roles = opts.roles.filter((r) => r !== 'bot' || config.slack.signingSecret || config.slack.appToken);
   let app: Oombot | undefined;
@@ -98,7 +124,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     throw err;
   }
   say(`oombot is running (${roles.join(', ')}); health on http://127.0.0.1:${app.port}/readyz, metrics on /metrics`);
-  say(config.slack.botToken ? `alerts go to Slack channel ${config.slack.channel}` : 'alerts print below (set SLACK_BOT_TOKEN and SLACK_CHANNEL to send them to Slack)');
+  say(
+    config.slack.botToken
+      ? `alerts go to Slack channel ${config.slack.channel}`
+      : 'alerts print below (set SLACK_BOT_TOKEN and SLACK_CHANNEL to send them to Slack)',
+  );
   for (let i = 0; i < 100 && !(await app.http.readiness()).ok; i++) await sleep(100);
 
   const scenarios: { title: string; run: () => void | Promise<void> }[] = [
@@ -133,8 +163,18 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       title: '3/5 node-2 runs low on memory: the kubelet evicts a search pod',
       run: () => {
         cluster.setNodePressure('node-2', true);
-        const pod = cluster.list('pods', 'shop').find((p) => (p.metadata.name as string).startsWith('search-') && (p.spec as { nodeName?: string }).nodeName === 'node-2') ?? cluster.list('pods', 'shop').find((p) => (p.metadata.name as string).startsWith('search-'));
-        if (pod) cluster.evict('shop', pod.metadata.name as string, { resource: 'memory', threshold: '100Mi', available: '81232Ki', containers: [{ name: 'main', usage: '912340Ki', request: '512Mi' }] });
+        const pod =
+          cluster
+            .list('pods', 'shop')
+            .find((p) => (p.metadata.name as string).startsWith('search-') && (p.spec as { nodeName?: string }).nodeName === 'node-2') ??
+          cluster.list('pods', 'shop').find((p) => (p.metadata.name as string).startsWith('search-'));
+        if (pod)
+          cluster.evict('shop', pod.metadata.name as string, {
+            resource: 'memory',
+            threshold: '100Mi',
+            available: '81232Ki',
+            containers: [{ name: 'main', usage: '912340Ki', request: '512Mi' }],
+          });
       },
     },
     {

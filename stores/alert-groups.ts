@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { AlertChange } from '../alert/alert-state.js';
+import { parseChecked, RepeatNoteSchema } from './schemas.js';
 
 /**
  * Alert groups: one Slack message per workload (and kind of incident) per window. The first incident
@@ -234,10 +235,21 @@ export class AlertGroups {
   }
 
   /** After the first message is out: remember where it is; repeats that came meanwhile get flushed. */
-  async posted(group: string, channel: string, ts: string, shown: number, model: string, folded?: { raw: readonly string[]; notes: readonly RepeatNote[] }): Promise<void> {
+  async posted(
+    group: string,
+    channel: string,
+    ts: string,
+    shown: number,
+    model: string,
+    folded?: { raw: readonly string[]; notes: readonly RepeatNote[] },
+  ): Promise<void> {
     const key = this.groupKey(group);
     const count = Number((await this.redis.hget(key, 'count')) ?? 0);
-    const multi = this.redis.multi().hset(key, { channel, ts, shown: String(shown), model }).hdel(key, 'claim', 'claimAt').pexpire(key, this.windowMs);
+    const multi = this.redis
+      .multi()
+      .hset(key, { channel, ts, shown: String(shown), model })
+      .hdel(key, 'claim', 'claimAt')
+      .pexpire(key, this.windowMs);
     // Repeats the first message already lists are not posted again in the thread.
     if (folded && folded.raw.length > 0) {
       for (const raw of folded.raw) multi.lrem(`${key}:pending`, 1, raw);
@@ -263,15 +275,16 @@ export class AlertGroups {
    */
   async peekPending(group: string, max: number): Promise<{ notes: RepeatNote[]; raw: string[] } | undefined> {
     const key = this.groupKey(group);
-    const [[, raw], [, trimmed]] = (await this.redis.multi().lrange(`${key}:pending`, 0, max).hget(key, 'trimmed').exec()) as [[unknown, string[]], [unknown, string | null]];
+    const [[, raw], [, trimmed]] = (await this.redis.multi().lrange(`${key}:pending`, 0, max).hget(key, 'trimmed').exec()) as [
+      [unknown, string[]],
+      [unknown, string | null],
+    ];
     if (raw.length === 0 || raw.length > max || Number(trimmed ?? 0) > 0) return undefined;
     const notes: RepeatNote[] = [];
     for (const r of raw) {
-      try {
-        notes.push(JSON.parse(r) as RepeatNote);
-      } catch {
-        return undefined;
-      }
+      const note = parseChecked(RepeatNoteSchema, r);
+      if (!note.ok) return undefined;
+      notes.push(note.value);
     }
     return { notes, raw };
   }
@@ -312,7 +325,11 @@ export class AlertGroups {
     const res = (await this.redis.eval(TAKE_BATCH, 3, key, `${key}:pending`, `${key}:batch`, randomUUID(), String(this.windowMs))) as string[];
     if (res.length === 0) return undefined;
     const [id, retry, trimmed, ...raw] = res;
-    return { id: id!, retry: retry === '1', trimmed: Number(trimmed ?? 0), notes: raw.map((r) => JSON.parse(r) as RepeatNote) };
+    const notes = raw.flatMap((r) => {
+      const note = parseChecked(RepeatNoteSchema, r);
+      return note.ok ? [note.value] : [];
+    });
+    return { id: id!, retry: retry === '1', trimmed: Number(trimmed ?? 0), notes };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../core/queue.js';
+import { HistoryRecordSchema, parseChecked } from './schemas.js';
 import type { IncidentKind } from '../core/incident.js';
 
 /** What is remembered of one incident: enough for leak detection, `/oom why` and `/oom history`. */
@@ -88,14 +89,17 @@ export class IncidentHistory {
     const [kind, ...name] = (record.workload ?? '').split('/');
     if (record.namespace && kind && name.length > 0) {
       const workloads = this.k(`workloads:${record.cluster}`);
-      multi.zadd(workloads, 'GT', at, `${record.namespace}/${kind}/${name.join('/')}`).zremrangebyscore(workloads, '-inf', oldest).pexpire(workloads, this.retentionMs);
+      multi
+        .zadd(workloads, 'GT', at, `${record.namespace}/${kind}/${name.join('/')}`)
+        .zremrangebyscore(workloads, '-inf', oldest)
+        .pexpire(workloads, this.retentionMs);
     }
     await multi.exec();
   }
 
   async get(id: string): Promise<HistoryRecord | undefined> {
     const raw = await this.redis.get(this.k(`incident:${id}`));
-    return raw ? (JSON.parse(raw) as HistoryRecord) : undefined;
+    return raw ? readRecord(raw) : undefined;
   }
 
   /** Records where the incident's alert is. Keeps the record's expiry; a record that expired stays gone. */
@@ -111,7 +115,10 @@ export class IncidentHistory {
     const ids = await this.redis.lrange(this.k(`history:${IncidentHistory.workloadKey(cluster, namespace, workload)}`), 0, limit - 1);
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.k(`incident:${id}`)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as HistoryRecord);
+    return raws.flatMap((r) => {
+      const record = r === null ? undefined : readRecord(r);
+      return record ? [record] : [];
+    });
   }
 
   /** Workloads of `cluster` with incidents on record, the most recently hit first (at most `max`). */
@@ -148,4 +155,10 @@ export class IncidentHistory {
       .zremrangebyscore(this.k(`workloads:${cluster}`), '-inf', now - this.retentionMs)
       .exec();
   }
+}
+
+/** A stored record, or undefined when it is not one (Redis is a trust boundary: it is skipped, not used). */
+function readRecord(raw: string): HistoryRecord | undefined {
+  const r = parseChecked(HistoryRecordSchema, raw);
+  return r.ok ? (r.value as HistoryRecord) : undefined;
 }

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { Proposal } from '../diagnosis/propose-limit.js';
+import { open, PROCESS_KEY, seal } from './sealed.js';
+import { check, StoredProposalSchema } from './schemas.js';
 
 /**
  * Proposed fixes live server-side; a Slack button carries only the proposal's id, an unguessable
- * random token. A proposal expires, and is applied at most once (see `claim` and `release`).
+ * random token. A proposal expires, and is applied at most once (see `claim` and `release`). Each is
+ * sealed with an HMAC (stores/sealed.ts) and checked against its schema when read: a record written
+ * into Redis by anyone else, or altered there, is refused and logged, never applied.
  */
 export interface StoredProposal {
   id: string;
@@ -39,18 +44,41 @@ export interface AlertLocation {
 export const PROPOSAL_TTL_MS = 24 * 3600 * 1000;
 const ID_PATTERN = /^p_[A-Za-z0-9_-]{22}$/;
 
+/** How long a claim holds without being renewed: a bot that dies mid-apply frees the proposal after this. */
+export const CLAIM_LEASE_MS = 60_000;
+
+/** KEYS: claim. ARGV: claimer, ms. Extends the claim only when this claimer holds it. */
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** KEYS: claim. ARGV: claimer. Deletes the claim only when this claimer holds it. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
 
+export interface ProposalStoreOptions {
+  /** OOMBOT_PROPOSAL_KEY; this process's own key when absent. */
+  key?: string | Buffer;
+  /** Where refused records are reported. */
+  log?: Logger;
+}
+
 export class ProposalStore {
+  private readonly sealKey: string | Buffer;
+  private readonly log: Logger | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly queueName: string,
     private readonly ttlMs = PROPOSAL_TTL_MS,
-  ) {}
+    opts: ProposalStoreOptions = {},
+  ) {
+    this.sealKey = opts.key ?? PROCESS_KEY;
+    this.log = opts.log;
+  }
 
   private key(id: string): string {
     return `${KEY_PREFIX}:${this.queueName}:proposal:${id}`;
@@ -72,7 +100,7 @@ export class ProposalStore {
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),
     };
-    await this.redis.set(this.key(id), JSON.stringify(stored), 'PX', this.ttlMs);
+    await this.redis.set(this.key(id), seal(this.sealKey, stored), 'PX', this.ttlMs);
     return stored;
   }
 
@@ -97,7 +125,18 @@ export class ProposalStore {
   async get(id: string): Promise<StoredProposal | undefined> {
     if (!ProposalStore.isId(id)) return undefined;
     const raw = await this.redis.get(this.key(id));
-    return raw ? (JSON.parse(raw) as StoredProposal) : undefined;
+    if (!raw) return undefined;
+    const opened = open(this.sealKey, raw);
+    const checked = opened.ok ? check(StoredProposalSchema, opened.value) : opened;
+    if (!checked.ok || checked.value.id !== id) {
+      const reason = checked.ok ? 'its id is not the key it is stored under' : checked.reason;
+      this.log?.error(
+        { proposal: id, reason },
+        'stored proposal refused: set the same OOMBOT_PROPOSAL_KEY for the worker and the bot; otherwise someone wrote to Redis',
+      );
+      return undefined;
+    }
+    return checked.value as StoredProposal;
   }
 
   /**
@@ -111,19 +150,20 @@ export class ProposalStore {
     const sameMessage = p.channel === channel && p.ts === ts;
     const where = { channel, ts, ...(group ? { group } : sameMessage && p.group ? { group: p.group } : {}) };
     const { group: _old, ...rest } = p;
-    return (await this.redis.set(this.key(id), JSON.stringify({ ...rest, ...where }), 'KEEPTTL', 'XX')) === 'OK';
+    return (await this.redis.set(this.key(id), seal(this.sealKey, { ...rest, ...where }), 'KEEPTTL', 'XX')) === 'OK';
   }
 
   /**
    * Takes the proposal for applying: the first caller gets it, every later caller (a double click,
    * a replayed payload) gets undefined until the claim is released. Atomic in Redis, so it holds across
-   * bot replicas. The claim lives as long as a proposal can, so an applied proposal stays applied.
+   * bot replicas. The claim is a lease of `leaseMs` (renewed while applying, see `renew`), so a bot that
+   * dies mid-apply frees the proposal within a minute; `settle` makes it permanent once applied.
    */
-  async claim(id: string, by: string): Promise<ProposalClaim | undefined> {
+  async claim(id: string, by: string, leaseMs = CLAIM_LEASE_MS): Promise<ProposalClaim | undefined> {
     if (!ProposalStore.isId(id)) return undefined;
     // The user plus a random token: two clicks of one person are two claimers.
     const token = `${by} ${randomBytes(9).toString('base64url')}`;
-    const ok = await this.redis.set(this.claimKey(id), token, 'PX', this.ttlMs, 'NX');
+    const ok = await this.redis.set(this.claimKey(id), token, 'PX', leaseMs, 'NX');
     if (ok !== 'OK') return undefined;
     const stored = await this.get(id);
     if (!stored) {
@@ -132,6 +172,17 @@ export class ProposalStore {
       return undefined;
     }
     return { id, token, stored };
+  }
+
+  /** Extends the holder's lease; false when the claim is no longer this holder's. */
+  async renew(claim: Pick<ProposalClaim, 'id' | 'token'>, leaseMs = CLAIM_LEASE_MS): Promise<boolean> {
+    if (!ProposalStore.isId(claim.id)) return false;
+    return (await this.redis.eval(EXTEND, 1, this.claimKey(claim.id), claim.token, String(leaseMs))) === 1;
+  }
+
+  /** The proposal was applied: the claim lasts as long as a proposal can, so it stays applied. */
+  async settle(claim: Pick<ProposalClaim, 'id' | 'token'>): Promise<boolean> {
+    return this.renew(claim, this.ttlMs);
   }
 
   /**

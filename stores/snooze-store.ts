@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../core/queue.js';
+import { parseChecked, SnoozeSchema } from './schemas.js';
 
 /** Snoozed workloads post nothing until the snooze ends. Keys expire by themselves. */
 export class SnoozeStore {
@@ -25,6 +26,9 @@ export class SnoozeStore {
   /** When the snooze ends, or undefined when not snoozed. */
   async until(workloadKey: string): Promise<{ until: string; by: string } | undefined> {
     const raw = await this.redis.get(this.key(workloadKey));
-    return raw ? (JSON.parse(raw) as { until: string; by: string }) : undefined;
+    if (!raw) return undefined;
+    // A record that is not a snooze mutes nothing: alerts keep flowing.
+    const r = parseChecked(SnoozeSchema, raw);
+    return r.ok ? r.value : undefined;
   }
 }

@@ -53,7 +53,10 @@ export class IncidentSink {
       const counter = result === 'enqueued' ? this.deps.metrics.incidentsEnqueued : this.deps.metrics.duplicatesDropped;
       counter.inc({ cluster, kind: incident.kind });
       if (result === 'enqueued') {
-        this.deps.log.info({ incident: incident.id, kind: incident.kind, subject: describeSubject(incident), occurredAt: incident.occurredAt }, 'incident queued');
+        this.deps.log.info(
+          { incident: incident.id, kind: incident.kind, subject: describeSubject(incident), occurredAt: incident.occurredAt },
+          'incident queued',
+        );
       } else {
         this.deps.log.debug({ incident: incident.id }, 'incident already queued');
       }
@@ -75,7 +78,10 @@ export class IncidentSink {
     this.pending.set(incident.id, incident);
     this.deps.metrics.enqueueFailures.inc({ cluster });
     if (fresh) {
-      this.deps.log.warn({ incident: incident.id, err: errorMessage(err), pending: this.pending.size }, 'cannot queue incident yet (is Redis reachable?): will retry');
+      this.deps.log.warn(
+        { incident: incident.id, err: errorMessage(err), pending: this.pending.size },
+        'cannot queue incident yet (is Redis reachable?): will retry',
+      );
     }
     this.scheduleRetry();
     return 'deferred';

@@ -151,10 +151,16 @@ export class ListWatch<T extends KubeObject> {
     const delay = this.backoff.next();
     if (this.healthy) {
       this.healthy = false;
-      this.opts.log.warn({ resource: this.opts.resource, err: error, hint, retryInMs: delay }, `${this.opts.resource} list/watch failed: retrying with backoff`);
+      this.opts.log.warn(
+        { resource: this.opts.resource, err: error, hint, retryInMs: delay },
+        `${this.opts.resource} list/watch failed: retrying with backoff`,
+      );
       this.opts.handlers.onHealth?.(false, { error, failures: this.failures });
     } else {
-      this.opts.log.debug({ resource: this.opts.resource, err: error, failures: this.failures, retryInMs: delay }, `${this.opts.resource} list/watch still failing`);
+      this.opts.log.debug(
+        { resource: this.opts.resource, err: error, failures: this.failures, retryInMs: delay },
+        `${this.opts.resource} list/watch still failing`,
+      );
     }
     await this.backoff.sleep(delay, this.abort.signal);
   }
@@ -179,10 +185,14 @@ export class ListWatch<T extends KubeObject> {
     let count = 0;
     let first = true;
     do {
-      const page = await this.opts.kube.getJson<KubeList<T>>(this.opts.path, {
-        limit: this.opts.pageSize ?? 500,
-        continue: cont,
-      }, this.abort.signal);
+      const page = await this.opts.kube.getJson<KubeList<T>>(
+        this.opts.path,
+        {
+          limit: this.opts.pageSize ?? 500,
+          continue: cont,
+        },
+        this.abort.signal,
+      );
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion;
       const items = page.items ?? [];
@@ -219,66 +229,75 @@ export class ListWatch<T extends KubeObject> {
         if (rv) this.resourceVersion = rv;
       };
       if (pending) {
-        const next: Promise<void> = pending.then(step).catch(failed).then(advance).finally(() => {
-          if (pending === next) pending = undefined;
-        });
+        const next: Promise<void> = pending
+          .then(step)
+          .catch(failed)
+          .then(advance)
+          .finally(() => {
+            if (pending === next) pending = undefined;
+          });
         pending = next;
         return;
       }
-      let result: void | Promise<void> = undefined;
+      let result: Promise<void> | undefined | void;
       try {
         result = step();
       } catch (err) {
         failed(err);
       }
       if (result && typeof result.then === 'function') {
-        const next: Promise<void> = result.catch(failed).then(advance).finally(() => {
-          if (pending === next) pending = undefined;
-        });
+        const next: Promise<void> = result
+          .catch(failed)
+          .then(advance)
+          .finally(() => {
+            if (pending === next) pending = undefined;
+          });
         pending = next;
       } else {
         advance();
       }
     };
-    const reason = await this.opts.kube.watch<T | { code?: number; message?: string }>(
-      this.opts.path,
-      {
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: this.opts.watchTimeoutSeconds,
-      },
-      (event: WatchEvent<T | { code?: number; message?: string }>) => {
-        if (gone || error !== undefined) return;
-        if (event.type === 'ERROR') {
-          const status = event.object as { code?: number; message?: string };
-          if (status.code === 410) gone = true;
-          else error = `watch error${status.code ? ` ${status.code}` : ''}: ${status.message ?? 'no message'}`;
-          return;
-        }
-        works();
-        const obj = event.object as T;
-        const rv = obj?.metadata?.resourceVersion;
-        if (event.type === 'BOOKMARK') {
-          inOrder(() => undefined, rv);
-          return;
-        }
-        inOrder(() => this.opts.handlers.onEvent(event.type as 'ADDED' | 'MODIFIED' | 'DELETED', obj), rv);
-      },
-      {
-        signal: this.abort.signal,
-        silenceMs: this.opts.silenceMs,
-        // Accepted is not yet working: a server that opens the stream and closes it at once, or sends an
-        // ERROR, must not reset the backoff. Working is an event or bookmark, or staying open a while.
-        onOpen: () => {
-          openTimer = setTimeout(() => {
-            if (!gone && error === undefined) works();
-          }, this.opts.healthyAfterMs ?? 5_000);
-          openTimer.unref();
+    const reason = await this.opts.kube
+      .watch<T | { code?: number; message?: string }>(
+        this.opts.path,
+        {
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.opts.watchTimeoutSeconds,
         },
-      },
-    ).finally(() => {
-      if (openTimer) clearTimeout(openTimer);
-    });
+        (event: WatchEvent<T | { code?: number; message?: string }>) => {
+          if (gone || error !== undefined) return;
+          if (event.type === 'ERROR') {
+            const status = event.object as { code?: number; message?: string };
+            if (status.code === 410) gone = true;
+            else error = `watch error${status.code ? ` ${status.code}` : ''}: ${status.message ?? 'no message'}`;
+            return;
+          }
+          works();
+          const obj = event.object as T;
+          const rv = obj?.metadata?.resourceVersion;
+          if (event.type === 'BOOKMARK') {
+            inOrder(() => undefined, rv);
+            return;
+          }
+          inOrder(() => this.opts.handlers.onEvent(event.type as 'ADDED' | 'MODIFIED' | 'DELETED', obj), rv);
+        },
+        {
+          signal: this.abort.signal,
+          silenceMs: this.opts.silenceMs,
+          // Accepted is not yet working: a server that opens the stream and closes it at once, or sends an
+          // ERROR, must not reset the backoff. Working is an event or bookmark, or staying open a while.
+          onOpen: () => {
+            openTimer = setTimeout(() => {
+              if (!gone && error === undefined) works();
+            }, this.opts.healthyAfterMs ?? 5_000);
+            openTimer.unref();
+          },
+        },
+      )
+      .finally(() => {
+        if (openTimer) clearTimeout(openTimer);
+      });
     while (pending) await pending;
     if (reason === 'aborted') return { reason: 'aborted', worked };
     return { reason: gone ? 'gone' : reason, worked, ...(error !== undefined ? { error } : {}) };

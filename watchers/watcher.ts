@@ -76,29 +76,37 @@ export class Watcher {
     this.cutoff = await this.computeCutoff();
     const scopes = this.opts.namespaces.length > 0 ? this.opts.namespaces.map((ns) => `/api/v1/namespaces/${ns}`) : ['/api/v1'];
     for (const scope of scopes) {
-      this.watches.push(this.makeWatch<V1Pod>(`${scope}/pods`, 'pods', {
-        onList: (items, page) => this.onPodListPage(items, scope, page),
-        onEvent: (type, pod) => this.onPod(type, pod, true),
-      }));
-      this.watches.push(this.makeWatch<CoreV1Event>(`${scope}/events`, 'events', {
-        onList: (items) => this.onEventList(items),
-        onEvent: (type, event) => (type === 'DELETED' ? undefined : this.onEvent(event, true)),
-      }));
+      this.watches.push(
+        this.makeWatch<V1Pod>(`${scope}/pods`, 'pods', {
+          onList: (items, page) => this.onPodListPage(items, scope, page),
+          onEvent: (type, pod) => this.onPod(type, pod, true),
+        }),
+      );
+      this.watches.push(
+        this.makeWatch<CoreV1Event>(`${scope}/events`, 'events', {
+          onList: (items) => this.onEventList(items),
+          onEvent: (type, event) => (type === 'DELETED' ? undefined : this.onEvent(event, true)),
+        }),
+      );
     }
     // Node-level SystemOOM events live in the default namespace when only some namespaces are watched.
     if (this.opts.namespaces.length > 0 && !this.opts.namespaces.includes('default')) {
-      this.watches.push(this.makeWatch<CoreV1Event>('/api/v1/namespaces/default/events', 'node-events', {
-        onList: (items) => this.onEventList(items.filter(isNodeEvent)),
-        onEvent: (type, event) => (type === 'DELETED' || !isNodeEvent(event) ? undefined : this.onEvent(event, true)),
-      }));
+      this.watches.push(
+        this.makeWatch<CoreV1Event>('/api/v1/namespaces/default/events', 'node-events', {
+          onList: (items) => this.onEventList(items.filter(isNodeEvent)),
+          onEvent: (type, event) => (type === 'DELETED' || !isNodeEvent(event) ? undefined : this.onEvent(event, true)),
+        }),
+      );
     }
-    this.watches.push(this.makeWatch<V1Node>('/api/v1/nodes', 'nodes', {
-      onList: (items, page) => {
-        if (page.first) this.nodes.clear();
-        for (const n of items) this.onNode('ADDED', n);
-      },
-      onEvent: (type, node) => this.onNode(type, node),
-    }));
+    this.watches.push(
+      this.makeWatch<V1Node>('/api/v1/nodes', 'nodes', {
+        onList: (items, page) => {
+          if (page.first) this.nodes.clear();
+          for (const n of items) this.onNode('ADDED', n);
+        },
+        onEvent: (type, node) => this.onNode(type, node),
+      }),
+    );
     for (const w of this.watches) w.start();
     this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatEveryMs ?? 15_000);
     this.heartbeat.unref();
@@ -119,10 +127,14 @@ export class Watcher {
     return { ok: false, detail: lagging.map((w) => `${w.name}: ${w.lastError ?? 'syncing'}`).join('; ') };
   }
 
-  private makeWatch<T extends KubeObject>(path: string, resource: string, handlers: {
-    onList: (items: T[], page: ListPage) => void | Promise<void>;
-    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void | Promise<void>;
-  }): ListWatch<KubeObject> {
+  private makeWatch<T extends KubeObject>(
+    path: string,
+    resource: string,
+    handlers: {
+      onList: (items: T[], page: ListPage) => void | Promise<void>;
+      onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void | Promise<void>;
+    },
+  ): ListWatch<KubeObject> {
     const { cluster, metrics, log } = this.opts;
     const watch = new ListWatch<T>({
       kube: this.opts.kube,
@@ -276,7 +288,8 @@ export class Watcher {
     }
     // A malformed status must not fail the whole nodes relist (the watcher would never become ready).
     const conditions: unknown = node.status?.conditions;
-    const pressure = Array.isArray(conditions) && conditions.some((c: { type?: unknown; status?: unknown } | null) => c?.type === 'MemoryPressure' && c.status === 'True');
+    const pressure =
+      Array.isArray(conditions) && conditions.some((c: { type?: unknown; status?: unknown } | null) => c?.type === 'MemoryPressure' && c.status === 'True');
     const before = this.nodes.get(name);
     if (before && !before.memoryPressure && pressure) this.opts.log.warn({ node: name }, 'node reports MemoryPressure');
     this.nodes.set(name, { memoryPressure: pressure });

@@ -41,7 +41,19 @@ if (mode === 'oombot') {
   const queue = createIncidentQueue(redis, queueName);
   const sink = new IncidentSink({ queue, redis, queueName, dedupeTtlMs: 3_600_000, metrics, log });
   const kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'bench' }));
-  const watcher = new Watcher({ kube, cluster: 'bench', namespaces: [], sink, redis, queueName, log, metrics, silenceMs: 60_000, lookbackMs: 900_000, dedupeTtlMs: 3_600_000 });
+  const watcher = new Watcher({
+    kube,
+    cluster: 'bench',
+    namespaces: [],
+    sink,
+    redis,
+    queueName,
+    log,
+    metrics,
+    silenceMs: 60_000,
+    lookbackMs: 900_000,
+    dedupeTtlMs: 3_600_000,
+  });
   await watcher.start();
   while (!watcher.readiness().ok) await new Promise((r) => setTimeout(r, 20));
   const syncMs = performance.now() - started;

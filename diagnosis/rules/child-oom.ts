@@ -18,7 +18,7 @@ export function diagnoseChildOom(ctx: Ctx): Diagnosis {
     [
       { text: `Container ${name} stopped with reason OOMKilled but ${describeExitCode(t?.exitCode)}, not 137`, source: 'pod status' },
       {
-        text: 'The runtime reports OOMKilled from the container\'s cumulative OOM counter: an earlier kill of a process inside it (not its main process) sets it',
+        text: "The runtime reports OOMKilled from the container's cumulative OOM counter: an earlier kill of a process inside it (not its main process) sets it",
         source: 'pod status',
       },
       ...podGoneEvidence(ctx),
@@ -27,7 +27,7 @@ export function diagnoseChildOom(ctx: Ctx): Diagnosis {
     ],
     [
       'Find which process inside the container uses the memory (worker processes, shell scripts, build tools): it was killed while the main process kept running.',
-      'The kubelet\'s cAdvisor metric container_oom_events_total counts these kills.',
+      "The kubelet's cAdvisor metric container_oom_events_total counts these kills.",
       'On cgroup v2 with Kubernetes 1.28+ an OOM kills the whole container (memory.oom.group) unless the kubelet sets singleProcessOOMKill.',
     ],
     { raisingIsWrongFix: 'This stop was not a memory kill of the container: raise the limit only once you know which process ran out and that it needs more.' },

@@ -60,13 +60,11 @@ function ownLimit(kill: AtLimit): Diagnosis {
 
   // 5. Flags that leave too little room.
   if (runtime.weak.length > 0) {
-    return runtimeHeap(
-      ctx,
-      runtime,
-      'medium',
-      `${name} was OOM-killed at its ${ctx.limitText} limit; its runtime flags leave little room outside the heap.`,
-      [...base, ...runtimeEvidence(runtime, 'weak'), ...logs],
-    );
+    return runtimeHeap(ctx, runtime, 'medium', `${name} was OOM-killed at its ${ctx.limitText} limit; its runtime flags leave little room outside the heap.`, [
+      ...base,
+      ...runtimeEvidence(runtime, 'weak'),
+      ...logs,
+    ]);
   }
 
   // 6. The limit is too low for the load.
@@ -102,11 +100,14 @@ function startupSpike({ ctx, name, base, logs }: AtLimit, runtime: RuntimeAnalys
 function limitTooLow({ ctx, name, base, node, logs, limitBytes }: AtLimit, runtime: RuntimeAnalysis): Diagnosis {
   const earlier = earlierKillCount(ctx);
   const evidence = [...base, ...node.evidence, ...logs];
-  if (earlier > 0) evidence.push({ text: `${earlier} earlier OOM kill${earlier === 1 ? '' : 's'} of ${name} recorded, at varying uptimes`, source: 'previous incidents' });
+  if (earlier > 0)
+    evidence.push({ text: `${earlier} earlier OOM kill${earlier === 1 ? '' : 's'} of ${name} recorded, at varying uptimes`, source: 'previous incidents' });
   const near = (ctx.usageAtKill ?? ctx.usageNow?.bytes ?? 0) >= limitBytes * 0.85;
   let confidence: Confidence = near ? 'high' : 'medium';
   confidence = lowerIfGone(ctx, confidence);
-  const nodeSideAdvice = node.overcommitted ? ['The node is also overcommitted: consider requests = limits for this workload so the scheduler reserves what it uses.'] : [];
+  const nodeSideAdvice = node.overcommitted
+    ? ['The node is also overcommitted: consider requests = limits for this workload so the scheduler reserves what it uses.']
+    : [];
   return result(
     ctx,
     'limit-too-low',

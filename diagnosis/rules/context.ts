@@ -51,9 +51,7 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const t = incident.termination;
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
   const containerName = t?.container;
-  const container = containerName
-    ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName)
-    : undefined;
+  const container = containerName ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName) : undefined;
   const limitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
   const requestText = container?.requests.memory?.text ?? t?.resources?.requests?.memory;
   const limitBytes = container?.limits.memory?.bytes ?? parseMemoryBytes(limitText);
@@ -62,7 +60,7 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   return {
     e,
     incident,
-    namespace: incident.pod?.namespace ?? (pod?.namespace ?? ''),
+    namespace: incident.pod?.namespace ?? pod?.namespace ?? '',
     containerName,
     container,
     limitBytes,
@@ -124,7 +122,15 @@ export const NODE_ADVICE = [
   'Add nodes or use larger ones; check kube-reserved and system-reserved on the node.',
 ];
 
-export function result(ctx: Ctx, cause: Cause, confidence: Confidence, headline: string, evidence: Evidence[], advice: string[], extra: Partial<Diagnosis> = {}): Diagnosis {
+export function result(
+  ctx: Ctx,
+  cause: Cause,
+  confidence: Confidence,
+  headline: string,
+  evidence: Evidence[],
+  advice: string[],
+  extra: Partial<Diagnosis> = {},
+): Diagnosis {
   const d: Diagnosis = { kind: ctx.incident.kind, cause, confidence, headline, evidence, advice };
   if (extra.proposal) d.proposal = extra.proposal;
   if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
@@ -134,7 +140,7 @@ export function result(ctx: Ctx, cause: Cause, confidence: Confidence, headline:
 
 export function withLimitProposal(ctx: Ctx, atLeast?: { bytes: number; reason: string }): Partial<Diagnosis> {
   if (ctx.limitBytes === undefined || ctx.containerName === undefined) {
-    return { noProposalReason: 'The container\'s current memory limit is not known, so no new value can be computed.' };
+    return { noProposalReason: "The container's current memory limit is not known, so no new value can be computed." };
   }
   const r = proposeLimit({
     container: ctx.containerName,

@@ -29,6 +29,6 @@ export function diagnoseDisruption(ctx: Ctx): Diagnosis {
     what ? `${podName} was ${what}: not a resource problem of this pod.` : `${podName} was evicted for a reason oombot does not recognise.`,
     evidence,
     advice,
-    { raisingIsWrongFix: 'This eviction was not caused by the pod\'s memory: a limit change would not help.' },
+    { raisingIsWrongFix: "This eviction was not caused by the pod's memory: a limit change would not help." },
   );
 }

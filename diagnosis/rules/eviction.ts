@@ -14,14 +14,14 @@ import { nodeEvidence, podGoneEvidence } from './evidence.js';
 
 const EVICTION_ADVICE: Record<string, string[]> = {
   'ephemeral-storage': [
-    'Find what writes to the container\'s filesystem (logs, /tmp, caches) and move it to a volume, or an emptyDir with a sizeLimit.',
+    "Find what writes to the container's filesystem (logs, /tmp, caches) and move it to a volume, or an emptyDir with a sizeLimit.",
     'Set ephemeral-storage requests (and limits) so the scheduler accounts for the disk the pod uses.',
   ],
   nodefs: [
-    'The node\'s root filesystem filled up: find pods writing logs or emptyDir data and bound them with ephemeral-storage limits.',
-    'Check container log rotation and the node\'s disk size.',
+    "The node's root filesystem filled up: find pods writing logs or emptyDir data and bound them with ephemeral-storage limits.",
+    "Check container log rotation and the node's disk size.",
   ],
-  imagefs: ['The node\'s image filesystem filled up: check image garbage collection thresholds, image sizes, and the node\'s disk size.'],
+  imagefs: ["The node's image filesystem filled up: check image garbage collection thresholds, image sizes, and the node's disk size."],
   pids: ['Find the process or thread leak (a fork loop, unbounded thread pools) and set a pod PID limit.'],
 };
 
@@ -44,7 +44,9 @@ export function diagnoseEviction(ctx: Ctx): Diagnosis {
   const { resource, localLimit } = starvedResource(ctx);
   const podName = ctx.incident.pod ? `${ctx.incident.pod.namespace}/${ctx.incident.pod.name}` : 'the pod';
   const base: Evidence[] = [];
-  const pressure = [ev?.threshold ? `threshold ${ev.threshold}` : undefined, ev?.available ? `available ${ev.available}` : undefined].filter(Boolean).join(', ');
+  const pressure = [ev?.threshold ? `threshold ${ev.threshold}` : undefined, ev?.available ? `available ${ev.available}` : undefined]
+    .filter(Boolean)
+    .join(', ');
   if (resource) base.push({ text: `The kubelet evicted the pod: the node was low on ${resource}${pressure ? ` (${pressure})` : ''}`, source: 'eviction' });
   else base.push({ text: 'The kubelet evicted the pod; the starved resource is not recorded', source: 'eviction' });
   if (ev?.disruptionReason) base.push({ text: `DisruptionTarget condition: ${ev.disruptionReason}`, source: 'pod status' });
@@ -58,7 +60,7 @@ export function diagnoseEviction(ctx: Ctx): Diagnosis {
     'low',
     `${podName} was evicted by the kubelet, but the record does not say which resource ran low.`,
     [...base, ...nodeEvidence(ctx).evidence],
-    ['Check the node\'s conditions (MemoryPressure, DiskPressure, PIDPressure) and the kubelet\'s Evicted event.'],
+    ["Check the node's conditions (MemoryPressure, DiskPressure, PIDPressure) and the kubelet's Evicted event."],
     { raisingIsWrongFix: 'Nothing shows the memory limit was reached: do not raise it on this evidence.' },
   );
 }
@@ -114,7 +116,7 @@ function evictedForMemory(ctx: Ctx, podName: string, base: Evidence[]): Diagnosi
       ctx,
       'eviction-memory',
       'medium',
-      `${podName} was evicted because its node ran low on memory${top ? '; it used no more than it requested, so other pods\' use pushed the node over' : ''}.`,
+      `${podName} was evicted because its node ran low on memory${top ? "; it used no more than it requested, so other pods' use pushed the node over" : ''}.`,
       evidence,
       ['Pods using more than they request are evicted first: check the other pods on the node and their requests.', ...NODE_ADVICE],
       { raisingIsWrongFix: 'The pod was evicted for node memory pressure, not for its own limit: a higher limit would not have helped.' },
@@ -159,7 +161,10 @@ function evictedForResource(ctx: Ctx, podName: string, base: Evidence[], resourc
   const evidence = [...base];
   for (const u of uses.slice(0, 5)) {
     const used = u.usageBytes !== undefined ? formatMemoryApprox(u.usageBytes) : (u.usageText ?? 'an unknown amount');
-    evidence.push({ text: `${u.name} used ${used} of ${resource}, request ${u.requestText && u.requestText !== '0' ? u.requestText : 'none'}`, source: 'eviction' });
+    evidence.push({
+      text: `${u.name} used ${used} of ${resource}, request ${u.requestText && u.requestText !== '0' ? u.requestText : 'none'}`,
+      source: 'eviction',
+    });
   }
   if (local) {
     evidence.push({

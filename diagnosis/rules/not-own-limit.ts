@@ -28,8 +28,11 @@ export function limitUnknown({ ctx, name, base, nodeAll, logs }: OomKill): Diagn
     'low',
     `${name} was OOM-killed, but its memory limit and usage could not be read, so the cause is unknown.`,
     [...base, ...nodeAll, ...logs],
-    ['Check the workload\'s memory limit against its real use (kubectl top pod, container_memory_working_set_bytes).', 'Check the node for SystemOOM events and MemoryPressure.'],
-    { noProposalReason: 'The container\'s current memory limit is not known, so no new value can be computed.' },
+    [
+      "Check the workload's memory limit against its real use (kubectl top pod, container_memory_working_set_bytes).",
+      'Check the node for SystemOOM events and MemoryPressure.',
+    ],
+    { noProposalReason: "The container's current memory limit is not known, so no new value can be computed." },
   );
 }
 
@@ -57,7 +60,7 @@ export function nodeRanOut({ ctx, name, base, sysOom, nodeAll }: OomKill): Diagn
     `${nodeName(ctx) ? `Node ${nodeName(ctx)}` : 'The node'} ran out of memory at the time of the kill (SystemOOM): ${name} was most likely killed by node pressure rather than its own limit.`,
     [...base, ...nodeAll],
     [...NODE_ADVICE, 'Check the working set of the container at the kill: if it was near its limit, the limit is too low as well.'],
-    { raisingIsWrongFix: 'The node ran out of memory: a higher limit on this container adds to the node\'s overcommit instead of fixing it.' },
+    { raisingIsWrongFix: "The node ran out of memory: a higher limit on this container adds to the node's overcommit instead of fixing it." },
   );
 }
 

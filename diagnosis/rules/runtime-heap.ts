@@ -20,9 +20,13 @@ export function runtimeHeap(ctx: Ctx, runtime: RuntimeAnalysis, confidence: Conf
   const raisingHelps = findings.every((f) => f.raisingHelps);
   const heap = Math.max(0, ...findings.map((f) => f.heapBytes ?? 0));
   const extra: Partial<Diagnosis> = raisingHelps
-    ? withLimitProposal(ctx, heap > 0 ? { bytes: Math.ceil(heap / MAX_HEAP_SHARE), reason: `so a ${formatMemoryApprox(heap)} heap is at most 75% of the limit` } : undefined)
+    ? withLimitProposal(
+        ctx,
+        heap > 0 ? { bytes: Math.ceil(heap / MAX_HEAP_SHARE), reason: `so a ${formatMemoryApprox(heap)} heap is at most 75% of the limit` } : undefined,
+      )
     : {
-        raisingIsWrongFix: `The heap is sized as a share of the memory the runtime sees, so a bigger limit only gets a bigger heap: ${findings.filter((f) => !f.raisingHelps)[0]?.advice ?? ''}`.trim(),
+        raisingIsWrongFix:
+          `The heap is sized as a share of the memory the runtime sees, so a bigger limit only gets a bigger heap: ${findings.filter((f) => !f.raisingHelps)[0]?.advice ?? ''}`.trim(),
       };
   return result(ctx, 'runtime-heap', lowerIfGone(ctx, confidence), headline, evidence, [...runtimeAdvice(runtime), ...runtime.hints], extra);
 }

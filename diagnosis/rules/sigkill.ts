@@ -25,7 +25,10 @@ function killedForProbe(ctx: Ctx, name: string, base: Evidence[]): Diagnosis | u
   const killingEvent = [...ctx.e.events].reverse().find((ev) => ev.reason === 'Killing' && PROBE_KILL.test(ev.message));
   const unhealthy = ctx.e.events.filter((ev) => ev.reason === 'Unhealthy' && /liveness|startup/i.test(ev.message));
   if (!probeKill && !killingEvent && unhealthy.length === 0) return undefined;
-  const probe = probeKill?.probe ?? (PROBE_KILL.exec(probeKill?.message ?? killingEvent?.message ?? '')?.[1]?.toLowerCase() as 'liveness' | 'startup' | undefined) ?? 'liveness';
+  const probe =
+    probeKill?.probe ??
+    (PROBE_KILL.exec(probeKill?.message ?? killingEvent?.message ?? '')?.[1]?.toLowerCase() as 'liveness' | 'startup' | undefined) ??
+    'liveness';
   const evidence = [...base];
   if (probeKill) evidence.push({ text: `Kubelet: ${oneLine(probeKill.message, 200)}`, source: 'events' });
   else if (killingEvent) evidence.push({ text: `Kubelet: ${oneLine(killingEvent.message, 200)}`, source: 'events' });
@@ -91,7 +94,9 @@ function killedByUnknown(ctx: Ctx, name: string, base: Evidence[]): Diagnosis {
     'Check the events around the kill: a liveness probe, a stop that outlived the grace period, or something outside Kubernetes (a node daemon, the container runtime) sending SIGKILL.',
   ];
   if (sysOom.length > 0) {
-    advice.push('The node had a SystemOOM at the time: older container runtimes reported real OOM kills as "Error" with exit 137, so check the node\'s kernel log.');
+    advice.push(
+      'The node had a SystemOOM at the time: older container runtimes reported real OOM kills as "Error" with exit 137, so check the node\'s kernel log.',
+    );
   }
   return result(
     ctx,

@@ -9,7 +9,7 @@
  */
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { controllerOf } from './cluster.js';
+import { controllerOf } from './object-meta.js';
 import { forbidden, invalid, type FieldError } from './status.js';
 import type { ResourceDef } from './resources.js';
 import { bytesOf, canonicalQuantity, compareValues, quantityOf, quantityValue, formatBytes } from './units.js';
@@ -18,6 +18,30 @@ function containerLimits(cluster: SimCluster, namespace: string): Json[] {
   const out: Json[] = [];
   for (const lr of cluster.list('limitranges', namespace)) for (const l of lr.spec?.limits ?? []) if (l.type === 'Container') out.push(l);
   return out;
+}
+
+/**
+ * The API server's own Pod defaulting (SetDefaults_Pod), with or without a LimitRange: a container that
+ * sets a limit but no request for a resource gets the limit as its request, on the Pod only (templates
+ * keep what was written). Returns `spec` itself when nothing needs filling in.
+ */
+export function defaultRequestsFromLimits(spec: Json): Json {
+  const fill = (c: Json): Json => {
+    const limits: Json = c.resources?.limits ?? {};
+    const requests: Json = c.resources?.requests ?? {};
+    const missing = Object.keys(limits).filter((k) => requests[k] === undefined);
+    if (missing.length === 0) return c;
+    const filled: Json = { ...requests };
+    for (const k of missing) filled[k] = limits[k];
+    return { ...c, resources: { ...c.resources, requests: filled } };
+  };
+  const containers = (spec.containers ?? []).map(fill);
+  const initContainers = spec.initContainers?.map(fill);
+  const same =
+    containers.every((c: Json, i: number) => c === spec.containers[i]) &&
+    (!initContainers || initContainers.every((c: Json, i: number) => c === spec.initContainers[i]));
+  if (same) return spec;
+  return { ...spec, containers, ...(initContainers ? { initContainers } : {}) };
 }
 
 /** LimitRanger's mutation: fill default limits and requests into containers that lack them. */
@@ -45,16 +69,27 @@ export function applyLimitRangeDefaults(cluster: SimCluster, namespace: string, 
 /** ValidateResourceRequirements: a request may not exceed its limit. */
 export function validateResources(def: ResourceDef, name: string, spec: Json, specPath: string): void {
   const errors: FieldError[] = [];
-  for (const [field, list] of [['initContainers', spec.initContainers], ['containers', spec.containers]] as const) {
+  for (const [field, list] of [
+    ['initContainers', spec.initContainers],
+    ['containers', spec.containers],
+  ] as const) {
     (list ?? []).forEach((c: Json, i: number) => {
       const lim = c.resources?.limits ?? {};
       const req = c.resources?.requests ?? {};
       for (const [r, v] of Object.entries(req)) {
         const l = lim[r];
         if (quantityOf(v) === undefined) {
-          errors.push({ field: `${specPath}.${field}[${i}].resources.requests[${r}]`, type: 'FieldValueInvalid', detail: `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+          errors.push({
+            field: `${specPath}.${field}[${i}].resources.requests[${r}]`,
+            type: 'FieldValueInvalid',
+            detail: `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+          });
         } else if (compareValues(v, l) === 1) {
-          errors.push({ field: `${specPath}.${field}[${i}].resources.requests`, type: 'FieldValueInvalid', detail: `Invalid value: "${canonicalQuantity(v)}": must be less than or equal to ${r} limit of ${canonicalQuantity(l)}` });
+          errors.push({
+            field: `${specPath}.${field}[${i}].resources.requests`,
+            type: 'FieldValueInvalid',
+            detail: `Invalid value: "${canonicalQuantity(v)}": must be less than or equal to ${r} limit of ${canonicalQuantity(l)}`,
+          });
         }
       }
     });
@@ -74,18 +109,21 @@ export function checkLimitRange(cluster: SimCluster, def: ResourceDef, name: str
     for (const l of ranges) {
       for (const [r, max] of Object.entries(l.max ?? {})) {
         if (lim[r] === undefined) problems.push(`maximum ${r} usage per Container is ${canonicalQuantity(max)}.  No limit is specified`);
-        else if (compareValues(lim[r], max) === 1) problems.push(`maximum ${r} usage per Container is ${canonicalQuantity(max)}, but limit is ${canonicalQuantity(lim[r])}`);
+        else if (compareValues(lim[r], max) === 1)
+          problems.push(`maximum ${r} usage per Container is ${canonicalQuantity(max)}, but limit is ${canonicalQuantity(lim[r])}`);
       }
       for (const [r, min] of Object.entries(l.min ?? {})) {
         if (req[r] === undefined) problems.push(`minimum ${r} usage per Container is ${canonicalQuantity(min)}.  No request is specified`);
-        else if (compareValues(req[r], min) === -1) problems.push(`minimum ${r} usage per Container is ${canonicalQuantity(min)}, but request is ${canonicalQuantity(req[r])}`);
+        else if (compareValues(req[r], min) === -1)
+          problems.push(`minimum ${r} usage per Container is ${canonicalQuantity(min)}, but request is ${canonicalQuantity(req[r])}`);
       }
       for (const [r, ratio] of Object.entries(l.maxLimitRequestRatio ?? {})) {
         const lq = quantityValue(lim[r]);
         const rq = quantityValue(req[r]);
         if (lq !== undefined && rq) {
           const actual = lq / rq;
-          if (actual > (quantityValue(ratio) ?? Infinity)) problems.push(`${r} max limit to request ratio per Container is ${String(ratio)}, but provided ratio is ${actual.toFixed(6)}`);
+          if (actual > (quantityValue(ratio) ?? Infinity))
+            problems.push(`${r} max limit to request ratio per Container is ${String(ratio)}, but provided ratio is ${actual.toFixed(6)}`);
         }
       }
     }
@@ -110,7 +148,8 @@ function podsOfWorkload(cluster: SimCluster, def: ResourceDef, workload: KubeObj
   const uid = workload.metadata.uid!;
   if (def.plural === 'deployments') {
     const out: KubeObject[] = [];
-    for (const rs of cluster.list('replicasets', workload.metadata.namespace)) if (controllerOf(rs)?.uid === uid) out.push(...cluster.podsOwnedBy(rs.metadata.uid!));
+    for (const rs of cluster.list('replicasets', workload.metadata.namespace))
+      if (controllerOf(rs)?.uid === uid) out.push(...cluster.podsOwnedBy(rs.metadata.uid!));
     return out;
   }
   return cluster.podsOwnedBy(uid);
@@ -141,7 +180,11 @@ export function checkQuota(cluster: SimCluster, def: ResourceDef, workload: Kube
       const wanted = podMemory(spec, kind) * replicas;
       const requested = wanted - mineUsed;
       if (requested > 0 && used + requested > hard) {
-        throw forbidden(def, workload.metadata.name, `exceeded quota: ${q.metadata.name}, requested: ${key}=${formatBytes(requested)}, used: ${key}=${formatBytes(used)}, limited: ${key}=${canonicalQuantity(hardQ)}`);
+        throw forbidden(
+          def,
+          workload.metadata.name,
+          `exceeded quota: ${q.metadata.name}, requested: ${key}=${formatBytes(requested)}, used: ${key}=${formatBytes(used)}, limited: ${key}=${canonicalQuantity(hardQ)}`,
+        );
       }
     }
   }

@@ -1,20 +1,41 @@
 /**
- * In-memory Kubernetes cluster: an object store with one global resourceVersion, a bounded change
- * history per resource, watch subscriptions, minimal synchronous controllers and scripted incidents
- * (OOM kills, evictions, ...) that change objects the way the kubelet and API server do. No I/O.
+ * In-memory Kubernetes cluster: on the API server's storage (cluster-storage.ts) it runs minimal
+ * synchronous controllers, schedules pods, and plays scripted incidents (OOM kills, evictions, ...) that
+ * change objects the way the kubelet and API server do. No I/O.
  */
 import { systemClock, rfc3339, type SimClock } from './clock.js';
 import { Rand } from './rand.js';
-import { ResourceStore, objectKey } from './store.js';
-import { RESOURCES, apiVersionOf, resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { objectKey } from './store.js';
+import { resourceDef, type ResourceDef, type ResourceName } from './resources.js';
 import { alreadyExists, notFound } from './status.js';
 import { EventRecorder, type RecordEventInput } from './events.js';
-import type { Change, ChangeListener, Json, KubeObject, RecordedRequest } from './types.js';
+import type { Change, Json, KubeObject, RecordedRequest } from './types.js';
+import { ClusterStorage } from './cluster-storage.js';
+import { PodIndex } from './pod-index.js';
+import { isKubeObject, stampMeta } from './object-meta.js';
 import * as controllers from './controllers.js';
 import * as incidents from './incidents.js';
 import { patchObject, type PatchOptions } from './patch-object.js';
-import { makeNode, makeNamespace, type NodeOptions, makeDeployment, type DeploymentOptions, makeStatefulSet, type WorkloadOptions, makeDaemonSet, makeJob, type JobOptions, makeCronJob, type CronJobOptions, makePod, type PodOptions } from './factories.js';
+import {
+  makeNode,
+  makeNamespace,
+  type NodeOptions,
+  makeDeployment,
+  type DeploymentOptions,
+  makeStatefulSet,
+  type WorkloadOptions,
+  makeDaemonSet,
+  makeJob,
+  type JobOptions,
+  makeCronJob,
+  type CronJobOptions,
+  makePod,
+  type PodOptions,
+} from './factories.js';
 import { buildPodMetrics, buildNodeMetrics } from './metrics.js';
+
+// Defined in object-meta.ts; still exported here, where callers have always found them.
+export { withKind, controllerOf } from './object-meta.js';
 
 export interface SimClusterOptions {
   clock?: SimClock;
@@ -38,7 +59,7 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
-export class SimCluster {
+export class SimCluster extends ClusterStorage {
   readonly clock: SimClock;
   readonly rand: Rand;
   metricsEnabled: boolean;
@@ -47,12 +68,7 @@ export class SimCluster {
   readonly events: EventRecorder;
 
   private readonly requestLogSize: number;
-  private rv = 0;
-  private readonly stores = new Map<string, ResourceStore>();
-  private readonly listeners = new Set<ChangeListener>();
-  /** controller owner uid -> keys of pods it controls */
-  private readonly podsByOwner = new Map<string, Set<string>>();
-  private readonly podsByNode = new Map<string, Set<string>>();
+  private readonly podIndex = new PodIndex();
   private schedulable: string[] | null = null;
   private nodeCursor = 0;
   private ipCounter = 0;
@@ -62,17 +78,16 @@ export class SimCluster {
   readonly nodeUsage = new Map<string, { memory: number; cpu: number }>();
 
   constructor(opts: SimClusterOptions = {}) {
+    super(opts.historySize ?? 10_000);
     this.clock = opts.clock ?? systemClock;
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
-    const history = opts.historySize ?? 10_000;
-    for (const def of RESOURCES) this.stores.set(def.plural, new ResourceStore(def.plural, history));
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
   }
 
-  // ---- time, versions, subscriptions ----
+  // ---- time and the request log ----
 
   now(): Date {
     return this.clock.now();
@@ -82,140 +97,32 @@ export class SimCluster {
     return rfc3339(this.clock.now());
   }
 
-  /** Current (latest) resourceVersion, as a string. */
-  get resourceVersion(): string {
-    return String(this.rv);
-  }
-
-  get resourceVersionNumber(): number {
-    return this.rv;
-  }
-
-  /** Called synchronously on every write. Returns an unsubscribe function. */
-  subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Changes of `resource` after `rv`, or undefined when that history is gone (410). */
-  changesSince(resource: string, rv: number): Change[] | undefined {
-    return this.store(resource).since(rv);
-  }
-
-  oldestResourceVersion(resource: string): number {
-    return this.store(resource).oldestRv(this.rv);
-  }
-
-  /** Drop all change history: watches from any older resourceVersion answer 410 Gone. */
-  compact(): void {
-    for (const s of this.stores.values()) s.compact(this.rv);
-  }
-
   recordRequest(r: RecordedRequest): void {
     this.requests.push(r);
     if (this.requests.length > this.requestLogSize) this.requests.splice(0, this.requests.length - this.requestLogSize);
   }
 
-  // ---- raw store access ----
-
-  /** @internal */
-  store(resource: string): ResourceStore {
-    const s = this.stores.get(resource);
-    if (!s) throw new Error(`unknown resource ${resource}`);
-    return s;
-  }
-
-  /** The stored object itself (do not mutate it: stored objects are shared with watch history). */
-  peek(resource: ResourceName | string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const def = resourceDef(resource);
-    return this.store(resource).objects.get(objectKey(def.namespaced ? namespace : undefined, name));
-  }
-
-  /** A copy of an object, with kind and apiVersion as a GET returns it. */
-  get(resource: ResourceName | string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const obj = this.peek(resource, namespace, name);
-    return obj ? withKind(resourceDef(resource), structuredClone(obj)) : undefined;
-  }
-
-  /** Stored objects (not copies; do not mutate), optionally of one namespace. */
-  list(resource: ResourceName | string, namespace?: string): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const o of this.store(resource).objects.values()) if (!namespace || o.metadata.namespace === namespace) out.push(o);
-    return out;
-  }
-
-  count(resource: ResourceName | string, namespace?: string): number {
-    const s = this.store(resource);
-    if (!namespace) return s.objects.size;
-    let n = 0;
-    for (const o of s.objects.values()) if (o.metadata.namespace === namespace) n++;
-    return n;
-  }
-
   /** Pods whose controller ownerReference has this uid. */
   podsOwnedBy(uid: string): KubeObject[] {
-    const keys = this.podsByOwner.get(uid);
-    if (!keys) return [];
     const s = this.store('pods');
     const out: KubeObject[] = [];
-    for (const k of keys) {
+    for (const k of this.podIndex.ownedBy(uid)) {
       const p = s.objects.get(k);
       if (p) out.push(p);
     }
     return out;
   }
 
-  // ---- writes ----
-
-  private write(def: ResourceDef, type: Change['type'], obj: KubeObject, previous?: KubeObject): KubeObject {
-    const rv = ++this.rv;
-    obj.metadata.resourceVersion = String(rv);
-    const store = this.store(def.plural);
-    const key = objectKey(obj.metadata.namespace, obj.metadata.name);
-    if (type === 'DELETED') store.delete(key);
-    else store.set(key, obj);
-    if (def.plural === 'pods') this.indexPod(type, key, obj);
-    if (def.plural === 'nodes') this.schedulable = null;
-    const change: Change = previous ? { resource: def.plural, type, rv, object: obj, previous } : { resource: def.plural, type, rv, object: obj };
-    store.record(change);
-    for (const l of this.listeners) {
-      try {
-        l(change);
-      } catch {
-        // A failing subscriber must not break the cluster.
-      }
-    }
-    return obj;
-  }
-
   /** Keys ("namespace/name") of the pods on a node, sorted (the API server's spec.nodeName index). */
   podKeysOnNode(node: string): string[] {
-    return [...(this.podsByNode.get(node) ?? [])].sort();
+    return this.podIndex.onNode(node);
   }
 
-  private indexPod(type: Change['type'], key: string, pod: KubeObject): void {
-    // By node, as the API server's watch cache indexes spec.nodeName (a pod's node never changes once set).
-    const node = pod.spec?.nodeName as string | undefined;
-    if (node) {
-      let onNode = this.podsByNode.get(node);
-      if (type === 'DELETED') {
-        onNode?.delete(key);
-        if (onNode && onNode.size === 0) this.podsByNode.delete(node);
-      } else {
-        if (!onNode) this.podsByNode.set(node, (onNode = new Set()));
-        onNode.add(key);
-      }
-    }
-    const owner = controllerOf(pod);
-    if (!owner) return;
-    let set = this.podsByOwner.get(owner.uid);
-    if (type === 'DELETED') {
-      set?.delete(key);
-      if (set && set.size === 0) this.podsByOwner.delete(owner.uid);
-      return;
-    }
-    if (!set) this.podsByOwner.set(owner.uid, (set = new Set()));
-    set.add(key);
+  // ---- writes ----
+
+  protected override stored(def: ResourceDef, type: Change['type'], key: string, obj: KubeObject): void {
+    if (def.plural === 'pods') this.podIndex.update(type, key, obj);
+    if (def.plural === 'nodes') this.schedulable = null;
   }
 
   /**
@@ -303,7 +210,14 @@ export class SimCluster {
   }
 
   /** PATCH as the API server does it (content type, admission, dryRun, preconditions). */
-  patch(resource: ResourceName | string, namespace: string | undefined, name: string, body: string | Json, contentType: string, opts: PatchOptions = {}): KubeObject {
+  patch(
+    resource: ResourceName | string,
+    namespace: string | undefined,
+    name: string,
+    body: string | Json,
+    contentType: string,
+    opts: PatchOptions = {},
+  ): KubeObject {
     return patchObject(this, resourceDef(resource), namespace, name, body, contentType, opts);
   }
 
@@ -351,28 +265,28 @@ export class SimCluster {
   }
 
   createDeployment(opts: DeploymentOptions | KubeObject): KubeObject {
-    return this.create('deployments', isObject(opts) ? opts : makeDeployment(opts));
+    return this.create('deployments', isKubeObject(opts) ? opts : makeDeployment(opts));
   }
 
   createStatefulSet(opts: WorkloadOptions | KubeObject): KubeObject {
-    return this.create('statefulsets', isObject(opts) ? opts : makeStatefulSet(opts));
+    return this.create('statefulsets', isKubeObject(opts) ? opts : makeStatefulSet(opts));
   }
 
   createDaemonSet(opts: WorkloadOptions | KubeObject): KubeObject {
-    return this.create('daemonsets', isObject(opts) ? opts : makeDaemonSet(opts));
+    return this.create('daemonsets', isKubeObject(opts) ? opts : makeDaemonSet(opts));
   }
 
   createJob(opts: JobOptions | KubeObject): KubeObject {
-    return this.create('jobs', isObject(opts) ? opts : makeJob(opts));
+    return this.create('jobs', isKubeObject(opts) ? opts : makeJob(opts));
   }
 
   createCronJob(opts: CronJobOptions | KubeObject): KubeObject {
-    return this.create('cronjobs', isObject(opts) ? opts : makeCronJob(opts));
+    return this.create('cronjobs', isKubeObject(opts) ? opts : makeCronJob(opts));
   }
 
   /** A bare pod (no owner), scheduled and Running. */
   createPod(opts: PodOptions | KubeObject): KubeObject {
-    return this.create('pods', isObject(opts) ? opts : makePod(opts));
+    return this.create('pods', isKubeObject(opts) ? opts : makePod(opts));
   }
 
   /** Run a CronJob now: creates its Job (`<cronjob>-<scheduled minute>`) and the Job's pod. */
@@ -460,38 +374,8 @@ export class SimCluster {
   }
 }
 
-function isObject(v: unknown): v is KubeObject {
-  return typeof v === 'object' && v !== null && 'metadata' in v;
-}
-
-function stampMeta(meta: Json, uid: string, ts: string, hasGeneration?: boolean): Json {
-  const out: Json = { name: meta.name, ...(meta.generateName ? { generateName: meta.generateName } : {}) };
-  if (meta.namespace) out.namespace = meta.namespace;
-  out.uid = uid;
-  out.resourceVersion = '';
-  if (hasGeneration) out.generation = 1;
-  out.creationTimestamp = ts;
-  for (const [k, v] of Object.entries(meta)) if (!(k in out) && v !== undefined) out[k] = v;
-  out.uid = uid;
-  out.creationTimestamp = ts;
-  if (hasGeneration) out.generation = 1;
-  return out;
-}
-
 function stampNew(obj: KubeObject, cluster: SimCluster): KubeObject {
   obj.metadata = stampMeta(obj.metadata, cluster.rand.uuid(), cluster.nowIso());
   controllers.prepareCreate(cluster, resourceDef('namespaces'), obj);
   return obj;
-}
-
-/** The object with kind and apiVersion first, as single GETs and watch events carry them. */
-export function withKind(def: ResourceDef, obj: KubeObject): KubeObject {
-  return { kind: def.kind, apiVersion: apiVersionOf(def), ...obj };
-}
-
-export function controllerOf(obj: KubeObject): { kind: string; name: string; uid: string; apiVersion: string } | undefined {
-  const refs = obj.metadata.ownerReferences;
-  if (!refs) return undefined;
-  for (const r of refs) if (r.controller) return r;
-  return undefined;
 }

@@ -12,14 +12,9 @@ export function defaultContainer(c: Json): Json {
   }
   if (out.terminationMessagePath === undefined) out.terminationMessagePath = '/dev/termination-log';
   if (out.terminationMessagePolicy === undefined) out.terminationMessagePolicy = 'File';
-  const res: Json = { ...(out.resources ?? {}) };
-  // A limit without a request defaults the request to the limit (SetDefaults_ResourceRequirements).
-  if (res.limits) {
-    const requests: Json = { ...(res.requests ?? {}) };
-    for (const [k, v] of Object.entries(res.limits)) if (requests[k] === undefined) requests[k] = v;
-    res.requests = requests;
-  }
-  out.resources = res;
+  // Requests defaulted from limits belong to the Pod alone (SetDefaults_Pod, see defaultRequestsFromLimits
+  // in admission.ts): a template keeps only what was written.
+  out.resources = { ...(out.resources ?? {}) };
   if (Array.isArray(out.ports)) out.ports = out.ports.map((p: Json) => ({ protocol: 'TCP', ...p }));
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     if (out[probe]) out[probe] = { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3, ...out[probe] };

@@ -47,7 +47,12 @@ export function apiResourceList(group: string, version: string, metricsEnabled: 
   const groupVersion = group ? `${group}/${version}` : version;
   if (group === 'metrics.k8s.io') {
     if (!metricsEnabled || version !== 'v1beta1') return undefined;
-    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: METRICS_RESOURCES.map((d) => ({ name: d.plural, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: d.verbs })) };
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion,
+      resources: METRICS_RESOURCES.map((d) => ({ name: d.plural, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: d.verbs })),
+    };
   }
   const defs = RESOURCES.filter((d) => d.group === group && d.version === version);
   if (!defs.length) return undefined;
@@ -69,8 +74,17 @@ export function apiVersions(address: string): Json {
 }
 
 export function apiGroupList(metricsEnabled: boolean): Json {
-  const groups = ['apps', 'batch'].map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } }));
-  if (metricsEnabled) groups.push({ name: 'metrics.k8s.io', versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }], preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' } });
+  const groups = ['apps', 'batch'].map((name) => ({
+    name,
+    versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
+    preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
+  }));
+  if (metricsEnabled)
+    groups.push({
+      name: 'metrics.k8s.io',
+      versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
+      preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' },
+    });
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 

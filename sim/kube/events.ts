@@ -4,20 +4,13 @@
  * events with different messages within ten minutes are combined into one
  * "(combined from similar events): ..." Event.
  */
-import type { Json, KubeObject } from './types.js';
+import type { KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
 import { rfc3339 } from './clock.js';
 import { objectKey } from './store.js';
+import { eventObject, involvedObjectJson, type InvolvedObject } from './build/events.js';
 
-export interface InvolvedObject {
-  kind: string;
-  name: string;
-  namespace?: string;
-  uid?: string;
-  apiVersion?: string;
-  resourceVersion?: string;
-  fieldPath?: string;
-}
+export { podRef, nodeRef, type InvolvedObject } from './build/events.js';
 
 export interface RecordEventInput {
   involved: InvolvedObject;
@@ -34,25 +27,6 @@ export interface RecordEventInput {
 const AGGREGATE_MAX = 10;
 const AGGREGATE_WINDOW_MS = 10 * 60 * 1000;
 
-/** Reference to a pod (or one of its containers) as the kubelet builds it. */
-export function podRef(pod: KubeObject, container?: { name: string; init?: boolean }): InvolvedObject {
-  const ref: InvolvedObject = {
-    kind: 'Pod',
-    namespace: pod.metadata.namespace,
-    name: pod.metadata.name,
-    uid: pod.metadata.uid,
-    apiVersion: 'v1',
-    resourceVersion: pod.metadata.resourceVersion,
-  };
-  if (container) ref.fieldPath = `${container.init ? 'spec.initContainers' : 'spec.containers'}{${container.name}}`;
-  return ref;
-}
-
-/** The kubelet refers to its node by name, with the name as uid, and no namespace. */
-export function nodeRef(nodeName: string): InvolvedObject {
-  return { kind: 'Node', name: nodeName, uid: nodeName };
-}
-
 export class EventRecorder {
   /** dedupe key -> event store key */
   private byKey = new Map<string, string>();
@@ -68,7 +42,19 @@ export class EventRecorder {
     const inv = input.involved;
     const namespace = inv.namespace || 'default';
     const reportingInstance = input.reportingInstance ?? input.host ?? '';
-    const aggregateKey = [input.component, input.host ?? '', inv.kind, inv.namespace ?? '', inv.name, inv.uid ?? '', inv.apiVersion ?? '', input.type, input.reason, input.component, reportingInstance].join('\u0000');
+    const aggregateKey = [
+      input.component,
+      input.host ?? '',
+      inv.kind,
+      inv.namespace ?? '',
+      inv.name,
+      inv.uid ?? '',
+      inv.apiVersion ?? '',
+      input.type,
+      input.reason,
+      input.component,
+      reportingInstance,
+    ].join('\u0000');
 
     let message = input.message;
     let dedupeKey = `${aggregateKey}\u0000${inv.fieldPath ?? ''}\u0000${message}`;
@@ -96,29 +82,17 @@ export class EventRecorder {
 
     const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
     const name = `${inv.name}.${nanos.toString(16)}`;
-    const involvedObject: Json = { kind: inv.kind };
-    if (inv.namespace) involvedObject.namespace = inv.namespace;
-    involvedObject.name = inv.name;
-    if (inv.uid) involvedObject.uid = inv.uid;
-    if (inv.apiVersion) involvedObject.apiVersion = inv.apiVersion;
-    if (inv.resourceVersion) involvedObject.resourceVersion = inv.resourceVersion;
-    if (inv.fieldPath) involvedObject.fieldPath = inv.fieldPath;
-    const source: Json = { component: input.component };
-    if (input.host) source.host = input.host;
-    const ev: KubeObject = {
+    const ev = eventObject({
       metadata: { name, namespace, ...(input.annotations ? { annotations: { ...input.annotations } } : {}) },
-      involvedObject,
+      involvedObject: involvedObjectJson(inv),
+      type: input.type,
       reason: input.reason,
       message,
-      source,
-      firstTimestamp: ts,
-      lastTimestamp: ts,
-      count: 1,
-      type: input.type,
-      eventTime: null,
-      reportingComponent: input.component,
+      component: input.component,
+      host: input.host,
       reportingInstance,
-    };
+      firstTimestamp: ts,
+    });
     const stored = c.create('events', ev);
     this.byKey.set(dedupeKey, objectKey(namespace, name));
     return stored;

@@ -4,25 +4,10 @@
  */
 import type { Json, KubeObject } from './types.js';
 import { bytesOf, quantityValue } from './units.js';
+import { containerSpec, type ContainerOptions } from './build/container.js';
 
-export interface ContainerOptions {
-  name: string;
-  image?: string;
-  memoryRequest?: string;
-  memoryLimit?: string;
-  cpuRequest?: string;
-  cpuLimit?: string;
-  /** Full resources block; wins over the shorthand fields. */
-  resources?: Json;
-  env?: Array<{ name: string; value?: string; valueFrom?: Json }>;
-  command?: string[];
-  args?: string[];
-  ports?: Array<{ containerPort: number; name?: string; protocol?: string }>;
-  livenessProbe?: Json;
-  readinessProbe?: Json;
-  /** Sidecar init containers (restartPolicy: Always). */
-  restartPolicy?: string;
-}
+// The container builder is shared with the tests' pod factories; here it is named like the other make* builders.
+export { containerSpec as makeContainer, type ContainerOptions } from './build/container.js';
 
 export interface PodTemplateOptions {
   /** Containers; default one container named after the workload. */
@@ -92,34 +77,10 @@ export interface NodeOptions {
   kubeletVersion?: string;
 }
 
-export function makeContainer(o: ContainerOptions): Json {
-  const c: Json = { name: o.name, image: o.image ?? 'ghcr.io/example/app:1.4.2' };
-  if (o.command) c.command = o.command;
-  if (o.args) c.args = o.args;
-  if (o.ports) c.ports = o.ports;
-  if (o.env) c.env = o.env;
-  if (o.resources) c.resources = o.resources;
-  else {
-    const requests: Json = {};
-    const limits: Json = {};
-    if (o.cpuRequest) requests.cpu = o.cpuRequest;
-    if (o.memoryRequest) requests.memory = o.memoryRequest;
-    if (o.cpuLimit) limits.cpu = o.cpuLimit;
-    if (o.memoryLimit) limits.memory = o.memoryLimit;
-    c.resources = {};
-    if (Object.keys(limits).length) c.resources.limits = limits;
-    if (Object.keys(requests).length) c.resources.requests = requests;
-  }
-  if (o.livenessProbe) c.livenessProbe = o.livenessProbe;
-  if (o.readinessProbe) c.readinessProbe = o.readinessProbe;
-  if (o.restartPolicy) c.restartPolicy = o.restartPolicy;
-  return c;
-}
-
 function containersOf(defaultName: string, o: PodTemplateOptions): Json[] {
-  if (o.containers?.length) return o.containers.map(makeContainer);
+  if (o.containers?.length) return o.containers.map(containerSpec);
   return [
-    makeContainer({
+    containerSpec({
       name: defaultName,
       image: o.image,
       memoryRequest: o.memoryRequest ?? '256Mi',
@@ -132,7 +93,7 @@ function containersOf(defaultName: string, o: PodTemplateOptions): Json[] {
 
 export function makePodSpec(defaultName: string, o: PodTemplateOptions): Json {
   const spec: Json = { containers: containersOf(defaultName, o) };
-  if (o.initContainers?.length) spec.initContainers = o.initContainers.map(makeContainer);
+  if (o.initContainers?.length) spec.initContainers = o.initContainers.map(containerSpec);
   if (o.restartPolicy) spec.restartPolicy = o.restartPolicy;
   if (o.priorityClassName) spec.priorityClassName = o.priorityClassName;
   if (o.priority !== undefined) spec.priority = o.priority;
@@ -238,7 +199,12 @@ export function makeNode(name: string, o: NodeOptions = {}): KubeObject {
   const pods = o.pods ?? '110';
   const kubeletVersion = o.kubeletVersion ?? 'v1.32.4';
   const condition = (type: string, status: string, reason: string, message: string): Json => ({
-    type, status, lastHeartbeatTime: null, lastTransitionTime: null, reason, message,
+    type,
+    status,
+    lastHeartbeatTime: null,
+    lastTransitionTime: null,
+    reason,
+    message,
   });
   return {
     apiVersion: 'v1',

@@ -6,10 +6,35 @@ import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
 import { notFound } from './status.js';
 import { resourceDef } from './resources.js';
-import { goDuration } from './clock.js';
 import { nodeRef, podRef } from './events.js';
-import { containerID } from './controllers.js';
+import { containerID } from './controllers/pods.js';
 import { canonicalQuantity } from './units.js';
+import { podCondition } from './build/conditions.js';
+import { EVICTION_BY_KUBELET, evictedStatus, evictionAnnotations, evictionMessage } from './build/eviction.js';
+import {
+  backOffEvent,
+  createdEvent,
+  evictedEvent,
+  livenessFailedEvent,
+  livenessKillingEvent,
+  pulledEvent,
+  startedEvent,
+  stoppingEvent,
+  systemOomEvent,
+} from './build/events.js';
+import {
+  OOM_KILLED,
+  SIGKILLED,
+  backoffSeconds,
+  childOomExit,
+  crashLoopWaiting,
+  stopExit,
+  terminatedState,
+  unlocatedTerminatedState,
+  type ExitKind,
+} from './build/termination.js';
+
+export { evictionMessage } from './build/eviction.js';
 
 export interface TerminationOptions {
   /**
@@ -83,9 +108,7 @@ function findStatus(pod: Json, container: string): { status: Json; init: boolean
 function setCondition(pod: Json, type: string, status: string, at: string, reason?: string, message?: string): void {
   const conds: Json[] = (pod.status.conditions ??= []);
   const old = conds.find((c) => c.type === type);
-  const next: Json = { type, status, lastProbeTime: null, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at };
-  if (reason) next.reason = reason;
-  if (message) next.message = message;
+  const next = podCondition(type, status, old && old.status === status ? old.lastTransitionTime : at, reason, message);
   if (old) conds[conds.indexOf(old)] = next;
   else conds.push(next);
 }
@@ -115,18 +138,11 @@ function kubelet(pod: KubeObject): { component: string; host?: string } {
 function restartEvents(cluster: SimCluster, pod: KubeObject, c: { name: string; init: boolean; image: string }): void {
   const ref = podRef(pod, c);
   const k = kubelet(pod);
-  cluster.recordEvent({ involved: ref, type: 'Normal', reason: 'Pulled', message: `Container image "${c.image}" already present on machine`, ...k });
-  cluster.recordEvent({ involved: ref, type: 'Normal', reason: 'Created', message: `Created container: ${c.name}`, ...k });
-  cluster.recordEvent({ involved: ref, type: 'Normal', reason: 'Started', message: `Started container ${c.name}`, ...k });
+  for (const text of [pulledEvent(c.image), createdEvent(c.name), startedEvent(c.name)]) cluster.recordEvent({ involved: ref, ...text, ...k });
 }
 
-/** Back-off of the kubelet: 10s doubling up to 5m. */
-function backoffSeconds(restartCount: number): number {
-  return Math.min(10 * 2 ** Math.max(0, restartCount - 1), 300);
-}
-
-/** A container's main process stopped with `exitCode`/`reason`; the kubelet records and restarts it. */
-function terminate(cluster: SimCluster, ns: string, podName: string, container: string, exitCode: number, reason: string, opts: TerminationOptions = {}): KubeObject {
+/** A container's main process stopped as `exit` says; the kubelet records and restarts it. */
+function terminate(cluster: SimCluster, ns: string, podName: string, container: string, exit: ExitKind, opts: TerminationOptions = {}): KubeObject {
   const pod = getPod(cluster, ns, podName);
   const at = cluster.nowIso();
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
@@ -139,14 +155,13 @@ function terminate(cluster: SimCluster, ns: string, podName: string, container: 
     const s = found.status;
     init = found.init;
     image = found.spec?.image ?? s.image;
-    const terminated: Json = {
+    const terminated = terminatedState(exit, {
       containerID: s.containerID,
-      exitCode,
       finishedAt: at,
-      reason,
       startedAt: opts.startedAt ?? s.state?.running?.startedAt ?? s.lastState?.terminated?.finishedAt ?? p.status.startTime ?? at,
-    };
-    if (opts.message) terminated.message = opts.message;
+      // An empty termination message is no message: the field is left out.
+      message: opts.message || undefined,
+    });
     if (restarts) {
       s.lastState = { terminated };
       s.restartCount = (s.restartCount ?? 0) + 1;
@@ -156,12 +171,7 @@ function terminate(cluster: SimCluster, ns: string, podName: string, container: 
         s.ready = !found.spec?.readinessProbe;
         s.started = true;
       } else {
-        s.state = {
-          waiting: {
-            reason: 'CrashLoopBackOff',
-            message: `back-off ${goDuration(backoffSeconds(s.restartCount))} restarting failed container=${container} pod=${podName}_${ns}(${p.metadata.uid})`,
-          },
-        };
+        s.state = crashLoopWaiting(container, backoffSeconds(s.restartCount), { name: podName, namespace: ns, uid: p.metadata.uid });
         s.ready = false;
         s.started = false;
       }
@@ -182,21 +192,14 @@ function terminate(cluster: SimCluster, ns: string, podName: string, container: 
     }
     if (!restarts) {
       const stillRunning = (p.status.containerStatuses ?? []).some((cs: Json) => cs.state?.running);
-      if (init || !stillRunning) p.status.phase = exitCode === 0 && !init ? 'Succeeded' : 'Failed';
+      if (init || !stillRunning) p.status.phase = exit.exitCode === 0 && !init ? 'Succeeded' : 'Failed';
     }
     refreshReadiness(p, at);
   });
   if (restarts) {
     const ref = podRef(updated, { name: container, init });
     if (then === 'running') restartEvents(cluster, updated, { name: container, init, image });
-    else
-      cluster.recordEvent({
-        involved: ref,
-        type: 'Warning',
-        reason: 'BackOff',
-        message: `Back-off restarting failed container ${container} in pod ${podName}_${ns}(${updated.metadata.uid})`,
-        ...kubelet(updated),
-      });
+    else cluster.recordEvent({ involved: ref, ...backOffEvent(container, { name: podName, namespace: ns, uid: updated.metadata.uid! }), ...kubelet(updated) });
   }
   if (opts.then === 'deleted') {
     cluster.delete('pods', ns, podName);
@@ -206,7 +209,7 @@ function terminate(cluster: SimCluster, ns: string, podName: string, container: 
 
 /** The container's main process was OOM-killed by the kernel at its cgroup limit: OOMKilled, exit 137. */
 export function oomKill(cluster: SimCluster, ns: string, pod: string, container: string, opts: TerminationOptions = {}): KubeObject {
-  return terminate(cluster, ns, pod, container, 137, 'OOMKilled', opts);
+  return terminate(cluster, ns, pod, container, OOM_KILLED, opts);
 }
 
 /**
@@ -214,7 +217,7 @@ export function oomKill(cluster: SimCluster, ns: string, pod: string, container:
  * reason, and the runtime still reports OOMKilled (exit 143 on a rollout, 1 on a crash).
  */
 export function childOom(cluster: SimCluster, ns: string, pod: string, container: string, opts: ChildOomOptions = {}): KubeObject {
-  return terminate(cluster, ns, pod, container, opts.exitCode ?? 143, 'OOMKilled', { then: 'running', ...opts });
+  return terminate(cluster, ns, pod, container, childOomExit(opts.exitCode), { then: 'running', ...opts });
 }
 
 /** Liveness probe failures, then the kubelet kills the container: reason Error, exit 137. Not an OOM. */
@@ -225,18 +228,10 @@ export function livenessKill(cluster: SimCluster, ns: string, podName: string, c
   const k = kubelet(pod);
   const failures = opts.failures ?? found.spec?.livenessProbe?.failureThreshold ?? 3;
   for (let i = 0; i < failures; i++) {
-    cluster.recordEvent({ involved: ref, type: 'Warning', reason: 'Unhealthy', message: `Liveness probe failed: HTTP probe failed with statuscode: ${opts.statusCode ?? 500}`, ...k });
+    cluster.recordEvent({ involved: ref, ...livenessFailedEvent(opts.statusCode ?? 500), ...k });
   }
-  cluster.recordEvent({ involved: ref, type: 'Normal', reason: 'Killing', message: `Container ${container} failed liveness probe, will be restarted`, ...k });
-  return terminate(cluster, ns, podName, container, 137, 'Error', { then: opts.then ?? 'running' });
-}
-
-/** The kubelet's eviction message (evictionMessage in the kubelet's eviction package). */
-export function evictionMessage(resource: string, threshold: string | undefined, available: string | undefined, containers: Array<{ name: string; usage: string; request: string }>): string {
-  let message = `The node was low on resource: ${resource}. `;
-  if (threshold !== undefined && available !== undefined) message += `Threshold quantity: ${threshold}, available: ${available}. `;
-  for (const c of containers) message += `Container ${c.name} was using ${c.usage}, request is ${c.request}, has larger consumption of ${resource}. `;
-  return message;
+  cluster.recordEvent({ involved: ref, ...livenessKillingEvent(container), ...k });
+  return terminate(cluster, ns, podName, container, SIGKILLED, { then: opts.then ?? 'running' });
 }
 
 /** Node-pressure eviction by the kubelet. The owner (ReplicaSet, ...) then creates a replacement pod. */
@@ -251,31 +246,22 @@ export function evict(cluster: SimCluster, ns: string, podName: string, opts: Ev
   const threshold = opts.threshold ?? (resource === 'memory' ? '100Mi' : resource === 'pids' ? undefined : '10%');
   const available = opts.available ?? (resource === 'memory' ? '81232Ki' : undefined);
   const message = opts.message ?? evictionMessage(resource, threshold, available, containers);
-  const annotations = resource === 'pids' && !opts.containers
-    ? { offending_containers: '', offending_containers_usage: '', starved_resource: resource }
-    : {
-        offending_containers: containers.map((c) => c.name).join(','),
-        offending_containers_usage: containers.map((c) => c.usage).join(','),
-        starved_resource: resource,
-      };
   const k = kubelet(pod);
-  cluster.recordEvent({ involved: podRef(pod), type: 'Warning', reason: 'Evicted', message, annotations, ...k });
-  for (const s of pod.status.containerStatuses ?? []) {
-    if (s.state?.running) cluster.recordEvent({ involved: podRef(pod, { name: s.name }), type: 'Normal', reason: 'Killing', message: `Stopping container ${s.name}`, ...k });
-  }
+  cluster.recordEvent({ involved: podRef(pod), ...evictedEvent(message), annotations: evictionAnnotations(resource, containers), ...k });
+  recordStopping(cluster, pod);
   const at = cluster.nowIso();
   const reason = opts.containerReason ?? 'ContainerStatusUnknown';
   return cluster.update('pods', ns, podName, (p) => {
-    p.status.phase = 'Failed';
-    p.status.reason = 'Evicted';
-    p.status.message = message;
-    setCondition(p, 'DisruptionTarget', 'True', at, 'TerminationByKubelet', message);
+    Object.assign(p.status, evictedStatus(message));
+    setCondition(p, 'DisruptionTarget', 'True', at, EVICTION_BY_KUBELET, message);
     for (const s of p.status.containerStatuses ?? []) {
       const startedAt = s.state?.running?.startedAt;
-      s.state =
-        reason === 'ContainerStatusUnknown'
-          ? { terminated: { exitCode: 137, finishedAt: null, message: 'The container could not be located when the pod was terminated', reason, startedAt: null } }
-          : { terminated: { containerID: s.containerID, exitCode: 137, finishedAt: at, reason: 'Error', startedAt: startedAt ?? at } };
+      s.state = {
+        terminated:
+          reason === 'ContainerStatusUnknown'
+            ? unlocatedTerminatedState()
+            : terminatedState(SIGKILLED, { containerID: s.containerID, finishedAt: at, startedAt: startedAt ?? at }),
+      };
       s.ready = false;
       s.started = false;
     }
@@ -286,18 +272,27 @@ export function evict(cluster: SimCluster, ns: string, podName: string, opts: Ev
 /** The kernel OOM killer ran for a process outside pod cgroups: a SystemOOM Warning on the Node. */
 export function systemOom(cluster: SimCluster, nodeName: string, opts: SystemOomOptions): KubeObject {
   if (!cluster.peek('nodes', undefined, nodeName)) throw notFound(resourceDef('nodes'), nodeName);
-  return cluster.recordEvent({
-    involved: nodeRef(nodeName),
-    type: 'Warning',
-    reason: 'SystemOOM',
-    message: `System OOM encountered, victim process: ${opts.process}, pid: ${opts.pid}`,
-    component: 'kubelet',
-    host: nodeName,
-  });
+  return cluster.recordEvent({ involved: nodeRef(nodeName), ...systemOomEvent(opts.process, opts.pid), component: 'kubelet', host: nodeName });
+}
+
+/** The kubelet's Killing event for each container still running when the pod is stopped. */
+function recordStopping(cluster: SimCluster, pod: KubeObject): void {
+  const k = kubelet(pod);
+  for (const s of pod.status.containerStatuses ?? []) {
+    if (s.state?.running) cluster.recordEvent({ involved: podRef(pod, { name: s.name }), ...stoppingEvent(s.name), ...k });
+  }
 }
 
 /** Graceful deletion with a DisruptionTarget condition, then the pod is removed. */
-function disrupt(cluster: SimCluster, ns: string, podName: string, reason: string, conditionMessage: string, event: (pod: KubeObject) => void, opts: DisruptOptions): KubeObject {
+function disrupt(
+  cluster: SimCluster,
+  ns: string,
+  podName: string,
+  reason: string,
+  conditionMessage: string,
+  event: (pod: KubeObject) => void,
+  opts: DisruptOptions,
+): KubeObject {
   const pod = getPod(cluster, ns, podName);
   event(pod);
   const at = cluster.now();
@@ -307,16 +302,15 @@ function disrupt(cluster: SimCluster, ns: string, podName: string, reason: strin
     p.metadata.deletionTimestamp = new Date(at.getTime() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     p.metadata.deletionGracePeriodSeconds = grace;
   });
-  const k = kubelet(marked);
-  for (const s of marked.status.containerStatuses ?? []) {
-    if (s.state?.running) cluster.recordEvent({ involved: podRef(marked, { name: s.name }), type: 'Normal', reason: 'Killing', message: `Stopping container ${s.name}`, ...k });
-  }
+  recordStopping(cluster, marked);
   const exitCode = opts.exitCode ?? 143;
   const stoppedAt = cluster.nowIso();
   cluster.update('pods', ns, podName, (p) => {
     for (const s of p.status.containerStatuses ?? []) {
       if (!s.state?.running) continue;
-      s.state = { terminated: { containerID: s.containerID, exitCode, finishedAt: stoppedAt, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: s.state.running.startedAt } };
+      s.state = {
+        terminated: terminatedState(stopExit(exitCode), { containerID: s.containerID, finishedAt: stoppedAt, startedAt: s.state.running.startedAt }),
+      };
       s.ready = false;
       s.started = false;
     }
@@ -328,23 +322,45 @@ function disrupt(cluster: SimCluster, ns: string, podName: string, reason: strin
 
 /** The scheduler preempts the pod for a higher-priority one. */
 export function preempt(cluster: SimCluster, ns: string, podName: string, opts: DisruptOptions = {}): KubeObject {
-  return disrupt(cluster, ns, podName, 'PreemptionByScheduler', 'default-scheduler: preempting to accommodate a higher priority pod', (pod) => {
-    cluster.recordEvent({
-      involved: podRef(pod),
-      type: 'Normal',
-      reason: 'Preempted',
-      message: `Preempted by pod ${cluster.rand.uuid()} on node ${pod.spec.nodeName ?? ''}`,
-      component: 'default-scheduler',
-      reportingInstance: 'default-scheduler-control-plane',
-    });
-  }, opts);
+  return disrupt(
+    cluster,
+    ns,
+    podName,
+    'PreemptionByScheduler',
+    'default-scheduler: preempting to accommodate a higher priority pod',
+    (pod) => {
+      cluster.recordEvent({
+        involved: podRef(pod),
+        type: 'Normal',
+        reason: 'Preempted',
+        message: `Preempted by pod ${cluster.rand.uuid()} on node ${pod.spec.nodeName ?? ''}`,
+        component: 'default-scheduler',
+        reportingInstance: 'default-scheduler-control-plane',
+      });
+    },
+    opts,
+  );
 }
 
 /** The taint manager deletes the pod of a node with a NoExecute taint it does not tolerate. */
 export function taintEvict(cluster: SimCluster, ns: string, podName: string, opts: DisruptOptions = {}): KubeObject {
-  return disrupt(cluster, ns, podName, 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint', (pod) => {
-    cluster.recordEvent({ involved: podRef(pod), type: 'Normal', reason: 'TaintManagerEviction', message: `Marking for deletion Pod ${ns}/${podName}`, component: 'taint-eviction-controller' });
-  }, opts);
+  return disrupt(
+    cluster,
+    ns,
+    podName,
+    'DeletionByTaintManager',
+    'Taint manager: deleting due to NoExecute taint',
+    (pod) => {
+      cluster.recordEvent({
+        involved: podRef(pod),
+        type: 'Normal',
+        reason: 'TaintManagerEviction',
+        message: `Marking for deletion Pod ${ns}/${podName}`,
+        component: 'taint-eviction-controller',
+      });
+    },
+    opts,
+  );
 }
 
 /** An eviction through the Eviction API (kubectl drain). */
@@ -353,9 +369,21 @@ export function apiEvict(cluster: SimCluster, ns: string, podName: string, opts:
 }
 
 const PRESSURE: Record<string, { on: [string, string]; off: [string, string]; taint: string }> = {
-  MemoryPressure: { on: ['KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'], off: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'], taint: 'node.kubernetes.io/memory-pressure' },
-  DiskPressure: { on: ['KubeletHasDiskPressure', 'kubelet has disk pressure'], off: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'], taint: 'node.kubernetes.io/disk-pressure' },
-  PIDPressure: { on: ['KubeletHasInsufficientPID', 'kubelet has insufficient PID available'], off: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'], taint: 'node.kubernetes.io/pid-pressure' },
+  MemoryPressure: {
+    on: ['KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'],
+    off: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    taint: 'node.kubernetes.io/memory-pressure',
+  },
+  DiskPressure: {
+    on: ['KubeletHasDiskPressure', 'kubelet has disk pressure'],
+    off: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    taint: 'node.kubernetes.io/disk-pressure',
+  },
+  PIDPressure: {
+    on: ['KubeletHasInsufficientPID', 'kubelet has insufficient PID available'],
+    off: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    taint: 'node.kubernetes.io/pid-pressure',
+  },
 };
 
 /** Set a node's MemoryPressure (or Disk/PID) condition, its taint, and the kubelet's node event. */
@@ -376,7 +404,13 @@ export function setNodePressure(cluster: SimCluster, nodeName: string, on: boole
     else delete n.spec.taints;
   });
   const eventReason = reason.replace(/^Kubelet/, 'Node');
-  cluster.recordEvent({ involved: nodeRef(nodeName), type: 'Normal', reason: eventReason, message: `Node ${nodeName} status is now: ${eventReason}`, component: 'kubelet', host: nodeName });
+  cluster.recordEvent({
+    involved: nodeRef(nodeName),
+    type: 'Normal',
+    reason: eventReason,
+    message: `Node ${nodeName} status is now: ${eventReason}`,
+    component: 'kubelet',
+    host: nodeName,
+  });
   return node;
 }
-

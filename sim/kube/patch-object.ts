@@ -1,12 +1,12 @@
 /** PATCH of a stored object: content types, preconditions, admission, dry run. */
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
-import { withKind } from './cluster.js';
+import { withKind } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
 import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
-import { defaultTemplate } from './controllers.js';
+import { defaultTemplate } from './controllers/on-create.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
@@ -53,7 +53,9 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   const wanted = next.metadata?.resourceVersion;
   if (wanted && wanted !== current.metadata.resourceVersion) throw conflict(def, name);
   if (next.metadata?.name !== undefined && next.metadata.name !== name) {
-    throw invalid(def, name, [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: "${String(next.metadata.name)}": field is immutable` }]);
+    throw invalid(def, name, [
+      { field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: "${String(next.metadata.name)}": field is immutable` },
+    ]);
   }
   if (def.plural === 'pods') {
     validatePodUpdate(def, name, current.spec, next.spec);
@@ -62,7 +64,9 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   const t = templateOf(def, next);
   if (!t) return next;
   if (def.plural === 'jobs' && JSON.stringify(current.spec?.template) !== JSON.stringify(next.spec?.template)) {
-    throw invalid(def, name, [{ field: 'spec.template', type: 'FieldValueInvalid', detail: `Invalid value: ${JSON.stringify(next.spec?.template)}: field is immutable` }]);
+    throw invalid(def, name, [
+      { field: 'spec.template', type: 'FieldValueInvalid', detail: `Invalid value: ${JSON.stringify(next.spec?.template)}: field is immutable` },
+    ]);
   }
   // Defaulting happens before validation, as in the API server.
   if (def.plural === 'cronjobs') next.spec.jobTemplate.spec.template = defaultTemplate(next.spec.jobTemplate.spec.template, 'Never');
@@ -72,7 +76,12 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   const ns = current.metadata.namespace!;
   if (JSON.stringify(templateOf(def, current)?.spec) !== JSON.stringify(admitted.spec) || next.spec?.replicas !== current.spec?.replicas) {
     checkLimitRange(cluster, def, name, ns, admitted.spec);
-    const replicas = def.plural === 'daemonsets' ? cluster.count('nodes') : def.plural === 'cronjobs' || def.plural === 'jobs' ? (next.spec?.parallelism ?? 1) : (next.spec?.replicas ?? 1);
+    const replicas =
+      def.plural === 'daemonsets'
+        ? cluster.count('nodes')
+        : def.plural === 'cronjobs' || def.plural === 'jobs'
+          ? (next.spec?.parallelism ?? 1)
+          : (next.spec?.replicas ?? 1);
     if (def.plural !== 'cronjobs') checkQuota(cluster, def, current, admitted.spec, replicas);
   }
   return next;
@@ -109,7 +118,7 @@ export function patchObject(
     if (err instanceof PatchError) throw new SimApiError(makeStatus(422, err.message, 'Invalid'));
     throw err;
   }
-  if (!next || typeof next !== 'object' || !next.metadata) throw badRequest('Object \'metadata\' is missing');
+  if (!next || typeof next !== 'object' || !next.metadata) throw badRequest("Object 'metadata' is missing");
   admitUpdate(cluster, def, current, next);
   next.metadata.resourceVersion = current.metadata.resourceVersion;
   return cluster.replaceStored(def, current, next, { dryRun: opts.dryRun });

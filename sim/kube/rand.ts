@@ -81,6 +81,9 @@ export function templateHash(template: unknown): string {
 /** Deterministic 64-hex digest of a string (image digests). */
 export function digest64(text: string): string {
   let s = '';
-  for (let i = 0; s.length < 64; i++) s += fnv32a(text, 0x811c9dc5 ^ Math.imul(i + 1, 0x9e3779b1)).toString(16).padStart(8, '0');
+  for (let i = 0; s.length < 64; i++)
+    s += fnv32a(text, 0x811c9dc5 ^ Math.imul(i + 1, 0x9e3779b1))
+      .toString(16)
+      .padStart(8, '0');
   return s.slice(0, 64);
 }

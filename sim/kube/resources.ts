@@ -20,24 +20,147 @@ export interface ResourceDef {
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const RESOURCES: readonly ResourceDef[] = [
-  { plural: 'namespaces', singular: 'namespace', kind: 'Namespace', group: '', version: 'v1', namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], fields: ['status.phase'] },
-  { plural: 'nodes', singular: 'node', kind: 'Node', group: '', version: 'v1', namespaced: false, shortNames: ['no'], verbs: RW, fields: ['spec.unschedulable'] },
   {
-    plural: 'pods', singular: 'pod', kind: 'Pod', group: '', version: 'v1', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: RW,
-    fields: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+    plural: 'namespaces',
+    singular: 'namespace',
+    kind: 'Namespace',
+    group: '',
+    version: 'v1',
+    namespaced: false,
+    shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    fields: ['status.phase'],
   },
   {
-    plural: 'events', singular: 'event', kind: 'Event', group: '', version: 'v1', namespaced: true, shortNames: ['ev'], verbs: RW,
-    fields: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+    plural: 'nodes',
+    singular: 'node',
+    kind: 'Node',
+    group: '',
+    version: 'v1',
+    namespaced: false,
+    shortNames: ['no'],
+    verbs: RW,
+    fields: ['spec.unschedulable'],
+  },
+  {
+    plural: 'pods',
+    singular: 'pod',
+    kind: 'Pod',
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    verbs: RW,
+    fields: [
+      'spec.nodeName',
+      'spec.restartPolicy',
+      'spec.schedulerName',
+      'spec.serviceAccountName',
+      'spec.hostNetwork',
+      'status.phase',
+      'status.podIP',
+      'status.nominatedNodeName',
+    ],
+  },
+  {
+    plural: 'events',
+    singular: 'event',
+    kind: 'Event',
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['ev'],
+    verbs: RW,
+    fields: [
+      'involvedObject.kind',
+      'involvedObject.namespace',
+      'involvedObject.name',
+      'involvedObject.uid',
+      'involvedObject.apiVersion',
+      'involvedObject.resourceVersion',
+      'involvedObject.fieldPath',
+      'reason',
+      'reportingComponent',
+      'source',
+      'type',
+    ],
   },
   { plural: 'limitranges', singular: 'limitrange', kind: 'LimitRange', group: '', version: 'v1', namespaced: true, shortNames: ['limits'], verbs: RW },
   { plural: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', group: '', version: 'v1', namespaced: true, shortNames: ['quota'], verbs: RW },
-  { plural: 'deployments', singular: 'deployment', kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], categories: ['all'], verbs: RW, hasGeneration: true },
-  { plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['rs'], categories: ['all'], verbs: RW, hasGeneration: true, fields: ['status.replicas'] },
-  { plural: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], verbs: RW, hasGeneration: true },
-  { plural: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'], categories: ['all'], verbs: RW, hasGeneration: true },
-  { plural: 'jobs', singular: 'job', kind: 'Job', group: 'batch', version: 'v1', namespaced: true, categories: ['all'], verbs: RW, hasGeneration: true, fields: ['status.successful'] },
-  { plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', group: 'batch', version: 'v1', namespaced: true, shortNames: ['cj'], categories: ['all'], verbs: RW, hasGeneration: true },
+  {
+    plural: 'deployments',
+    singular: 'deployment',
+    kind: 'Deployment',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+  },
+  {
+    plural: 'replicasets',
+    singular: 'replicaset',
+    kind: 'ReplicaSet',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['rs'],
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+    fields: ['status.replicas'],
+  },
+  {
+    plural: 'statefulsets',
+    singular: 'statefulset',
+    kind: 'StatefulSet',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['sts'],
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+  },
+  {
+    plural: 'daemonsets',
+    singular: 'daemonset',
+    kind: 'DaemonSet',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+  },
+  {
+    plural: 'jobs',
+    singular: 'job',
+    kind: 'Job',
+    group: 'batch',
+    version: 'v1',
+    namespaced: true,
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+    fields: ['status.successful'],
+  },
+  {
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    kind: 'CronJob',
+    group: 'batch',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    verbs: RW,
+    hasGeneration: true,
+  },
 ];
 
 export const METRICS_RESOURCES: readonly ResourceDef[] = [
@@ -49,8 +172,18 @@ const BY_PLURAL = new Map(RESOURCES.map((r) => [r.plural, r]));
 const BY_KIND = new Map(RESOURCES.map((r) => [r.kind, r]));
 
 export type ResourceName =
-  | 'namespaces' | 'nodes' | 'pods' | 'events' | 'limitranges' | 'resourcequotas'
-  | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'jobs' | 'cronjobs';
+  | 'namespaces'
+  | 'nodes'
+  | 'pods'
+  | 'events'
+  | 'limitranges'
+  | 'resourcequotas'
+  | 'deployments'
+  | 'replicasets'
+  | 'statefulsets'
+  | 'daemonsets'
+  | 'jobs'
+  | 'cronjobs';
 
 export function resourceDef(plural: string): ResourceDef {
   const def = BY_PLURAL.get(plural);

@@ -25,13 +25,18 @@ function splitTerms(s: string): string[] {
 }
 
 export function parseLabelSelector(selector: string | undefined): Matcher {
-  if (!selector || !selector.trim()) return ALWAYS;
+  if (!selector?.trim()) return ALWAYS;
   const tests: Array<(labels: Record<string, string>) => boolean> = [];
   for (const term of splitTerms(selector)) {
     let m: RegExpExecArray | null;
     if ((m = /^([^\s!=]+)\s+(in|notin)\s+\((.*)\)$/.exec(term))) {
       const key = m[1]!;
-      const values = new Set(m[3]!.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+      const values = new Set(
+        m[3]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== ''),
+      );
       if (m[2] === 'in') tests.push((l) => l[key] !== undefined && values.has(l[key]!));
       else tests.push((l) => l[key] === undefined || !values.has(l[key]!));
     } else if ((m = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(term))) {
@@ -68,7 +73,7 @@ function fieldValue(obj: KubeObject, field: string): string {
 }
 
 export function parseFieldSelector(selector: string | undefined, def: ResourceDef): Matcher {
-  if (!selector || !selector.trim()) return ALWAYS;
+  if (!selector?.trim()) return ALWAYS;
   const allowed = new Set(['metadata.name', 'metadata.namespace', ...(def.fields ?? [])]);
   const tests: Matcher[] = [];
   for (const term of splitTerms(selector)) {

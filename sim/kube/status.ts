@@ -75,7 +75,12 @@ export function alreadyExists(def: ResourceDef, name: string): SimApiError {
 
 export function conflict(def: ResourceDef, name: string): SimApiError {
   return new SimApiError(
-    makeStatus(409, `Operation cannot be fulfilled on ${qualifiedName(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, 'Conflict', detailsOf(def, name)),
+    makeStatus(
+      409,
+      `Operation cannot be fulfilled on ${qualifiedName(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      'Conflict',
+      detailsOf(def, name),
+    ),
   );
 }
 
@@ -94,7 +99,11 @@ export interface FieldError {
 export function invalid(def: ResourceDef, name: string, errors: FieldError[]): SimApiError {
   const list = errors.map((e) => `${e.field}: ${e.detail}`);
   const summary = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
-  const details: NonNullable<StatusObject['details']> = { name, kind: def.kind, causes: errors.map((e) => ({ reason: e.type, message: e.detail, field: e.field })) };
+  const details: NonNullable<StatusObject['details']> = {
+    name,
+    kind: def.kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.detail, field: e.field })),
+  };
   if (def.group) details.group = def.group;
   return new SimApiError(makeStatus(422, `${qualifiedKind(def)} "${name}" is invalid: ${summary}`, 'Invalid', details));
 }

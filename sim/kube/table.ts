@@ -14,7 +14,7 @@ const POD_COLUMNS = [
   column('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
   column('Age', 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created.'),
   column('IP', 'string', 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
-  column('Node', 'string', "NodeName indicates in which node this pod is scheduled.", 1),
+  column('Node', 'string', 'NodeName indicates in which node this pod is scheduled.', 1),
   column('Nominated Node', 'string', 'nominatedNodeName is set only when this pod preempts other pods on the node.', 1),
   column('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
 ];
@@ -82,7 +82,7 @@ function podRow(pod: KubeObject, now: number): Json[] {
 const EVENT_COLUMNS = [
   column('Last Seen', 'string', 'The last time the event was seen.'),
   column('Type', 'string', 'Type of this event (Normal, Warning).'),
-  column('Reason', 'string', 'Short, machine understandable string that gives the reason for the transition into the object\'s current status.'),
+  column('Reason', 'string', "Short, machine understandable string that gives the reason for the transition into the object's current status."),
   column('Object', 'string', 'The object that this event is about.'),
   column('Subobject', 'string', 'The subobject (field path) this event is about.', 1),
   column('Source', 'string', 'The component reporting this event.', 1),
@@ -151,12 +151,25 @@ function nodeRow(n: KubeObject, now: number): Json[] {
     .sort();
   const addr = (type: string): string => (n.status?.addresses ?? []).find((a: Json) => a.type === type)?.address ?? '<none>';
   const info = n.status?.nodeInfo ?? {};
-  return [n.metadata.name, status, roles.length ? roles.join(',') : '<none>', age(now, n.metadata.creationTimestamp), info.kubeletVersion ?? '', addr('InternalIP'), addr('ExternalIP'), info.osImage ?? '<unknown>', info.kernelVersion ?? '<unknown>', info.containerRuntimeVersion ?? '<unknown>'];
+  return [
+    n.metadata.name,
+    status,
+    roles.length ? roles.join(',') : '<none>',
+    age(now, n.metadata.creationTimestamp),
+    info.kubeletVersion ?? '',
+    addr('InternalIP'),
+    addr('ExternalIP'),
+    info.osImage ?? '<unknown>',
+    info.kernelVersion ?? '<unknown>',
+    info.containerRuntimeVersion ?? '<unknown>',
+  ];
 }
 
 function deploymentRow(d: KubeObject, now: number): Json[] {
   const containers: Json[] = d.spec?.template?.spec?.containers ?? [];
-  const selector = Object.entries<string>(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries<string>(d.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return [
     d.metadata.name,
     `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,

@@ -104,10 +104,9 @@ interface FoundButton {
 function findButton(blocks: unknown, actionId: string): FoundButton | undefined {
   if (!Array.isArray(blocks)) return undefined;
   for (const block of blocks as Array<Record<string, unknown>>) {
-    const elements = [
-      ...(Array.isArray(block.elements) ? block.elements : []),
-      ...(block.accessory ? [block.accessory] : []),
-    ] as Array<Record<string, unknown>>;
+    const elements = [...(Array.isArray(block.elements) ? block.elements : []), ...(block.accessory ? [block.accessory] : [])] as Array<
+      Record<string, unknown>
+    >;
     const el = elements.find((e) => e?.action_id === actionId);
     if (el) return { block_id: String(block.block_id ?? ''), text: el.text, value: el.value };
   }

@@ -44,12 +44,7 @@ export interface RespondOutcome {
   body: Record<string, unknown>;
 }
 
-export function handleResponseUrl(
-  ws: Workspace,
-  id: string,
-  body: Record<string, unknown>,
-  limits: ResponseUrlLimits,
-): RespondOutcome {
+export function handleResponseUrl(ws: Workspace, id: string, body: Record<string, unknown>, limits: ResponseUrlLimits): RespondOutcome {
   const record = ws.responseUrls.find((r) => r.id === id);
   if (!record) return { status: 404, body: { ok: false, error: 'invalid_url' } };
   const refuse = (status: number, error: string): RespondOutcome => {

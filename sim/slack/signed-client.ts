@@ -73,13 +73,7 @@ async function send(request: SignedRequest): Promise<SignedResponse> {
 }
 
 /** Signs and POSTs a raw body. `appUrl` is the full endpoint, e.g. `http://127.0.0.1:3000/slack/events`. */
-export function sendSigned(
-  appUrl: string,
-  signingSecret: string,
-  body: string,
-  contentType: string,
-  opts: SignOptions = {},
-): Promise<SignedResponse> {
+export function sendSigned(appUrl: string, signingSecret: string, body: string, contentType: string, opts: SignOptions = {}): Promise<SignedResponse> {
   const timestamp = (opts.timestamp ?? Math.floor(Date.now() / 1000)) - (opts.ageSeconds ?? 0);
   const headers: Record<string, string> = {
     'content-type': contentType,
@@ -102,12 +96,7 @@ export function replaySignedRequest(request: SignedRequest): Promise<SignedRespo
 const FORM = 'application/x-www-form-urlencoded';
 
 /** A slash command, form-encoded with every field Slack sends. */
-export function sendSlashCommand(
-  appUrl: string,
-  signingSecret: string,
-  input: SlashCommandInput,
-  opts?: SignOptions,
-): Promise<SignedResponse> {
+export function sendSlashCommand(appUrl: string, signingSecret: string, input: SlashCommandInput, opts?: SignOptions): Promise<SignedResponse> {
   const body = new URLSearchParams(slashCommandFields(input)).toString();
   return sendSigned(appUrl, signingSecret, body, FORM, opts);
 }
@@ -118,21 +107,11 @@ function interactionBody(payload: Record<string, unknown>): string {
 }
 
 /** A button click (`block_actions`). */
-export function sendBlockAction(
-  appUrl: string,
-  signingSecret: string,
-  input: BlockActionInput,
-  opts?: SignOptions,
-): Promise<SignedResponse> {
+export function sendBlockAction(appUrl: string, signingSecret: string, input: BlockActionInput, opts?: SignOptions): Promise<SignedResponse> {
   return sendSigned(appUrl, signingSecret, interactionBody(blockActionPayload(input)), FORM, opts);
 }
 
 /** A modal submission (`view_submission`). */
-export function sendViewSubmission(
-  appUrl: string,
-  signingSecret: string,
-  input: ViewSubmissionInput,
-  opts?: SignOptions,
-): Promise<SignedResponse> {
+export function sendViewSubmission(appUrl: string, signingSecret: string, input: ViewSubmissionInput, opts?: SignOptions): Promise<SignedResponse> {
   return sendSigned(appUrl, signingSecret, interactionBody(viewSubmissionPayload(input)), FORM, opts);
 }

@@ -143,10 +143,13 @@ export class SocketModeServer implements SocketModeSim {
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (url.pathname !== LINK_PATH || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string') return refuse('400 Bad Request');
+    if (url.pathname !== LINK_PATH || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string')
+      return refuse('400 Bad Request');
     // A ticket opens one connection; Slack answers a reused or unknown one with 401.
     if (!this.tickets.delete(ticket)) return refuse('401 Unauthorized');
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     const conn: Conn = { id: randomBytes(6).toString('hex'), socket, buffer: Buffer.alloc(0), fragments: [], open: true };
     this.conns.push(conn);

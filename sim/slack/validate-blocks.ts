@@ -129,13 +129,28 @@ function checkOptions(p: Problems, options: unknown, at: string, max: number, mi
 }
 
 const SELECTS = new Set([
-  'static_select', 'multi_static_select', 'external_select', 'multi_external_select', 'users_select',
-  'multi_users_select', 'conversations_select', 'multi_conversations_select', 'channels_select',
+  'static_select',
+  'multi_static_select',
+  'external_select',
+  'multi_external_select',
+  'users_select',
+  'multi_users_select',
+  'conversations_select',
+  'multi_conversations_select',
+  'channels_select',
   'multi_channels_select',
 ]);
 const SIMPLE_ELEMENTS = new Set([
-  'datepicker', 'timepicker', 'datetimepicker', 'plain_text_input', 'email_text_input', 'url_text_input',
-  'number_input', 'rich_text_input', 'file_input', 'workflow_button',
+  'datepicker',
+  'timepicker',
+  'datetimepicker',
+  'plain_text_input',
+  'email_text_input',
+  'url_text_input',
+  'number_input',
+  'rich_text_input',
+  'file_input',
+  'workflow_button',
 ]);
 
 function checkElement(p: Problems, el: unknown, at: string, allowImage: boolean): void {

@@ -1,15 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type {
-  MessageVersion,
-  ResponseUrlRecord,
-  SimChannel,
-  SimEphemeral,
-  SimMessage,
-  SimUser,
-  SimView,
-  SlackServerOptions,
-} from './types.js';
+import type { MessageVersion, ResponseUrlRecord, SimChannel, SimEphemeral, SimMessage, SimUser, SimView, SlackServerOptions } from './types.js';
 
 export const DEFAULT_TEAM = { id: 'T0SIMTEAM', domain: 'oombot-sim', name: 'oombot sim' };
 export const DEFAULT_BOT = { userId: 'U0OOMBOT', botId: 'B0OOMBOT', appId: 'A0OOMBOT', name: 'oombot' };
@@ -132,17 +123,13 @@ export class Workspace extends EventEmitter {
   /** Top-level messages of a channel (by id or name), oldest first. */
   messagesIn(channel: string, { includeDeleted = false } = {}): SimMessage[] {
     const id = this.resolveChannel(channel)?.id ?? channel;
-    return this.messages.filter(
-      (m) => m.channel === id && (m.thread_ts === undefined || m.thread_ts === m.ts) && (includeDeleted || !m.deleted),
-    );
+    return this.messages.filter((m) => m.channel === id && (m.thread_ts === undefined || m.thread_ts === m.ts) && (includeDeleted || !m.deleted));
   }
 
   /** Replies in the thread under `ts` (the parent itself is not included), oldest first. */
   threadOf(channel: string, ts: string, { includeDeleted = false } = {}): SimMessage[] {
     const id = this.resolveChannel(channel)?.id ?? channel;
-    return this.messages.filter(
-      (m) => m.channel === id && m.thread_ts === ts && m.ts !== ts && (includeDeleted || !m.deleted),
-    );
+    return this.messages.filter((m) => m.channel === id && m.thread_ts === ts && m.ts !== ts && (includeDeleted || !m.deleted));
   }
 
   /** Slack's trigger ids look like `13345224609.738474920.8088930838d88f008e0`. */

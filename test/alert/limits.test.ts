@@ -15,12 +15,35 @@ import { renderText } from '../../alert/render-text.js';
 import { createEnriched } from '../diagnosis/factories.js';
 import { slackLimitProblems } from './slack-limits.js';
 
-const nasty = fc.constantFrom('<!channel>', '<!here>', '<@U123>', '<https://evil|click>', '&', '```', '`', '*', '_', '\u0000', '\u001b[31m', '\r\n', '\u202e', '🚀', '\uD83D', '\uDE80', 'é', '内存', '\n');
+const nasty = fc.constantFrom(
+  '<!channel>',
+  '<!here>',
+  '<@U123>',
+  '<https://evil|click>',
+  '&',
+  '```',
+  '`',
+  '*',
+  '_',
+  '\u0000',
+  '\u001b[31m',
+  '\r\n',
+  '\u202e',
+  '🚀',
+  '\uD83D',
+  '\uDE80',
+  'é',
+  '内存',
+  '\n',
+);
 /** Strings full of what breaks messages: mentions, links, fences, controls, lone and paired surrogates. */
 const hostile = (maxLength: number) =>
   fc.oneof(
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength }) },
-    { weight: 3, arbitrary: fc.array(fc.oneof(nasty, fc.string({ maxLength: 20 })), { maxLength: Math.max(1, Math.floor(maxLength / 8)) }).map((a) => a.join('')) },
+    {
+      weight: 3,
+      arbitrary: fc.array(fc.oneof(nasty, fc.string({ maxLength: 20 })), { maxLength: Math.max(1, Math.floor(maxLength / 8)) }).map((a) => a.join('')),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: maxLength }).map((n) => '🧨'.repeat(n)) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: maxLength }).map((n) => '<&>'.repeat(n)) },
   );
@@ -48,10 +71,20 @@ const model: fc.Arbitrary<MessageModel> = fc.record({
   warnings: fc.array(hostile(3000), { maxLength: 10 }),
   proposal: fc.option(fc.record({ summary: hostile(2000), reason: hostile(4000), notes: fc.array(hostile(2000), { maxLength: 10 }) }), { nil: undefined }),
   events: fc.array(
-    fc.record({ type: hostile(50), reason: hostile(100), count: fc.integer({ min: 0, max: 1e9 }), at: fc.option(hostile(60), { nil: undefined }), object: fc.option(hostile(300), { nil: undefined }), message: hostile(3000) }),
+    fc.record({
+      type: hostile(50),
+      reason: hostile(100),
+      count: fc.integer({ min: 0, max: 1e9 }),
+      at: fc.option(hostile(60), { nil: undefined }),
+      object: fc.option(hostile(300), { nil: undefined }),
+      message: hostile(3000),
+    }),
     { maxLength: 30 },
   ),
-  logs: fc.option(fc.record({ container: fc.option(hostile(300), { nil: undefined }), lines: fc.array(hostile(2000), { maxLength: 200 }), truncated: fc.boolean() }), { nil: undefined }),
+  logs: fc.option(
+    fc.record({ container: fc.option(hostile(300), { nil: undefined }), lines: fc.array(hostile(2000), { maxLength: 200 }), truncated: fc.boolean() }),
+    { nil: undefined },
+  ),
   actions: fc.array(action, { maxLength: 40 }),
   footer: hostile(5000),
 });
@@ -69,11 +102,18 @@ describe('Slack limits', () => {
 
   it('any grouped update renders within the limits', () => {
     fc.assert(
-      fc.property(model, fc.integer({ min: -5, max: 1e12 }), hostile(300), hostile(300), fc.option(hostile(1000), { nil: undefined }), (m, count, first, last, pod) => {
-        const msg = renderRepeatUpdate(m, { count, firstSeenAt: first, lastSeenAt: last, lastPod: pod });
-        expect(slackLimitProblems(msg)).toEqual([]);
-        expect(msg.blocks.some((b) => b.block_id === 'oom_repeat')).toBe(true);
-      }),
+      fc.property(
+        model,
+        fc.integer({ min: -5, max: 1e12 }),
+        hostile(300),
+        hostile(300),
+        fc.option(hostile(1000), { nil: undefined }),
+        (m, count, first, last, pod) => {
+          const msg = renderRepeatUpdate(m, { count, firstSeenAt: first, lastSeenAt: last, lastPod: pod });
+          expect(slackLimitProblems(msg)).toEqual([]);
+          expect(msg.blocks.some((b) => b.block_id === 'oom_repeat')).toBe(true);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -81,8 +121,12 @@ describe('Slack limits', () => {
   const containerArb = (i: number): fc.Arbitrary<ContainerSnapshot> =>
     fc.record({
       name: fc.oneof(fc.constant(i === 0 ? 'api' : `c${i}`), hostile(300)),
-      limits: fc.record({ memory: fc.option(fc.record({ text: hostile(20), bytes: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }) }), { nil: undefined }) }),
-      requests: fc.record({ memory: fc.option(fc.record({ text: hostile(20), bytes: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }) }), { nil: undefined }) }),
+      limits: fc.record({
+        memory: fc.option(fc.record({ text: hostile(20), bytes: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }) }), { nil: undefined }),
+      }),
+      requests: fc.record({
+        memory: fc.option(fc.record({ text: hostile(20), bytes: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }) }), { nil: undefined }),
+      }),
       restartCount: fc.nat(),
       runtimeMemorySettings: fc.array(
         fc.record({
@@ -106,7 +150,7 @@ describe('Slack limits', () => {
       exitCode: fc.integer({ min: -1, max: 300 }),
       uptime: fc.integer({ min: 0, max: 30 * 86400 }),
       containers: fc.integer({ min: 0, max: 50 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => containerArb(i)))),
-      logs: fc.oneof(fc.constant(undefined), hostile(5000), fc.constant('x'.repeat(1024) + '\n'), fc.constant('<!channel> ```\n')),
+      logs: fc.oneof(fc.constant(undefined), hostile(5000), fc.constant(`${'x'.repeat(1024)}\n`), fc.constant('<!channel> ```\n')),
       logRepeat: fc.integer({ min: 1, max: 10_000 }),
       eventMessage: hostile(3000),
       evictionMessage: hostile(3000),
@@ -120,16 +164,39 @@ describe('Slack limits', () => {
       const i = e.incident;
       if (i.pod) i.pod.name = a.pod;
       if (i.termination) i.termination.container = a.container;
-      if (a.kind === 'evicted') i.eviction = { resource: 'memory', containers: [{ name: a.container, usage: '912340Ki', request: '200Mi' }], source: 'message', message: a.evictionMessage };
+      if (a.kind === 'evicted')
+        i.eviction = {
+          resource: 'memory',
+          containers: [{ name: a.container, usage: '912340Ki', request: '200Mi' }],
+          source: 'message',
+          message: a.evictionMessage,
+        };
       if (a.kind === 'disruption') i.disruption = { reason: 'PreemptionByScheduler', message: a.evictionMessage };
       if (a.kind === 'node-oom') i.nodeOom = { node: a.pod, victimProcess: a.container, count: 2, message: a.eventMessage };
       if (a.kind === 'sigkill') i.probeKill = { reason: 'Killing', message: a.eventMessage };
       if (e.pod && !e.pod.gone) e.pod.containers = a.containers.length > 0 ? a.containers : e.pod.containers;
       e.previousLogs = a.logs === undefined ? undefined : a.logs.repeat(a.logRepeat);
-      e.events = [{ reason: 'SystemOOM', type: 'Warning', message: a.eventMessage, count: 3, lastTimestamp: '2026-11-23T10:15:40Z', involvedKind: 'Node', involvedName: a.pod }];
-      if (a.usage !== undefined) e.usage = { container: a.container, containerWorkingSetBytes: a.usage, source: 'prometheus', sampledAt: '2026-11-23T10:15:30Z' };
+      e.events = [
+        {
+          reason: 'SystemOOM',
+          type: 'Warning',
+          message: a.eventMessage,
+          count: 3,
+          lastTimestamp: '2026-11-23T10:15:40Z',
+          involvedKind: 'Node',
+          involvedName: a.pod,
+        },
+      ];
+      if (a.usage !== undefined)
+        e.usage = { container: a.container, containerWorkingSetBytes: a.usage, source: 'prometheus', sampledAt: '2026-11-23T10:15:30Z' };
       if (a.managed && e.owner) e.owner.managedBy = { tool: 'argocd', name: a.pod };
-      e.previousIncidents = a.previous.map((s, n) => ({ kind: 'container-oom' as const, container: a.container, occurredAt: `2026-11-2${n % 3}T00:00:00Z`, startedAt: '2026-11-19T00:00:00Z', finishedAt: new Date(Date.parse('2026-11-19T00:00:00Z') + s * 1000).toISOString() }));
+      e.previousIncidents = a.previous.map((s, n) => ({
+        kind: 'container-oom' as const,
+        container: a.container,
+        occurredAt: `2026-11-2${n % 3}T00:00:00Z`,
+        startedAt: '2026-11-19T00:00:00Z',
+        finishedAt: new Date(Date.parse('2026-11-19T00:00:00Z') + s * 1000).toISOString(),
+      }));
       return e;
     });
 

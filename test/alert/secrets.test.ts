@@ -34,8 +34,8 @@ const spec: V1Container = {
 
 /** What a worker would record for this container. */
 function snapshot(c: V1Container): ContainerSnapshot {
-  const limit = c.resources?.limits?.['memory'];
-  const request = c.resources?.requests?.['memory'];
+  const limit = c.resources?.limits?.memory;
+  const request = c.resources?.requests?.memory;
   return {
     name: c.name,
     image: c.image,

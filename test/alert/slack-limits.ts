@@ -45,13 +45,13 @@ export function slackLimitProblems(msg: SlackMessage): string[] {
         if (b.text) text(b.text as TextObject, 3000, where);
         if (b.fields) {
           check(b.fields.length <= 10, `${where}: ${b.fields.length} fields`);
-          b.fields.forEach((f, j) => text(f as TextObject, 2000, `${where} field ${j}`));
+          for (const [j, f] of b.fields.entries()) text(f as TextObject, 2000, `${where} field ${j}`);
         }
         check(b.text !== undefined || (b.fields?.length ?? 0) > 0, `${where}: empty section`);
         break;
       case 'context':
         check(b.elements.length >= 1 && b.elements.length <= 10, `${where}: ${b.elements.length} elements`);
-        b.elements.forEach((e, j) => text(e as TextObject, 2000, `${where} element ${j}`));
+        for (const [j, e] of b.elements.entries()) text(e as TextObject, 2000, `${where} element ${j}`);
         break;
       case 'actions': {
         check(b.elements.length >= 1 && b.elements.length <= 25, `${where}: ${b.elements.length} elements`);

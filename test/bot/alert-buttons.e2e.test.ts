@@ -33,7 +33,10 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
   it('Raise limit, Show logs, Explain and Snooze work from the alert the worker posted', async () => {
     h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
     await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
-    const pod = h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort()[0]!;
+    const pod = h.cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort()[0]!;
     h.cluster.setUsage('shop', pod, 'api', 510 * MiB);
     h.cluster.setLogs('shop', pod, 'api', { previous: 'boot\n<!channel> heap ``` exhausted <@U0ALICE>\nkilled\n' });
     h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
@@ -82,7 +85,10 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
   it('the worker tells the proposal and the history where the alert is, so a Raise from /oom why updates that alert', async () => {
     h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
     await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
-    const pod = h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort()[0]!;
+    const pod = h.cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort()[0]!;
     h.cluster.setUsage('shop', pod, 'api', 510 * MiB);
     h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
     const slack = h.slack;
@@ -112,7 +118,11 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
   it('a repeat kill after a fix updates the alert without hiding who changed what (no Raise button comes back)', async () => {
     h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
     await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
-    const podsNow = () => h!.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort();
+    const podsNow = () =>
+      h!.cluster
+        .list('pods', 'shop')
+        .map((p) => p.metadata.name as string)
+        .sort();
     const first = podsNow()[0]!;
     h.cluster.setUsage('shop', first, 'api', 510 * MiB);
     h.cluster.oomKill('shop', first, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
@@ -159,7 +169,13 @@ describe('alert buttons, end to end (watcher → worker → Slack → bot → cl
     const h2 = await startBotHarness();
     try {
       await expect(
-        startOombot({ config, roles: ['bot'], log: captureLogger().log, kubeTarget: loadKubeTarget({ kubeconfig: h2.kube.writeKubeconfig(join(tmpdir(), `oombot-bot-${Date.now()}.yaml`)), clusterName: 'sim' }), host: '127.0.0.1' }),
+        startOombot({
+          config,
+          roles: ['bot'],
+          log: captureLogger().log,
+          kubeTarget: loadKubeTarget({ kubeconfig: h2.kube.writeKubeconfig(join(tmpdir(), `oombot-bot-${Date.now()}.yaml`)), clusterName: 'sim' }),
+          host: '127.0.0.1',
+        }),
       ).rejects.toThrow(/SLACK_SIGNING_SECRET/);
     } finally {
       await h2.close();

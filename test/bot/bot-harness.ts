@@ -63,7 +63,12 @@ export interface BotHarnessOptions {
 
 export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
   const sim = await startSimCluster({ replicas: opts.replicas ?? 2 });
-  const slack = await startSlackServer({ users: [{ id: OTHER, name: 'alice' }, { id: APPROVER, name: 'olga' }] });
+  const slack = await startSlackServer({
+    users: [
+      { id: OTHER, name: 'alice' },
+      { id: APPROVER, name: 'olga' },
+    ],
+  });
   const queueName = uniqueQueueName('bot');
   const config = loadConfig({
     REDIS_URL,

@@ -30,7 +30,11 @@ async function seedGonePod(h: BotHarness, pod = 'api-5d8f7c-gone1'): Promise<voi
   });
 }
 
-const podsOf = (h: BotHarness) => h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort();
+const podsOf = (h: BotHarness) =>
+  h.cluster
+    .list('pods', 'shop')
+    .map((p) => p.metadata.name as string)
+    .sort();
 
 describe('/oom', () => {
   let h: BotHarness | undefined;
@@ -39,7 +43,7 @@ describe('/oom', () => {
     h = undefined;
   });
 
-  it('why <gone pod> answers from the incident history with the alert\'s diagnosis and a Raise button', async () => {
+  it("why <gone pod> answers from the incident history with the alert's diagnosis and a Raise button", async () => {
     h = await startBotHarness();
     await seedGonePod(h);
     const answer = await h.answer(await h.command('why api-5d8f7c-gone1'));
@@ -49,7 +53,7 @@ describe('/oom', () => {
     expect(answer).toMatch(/"value":"p_[A-Za-z0-9_-]{22}"/);
   });
 
-  it('why shows the Raise button\'s dialog with the change, its reason and workload; without approvers it says how to allow changes', async () => {
+  it("why shows the Raise button's dialog with the change, its reason and workload; without approvers it says how to allow changes", async () => {
     h = await startBotHarness();
     await seedGonePod(h);
     const withApprovers = await h.answer(await h.command('why api-5d8f7c-gone1'));

@@ -24,7 +24,21 @@ describe('parseOomCommand', () => {
     expect(parseOomCommand(text)).toEqual(expected);
   });
 
-  it.each(['why', 'why a b', 'why Shop/API', 'why a/b/c', 'why <!channel>', 'top a b', 'history a/b/c/d', 'history shop/Widget/api', 'snooze api', 'snooze api 0m', 'snooze api 31d', 'nope', 'why api -n'])('refuses %j', (text) => {
+  it.each([
+    'why',
+    'why a b',
+    'why Shop/API',
+    'why a/b/c',
+    'why <!channel>',
+    'top a b',
+    'history a/b/c/d',
+    'history shop/Widget/api',
+    'snooze api',
+    'snooze api 0m',
+    'snooze api 31d',
+    'nope',
+    'why api -n',
+  ])('refuses %j', (text) => {
     expect(parseOomCommand(text).name).toBe('invalid');
   });
 

@@ -51,7 +51,11 @@ describe('Raise limit button', () => {
       [DEPLOYMENT, STRATEGIC, true],
       [DEPLOYMENT, STRATEGIC, false],
     ]);
-    expect(JSON.parse(patches[1]!.body!)).toEqual({ spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' } } }] } } } });
+    // The resourceVersion that was checked goes with the patch: a change landing in between fails it (409).
+    expect(JSON.parse(patches[1]!.body!)).toEqual({
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+      spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' } } }] } } },
+    });
     expect(liveLimit(h)).toBe('640Mi');
 
     // Audit: the alert says who and what, with an Undo button instead of Raise; a thread reply; an Event; a log line.
@@ -203,7 +207,18 @@ describe('Raise limit button', () => {
     ['ReplicaSet', 'replicasets', '/apis/apps/v1/namespaces/shop/replicasets/db'],
   ])('a %s is patched in its pod template, the container by name', async (kind, plural, path) => {
     h = await startBotHarness();
-    const object: KubeObject = { ...makeDeployment({ name: 'db', namespace: 'shop', replicas: 1, containers: [{ name: 'sidecar', memoryLimit: '64Mi' }, { name: 'db', memoryRequest: '256Mi', memoryLimit: '512Mi' }] }), kind };
+    const object: KubeObject = {
+      ...makeDeployment({
+        name: 'db',
+        namespace: 'shop',
+        replicas: 1,
+        containers: [
+          { name: 'sidecar', memoryLimit: '64Mi' },
+          { name: 'db', memoryRequest: '256Mi', memoryLimit: '512Mi' },
+        ],
+      }),
+      kind,
+    };
     if (kind === 'DaemonSet') delete object.spec.replicas;
     h.cluster.create(plural, object);
     const stored = await h.createProposal({ owner: { kind, name: 'db', namespace: 'shop' }, container: 'db' });
@@ -278,12 +293,23 @@ describe('Raise limit button', () => {
   it('a CronJob is patched in its job template', async () => {
     h = await startBotHarness();
     h.cluster.createCronJob({ name: 'report', namespace: 'shop', memoryRequest: '128Mi', memoryLimit: '256Mi' });
-    const stored = await h.createProposal({ owner: { kind: 'CronJob', name: 'report', namespace: 'shop' }, container: 'report', fromLimit: '256Mi', toLimit: '384Mi', fromLimitBytes: 256 * 2 ** 20, toLimitBytes: 384 * 2 ** 20, fromRequest: '128Mi' });
+    const stored = await h.createProposal({
+      owner: { kind: 'CronJob', name: 'report', namespace: 'shop' },
+      container: 'report',
+      fromLimit: '256Mi',
+      toLimit: '384Mi',
+      fromLimitBytes: 256 * 2 ** 20,
+      toLimitBytes: 384 * 2 ** 20,
+      fromRequest: '128Mi',
+    });
     expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id))).toContain('Done');
     const real = h.patches({ dryRun: false });
     expect(real).toHaveLength(1);
     expect(real[0]!.path).toBe('/apis/batch/v1/namespaces/shop/cronjobs/report');
-    expect(JSON.parse(real[0]!.body!)).toEqual({ spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'report', resources: { limits: { memory: '384Mi' } } }] } } } } } });
+    expect(JSON.parse(real[0]!.body!)).toEqual({
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+      spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'report', resources: { limits: { memory: '384Mi' } } }] } } } } },
+    });
     expect(h.cluster.get('cronjobs', 'shop', 'report')!.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory).toBe('384Mi');
   });
 

@@ -24,7 +24,8 @@ async function start(): Promise<BotHarness> {
 }
 
 const touched = (b: BotHarness, ns: string) => b.kube.requests().filter((r) => r.path.includes(`/namespaces/${ns}/`) || r.path.endsWith(`/namespaces/${ns}`));
-const clusterWide = (b: BotHarness) => b.kube.requests().filter((r) => /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/(pods|deployments|statefulsets|daemonsets|cronjobs)$/.test(r.path));
+const clusterWide = (b: BotHarness) =>
+  b.kube.requests().filter((r) => /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/(pods|deployments|statefulsets|daemonsets|cronjobs)$/.test(r.path));
 
 describe('/oom within WATCH_NAMESPACES', () => {
   it('refuses a namespace oombot does not watch, before reading anything', async () => {
@@ -48,7 +49,10 @@ describe('/oom within WATCH_NAMESPACES', () => {
 
   it('top ranks only the watched namespaces', async () => {
     h = await start();
-    const [pod] = h.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort();
+    const [pod] = h.cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort();
     h.cluster.setUsage('shop', pod!, 'api', 300 * MiB);
     const answer = await h.answer(await h.command('top'));
     expect(answer).toContain('the watched namespaces');
@@ -71,8 +75,17 @@ describe('/oom within WATCH_NAMESPACES', () => {
 describe('/oom reads lists a page at a time', () => {
   it('pages pods and metrics with limit and continue, and still ranks across every page', async () => {
     h = await startBotHarness();
-    h.cluster.createDeployment({ name: 'big', namespace: 'shop', replicas: 1200, containers: [{ name: 'main', image: 'registry.example/big:1', memoryLimit: '1Gi' }] });
-    const pods = h.cluster.list('pods', 'shop').filter((p) => String(p.metadata.name).startsWith('big-')).map((p) => p.metadata.name as string).sort();
+    h.cluster.createDeployment({
+      name: 'big',
+      namespace: 'shop',
+      replicas: 1200,
+      containers: [{ name: 'main', image: 'registry.example/big:1', memoryLimit: '1Gi' }],
+    });
+    const pods = h.cluster
+      .list('pods', 'shop')
+      .filter((p) => String(p.metadata.name).startsWith('big-'))
+      .map((p) => p.metadata.name as string)
+      .sort();
     for (const p of pods) h.cluster.setUsage('shop', p, 'main', 100 * MiB);
     const last = pods.at(-1)!;
     h.cluster.setUsage('shop', last, 'main', 1000 * MiB);

@@ -38,11 +38,14 @@ describe('Slack request verification on POST /slack/events', () => {
     h = await startBotHarness();
     const ts = Math.floor(Date.now() / 1000);
     const signed = 'command=%2Foom&text=help&user_id=U0APPROVER';
-    const res = await sendSigned(h.url, SECRET, signed.replace('help', 'top'), 'application/x-www-form-urlencoded', { signature: signSlackRequest(SECRET, signed, ts), timestamp: ts });
+    const res = await sendSigned(h.url, SECRET, signed.replace('help', 'top'), 'application/x-www-form-urlencoded', {
+      signature: signSlackRequest(SECRET, signed, ts),
+      timestamp: ts,
+    });
     expect(res.status).toBe(401);
   });
 
-  it('a 5-minute-old request is still accepted (Slack\'s window)', async () => {
+  it("a 5-minute-old request is still accepted (Slack's window)", async () => {
     h = await startBotHarness();
     const res = await h.command('help', undefined, { ageSeconds: 290 });
     expect(res.status).toBe(200);

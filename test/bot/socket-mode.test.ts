@@ -22,10 +22,15 @@ function command(h: BotHarness, text: string, user = APPROVER): { ack: Promise<S
   return { ack: h.slack.socketMode.slashCommand({ text, user_id: user, channel_id: CHANNEL, response_url, trigger_id }), responseUrl: response_url };
 }
 
-function click(h: BotHarness, value: string, opts: { user?: string; messageTs?: string; envelopeId?: string; responseUrl?: string } = {}): { ack: Promise<SocketAck>; responseUrl: string } {
+function click(
+  h: BotHarness,
+  value: string,
+  opts: { user?: string; messageTs?: string; envelopeId?: string; responseUrl?: string } = {},
+): { ack: Promise<SocketAck>; responseUrl: string } {
   const user = opts.user ?? APPROVER;
   const message = opts.messageTs ? h.slack.message(CHANNEL, opts.messageTs) : undefined;
-  const responseUrl = opts.responseUrl ?? h.slack.interaction({ channel: CHANNEL, user, ...(opts.messageTs ? { messageTs: opts.messageTs } : {}) }).response_url;
+  const responseUrl =
+    opts.responseUrl ?? h.slack.interaction({ channel: CHANNEL, user, ...(opts.messageTs ? { messageTs: opts.messageTs } : {}) }).response_url;
   const ack = h.slack.socketMode.blockAction(
     {
       action_id: ACTION_RAISE_LIMIT,

@@ -13,13 +13,23 @@ const p: LimitProposal = sampleProposal({ fromRequest: '512Mi', toRequest: '640M
 
 describe('workload patches', () => {
   it('patch the container by name, limit and request together', () => {
-    expect(memoryPatch('StatefulSet', 'containers', p)).toEqual({ spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } }] } } } });
-    expect(memoryPatch('CronJob', 'initContainers', p)).toEqual({ spec: { jobTemplate: { spec: { template: { spec: { initContainers: [{ name: 'api', resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } }] } } } } } });
+    expect(memoryPatch('StatefulSet', 'containers', p)).toEqual({
+      spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } }] } } },
+    });
+    expect(memoryPatch('CronJob', 'initContainers', p)).toEqual({
+      spec: {
+        jobTemplate: {
+          spec: { template: { spec: { initContainers: [{ name: 'api', resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } }] } } },
+        },
+      },
+    });
   });
 
   it('an undo back to "no request" removes the request', () => {
     const r = reverseProposal({ ...p, fromRequest: undefined }, 'olga', '2026-11-23T10:00:00Z');
-    expect(memoryPatch('Deployment', 'containers', r)).toEqual({ spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '512Mi' }, requests: { memory: null } } }] } } } });
+    expect(memoryPatch('Deployment', 'containers', r)).toEqual({
+      spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '512Mi' }, requests: { memory: null } } }] } } },
+    });
   });
 
   it('reads the live container from each template', () => {
@@ -31,7 +41,18 @@ describe('workload patches', () => {
 
   it('gives the YAML to commit', () => {
     expect(yamlSnippet('Deployment', 'containers', p)).toBe(
-      ['spec:', '  template:', '    spec:', '      containers:', '        - name: api', '          resources:', '            limits:', '              memory: 640Mi', '            requests:', '              memory: 640Mi'].join('\n'),
+      [
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: api',
+        '          resources:',
+        '            limits:',
+        '              memory: 640Mi',
+        '            requests:',
+        '              memory: 640Mi',
+      ].join('\n'),
     );
   });
 });
@@ -74,7 +95,14 @@ describe('bot buttons and the audited alert stay inside Slack limits', () => {
     const blocks = updatedAlertBlocks(
       [
         { type: 'header', block_id: 'oom_header', text: { type: 'plain_text', text: 'OOMKilled' } },
-        { type: 'actions', block_id: 'oom_actions', elements: [proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', p, 'raise'), { type: 'button', action_id: 'oom_explain', text: { type: 'plain_text', text: 'Explain' }, value: 'i' }] },
+        {
+          type: 'actions',
+          block_id: 'oom_actions',
+          elements: [
+            proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', p, 'raise'),
+            { type: 'button', action_id: 'oom_explain', text: { type: 'plain_text', text: 'Explain' }, value: 'i' },
+          ],
+        },
       ],
       change,
     );

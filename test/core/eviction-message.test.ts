@@ -4,9 +4,11 @@ import { parseEvictionMessage } from '../../core/eviction-message.js';
 
 describe('parseEvictionMessage', () => {
   it('current kubelet wording (memory)', () => {
-    expect(parseEvictionMessage(
-      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container worker was using 912340Ki, request is 200Mi, has larger consumption of memory. ',
-    )).toEqual({ resource: 'memory', threshold: '100Mi', available: '81232Ki', containers: [{ name: 'worker', usage: '912340Ki', request: '200Mi' }] });
+    expect(
+      parseEvictionMessage(
+        'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container worker was using 912340Ki, request is 200Mi, has larger consumption of memory. ',
+      ),
+    ).toEqual({ resource: 'memory', threshold: '100Mi', available: '81232Ki', containers: [{ name: 'worker', usage: '912340Ki', request: '200Mi' }] });
   });
 
   it('several containers, in message order', () => {
@@ -25,12 +27,13 @@ describe('parseEvictionMessage', () => {
   });
 
   it('a quantity with a decimal point is read whole, in both wordings', () => {
-    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory. ').containers).toEqual([
-      { name: 'api', usage: '2Gi', request: '1.5Gi' },
-    ]);
-    expect(parseEvictionMessage('The node was low on resource: memory. Container api was using 2.5Gi, which exceeds its request of 1.5Gi. ').containers).toEqual([
-      { name: 'api', usage: '2.5Gi', request: '1.5Gi' },
-    ]);
+    expect(
+      parseEvictionMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory. ')
+        .containers,
+    ).toEqual([{ name: 'api', usage: '2Gi', request: '1.5Gi' }]);
+    expect(
+      parseEvictionMessage('The node was low on resource: memory. Container api was using 2.5Gi, which exceeds its request of 1.5Gi. ').containers,
+    ).toEqual([{ name: 'api', usage: '2.5Gi', request: '1.5Gi' }]);
   });
 
   it('node-pressure ephemeral-storage, pids and node conditions', () => {
@@ -70,11 +73,28 @@ describe('parseEvictionMessage', () => {
 
   it('never throws and stays bounded on arbitrary text', () => {
     const pieces = fc.constantFrom(
-      'The node was low on resource: ', 'memory', '. ', 'Threshold quantity: ', ', available: ', 'Container ', ' was using ',
-      ', request is ', ', has larger consumption of ', ', which exceeds its request of ', '"', '[', ']', 'exceeded its local ephemeral storage limit ',
-      'Usage of EmptyDir volume ', 'Pod ephemeral local storage usage exceeds the total limit of containers ', 'The node had condition: ',
+      'The node was low on resource: ',
+      'memory',
+      '. ',
+      'Threshold quantity: ',
+      ', available: ',
+      'Container ',
+      ' was using ',
+      ', request is ',
+      ', has larger consumption of ',
+      ', which exceeds its request of ',
+      '"',
+      '[',
+      ']',
+      'exceeded its local ephemeral storage limit ',
+      'Usage of EmptyDir volume ',
+      'Pod ephemeral local storage usage exceeds the total limit of containers ',
+      'The node had condition: ',
     );
-    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.array(fc.oneof(pieces, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join('')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.array(fc.oneof(pieces, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join('')),
+    );
     fc.assert(
       fc.property(text, (message) => {
         const parsed = parseEvictionMessage(message);
@@ -83,9 +103,11 @@ describe('parseEvictionMessage', () => {
       }),
       { numRuns: 2000 },
     );
-    fc.assert(fc.property(fc.anything(), (value) => {
-      parseEvictionMessage(value);
-    }));
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        parseEvictionMessage(value);
+      }),
+    );
   });
 
   it('is quick on long hostile input', () => {

@@ -89,10 +89,13 @@ describe('parseQuantity', () => {
 
   it('refuses non-strings with a clear error, never a crash', () => {
     fc.assert(
-      fc.property(fc.anything().filter((v) => typeof v !== 'string'), (v) => {
-        expect(() => parseQuantity(v as never)).toThrow(QuantityError);
-        expect(tryParseQuantity(v)).toBeUndefined();
-      }),
+      fc.property(
+        fc.anything().filter((v) => typeof v !== 'string'),
+        (v) => {
+          expect(() => parseQuantity(v as never)).toThrow(QuantityError);
+          expect(tryParseQuantity(v)).toBeUndefined();
+        },
+      ),
     );
   });
 
@@ -159,9 +162,16 @@ describe('formatMemory', () => {
 
   it('round-trips: parse(format(b)) is exactly b', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 1 << 20 }).map((n) => n * MiB), fc.integer({ min: 0, max: 64 }).map((n) => n * 512 * MiB)), (b) => {
-        expect(memoryBytes(parseQuantity(formatMemory(b)))).toBe(b);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: 0, max: 1 << 20 }).map((n) => n * MiB),
+          fc.integer({ min: 0, max: 64 }).map((n) => n * 512 * MiB),
+        ),
+        (b) => {
+          expect(memoryBytes(parseQuantity(formatMemory(b)))).toBe(b);
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }), (b) => {

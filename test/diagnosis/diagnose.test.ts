@@ -84,18 +84,34 @@ describe('diagnose: container OOM rules', () => {
   });
 
   it('a SystemOOM on the node at the time, usage unknown: node pressure, medium', () => {
-    const e = createEnriched({}, {
-      events: [{ reason: 'SystemOOM', type: 'Warning', message: 'System OOM encountered, victim process: java, pid: 1', count: 1, lastTimestamp: '2026-11-23T10:15:30Z', involvedKind: 'Node', involvedName: 'worker-3' }],
-    });
+    const e = createEnriched(
+      {},
+      {
+        events: [
+          {
+            reason: 'SystemOOM',
+            type: 'Warning',
+            message: 'System OOM encountered, victim process: java, pid: 1',
+            count: 1,
+            lastTimestamp: '2026-11-23T10:15:30Z',
+            involvedKind: 'Node',
+            involvedName: 'worker-3',
+          },
+        ],
+      },
+    );
     const d = diagnose(e);
     expect(d).toMatchObject({ cause: 'node-pressure', confidence: 'medium' });
     expect(d.proposal).toBeUndefined();
   });
 
   it('a SystemOOM long before the kill does not count', () => {
-    const e = createEnriched({}, {
-      events: [{ reason: 'SystemOOM', type: 'Warning', message: 'old', count: 1, lastTimestamp: '2026-11-22T10:15:30Z', involvedKind: 'Node' }],
-    });
+    const e = createEnriched(
+      {},
+      {
+        events: [{ reason: 'SystemOOM', type: 'Warning', message: 'old', count: 1, lastTimestamp: '2026-11-22T10:15:30Z', involvedKind: 'Node' }],
+      },
+    );
     expect(diagnose(e).cause).toBe('limit-too-low');
   });
 
@@ -105,38 +121,69 @@ describe('diagnose: container OOM rules', () => {
   });
 
   it('a usage sample taken after the restart is "usage now", not usage at the kill', () => {
-    const e = createEnriched({}, { usage: { container: 'api', containerWorkingSetBytes: 100 * MiB, source: 'metrics.k8s.io', sampledAt: '2026-11-23T10:20:00Z' } });
+    const e = createEnriched(
+      {},
+      { usage: { container: 'api', containerWorkingSetBytes: 100 * MiB, source: 'metrics.k8s.io', sampledAt: '2026-11-23T10:20:00Z' } },
+    );
     const d = diagnose(e);
     expect(d.cause).toBe('limit-too-low');
     expect(d.evidence.some((x) => /Working set now/.test(x.text))).toBe(true);
   });
 
   it('-Xmx at or above the limit: runtime heap, proposal fits the heap', () => {
-    const d = diagnose(createEnriched({ limit: '1Gi', request: '1Gi', container: { runtimeMemorySettings: [{ name: '-Xmx', source: 'args', value: '1g', flag: '-Xmx1g', bytes: GiB }] } }));
+    const d = diagnose(
+      createEnriched({
+        limit: '1Gi',
+        request: '1Gi',
+        container: { runtimeMemorySettings: [{ name: '-Xmx', source: 'args', value: '1g', flag: '-Xmx1g', bytes: GiB }] },
+      }),
+    );
     expect(d).toMatchObject({ cause: 'runtime-heap', confidence: 'high' });
     expect(d.proposal?.target === 'limit' && d.proposal.toLimitBytes).toBeGreaterThanOrEqual(GiB / 0.75);
   });
 
   it('MaxRAMPercentage of 90: runtime heap, and raising is the wrong fix', () => {
-    const d = diagnose(createEnriched({ container: { runtimeMemorySettings: [{ name: 'MaxRAMPercentage', source: 'args', value: '90.0', flag: '-XX:MaxRAMPercentage=90.0', percent: 90 }] } }));
+    const d = diagnose(
+      createEnriched({
+        container: { runtimeMemorySettings: [{ name: 'MaxRAMPercentage', source: 'args', value: '90.0', flag: '-XX:MaxRAMPercentage=90.0', percent: 90 }] },
+      }),
+    );
     expect(d).toMatchObject({ cause: 'runtime-heap', confidence: 'high' });
     expect(d.proposal).toBeUndefined();
     expect(d.raisingIsWrongFix).toMatch(/MaxRAMPercentage to 75/);
   });
 
   it('MaxRAMPercentage of 80: runtime heap, medium', () => {
-    const d = diagnose(createEnriched({ container: { runtimeMemorySettings: [{ name: 'MaxRAMPercentage', source: 'env', envName: 'JAVA_TOOL_OPTIONS', flag: '-XX:MaxRAMPercentage=80', percent: 80 }] } }));
+    const d = diagnose(
+      createEnriched({
+        container: {
+          runtimeMemorySettings: [{ name: 'MaxRAMPercentage', source: 'env', envName: 'JAVA_TOOL_OPTIONS', flag: '-XX:MaxRAMPercentage=80', percent: 80 }],
+        },
+      }),
+    );
     expect(d).toMatchObject({ cause: 'runtime-heap', confidence: 'medium' });
   });
 
   it('JVM container support disabled: runtime heap, no proposal', () => {
-    const d = diagnose(createEnriched({ container: { runtimeMemorySettings: [{ name: 'UseContainerSupport', source: 'command', value: '-', flag: '-XX:-UseContainerSupport', enabled: false }] } }));
+    const d = diagnose(
+      createEnriched({
+        container: {
+          runtimeMemorySettings: [{ name: 'UseContainerSupport', source: 'command', value: '-', flag: '-XX:-UseContainerSupport', enabled: false }],
+        },
+      }),
+    );
     expect(d.cause).toBe('runtime-heap');
     expect(d.proposal).toBeUndefined();
   });
 
   it('Node.js old space above the limit: runtime heap', () => {
-    const d = diagnose(createEnriched({ container: { runtimeMemorySettings: [{ name: '--max-old-space-size', source: 'args', value: '4096', flag: '--max-old-space-size=4096', bytes: 4096 * MiB }] } }));
+    const d = diagnose(
+      createEnriched({
+        container: {
+          runtimeMemorySettings: [{ name: '--max-old-space-size', source: 'args', value: '4096', flag: '--max-old-space-size=4096', bytes: 4096 * MiB }],
+        },
+      }),
+    );
     expect(d.cause).toBe('runtime-heap');
     expect(d.advice.join(' ')).toMatch(/--max-old-space-size/);
   });
@@ -197,9 +244,12 @@ describe('diagnose: other kinds', () => {
   });
 
   it('a SIGKILL after "Stopping container" is the grace period', () => {
-    const e = createEnriched({ kind: 'sigkill', reason: 'Error' }, {
-      events: [{ reason: 'Killing', type: 'Normal', message: 'Stopping container api', count: 1, lastTimestamp: '2026-11-23T10:15:12Z' }],
-    });
+    const e = createEnriched(
+      { kind: 'sigkill', reason: 'Error' },
+      {
+        events: [{ reason: 'Killing', type: 'Normal', message: 'Stopping container api', count: 1, lastTimestamp: '2026-11-23T10:15:12Z' }],
+      },
+    );
     const d = diagnose(e);
     expect(d.cause).toBe('grace-period');
     expect(d.headline).toMatch(/30s grace period/);
@@ -219,7 +269,8 @@ describe('diagnose: other kinds', () => {
     e.incident.eviction = {
       containers: [],
       source: 'message',
-      message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container api was using 912340Ki, request is 200Mi, has larger consumption of memory.',
+      message:
+        'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container api was using 912340Ki, request is 200Mi, has larger consumption of memory.',
     };
     const d = diagnose(e);
     expect(d).toMatchObject({ cause: 'eviction-memory', confidence: 'medium' });
@@ -228,7 +279,12 @@ describe('diagnose: other kinds', () => {
 
   it('parses the older eviction wording', () => {
     const e = createEnriched({ kind: 'evicted' });
-    e.incident.eviction = { resource: 'memory', containers: [], source: 'message', message: 'The node was low on resource: memory. Container api was using 700Mi, which exceeds its request of 100Mi.' };
+    e.incident.eviction = {
+      resource: 'memory',
+      containers: [],
+      source: 'message',
+      message: 'The node was low on resource: memory. Container api was using 700Mi, which exceeds its request of 100Mi.',
+    };
     expect(diagnose(e).proposal?.target).toBe('request');
   });
 

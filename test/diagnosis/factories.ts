@@ -57,14 +57,34 @@ export function createEnriched(options: OomOptions = {}, overrides: Partial<Enri
     envNames: [],
     ...options.container,
   };
-  const pod: PodSnapshot = { namespace: 'shop', name: 'api-7f9c-x2x9k', qosClass: 'Burstable', nodeName: 'worker-3', terminationGracePeriodSeconds: 30, containers: [container] };
+  const pod: PodSnapshot = {
+    namespace: 'shop',
+    name: 'api-7f9c-x2x9k',
+    qosClass: 'Burstable',
+    nodeName: 'worker-3',
+    terminationGracePeriodSeconds: 30,
+    containers: [container],
+  };
   return {
     v: 1,
     incident,
     pod,
     events: [],
-    owner: { chain: [{ kind: 'ReplicaSet', name: 'api-7f9c' }, { kind: 'Deployment', name: 'api' }] },
-    node: { name: 'worker-3', allocatableBytes: 15 * GiB, capacityBytes: 16 * GiB, memoryPressure: false, sumLimitsBytes: 10 * GiB, sumRequestsBytes: 8 * GiB, podCount: 30 },
+    owner: {
+      chain: [
+        { kind: 'ReplicaSet', name: 'api-7f9c' },
+        { kind: 'Deployment', name: 'api' },
+      ],
+    },
+    node: {
+      name: 'worker-3',
+      allocatableBytes: 15 * GiB,
+      capacityBytes: 16 * GiB,
+      memoryPressure: false,
+      sumLimitsBytes: 10 * GiB,
+      sumRequestsBytes: 8 * GiB,
+      podCount: 30,
+    },
     largestNodeAllocatableBytes: 15 * GiB,
     previousIncidents: [],
     ...overrides,

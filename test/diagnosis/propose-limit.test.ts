@@ -4,7 +4,12 @@ import { GiB, MiB, formatMemory, parseQuantity, memoryBytes } from '../../core/q
 import type { OwnerChain } from '../../diagnosis/enriched.js';
 import { bumpedLimitBytes, patchTarget, proposeLimit, proposeRequest } from '../../diagnosis/propose-limit.js';
 
-const deployment: OwnerChain = { chain: [{ kind: 'ReplicaSet', name: 'api-7f9c' }, { kind: 'Deployment', name: 'api' }] };
+const deployment: OwnerChain = {
+  chain: [
+    { kind: 'ReplicaSet', name: 'api-7f9c' },
+    { kind: 'Deployment', name: 'api' },
+  ],
+};
 const base = { container: 'api', namespace: 'shop', owner: deployment, caps: {} };
 
 describe('proposeLimit', () => {
@@ -33,7 +38,11 @@ describe('proposeLimit', () => {
   });
 
   it('is capped by policy, node and LimitRange, the lowest first', () => {
-    const r = proposeLimit({ ...base, limitBytes: 4 * GiB, caps: { policyMaxBytes: 8 * GiB, largestNodeAllocatableBytes: 4675304 * 1024, limitRangeMaxBytes: 6 * GiB } });
+    const r = proposeLimit({
+      ...base,
+      limitBytes: 4 * GiB,
+      caps: { policyMaxBytes: 8 * GiB, largestNodeAllocatableBytes: 4675304 * 1024, limitRangeMaxBytes: 6 * GiB },
+    });
     expect(r.proposal).toMatchObject({ toLimit: '4352Mi', cappedBy: 'node' });
     expect(r.proposal?.reason).toMatch(/largest node/);
   });
@@ -50,13 +59,24 @@ describe('proposeLimit', () => {
     expect(bare.proposal).toBeUndefined();
     expect(bare.reason).toMatch(/no controller.*memory limit to 384Mi/);
     expect(bare.suggested).toBe('384Mi');
-    expect(proposeLimit({ ...base, owner: { chain: [{ kind: 'Job', name: 'once' }] }, limitBytes: GiB }).reason).toMatch(/Job's pod template cannot be changed/);
+    expect(proposeLimit({ ...base, owner: { chain: [{ kind: 'Job', name: 'once' }] }, limitBytes: GiB }).reason).toMatch(
+      /Job's pod template cannot be changed/,
+    );
     expect(proposeLimit({ ...base, owner: { chain: [{ kind: 'Rollout', name: 'web' }] }, limitBytes: GiB }).reason).toMatch(/Rollout web/);
     expect(proposeLimit({ ...base, owner: undefined, limitBytes: GiB }).reason).toMatch(/could not be resolved/);
   });
 
   it('patches the CronJob above a Job', () => {
-    const r = proposeLimit({ ...base, owner: { chain: [{ kind: 'Job', name: 'etl-1' }, { kind: 'CronJob', name: 'etl' }] }, limitBytes: GiB });
+    const r = proposeLimit({
+      ...base,
+      owner: {
+        chain: [
+          { kind: 'Job', name: 'etl-1' },
+          { kind: 'CronJob', name: 'etl' },
+        ],
+      },
+      limitBytes: GiB,
+    });
     expect(r.proposal?.owner).toEqual({ kind: 'CronJob', name: 'etl', namespace: 'shop' });
   });
 
@@ -70,10 +90,21 @@ describe('proposeLimit', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 64 * 1024 }).map((n) => n * MiB),
-        fc.option(fc.integer({ min: 0, max: 64 * 1024 }).map((n) => n * MiB), { nil: undefined }),
-        fc.option(fc.integer({ min: 1, max: 128 * 1024 }).map((n) => n * MiB), { nil: undefined }),
+        fc.option(
+          fc.integer({ min: 0, max: 64 * 1024 }).map((n) => n * MiB),
+          { nil: undefined },
+        ),
+        fc.option(
+          fc.integer({ min: 1, max: 128 * 1024 }).map((n) => n * MiB),
+          { nil: undefined },
+        ),
         (limit, request, cap) => {
-          const r = proposeLimit({ ...base, limitBytes: limit, requestBytes: request === undefined ? undefined : Math.min(request, limit), caps: { policyMaxBytes: cap } });
+          const r = proposeLimit({
+            ...base,
+            limitBytes: limit,
+            requestBytes: request === undefined ? undefined : Math.min(request, limit),
+            caps: { policyMaxBytes: cap },
+          });
           if (r.proposal) {
             expect(r.proposal.toLimitBytes).toBeGreaterThan(limit);
             if (cap !== undefined) expect(r.proposal.toLimitBytes).toBeLessThanOrEqual(cap);
@@ -96,7 +127,9 @@ describe('proposeRequest', () => {
   });
 
   it('never goes above the limit', () => {
-    expect(proposeRequest({ ...base, usageBytes: 1000 * MiB, requestBytes: 200 * MiB, limitBytes: GiB - 10 * MiB }).proposal?.toRequestBytes).toBe(GiB - 10 * MiB);
+    expect(proposeRequest({ ...base, usageBytes: 1000 * MiB, requestBytes: 200 * MiB, limitBytes: GiB - 10 * MiB }).proposal?.toRequestBytes).toBe(
+      GiB - 10 * MiB,
+    );
   });
 
   it('has nothing to offer when the use was within the request', () => {
@@ -107,5 +140,22 @@ describe('proposeRequest', () => {
 describe('patchTarget', () => {
   it('takes the top controller', () => {
     expect(patchTarget(deployment, 'shop', 'api', 'x')).toEqual({ owner: { kind: 'Deployment', name: 'api', namespace: 'shop' } });
+  });
+});
+
+describe('patchTarget when the owners could not be read', () => {
+  it('proposes nothing on a ReplicaSet or Job known only from the pod, since a Deployment or CronJob may control it', () => {
+    for (const kind of ['ReplicaSet', 'Job']) {
+      const r = patchTarget({ chain: [{ kind, name: 'api-7f9c' }], verified: false }, 'shop', 'api', 'memory limit to 640Mi');
+      expect(r).toEqual({ reason: expect.stringContaining(`${kind} api-7f9c could not be read to find the controller above it`) });
+    }
+    // A StatefulSet has no controller above it: known from the pod alone, it is still the one to patch.
+    expect(patchTarget({ chain: [{ kind: 'StatefulSet', name: 'db' }], verified: false }, 'shop', 'db', 'memory limit')).toEqual({
+      owner: { kind: 'StatefulSet', name: 'db', namespace: 'shop' },
+    });
+    // Read and verified, a bare ReplicaSet is patched.
+    expect(patchTarget({ chain: [{ kind: 'ReplicaSet', name: 'bare' }] }, 'shop', 'api', 'memory limit')).toEqual({
+      owner: { kind: 'ReplicaSet', name: 'bare', namespace: 'shop' },
+    });
   });
 });

@@ -22,13 +22,19 @@ describe('extractRuntimeMemorySettings', () => {
   });
 
   it('reads Node.js --max-old-space-size in MiB, with = or a space', () => {
-    expect(extractRuntimeMemorySettings({ command: ['node', '--max-old-space-size=4096', 'server.js'] })[0]).toMatchObject({ name: '--max-old-space-size', bytes: 4096 * MiB });
+    expect(extractRuntimeMemorySettings({ command: ['node', '--max-old-space-size=4096', 'server.js'] })[0]).toMatchObject({
+      name: '--max-old-space-size',
+      bytes: 4096 * MiB,
+    });
     expect(extractRuntimeMemorySettings({ args: ['--max-old-space-size', '1024'] })[0]).toMatchObject({ bytes: 1024 * MiB, flag: '--max-old-space-size=1024' });
     expect(extractRuntimeMemorySettings({ args: ['--max_old_space_size=300'] })[0]).toMatchObject({ bytes: 300 * MiB });
   });
 
   it('reads PHP memory_limit', () => {
-    expect(extractRuntimeMemorySettings({ args: ['php', '-d', 'memory_limit=512M', 'worker.php'] })[0]).toMatchObject({ name: 'memory_limit', bytes: 512 * MiB });
+    expect(extractRuntimeMemorySettings({ args: ['php', '-d', 'memory_limit=512M', 'worker.php'] })[0]).toMatchObject({
+      name: 'memory_limit',
+      bytes: 512 * MiB,
+    });
     expect(extractRuntimeMemorySettings({ args: ['-dmemory_limit=-1'] })[0]).toMatchObject({ name: 'memory_limit', value: '-1' });
   });
 

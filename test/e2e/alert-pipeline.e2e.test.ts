@@ -23,7 +23,9 @@ describe('alert pipeline end to end', () => {
     app = undefined;
   });
 
-  async function start(opts: { env?: Record<string, string>; slackOpts?: Parameters<typeof startSlackServer>[0]; clock?: ManualClock } = {}): Promise<{ cluster: SimCluster; slack: SlackServer }> {
+  async function start(
+    opts: { env?: Record<string, string>; slackOpts?: Parameters<typeof startSlackServer>[0]; clock?: ManualClock } = {},
+  ): Promise<{ cluster: SimCluster; slack: SlackServer }> {
     const sim = await startSimCluster({ replicas: 3, clock: opts.clock });
     kube = sim.server;
     slack = await startSlackServer(opts.slackOpts);
@@ -48,7 +50,11 @@ describe('alert pipeline end to end', () => {
     return { cluster: sim.cluster, slack };
   }
 
-  const podsOf = (cluster: SimCluster) => cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort();
+  const podsOf = (cluster: SimCluster) =>
+    cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort();
 
   it('an OOM kill reaches Slack as one Block Kit alert with the diagnosis and a Raise limit button', async () => {
     const { cluster, slack } = await start();
@@ -82,9 +88,7 @@ describe('alert pipeline end to end', () => {
       for (const pod of podsOf(cluster)) cluster.oomKill('shop', pod, 'api', { then: 'running' });
     }
     const total = 12;
-    await expect
-      .poll(async () => (await app!.queue.getJobCounts('completed')).completed, { timeout: 20_000 })
-      .toBe(total);
+    await expect.poll(async () => (await app!.queue.getJobCounts('completed')).completed, { timeout: 20_000 }).toBe(total);
     // Repeats are flushed within a few seconds: one top-level message, its update shows all 12.
     await slack.waitFor(() => {
       const [top] = slack.messagesIn('#alerts');
@@ -95,7 +99,11 @@ describe('alert pipeline end to end', () => {
     const replies = slack.threadOf('#alerts', top.ts);
     expect(replies.length).toBeLessThanOrEqual(3);
     // Every repeat is listed once: in the first message when it came before it went out, else in the thread.
-    const inThread = replies.map((r) => r.text ?? '').join('\n').match(/^• /gm)?.length ?? 0;
+    const inThread =
+      replies
+        .map((r) => r.text ?? '')
+        .join('\n')
+        .match(/^• /gm)?.length ?? 0;
     expect(inThread + earlierLines(top.blocks).length).toBe(total - 1);
   });
 

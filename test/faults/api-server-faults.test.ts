@@ -55,7 +55,9 @@ describe('API server faults under a watcher process', () => {
     w.expectEachIncidentOnce();
   });
 
-  it('a watch stalled silently (events no longer delivered) is noticed after OOMBOT_WATCH_SILENCE (2 s) and relisted: nothing lost', { timeout: 60_000 }, async () => {
+  it('a watch stalled silently (events no longer delivered) is noticed after OOMBOT_WATCH_SILENCE (2 s) and relisted: nothing lost', {
+    timeout: 60_000,
+  }, async () => {
     const { w, watcher, pods } = await start({ OOMBOT_WATCH_SILENCE: '2s' });
     const half = Math.floor(pods.length / 2);
     await w.burst(pods.slice(0, half));
@@ -71,7 +73,9 @@ describe('API server faults under a watcher process', () => {
     w.expectEachIncidentOnce();
   });
 
-  it('the API server unreachable for a minute (shortened to 5 s), back on the same port with the same state: readiness false meanwhile, nothing lost', { timeout: 60_000 }, async () => {
+  it('the API server unreachable for a minute (shortened to 5 s), back on the same port with the same state: readiness false meanwhile, nothing lost', {
+    timeout: 60_000,
+  }, async () => {
     const { w, watcher, worker, pods } = await start();
     const half = Math.floor(pods.length / 2);
     await w.burst(pods.slice(0, half));

@@ -67,7 +67,12 @@ export async function ensureBuilt(): Promise<void> {
 }
 
 /** Polls `check` until it returns a truthy value; fails after `timeoutMs` saying what it waited for. */
-export async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -133,16 +138,21 @@ export class OombotProcess {
 
   /** Waits until GET /readyz answers 200: Redis reachable, every watch synced, the worker running. */
   async ready(timeoutMs = 20_000): Promise<void> {
-    await until(`${this.name} to be ready`, async () => {
-      if (!this.running) throw new Error(`${this.name} exited before it was ready`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
-        await res.arrayBuffer();
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    }, timeoutMs, 100);
+    await until(
+      `${this.name} to be ready`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited before it was ready`);
+        try {
+          const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+          await res.arrayBuffer();
+          return res.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** Sends the signal at once (synchronously) and returns the wait for the exit. */

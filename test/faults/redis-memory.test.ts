@@ -12,7 +12,24 @@ import { faultSuite } from './world.js';
 const { faults, startWorld } = faultSuite();
 
 /** BullMQ's own keys of a queue: one each, or bounded by BullMQ (events stream capped, sets of job ids). */
-const BULLMQ_KEYS = new Set(['meta', 'id', 'events', 'completed', 'failed', 'wait', 'active', 'delayed', 'prioritized', 'paused', 'marker', 'stalled', 'stalled-check', 'pc', 'limiter', 'metrics']);
+const BULLMQ_KEYS = new Set([
+  'meta',
+  'id',
+  'events',
+  'completed',
+  'failed',
+  'wait',
+  'active',
+  'delayed',
+  'prioritized',
+  'paused',
+  'marker',
+  'stalled',
+  'stalled-check',
+  'pc',
+  'limiter',
+  'metrics',
+]);
 /** BullMQ's default cap on a queue's events stream (Queue option streams.events.maxLen). */
 const EVENTS_MAX_LEN = 10_000;
 
@@ -126,10 +143,15 @@ describe('Redis memory over a long run', () => {
     expect(samples.at(-1)!.eventsLength).toBeLessThanOrEqual(EVENTS_MAX_LEN);
 
     // Once the kills stop, what is left expires: no dedupe key, history record or alert group remains.
-    await until('incident keys to expire after the run', async () => {
-      const s = await sample(w.redis, w.queueName);
-      return s.byCategory.dedupe === 0 && s.byCategory.history === 0 && s.byCategory.group === 0 && s.unbounded.length === 0;
-    }, 10_000, 250);
+    await until(
+      'incident keys to expire after the run',
+      async () => {
+        const s = await sample(w.redis, w.queueName);
+        return s.byCategory.dedupe === 0 && s.byCategory.history === 0 && s.byCategory.group === 0 && s.unbounded.length === 0;
+      },
+      10_000,
+      250,
+    );
     const dbsize = await w.redis.dbsize();
     const left = await sample(w.redis, w.queueName);
     // Left: BullMQ's structure, the last window's jobs (pruned when later jobs complete), the proposals

@@ -10,7 +10,9 @@ import { faultSuite } from './world.js';
 const { faults, startWorld } = faultSuite();
 
 describe('Redis restarting under a burst', () => {
-  it('Redis SIGKILLed mid-burst, down 3 s, restarted from its append-only file: processes reconnect, nothing lost or doubled', { timeout: 60_000 }, async () => {
+  it('Redis SIGKILLed mid-burst, down 3 s, restarted from its append-only file: processes reconnect, nothing lost or doubled', {
+    timeout: 60_000,
+  }, async () => {
     const redis = await faults.redis({ persistent: true });
     const w = await startWorld({ workloads: 4, replicas: 5, redisUrl: redis.url });
     const watcher = await faults.spawn('watcher', 'watcher', w.env());

@@ -11,7 +11,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Slack outage', () => {
   // "A minute" of trouble, shortened to 10 s: 5 s of 429s, then 5 s of 5xx.
-  it('Slack answers 429 with Retry-After, then 503s and 500s, for a minute (shortened to 10 s): every alert arrives once after', { timeout: 60_000 }, async () => {
+  it('Slack answers 429 with Retry-After, then 503s and 500s, for a minute (shortened to 10 s): every alert arrives once after', {
+    timeout: 60_000,
+  }, async () => {
     const w = await startWorld({ workloads: 4, replicas: 4 });
     const watcher = await faults.spawn('watcher', 'watcher', w.env());
     const worker = await faults.spawn('worker', 'worker', w.env());

@@ -223,7 +223,10 @@ export class World {
         const missing = lost.length;
         const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
         const flushing = await this.redis.zcard(dirty);
-        last = `${missing} of ${want.size} incidents not in Slack (${lost.slice(0, 3).map((k) => `${k.line} ${k.id}`).join('; ')}); jobs ${JSON.stringify(counts)}; ${flushing} groups to flush; Slack has:\n${this.describeSlack()}`;
+        last = `${missing} of ${want.size} incidents not in Slack (${lost
+          .slice(0, 3)
+          .map((k) => `${k.line} ${k.id}`)
+          .join('; ')}); jobs ${JSON.stringify(counts)}; ${flushing} groups to flush; Slack has:\n${this.describeSlack()}`;
         const open = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
         return missing === 0 && counts.completed === want.size && !counts.failed && open === 0 && flushing === 0;
       },

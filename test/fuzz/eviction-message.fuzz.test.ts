@@ -82,7 +82,11 @@ describe('parseEvictionMessage on kubelet-format messages', () => {
           localLimit: { scope: 'container', name, limit },
         });
         expect(parseEvictionMessage(podStorage(limit))).toEqual({ resource: 'ephemeral-storage', containers: [], localLimit: { scope: 'pod', limit } });
-        expect(parseEvictionMessage(emptyDir(name, limit))).toEqual({ resource: 'ephemeral-storage', containers: [], localLimit: { scope: 'emptyDir', name, limit } });
+        expect(parseEvictionMessage(emptyDir(name, limit))).toEqual({
+          resource: 'ephemeral-storage',
+          containers: [],
+          localLimit: { scope: 'emptyDir', name, limit },
+        });
       }),
       { numRuns: 500 },
     );
@@ -127,13 +131,16 @@ describe('parseEvictionMessage on hostile text', () => {
 
   it('a 1 MB message, kubelet words repeated, parses within bounds and quickly', () => {
     fc.assert(
-      fc.property(kubeletish.filter((s) => s.length > 0), (piece) => {
-        const huge = piece.repeat(Math.ceil(1_048_576 / piece.length)).slice(0, 1_048_576);
-        const started = performance.now();
-        const parsed = parseEvictionMessage(huge);
-        expect(performance.now() - started).toBeLessThan(1000);
-        expect(parsed.containers.length).toBeLessThanOrEqual(64);
-      }),
+      fc.property(
+        kubeletish.filter((s) => s.length > 0),
+        (piece) => {
+          const huge = piece.repeat(Math.ceil(1_048_576 / piece.length)).slice(0, 1_048_576);
+          const started = performance.now();
+          const parsed = parseEvictionMessage(huge);
+          expect(performance.now() - started).toBeLessThan(1000);
+          expect(parsed.containers.length).toBeLessThanOrEqual(64);
+        },
+      ),
       { numRuns: 20 },
     );
   });

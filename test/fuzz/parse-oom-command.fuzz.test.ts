@@ -15,16 +15,61 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
 
 const INJECTIONS = [
-  '<!channel>', '<!here>', '<!everyone>', '<@U0ALICE>', '<#C0ALERTS>', '<!subteam^S123>', '<https://evil.example|click me>',
-  '<mailto:a@b.c|mail>', '&lt;!channel&gt;', '&amp;', '*bold*', '_it_', '~s~', '`', '```', '> quote', '\u202e', '\u0000', '\u001b[31m',
-  '\r\n', '\t', '🧨', '\uD800', '%3C!channel%3E', '{"toLimit":"64Gi"}', '$(rm -rf /)', "'; DROP TABLE--", '../../etc/passwd', '*', '?', '\\',
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  '<@U0ALICE>',
+  '<#C0ALERTS>',
+  '<!subteam^S123>',
+  '<https://evil.example|click me>',
+  '<mailto:a@b.c|mail>',
+  '&lt;!channel&gt;',
+  '&amp;',
+  '*bold*',
+  '_it_',
+  '~s~',
+  '`',
+  '```',
+  '> quote',
+  '\u202e',
+  '\u0000',
+  '\u001b[31m',
+  '\r\n',
+  '\t',
+  '🧨',
+  '\uD800',
+  '%3C!channel%3E',
+  '{"toLimit":"64Gi"}',
+  '$(rm -rf /)',
+  "'; DROP TABLE--",
+  '../../etc/passwd',
+  '*',
+  '?',
+  '\\',
 ];
 
 /** Words a user (or an attacker) could type: subcommands, flags, names, durations, kinds and injections. */
 const word = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...SUBCOMMANDS, 'WHY', 'Top', '-h', '--help', 'hsitory', 'snoze') },
   { weight: 3, arbitrary: fc.constantFrom('-n', '--namespace', '--namespace=shop', '-nshop', '-n=', '--namespace=') },
-  { weight: 3, arbitrary: fc.constantFrom('api', 'shop/api', 'shop/Deployment/api', 'sts/db', 'api-7f9c-x2x9k', 'a.b', '-api', 'API', 'a/b/c/d', '/', '//', 'shop/', '/api') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'api',
+      'shop/api',
+      'shop/Deployment/api',
+      'sts/db',
+      'api-7f9c-x2x9k',
+      'a.b',
+      '-api',
+      'API',
+      'a/b/c/d',
+      '/',
+      '//',
+      'shop/',
+      '/api',
+    ),
+  },
   { weight: 2, arbitrary: fc.constantFrom('30m', '2h', '1d', '1w', '1h30m', '0m', '31d', '59s', '999999w', '1.5h', '-1h', 'forever') },
   { weight: 1, arbitrary: fc.constantFrom(...Object.keys(KIND_NAMES)) },
   { weight: 4, arbitrary: fc.constantFrom(...INJECTIONS) },
@@ -98,12 +143,17 @@ describe('parseOomCommand on anything typed, up to 5 kB', () => {
 
   it('what gets through is only ever Kubernetes-shaped: injection text never reaches a lookup', () => {
     fc.assert(
-      fc.property(fc.constantFrom('why', 'history', 'snooze', 'unsnooze', 'top'), fc.constantFrom(...INJECTIONS), fc.constantFrom('', 'shop/', '-n shop ', 'deploy/'), (sub, injected, prefix) => {
-        const cmd = parseOomCommand(`${sub} ${prefix}${injected}${sub === 'snooze' ? ' 1h' : ''}`);
-        checkCommand(cmd);
-        // Only whitespace-like injections leave a valid command (`top` alone); nothing else gets through.
-        if (cmd.name !== 'invalid') expect(injected.trim()).toBe('');
-      }),
+      fc.property(
+        fc.constantFrom('why', 'history', 'snooze', 'unsnooze', 'top'),
+        fc.constantFrom(...INJECTIONS),
+        fc.constantFrom('', 'shop/', '-n shop ', 'deploy/'),
+        (sub, injected, prefix) => {
+          const cmd = parseOomCommand(`${sub} ${prefix}${injected}${sub === 'snooze' ? ' 1h' : ''}`);
+          checkCommand(cmd);
+          // Only whitespace-like injections leave a valid command (`top` alone); nothing else gets through.
+          if (cmd.name !== 'invalid') expect(injected.trim()).toBe('');
+        },
+      ),
     );
   });
 

@@ -30,15 +30,58 @@ import { fileURLToPath } from 'node:url';
 import { mutate } from '../helpers/mutate.js';
 
 const NASTY = [
-  '<!channel>', '<!here>', '<!everyone>', '<@U0ALICE>', '<#C0ALERTS|alerts>', '<!subteam^S0123>', '<http://x|y>', '<https://evil.example/?a=1&b=2|click>',
-  '&', '&amp;', '&lt;!channel&gt;', '```', '`', '*', '_', '~', '>', '<', '\u0000', '\u0007', '\u001b[31m', '\u001b]8;;http://x\u0007', '\r\n', '\r', '\t',
-  '\u202e', '\u2066', '\u200b', '\uFEFF', '\uD83D', '\uDE80', '🚀', '👩‍👩‍👧', 'é', 'é', '内存', 'ﷺ', '\n', ':rotating_light:', '@here', '@channel',
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  '<@U0ALICE>',
+  '<#C0ALERTS|alerts>',
+  '<!subteam^S0123>',
+  '<http://x|y>',
+  '<https://evil.example/?a=1&b=2|click>',
+  '&',
+  '&amp;',
+  '&lt;!channel&gt;',
+  '```',
+  '`',
+  '*',
+  '_',
+  '~',
+  '>',
+  '<',
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  '\u001b]8;;http://x\u0007',
+  '\r\n',
+  '\r',
+  '\t',
+  '\u202e',
+  '\u2066',
+  '\u200b',
+  '\uFEFF',
+  '\uD83D',
+  '\uDE80',
+  '🚀',
+  '👩‍👩‍👧',
+  'é',
+  'é',
+  '内存',
+  'ﷺ',
+  '\n',
+  ':rotating_light:',
+  '@here',
+  '@channel',
 ];
 
 /** Untrusted text: pieces that break messages, unicode, and sometimes a lot of it. */
 function hostile(maxPieces: number): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 4, arbitrary: fc.array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 16 }), fc.string({ unit: 'grapheme', maxLength: 8 })), { maxLength: maxPieces }).map((p) => p.join('')) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 16 }), fc.string({ unit: 'grapheme', maxLength: 8 })), { maxLength: maxPieces })
+        .map((p) => p.join('')),
+    },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: maxPieces * 4 }) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...NASTY), fc.integer({ min: 1, max: maxPieces * 50 })).map(([s, n]) => s.repeat(n)) },
   );
@@ -89,10 +132,16 @@ const podShape: fc.Arbitrary<PodShape> = fc
     podName: name,
     nodeName: name,
     containers: fc.integer({ min: 1, max: 50 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => containerArb(i)))),
-    annotation: fc.oneof(hostile(10), fc.integer({ min: 1, max: 256 * 1024 }).map((n) => '<!channel>'.repeat(Math.ceil(n / 10)))),
+    annotation: fc.oneof(
+      hostile(10),
+      fc.integer({ min: 1, max: 256 * 1024 }).map((n) => '<!channel>'.repeat(Math.ceil(n / 10))),
+    ),
     trackingId: fc.option(hostile(6), { nil: undefined }),
     ownerName: name,
-    logs: fc.oneof(hostile(40), fc.tuple(hostile(6), fc.integer({ min: 1, max: 40_000 })).map(([line, n]) => `${line}\n`.repeat(n))),
+    logs: fc.oneof(
+      hostile(40),
+      fc.tuple(hostile(6), fc.integer({ min: 1, max: 40_000 })).map(([line, n]) => `${line}\n`.repeat(n)),
+    ),
     eventMessage: fc.oneof(hostile(20), fc.constant(`${'<!here> '.repeat(131_072)}`)),
     eventReason: fc.constantFrom('OOMKilling', 'Killing', 'Unhealthy', 'Evicted', 'SystemOOM', 'BackOff', 'Whatever', ''),
     qos: fc.constantFrom('Guaranteed', 'Burstable', 'BestEffort', 'Weird', undefined),
@@ -110,11 +159,19 @@ const podShape: fc.Arbitrary<PodShape> = fc
         env: [
           { name: 'DB_PASSWORD', value: first },
           ...rest.map((v, i) => ({ name: `SECRET_${i}`, value: v })),
-          ...(c.javaOptions ? [{ name: 'JAVA_TOOL_OPTIONS', value: `-Dapi.key=${first} -Xmx2g -XX:MaxRAMPercentage=85` }, { name: 'NODE_OPTIONS', value: `--max-old-space-size=512 --secret=${first}` }] : []),
+          ...(c.javaOptions
+            ? [
+                { name: 'JAVA_TOOL_OPTIONS', value: `-Dapi.key=${first} -Xmx2g -XX:MaxRAMPercentage=85` },
+                { name: 'NODE_OPTIONS', value: `--max-old-space-size=512 --secret=${first}` },
+              ]
+            : []),
           { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
         ],
         envFrom: [{ secretRef: { name: 'app-secrets' } }, { configMapRef: { name: 'app-config' } }],
-        resources: { limits: c.memoryLimit === undefined ? {} : { memory: c.memoryLimit }, requests: c.memoryRequest === undefined ? {} : { memory: c.memoryRequest } },
+        resources: {
+          limits: c.memoryLimit === undefined ? {} : { memory: c.memoryLimit },
+          requests: c.memoryRequest === undefined ? {} : { memory: c.memoryRequest },
+        },
       };
     });
     const statuses = s.containers.map((c, i) => ({
@@ -158,7 +215,12 @@ const podShape: fc.Arbitrary<PodShape> = fc
     } as unknown as CoreV1Event;
     const owners: OwnerObject[] = [
       { kind: 'ReplicaSet', name: s.ownerName, namespace: s.namespace, metadata: { annotations: { big: s.annotation } } },
-      { kind: 'Deployment', name: s.ownerName, namespace: s.namespace, metadata: { annotations: s.trackingId === undefined ? {} : { 'argocd.argoproj.io/tracking-id': s.trackingId } } },
+      {
+        kind: 'Deployment',
+        name: s.ownerName,
+        namespace: s.namespace,
+        metadata: { annotations: s.trackingId === undefined ? {} : { 'argocd.argoproj.io/tracking-id': s.trackingId } },
+      },
     ];
     return { pod, secrets, logs: s.logs, events: [event], owners };
   });
@@ -208,7 +270,7 @@ function runPipeline(incident: Incident, g: Gathered, history: HistoryRecord[] =
   return { enriched, diagnosis, model, slack, text };
 }
 
-describe('any pod shape goes through detect → enrich → diagnose → render within Slack\'s limits', () => {
+describe("any pod shape goes through detect → enrich → diagnose → render within Slack's limits", () => {
   it('50 containers, hostile names and messages, huge logs and annotations: valid, inert, no env value anywhere', () => {
     fc.assert(
       fc.property(podShape, fc.boolean(), ({ pod, secrets, logs, events, owners }, metrics) => {
@@ -226,13 +288,21 @@ describe('any pod shape goes through detect → enrich → diagnose → render w
             ...(metrics ? { podMetrics: { containers: [{ name: 'api', usage: { memory: '510Mi' } }], timestamp: '2025-11-20T09:41:00Z' } } : {}),
           });
           const out = runPipeline(incident, g);
-          const everything = [JSON.stringify(incident), JSON.stringify(out.enriched), JSON.stringify(out.diagnosis), JSON.stringify(out.model), JSON.stringify(out.slack), out.text].join('\n');
+          const everything = [
+            JSON.stringify(incident),
+            JSON.stringify(out.enriched),
+            JSON.stringify(out.diagnosis),
+            JSON.stringify(out.model),
+            JSON.stringify(out.slack),
+            out.text,
+          ].join('\n');
           for (const s of secrets) expect(everything).not.toContain(s);
         }
       }),
       { numRuns: 40 },
     );
-  });
+    // Forty pods of 50 containers with megabytes of logs: seconds alone, longer beside the whole suite.
+  }, 120_000);
 });
 
 // ---- malformed and partial objects ----
@@ -243,33 +313,84 @@ const fixtures: unknown[] = readdirSync(FIXTURE_DIR).flatMap((file) => {
   return Array.isArray(value) ? value : [value];
 });
 const podSeeds = fixtures.filter((f) => (f as { spec?: unknown }).spec !== undefined) as V1Pod[];
-const eventSeeds = [...fixtures.filter((f) => (f as { involvedObject?: unknown }).involvedObject !== undefined), createEvictedEvent(createEvictedPod()), createSystemOomEvent()] as CoreV1Event[];
+const eventSeeds = [
+  ...fixtures.filter((f) => (f as { involvedObject?: unknown }).involvedObject !== undefined),
+  createEvictedEvent(createEvictedPod()),
+  createSystemOomEvent(),
+] as CoreV1Event[];
 const nodeSeed = {
   metadata: { name: 'worker-3' },
   status: { allocatable: { memory: '15Gi' }, capacity: { memory: '16Gi' }, conditions: [{ type: 'MemoryPressure', status: 'False' }] },
 } as unknown as V1Node;
 const limitRangeSeed = { metadata: { name: 'lr' }, spec: { limits: [{ type: 'Container', max: { memory: '4Gi' } }] } } as unknown as V1LimitRange;
-const ownerSeed: OwnerObject = { kind: 'Deployment', name: 'api', namespace: 'shop', metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': 'shop' }, annotations: { 'meta.helm.sh/release-name': 'api' } } };
-const historySeed: HistoryRecord = { id: 'h1', kind: 'container-oom', cluster: 'prod-eu-1', namespace: 'shop', pod: 'api-1', container: 'api', occurredAt: '2025-11-20T08:00:00Z', startedAt: '2025-11-20T07:00:00Z', finishedAt: '2025-11-20T08:00:00Z', exitCode: 137, limitBytes: 512 * 2 ** 20 };
+const ownerSeed: OwnerObject = {
+  kind: 'Deployment',
+  name: 'api',
+  namespace: 'shop',
+  metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': 'shop' }, annotations: { 'meta.helm.sh/release-name': 'api' } },
+};
+const historySeed: HistoryRecord = {
+  id: 'h1',
+  kind: 'container-oom',
+  cluster: 'prod-eu-1',
+  namespace: 'shop',
+  pod: 'api-1',
+  container: 'api',
+  occurredAt: '2025-11-20T08:00:00Z',
+  startedAt: '2025-11-20T07:00:00Z',
+  finishedAt: '2025-11-20T08:00:00Z',
+  exitCode: 137,
+  limitBytes: 512 * 2 ** 20,
+};
 
 /** Values the API could never send but a broken proxy, an old server or a bug might. */
 const wild = fc.oneof(
-  fc.constantFrom(null, undefined, '', 0, -1, 137, 2 ** 53, Number.NaN, true, false, [], {}, [null], { name: null }, 'OOMKilled', 'Evicted', 'Unknown', 'not a date', '2025-13-45T99:99:99Z'),
+  fc.constantFrom(
+    null,
+    undefined,
+    '',
+    0,
+    -1,
+    137,
+    2 ** 53,
+    Number.NaN,
+    true,
+    false,
+    [],
+    {},
+    [null],
+    { name: null },
+    'OOMKilled',
+    'Evicted',
+    'Unknown',
+    'not a date',
+    '2025-13-45T99:99:99Z',
+  ),
   fc.constantFrom('<!channel>'.repeat(100_000), 'x'.repeat(1_048_576), '\u0000\u001b[31m\uD800'),
   // Keys that shadow Object.prototype's conversions (`{"toString":1}`) are left out: no API object has them.
   fc.anything({ maxDepth: 2, key: fc.string({ maxLength: 10 }).filter((k) => k !== 'toString' && k !== 'valueOf') }),
 );
 
-
 function mutated<T>(seeds: readonly T[]): fc.Arbitrary<T> {
   return fc
-    .tuple(fc.constantFrom(...seeds), fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 7 }), { minLength: 0, maxLength: 4 }), fc.array(wild, { minLength: 4, maxLength: 4 }), fc.boolean())
-    .map(([seed, paths, replacements, remove]) => paths.reduce<unknown>((obj, path, i) => mutate(obj, path, replacements[i % replacements.length], remove), seed) as T);
+    .tuple(
+      fc.constantFrom(...seeds),
+      fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 7 }), { minLength: 0, maxLength: 4 }),
+      fc.array(wild, { minLength: 4, maxLength: 4 }),
+      fc.boolean(),
+    )
+    .map(
+      ([seed, paths, replacements, remove]) =>
+        paths.reduce<unknown>((obj, path, i) => mutate(obj, path, replacements[i % replacements.length], remove), seed) as T,
+    );
 }
 
 describe('malformed or partial API objects never stop a worker', () => {
   it('enrich, diagnose and render take whatever the API sent, and still give a valid, inert alert', () => {
-    const seedIncidents = [...podSeeds.flatMap((p) => detectPodIncidents(p, createDetectContext())), ...eventSeeds.flatMap((e) => detectEventIncidents(e, createDetectContext()))];
+    const seedIncidents = [
+      ...podSeeds.flatMap((p) => detectPodIncidents(p, createDetectContext())),
+      ...eventSeeds.flatMap((e) => detectEventIncidents(e, createDetectContext())),
+    ];
     expect(seedIncidents.length).toBeGreaterThan(5);
     fc.assert(
       fc.property(
@@ -281,8 +402,16 @@ describe('malformed or partial API objects never stop a worker', () => {
           nodes: fc.array(mutated([nodeSeed]), { maxLength: 2 }),
           owners: fc.array(mutated([ownerSeed]), { maxLength: 3 }),
           limitRanges: fc.array(mutated([limitRangeSeed]), { maxLength: 2 }),
-          podMetrics: fc.option(mutated([{ containers: [{ name: 'api', usage: { memory: '500Mi' } }], timestamp: '2025-11-20T09:41:00Z' }]), { nil: undefined }),
-          logs: fc.option(fc.oneof(hostile(10), wild.filter((v): v is string => typeof v === 'string')), { nil: undefined }),
+          podMetrics: fc.option(mutated([{ containers: [{ name: 'api', usage: { memory: '500Mi' } }], timestamp: '2025-11-20T09:41:00Z' }]), {
+            nil: undefined,
+          }),
+          logs: fc.option(
+            fc.oneof(
+              hostile(10),
+              wild.filter((v): v is string => typeof v === 'string'),
+            ),
+            { nil: undefined },
+          ),
           history: fc.array(mutated([historySeed]), { maxLength: 3 }),
         }),
         fc.constantFrom(...seedIncidents),

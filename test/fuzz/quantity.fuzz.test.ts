@@ -60,13 +60,15 @@ const written: fc.Arbitrary<Written> = fc
     frac: digits(0, 6),
     suffix: fc.oneof(
       fc.constantFrom(...Object.keys(SUFFIXES)).map((s) => ({ kind: 'si' as const, s })),
-      fc.record({ e: fc.constantFrom('e', 'E'), sign: fc.constantFrom('', '+', '-'), exp: fc.integer({ min: 0, max: 30 }) }).map((x) => ({ kind: 'exp' as const, ...x })),
+      fc
+        .record({ e: fc.constantFrom('e', 'E'), sign: fc.constantFrom('', '+', '-'), exp: fc.integer({ min: 0, max: 30 }) })
+        .map((x) => ({ kind: 'exp' as const, ...x })),
     ),
   })
   .filter(({ int, dot, frac }) => int.length > 0 || (dot && frac.length > 0))
   .map(({ sign, int, dot, frac, suffix }) => {
     const number = dot ? `${int}.${frac}` : int;
-    const mantissa = BigInt((int + (dot ? frac : '')) || '0') * (sign === '-' ? -1n : 1n);
+    const mantissa = BigInt(int + (dot ? frac : '') || '0') * (sign === '-' ? -1n : 1n);
     const scale = 10n ** BigInt(dot ? frac.length : 0);
     if (suffix.kind === 'si') {
       const m = SUFFIXES[suffix.s]!;
@@ -142,11 +144,15 @@ describe('parseQuantity, every suffix', () => {
 
   it('memory below one byte rounds UP, as the kubelet does (400m is one byte, never zero)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.constantFrom(['m', 10n ** 3n], ['u', 10n ** 6n], ['n', 10n ** 9n]), (n, [suffix, per]) => {
-        const bytes = memoryBytesBig(parseQuantity(`${n}${suffix as string}`));
-        expect(bytes).toBe(ceilDiv(n, per as bigint));
-        if (n > 0n) expect(bytes >= 1n).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        fc.constantFrom(['m', 10n ** 3n], ['u', 10n ** 6n], ['n', 10n ** 9n]),
+        (n, [suffix, per]) => {
+          const bytes = memoryBytesBig(parseQuantity(`${n}${suffix as string}`));
+          expect(bytes).toBe(ceilDiv(n, per as bigint));
+          if (n > 0n) expect(bytes >= 1n).toBe(true);
+        },
+      ),
     );
     expect(memoryBytes(parseQuantity('400m'))).toBe(1);
     expect(parseMemoryBytes('400m')).toBe(1);
@@ -154,11 +160,18 @@ describe('parseQuantity, every suffix', () => {
 
   it('compares like the exact values do', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.tuple(written, written), written.map((w) => [w, w] as const), written.map((w) => [w, { ...w, text: equalText(w) }] as const)), ([a, b]) => {
-        const l = a.num * b.den;
-        const r = b.num * a.den;
-        expect(compareQuantities(parseQuantity(a.text), parseQuantity(b.text))).toBe(l < r ? -1 : l > r ? 1 : 0);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.tuple(written, written),
+          written.map((w) => [w, w] as const),
+          written.map((w) => [w, { ...w, text: equalText(w) }] as const),
+        ),
+        ([a, b]) => {
+          const l = a.num * b.den;
+          const r = b.num * a.den;
+          expect(compareQuantities(parseQuantity(a.text), parseQuantity(b.text))).toBe(l < r ? -1 : l > r ? 1 : 0);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -207,7 +220,37 @@ describe('parse → format → parse', () => {
 const nearQuantity = fc
   .array(
     fc.oneof(
-      fc.constantFrom('0', '1', '9', '.', '+', '-', 'e', 'E', 'e+', 'e-', 'Ki', 'Mi', 'Gi', 'Ei', 'm', 'n', 'u', 'k', 'K', 'i', ' ', '\u0660', '１', '\u00a0', 'Infinity', 'NaN', '0x', '_', ','),
+      fc.constantFrom(
+        '0',
+        '1',
+        '9',
+        '.',
+        '+',
+        '-',
+        'e',
+        'E',
+        'e+',
+        'e-',
+        'Ki',
+        'Mi',
+        'Gi',
+        'Ei',
+        'm',
+        'n',
+        'u',
+        'k',
+        'K',
+        'i',
+        ' ',
+        '\u0660',
+        '１',
+        '\u00a0',
+        'Infinity',
+        'NaN',
+        '0x',
+        '_',
+        ',',
+      ),
       digits(1, 70),
     ),
     { maxLength: 8 },
@@ -238,10 +281,17 @@ describe('huge and invalid values', () => {
 
   it('parseMemoryBytes never throws, whatever it is given, and answers a safe integer or undefined', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), nearQuantity, written.map((w) => w.text)), (v) => {
-        const b = parseMemoryBytes(v);
-        if (b !== undefined) expect(Number.isSafeInteger(b)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          nearQuantity,
+          written.map((w) => w.text),
+        ),
+        (v) => {
+          const b = parseMemoryBytes(v);
+          if (b !== undefined) expect(Number.isSafeInteger(b)).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -274,20 +324,23 @@ describe('huge and invalid values', () => {
 
   it('formatMemoryApprox and rounding never throw anything but a RangeError, and print no garbage', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 70, -(2 ** 70))), (n) => {
-        const text = formatMemoryApprox(n);
-        expect(typeof text).toBe('string');
-        if (Number.isFinite(n)) expect(text).not.toMatch(/NaN|undefined/);
-        for (const round of [roundUpMemory, roundDownMemory]) {
-          try {
-            const r = round(n);
-            expect(Number.isNaN(r)).toBe(false);
-          } catch (err) {
-            expect(err).toBeInstanceOf(RangeError);
-            expect(Number.isFinite(n)).toBe(false);
+      fc.property(
+        fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 70, -(2 ** 70))),
+        (n) => {
+          const text = formatMemoryApprox(n);
+          expect(typeof text).toBe('string');
+          if (Number.isFinite(n)) expect(text).not.toMatch(/NaN|undefined/);
+          for (const round of [roundUpMemory, roundDownMemory]) {
+            try {
+              const r = round(n);
+              expect(Number.isNaN(r)).toBe(false);
+            } catch (err) {
+              expect(err).toBeInstanceOf(RangeError);
+              expect(Number.isFinite(n)).toBe(false);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 2000 },
     );
   });

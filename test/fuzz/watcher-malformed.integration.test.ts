@@ -31,11 +31,17 @@ const BREAK_POD: Record<string, (pod: Json) => void> = {
     p.status.containerStatuses = [null, 42, 'x', [], { name: { not: 'a string' }, lastState: null }, { lastState: { terminated: null } }];
   },
   'wrong types in a termination': (p) => {
-    p.status.containerStatuses = [{ name: 'main', restartCount: 'many', lastState: { terminated: { reason: 137, exitCode: 'OOMKilled', finishedAt: { when: 'now' }, startedAt: [] } } }];
+    p.status.containerStatuses = [
+      { name: 'main', restartCount: 'many', lastState: { terminated: { reason: 137, exitCode: 'OOMKilled', finishedAt: { when: 'now' }, startedAt: [] } } },
+    ];
   },
   'OOMKilled with impossible times': (p) => {
     p.status.containerStatuses = [
-      { name: 'main', restartCount: -1, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: 'not a date', startedAt: '2025-13-45T99:99:99Z' } } },
+      {
+        name: 'main',
+        restartCount: -1,
+        lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: 'not a date', startedAt: '2025-13-45T99:99:99Z' } },
+      },
       { name: 'side', restartCount: 2 ** 53, state: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: '9999-12-31T23:59:59Z' } } },
     ];
   },
@@ -47,7 +53,12 @@ const BREAK_POD: Record<string, (pod: Json) => void> = {
     p.metadata.labels = { 'app.kubernetes.io/name': '<!here>' };
   },
   'evicted with garbage': (p) => {
-    p.status = { phase: 'Failed', reason: 'Evicted', message: HUGE, conditions: [{ type: 'DisruptionTarget', status: 'True', reason: null, lastTransitionTime: 'yesterday' }] };
+    p.status = {
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: HUGE,
+      conditions: [{ type: 'DisruptionTarget', status: 'True', reason: null, lastTransitionTime: 'yesterday' }],
+    };
   },
   'spec and metadata odd': (p) => {
     p.spec.containers = 'none';
@@ -61,8 +72,24 @@ function brokenEvents(): Json[] {
   const base = (name: string, extra: Json): Json => ({ metadata: { name, namespace: 'junk' }, type: 'Warning', source: { component: 'kubelet' }, ...extra });
   return [
     base('evicted-null-object', { reason: 'Evicted', message: HUGE, involvedObject: null }),
-    base('evicted-wrong-types', { reason: 'Evicted', message: 42, count: 'lots', involvedObject: { kind: 'Pod', name: ['p'], uid: {} }, metadata: { name: 'evicted-wrong-types', namespace: 'junk', annotations: { offending_containers: HUGE, offending_containers_usage: '1Gi,garbage', starved_resource: '' } } }),
-    base('system-oom-garbage', { reason: 'SystemOOM', message: HUGE, involvedObject: { kind: 'Node', name: 'node-junk' }, eventTime: 'garbage', lastTimestamp: 12 }),
+    base('evicted-wrong-types', {
+      reason: 'Evicted',
+      message: 42,
+      count: 'lots',
+      involvedObject: { kind: 'Pod', name: ['p'], uid: {} },
+      metadata: {
+        name: 'evicted-wrong-types',
+        namespace: 'junk',
+        annotations: { offending_containers: HUGE, offending_containers_usage: '1Gi,garbage', starved_resource: '' },
+      },
+    }),
+    base('system-oom-garbage', {
+      reason: 'SystemOOM',
+      message: HUGE,
+      involvedObject: { kind: 'Node', name: 'node-junk' },
+      eventTime: 'garbage',
+      lastTimestamp: 12,
+    }),
     base('preempted-no-object', { reason: 'Preempted', message: null }),
     base('killing-null', { reason: 'Killing', message: null, involvedObject: { kind: 'Pod', uid: 'u-x' } }),
     base('reason-not-a-string', { reason: { nested: true }, message: 'x' }),
@@ -131,13 +158,20 @@ describe('a watcher fed malformed objects', () => {
     const before = (await harness.jobs()).length;
 
     // 3. A real OOM kill is still caught, exactly once.
-    const pod = sim.cluster.list('pods', 'shop').map((p) => p.metadata.name as string).sort()[0]!;
+    const pod = sim.cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort()[0]!;
     sim.cluster.oomKill('shop', pod, 'api');
     await expect.poll(async () => (await harness!.jobs()).filter((j) => j.pod?.name === pod).length, { timeout: 5_000 }).toBe(1);
     await sleep(300);
     const jobs = await harness.jobs();
     expect(jobs).toHaveLength(before + 1);
-    expect(jobs.find((j) => j.pod?.name === pod)).toMatchObject({ kind: 'container-oom', pod: { namespace: 'shop' }, termination: { container: 'api', reason: 'OOMKilled', exitCode: 137 } });
+    expect(jobs.find((j) => j.pod?.name === pod)).toMatchObject({
+      kind: 'container-oom',
+      pod: { namespace: 'shop' },
+      termination: { container: 'api', reason: 'OOMKilled', exitCode: 137 },
+    });
     expect(w.watcher.readiness()).toEqual({ ok: true });
   });
 

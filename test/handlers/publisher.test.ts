@@ -93,7 +93,10 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
   it('repeats that come while the first message waits for its turn are listed in it, not in a thread reply', async () => {
     const { publisher, transport, groups } = setup({ foldRepeats: 20 });
     transport.delayMs = 300; // Slack's pace: the first post waits while repeats arrive
-    const first = publisher.publish({ ...input(0), render: (view: GroupView) => ({ text: [`first x${view.count}`, ...(view.earlier ?? []).map((n) => n.line)].join('\n') }) });
+    const first = publisher.publish({
+      ...input(0),
+      render: (view: GroupView) => ({ text: [`first x${view.count}`, ...(view.earlier ?? []).map((n) => n.line)].join('\n') }),
+    });
     await new Promise((r) => setTimeout(r, 50));
     for (let i = 1; i <= 4; i++) expect(await publisher.publish(input(i))).toBe('repeat');
     expect(await first).toBe('posted');

@@ -20,12 +20,26 @@ describe('SlackTransport: posting once', () => {
     return { s: slack, transport, client, logs };
   }
 
-  const once = (value: string, retry: boolean, eventType = ALERT_EVENT_TYPE): PostOnce => ({ eventType, key: 'incident_id', value, sinceMs: Date.now() - 1_000, retry });
+  const once = (value: string, retry: boolean, eventType = ALERT_EVENT_TYPE): PostOnce => ({
+    eventType,
+    key: 'incident_id',
+    value,
+    sinceMs: Date.now() - 1_000,
+    retry,
+  });
 
   it('marks the message with the metadata it will be found by, keeping what the renderer put there', async () => {
     const { s, transport } = await setup();
-    await transport.post('#alerts', { text: 'alert', metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'x', kind: 'container-oom' } } }, 0, once('container-oom-1', false));
-    expect(s.messagesIn('#alerts')[0]?.metadata).toEqual({ event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'container-oom-1', kind: 'container-oom' } });
+    await transport.post(
+      '#alerts',
+      { text: 'alert', metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'x', kind: 'container-oom' } } },
+      0,
+      once('container-oom-1', false),
+    );
+    expect(s.messagesIn('#alerts')[0]?.metadata).toEqual({
+      event_type: ALERT_EVENT_TYPE,
+      event_payload: { incident_id: 'container-oom-1', kind: 'container-oom' },
+    });
     // The normal path reads nothing.
     expect(s.callsTo('conversations.history')).toHaveLength(0);
   });
@@ -33,8 +47,16 @@ describe('SlackTransport: posting once', () => {
   it('a retry finds the message an earlier attempt posted (channel given by name) and posts nothing', async () => {
     const { s, transport, client } = await setup();
     // What a worker killed before hearing Slack's answer left behind.
-    const earlier = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'alert', metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'container-oom-2' } } });
-    await client.chat.postMessage({ channel: 'C0ALERTS', text: 'another alert', metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'container-oom-3' } } });
+    const earlier = await client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'alert',
+      metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'container-oom-2' } },
+    });
+    await client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'another alert',
+      metadata: { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: 'container-oom-3' } },
+    });
     const res = await transport.post('#alerts', { text: 'alert' }, 0, once('container-oom-2', true));
     expect(res).toEqual({ channel: 'C0ALERTS', ts: earlier.ts, found: true });
     expect(s.messagesIn('#alerts')).toHaveLength(2);

@@ -2,12 +2,36 @@
  * Factories for realistic Kubernetes pods and events as the API server sends them (times as RFC 3339
  * strings, as in raw JSON), plus readers for the JSON fixtures in test/fixtures/kube.
  * Every factory takes `overrides`, deep-merged into the object (arrays are replaced, not merged).
+ * The pieces (container specs and statuses, terminations, conditions, eviction messages, events) come from
+ * the simulator's builders in sim/kube/build, so that both describe a pod the same way.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { DetectContext } from '../../watchers/detect/context.js';
+import type { KubeObject } from '../../sim/kube/types.js';
+import {
+  EVICTION_BY_KUBELET,
+  OOM_KILLED,
+  SIGKILLED,
+  childOomExit,
+  containerSpec as sharedContainerSpec,
+  crashLoopWaiting,
+  disruptionTarget,
+  evictedEvent,
+  evictedStatus,
+  evictionAnnotations,
+  evictionMessage,
+  eventObject,
+  involvedObjectJson,
+  nodeRef,
+  podCondition,
+  podRef,
+  runningStatus,
+  systemOomEvent,
+  terminatedState,
+} from '../../sim/kube/build/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'kube');
 
@@ -71,20 +95,24 @@ export interface ContainerOptions {
   memoryRequest?: string;
 }
 
+const IMAGE = 'registry.example.com/shop/api:2.14.1';
+
+/** The shop's api container as a GET returns it: defaulted fields set, and an env value that must never leak. */
 function containerSpec(opts: ContainerOptions = {}): Record<string, unknown> {
   const limits: Record<string, string> = {};
   const requests: Record<string, string> = { cpu: '100m' };
-  if (opts.memoryLimit !== undefined) limits['memory'] = opts.memoryLimit;
-  if (opts.memoryRequest !== undefined) requests['memory'] = opts.memoryRequest;
-  return {
+  if (opts.memoryLimit !== undefined) limits.memory = opts.memoryLimit;
+  if (opts.memoryRequest !== undefined) requests.memory = opts.memoryRequest;
+  return sharedContainerSpec({
     name: opts.name ?? 'api',
-    image: 'registry.example.com/shop/api:2.14.1',
+    image: IMAGE,
     env: [{ name: 'API_TOKEN', value: 'xoxb-not-a-real-token' }],
+    // Both blocks even when empty, as this fixture pod always had them.
     resources: { limits, requests },
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
     imagePullPolicy: 'IfNotPresent',
-  };
+  });
 }
 
 /** A running, healthy Deployment pod with one container `api` (limit 512Mi, request 256Mi). */
@@ -100,7 +128,14 @@ export function createPod(overrides?: Overrides): V1Pod {
       creationTimestamp: '2025-11-20T08:12:03Z',
       labels: { 'app.kubernetes.io/name': 'api', 'pod-template-hash': '7f9c6b8d4' },
       ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7f9c6b8d4', uid: '5c2d8e1a-9b3f-4f7d-8c6a-2e1b0d9f3a77', controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'api-7f9c6b8d4',
+          uid: '5c2d8e1a-9b3f-4f7d-8c6a-2e1b0d9f3a77',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -113,22 +148,18 @@ export function createPod(overrides?: Overrides): V1Pod {
     },
     status: {
       phase: 'Running',
-      conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: '2025-11-20T08:12:20Z' }],
+      conditions: [podCondition('Ready', 'True', '2025-11-20T08:12:20Z')],
       hostIP: '10.0.4.17',
       podIP: '10.244.3.52',
       startTime: '2025-11-20T08:12:03Z',
       containerStatuses: [
-        {
+        runningStatus({
           name: 'api',
-          state: { running: { startedAt: '2025-11-20T08:12:06Z' } },
-          lastState: {},
-          ready: true,
-          restartCount: 0,
-          image: 'registry.example.com/shop/api:2.14.1',
+          image: IMAGE,
           imageID: '',
           containerID: 'containerd://c0ffee0000000000000000000000000000000000000000000000000000000001',
-          started: true,
-        },
+          startedAt: '2025-11-20T08:12:06Z',
+        }),
       ],
       qosClass: 'Burstable',
     },
@@ -150,26 +181,31 @@ export interface TerminationOptions {
   containerID?: string;
 }
 
+/** The kubelet's back-off after the fifth restart (2m40s), the default restartCount of a crash loop here. */
+const CRASH_LOOP_BACKOFF_SECONDS = 160;
+
 /** A container status whose lastState (or state) is terminated as described. */
 export function terminatedStatus(opts: TerminationOptions = {}): Record<string, unknown> {
   const from = opts.from ?? 'lastState';
-  const terminated: Record<string, unknown> = {
-    exitCode: opts.exitCode ?? 137,
-    reason: opts.reason ?? 'OOMKilled',
-    startedAt: opts.startedAt ?? '2025-11-20T09:38:55Z',
-    finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:41:11Z' : opts.finishedAt,
-    containerID: opts.containerID ?? 'containerd://8f2c1b7e9d3a4f60c5b2e1d7a9c3f5e2b4d6a8c0e1f3a5b7c9d2e4f6a8b0c1d3',
-  };
-  if (opts.finishedAt === null) delete terminated['finishedAt'];
-  if (opts.message !== undefined) terminated['message'] = opts.message;
+  const terminated = terminatedState(
+    { exitCode: opts.exitCode ?? OOM_KILLED.exitCode, reason: opts.reason ?? OOM_KILLED.reason },
+    {
+      containerID: opts.containerID ?? 'containerd://8f2c1b7e9d3a4f60c5b2e1d7a9c3f5e2b4d6a8c0e1f3a5b7c9d2e4f6a8b0c1d3',
+      startedAt: opts.startedAt ?? '2025-11-20T09:38:55Z',
+      // null: a runtime that reported no finish time.
+      finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:41:11Z' : (opts.finishedAt ?? undefined),
+      message: opts.message,
+    },
+  );
   const name = opts.container ?? 'api';
   return {
     name,
-    state: from === 'state' ? { terminated } : { waiting: { reason: 'CrashLoopBackOff', message: `back-off 2m40s restarting failed container=${name}` } },
+    // The kubelet also names the pod in this message; the detectors do not read it, so it is left short here.
+    state: from === 'state' ? { terminated } : crashLoopWaiting(name, CRASH_LOOP_BACKOFF_SECONDS),
     lastState: from === 'lastState' ? { terminated } : {},
     ready: false,
     restartCount: opts.restartCount ?? (from === 'lastState' ? 5 : 0),
-    image: 'registry.example.com/shop/api:2.14.1',
+    image: IMAGE,
     imageID: '',
     started: false,
   };
@@ -179,35 +215,38 @@ function podWithTermination(opts: TerminationOptions, overrides?: Overrides): V1
   const name = opts.container ?? 'api';
   const status = terminatedStatus(opts);
   const spec = containerSpec({ name, memoryLimit: '512Mi', memoryRequest: '256Mi' });
-  const shape: Overrides = opts.init === true
-    ? {
-        spec: { initContainers: [spec], containers: [containerSpec({ name: 'main', memoryLimit: '512Mi' })] },
-        status: { phase: 'Pending', initContainerStatuses: [status], containerStatuses: [] },
-      }
-    : {
-        spec: { containers: [spec], ...(opts.from === 'state' ? { restartPolicy: 'Never' } : {}) },
-        status: { containerStatuses: [status], ...(opts.from === 'state' ? { phase: 'Failed' } : {}) },
-      };
+  const shape: Overrides =
+    opts.init === true
+      ? {
+          spec: { initContainers: [spec], containers: [containerSpec({ name: 'main', memoryLimit: '512Mi' })] },
+          status: { phase: 'Pending', initContainerStatuses: [status], containerStatuses: [] },
+        }
+      : {
+          spec: { containers: [spec], ...(opts.from === 'state' ? { restartPolicy: 'Never' } : {}) },
+          status: { containerStatuses: [status], ...(opts.from === 'state' ? { phase: 'Failed' } : {}) },
+        };
   return deepMerge(createPod(shape), overrides);
 }
 
 /** A crash-looping pod whose container `api` was OOM-killed (OOMKilled, 137, in lastState). */
 export function createOomKilledPod(overrides?: Overrides, opts: TerminationOptions = {}): V1Pod {
-  return podWithTermination({ reason: 'OOMKilled', exitCode: 137, ...opts }, overrides);
+  return podWithTermination({ ...OOM_KILLED, ...opts }, overrides);
 }
 
 /** OOMKilled with exit 143: an earlier OOM inside the container, then a graceful stop (rollout). */
 export function createChildOomPod(overrides?: Overrides, opts: TerminationOptions = {}): V1Pod {
-  return podWithTermination({ reason: 'OOMKilled', exitCode: 143, ...opts }, overrides);
+  return podWithTermination({ ...childOomExit(143), ...opts }, overrides);
 }
 
 /** Exit 137 with reason Error: killed by SIGKILL (a failed liveness probe, say). */
 export function createSigkilledPod(overrides?: Overrides, opts: TerminationOptions = {}): V1Pod {
-  return podWithTermination({ reason: 'Error', exitCode: 137, ...opts }, overrides);
+  return podWithTermination({ ...SIGKILLED, ...opts }, overrides);
 }
 
-export const MEMORY_EVICTION_MESSAGE =
-  'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container api was using 912340Ki, request is 256Mi, has larger consumption of memory. ';
+/** The api container (request 256Mi) was using 912340Ki when the node ran below its 100Mi threshold. */
+const MEMORY_EVICTION_VICTIM = { name: 'api', usage: '912340Ki', request: '256Mi' };
+
+export const MEMORY_EVICTION_MESSAGE = evictionMessage('memory', '100Mi', '81232Ki', [MEMORY_EVICTION_VICTIM]);
 
 export interface EvictionOptions {
   message?: string;
@@ -220,27 +259,27 @@ export interface EvictionOptions {
 /** A pod the kubelet evicted for memory pressure (phase Failed, reason Evicted, DisruptionTarget). */
 export function createEvictedPod(overrides?: Overrides, opts: EvictionOptions = {}): V1Pod {
   const message = opts.message ?? MEMORY_EVICTION_MESSAGE;
-  const conditions: unknown[] = [{ type: 'Ready', status: 'False', lastProbeTime: null, lastTransitionTime: '2025-11-20T09:50:18Z', reason: 'PodFailed' }];
+  const conditions: unknown[] = [podCondition('Ready', 'False', '2025-11-20T09:50:18Z', 'PodFailed')];
   if (opts.disruptionReason !== null) {
-    const condition: Record<string, unknown> = { type: 'DisruptionTarget', status: 'True', lastProbeTime: null, reason: opts.disruptionReason ?? 'TerminationByKubelet', message };
-    if (opts.conditionTime !== null) condition['lastTransitionTime'] = opts.conditionTime ?? '2025-11-20T09:50:17Z';
-    conditions.unshift(condition);
+    const at = opts.conditionTime === null ? undefined : (opts.conditionTime ?? '2025-11-20T09:50:17Z');
+    conditions.unshift(disruptionTarget(opts.disruptionReason ?? EVICTION_BY_KUBELET, message, at));
   }
-  const status = terminatedStatus({ from: 'state', reason: 'Error', exitCode: 137, finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:50:17Z' : opts.finishedAt, startedAt: '2025-11-20T08:12:06Z' });
-  return deepMerge(
-    createPod({ status: { phase: 'Failed', reason: 'Evicted', message, conditions, containerStatuses: [status] } }),
-    overrides,
-  );
+  const status = terminatedStatus({
+    from: 'state',
+    ...SIGKILLED,
+    finishedAt: opts.finishedAt === undefined ? '2025-11-20T09:50:17Z' : opts.finishedAt,
+    startedAt: '2025-11-20T08:12:06Z',
+  });
+  return deepMerge(createPod({ status: { ...evictedStatus(message), conditions, containerStatuses: [status] } }), overrides);
 }
 
 /** A running pod with a DisruptionTarget condition of this reason (preemption, taint manager, drain). */
 export function createDisruptedPod(reason: string, overrides?: Overrides, at: string | null = '2025-11-20T09:52:10Z'): V1Pod {
-  const condition: Record<string, unknown> = { type: 'DisruptionTarget', status: 'True', lastProbeTime: null, reason, message: `${reason}: the pod is about to be deleted` };
-  if (at !== null) condition['lastTransitionTime'] = at;
+  const condition = disruptionTarget(reason, `${reason}: the pod is about to be deleted`, at ?? undefined);
   return deepMerge(
     createPod({
       metadata: { deletionTimestamp: '2025-11-20T09:52:40Z', deletionGracePeriodSeconds: 30 },
-      status: { conditions: [condition, { type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: '2025-11-20T08:12:20Z' }] },
+      status: { conditions: [condition, podCondition('Ready', 'True', '2025-11-20T08:12:20Z')] },
     }),
     overrides,
   );
@@ -263,15 +302,8 @@ export function createPodEvent(opts: PodEventOptions, overrides?: Overrides): Co
   const pod = opts.pod ?? createPod();
   const at = opts.at ?? '2025-11-20T09:50:17Z';
   const component = opts.component ?? 'kubelet';
-  const involved: Record<string, unknown> = {
-    kind: 'Pod',
-    namespace: pod.metadata?.namespace,
-    name: pod.metadata?.name,
-    uid: pod.metadata?.uid,
-    apiVersion: 'v1',
-    resourceVersion: '48213000',
-  };
-  if (opts.fieldPath !== undefined) involved['fieldPath'] = opts.fieldPath;
+  // The pod as it was when the event was recorded: an older resourceVersion than the pod's own.
+  const involved = { ...podRef(pod as KubeObject), resourceVersion: '48213000', ...(opts.fieldPath !== undefined && { fieldPath: opts.fieldPath }) };
   const metadata: Record<string, unknown> = {
     name: `${pod.metadata?.name}.187a1b2c3d4e5f60`,
     namespace: pod.metadata?.namespace,
@@ -279,51 +311,50 @@ export function createPodEvent(opts: PodEventOptions, overrides?: Overrides): Co
     resourceVersion: '48213500',
     creationTimestamp: at,
   };
-  if (opts.annotations !== undefined) metadata['annotations'] = opts.annotations;
+  if (opts.annotations !== undefined) metadata.annotations = opts.annotations;
   const host = component === 'kubelet' ? (pod.spec?.nodeName ?? 'worker-3') : undefined;
-  const event = {
+  const event = eventObject({
     metadata,
-    involvedObject: involved,
+    involvedObject: involvedObjectJson(involved),
+    type: opts.type ?? 'Warning',
     reason: opts.reason,
     message: opts.message,
-    source: host === undefined ? { component } : { component, host },
+    component,
+    host,
     firstTimestamp: at,
-    lastTimestamp: at,
     count: opts.count ?? 1,
-    type: opts.type ?? 'Warning',
-    eventTime: null,
-    reportingComponent: component,
-    reportingInstance: host ?? '',
-  };
+  });
   return deepMerge(event, overrides) as unknown as CoreV1Event;
 }
 
 /** The kubelet's Evicted event for a pod, with the structured annotations. */
-export function createEvictedEvent(pod: V1Pod, overrides?: Overrides, annotations: Record<string, string> | null = {
-  offending_containers: 'api',
-  offending_containers_usage: '912340Ki',
-  starved_resource: 'memory',
-}): CoreV1Event {
-  const opts: PodEventOptions = { reason: 'Evicted', message: MEMORY_EVICTION_MESSAGE, pod };
+export function createEvictedEvent(
+  pod: V1Pod,
+  overrides?: Overrides,
+  annotations: Record<string, string> | null = evictionAnnotations('memory', [MEMORY_EVICTION_VICTIM]),
+): CoreV1Event {
+  const opts: PodEventOptions = { ...evictedEvent(MEMORY_EVICTION_MESSAGE), pod };
   if (annotations !== null) opts.annotations = annotations;
   return createPodEvent(opts, overrides);
 }
 
 /** The kubelet's SystemOOM Warning event on a node. */
 export function createSystemOomEvent(overrides?: Overrides): CoreV1Event {
-  const event = {
-    metadata: { name: 'worker-3.187a4e5f60718293', namespace: 'default', uid: 'c5d6e7f8-a9b0-4c1d-8e2f-3a4b5c6d7e12', resourceVersion: '48229931', creationTimestamp: '2025-11-20T09:20:05Z' },
-    involvedObject: { kind: 'Node', name: 'worker-3', uid: 'worker-3', apiVersion: 'v1' },
-    reason: 'SystemOOM',
-    message: 'System OOM encountered, victim process: java, pid: 12345',
-    source: { component: 'kubelet', host: 'worker-3' },
+  const event = eventObject({
+    metadata: {
+      name: 'worker-3.187a4e5f60718293',
+      namespace: 'default',
+      uid: 'c5d6e7f8-a9b0-4c1d-8e2f-3a4b5c6d7e12',
+      resourceVersion: '48229931',
+      creationTimestamp: '2025-11-20T09:20:05Z',
+    },
+    // This fixture's node reference carries an apiVersion; the simulator's, like the kubelet's, has none.
+    involvedObject: involvedObjectJson({ ...nodeRef('worker-3'), apiVersion: 'v1' }),
+    ...systemOomEvent('java', 12345),
+    component: 'kubelet',
+    host: 'worker-3',
     firstTimestamp: '2025-11-20T09:20:05Z',
     lastTimestamp: '2025-11-20T09:48:51Z',
-    count: 1,
-    type: 'Warning',
-    eventTime: null,
-    reportingComponent: 'kubelet',
-    reportingInstance: 'worker-3',
-  };
+  });
   return deepMerge(event, overrides) as unknown as CoreV1Event;
 }

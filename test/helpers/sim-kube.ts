@@ -1,6 +1,14 @@
 /** Start a simulated cluster with its API server, and client-node clients pointed at it. */
 import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { ManualClock, SimCluster, startSimApiServer, type Json, type SimApiServer, type SimClusterOptions, type SimApiServerOptions } from '../../sim/kube/index.js';
+import {
+  ManualClock,
+  SimCluster,
+  startSimApiServer,
+  type Json,
+  type SimApiServer,
+  type SimClusterOptions,
+  type SimApiServerOptions,
+} from '../../sim/kube/index.js';
 
 export interface SimKube {
   cluster: SimCluster;
@@ -14,9 +22,7 @@ export interface SimKube {
   close(): Promise<void>;
 }
 
-export async function startSimKube(
-  opts: SimClusterOptions & Omit<SimApiServerOptions, 'cluster'> & { nodes?: number } = {},
-): Promise<SimKube> {
+export async function startSimKube(opts: SimClusterOptions & Omit<SimApiServerOptions, 'cluster'> & { nodes?: number } = {}): Promise<SimKube> {
   const clock = opts.clock instanceof ManualClock ? opts.clock : new ManualClock();
   const cluster = new SimCluster({ seed: 42, ...opts, clock });
   const serverOpts: SimApiServerOptions = { cluster };

@@ -14,7 +14,9 @@ import { REDIS_URL, removeQueueData, uniqueQueueName } from './redis.js';
 import { captureLogger, type CapturedLogger } from './silent-logger.js';
 
 /** A simulated cluster with a Deployment "api" in namespace "shop" on two nodes. */
-export async function startSimCluster(opts: { replicas?: number; bookmarkIntervalMs?: number; clock?: SimClock } = {}): Promise<{ cluster: SimCluster; server: SimApiServer; kubeconfig: string }> {
+export async function startSimCluster(
+  opts: { replicas?: number; bookmarkIntervalMs?: number; clock?: SimClock } = {},
+): Promise<{ cluster: SimCluster; server: SimApiServer; kubeconfig: string }> {
   const cluster = new SimCluster(opts.clock ? { clock: opts.clock } : {});
   cluster.addNode('node-a', { memory: '8Gi' });
   cluster.addNode('node-b', { memory: '8Gi' });

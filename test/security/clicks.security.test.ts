@@ -105,7 +105,10 @@ describe('tampered and made-up clicks', () => {
     expect(answer).toMatch(/not carry a valid proposal|expired or is unknown/);
     expectNoActiveMention(answer);
     expect(h.patches()).toHaveLength(patches);
-    const logged = h.logs.lines().filter((l) => String(l.msg).startsWith('change refused')).at(-1)!;
+    const logged = h.logs
+      .lines()
+      .filter((l) => String(l.msg).startsWith('change refused'))
+      .at(-1)!;
     expect(String(logged.value ?? logged.proposal ?? '').length).toBeLessThanOrEqual(60);
     // The stored proposal was not touched by any of it.
     expect(await h.proposals.claim(stored.id, 'probe')).toBeDefined();
@@ -113,7 +116,13 @@ describe('tampered and made-up clicks', () => {
 
   it('a click with no value at all is refused', async () => {
     const { response_url } = h.slack.interaction({ channel: 'C0ALERTS', user: APPROVER });
-    const payloadless = await sendBlockAction(h.url, SECRET, { action_id: ACTION_RAISE_LIMIT, user: { id: APPROVER }, channel: { id: 'C0ALERTS' }, message_ts: '1700000000.000100', response_url });
+    const payloadless = await sendBlockAction(h.url, SECRET, {
+      action_id: ACTION_RAISE_LIMIT,
+      user: { id: APPROVER },
+      channel: { id: 'C0ALERTS' },
+      message_ts: '1700000000.000100',
+      response_url,
+    });
     expect(await h.answer(payloadless)).toContain('not carry a valid proposal');
   });
 
@@ -131,7 +140,14 @@ describe('tampered and made-up clicks', () => {
     const calls = h.slack.calls.length;
     const { response_url } = h.slack.interaction({ channel: 'C0ALERTS', user: APPROVER });
     const started = Date.now();
-    const res = await sendBlockAction(h.url, SECRET, { action_id: 'oom_delete_namespace', value: 'shop', user: { id: APPROVER }, channel: { id: 'C0ALERTS' }, message_ts: '1700000000.000100', response_url });
+    const res = await sendBlockAction(h.url, SECRET, {
+      action_id: 'oom_delete_namespace',
+      value: 'shop',
+      user: { id: APPROVER },
+      channel: { id: 'C0ALERTS' },
+      message_ts: '1700000000.000100',
+      response_url,
+    });
     await h.bot.idle();
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(h.patches()).toHaveLength(patches);
@@ -144,7 +160,14 @@ describe('tampered and made-up clicks', () => {
   it('an unknown action id is acknowledged with 200 at once and logged (Slack would show the user an error otherwise)', async () => {
     const { response_url } = h.slack.interaction({ channel: 'C0ALERTS', user: APPROVER });
     const started = Date.now();
-    const res = await sendBlockAction(h.url, SECRET, { action_id: 'oom_made_up', value: 'x', user: { id: APPROVER }, channel: { id: 'C0ALERTS' }, message_ts: '1700000000.000100', response_url });
+    const res = await sendBlockAction(h.url, SECRET, {
+      action_id: 'oom_made_up',
+      value: 'x',
+      user: { id: APPROVER },
+      channel: { id: 'C0ALERTS' },
+      message_ts: '1700000000.000100',
+      response_url,
+    });
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(h.logs.lines().some((l) => l.level === 'warn' && JSON.stringify(l).includes('oom_made_up'))).toBe(true);
@@ -161,7 +184,7 @@ describe('who may apply', () => {
   });
 
   it.each([
-    ['an approver\'s user name', { id: OTHER, username: 'olga', name: 'olga' }],
+    ["an approver's user name", { id: OTHER, username: 'olga', name: 'olga' }],
     ['the approver id in lower case', { id: APPROVER.toLowerCase() }],
     ['the approver id with a space', { id: `${APPROVER} ` }],
     ['the approver id as a prefix', { id: `${APPROVER}X` }],
@@ -170,7 +193,14 @@ describe('who may apply', () => {
     const stored = await h.createProposal();
     const requests = h.kube.requests().filter((r) => r.path.includes('/deployments/')).length;
     const { response_url } = h.slack.interaction({ channel: 'C0ALERTS', user: user.id });
-    const res = await sendBlockAction(h.url, SECRET, { action_id: ACTION_RAISE_LIMIT, value: stored.id, user, channel: { id: 'C0ALERTS' }, message_ts: '1700000000.000100', response_url });
+    const res = await sendBlockAction(h.url, SECRET, {
+      action_id: ACTION_RAISE_LIMIT,
+      value: stored.id,
+      user,
+      channel: { id: 'C0ALERTS' },
+      message_ts: '1700000000.000100',
+      response_url,
+    });
     expect(res.status).toBe(200);
     await h.bot.idle();
     const use = await h.slack.waitFor(() => h.slack.responseUrls.find((r) => r.url === response_url)?.uses[0]);

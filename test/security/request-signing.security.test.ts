@@ -17,7 +17,11 @@ const NOW_S = 1_700_000_000;
 const NOW_MS = NOW_S * 1000 + 500;
 
 const secret = fc.string({ minLength: 1, maxLength: 64 });
-const body = fc.oneof(fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 500 }), fc.uint8Array({ maxLength: 1000 }).map((b) => Buffer.from(b)));
+const body = fc.oneof(
+  fc.string({ maxLength: 2000 }),
+  fc.string({ unit: 'binary', maxLength: 500 }),
+  fc.uint8Array({ maxLength: 1000 }).map((b) => Buffer.from(b)),
+);
 
 /** What Slack sends in X-Slack-Signature, over the exact bytes of the body. */
 function sign(key: string, raw: string | Buffer, timestamp: string): string {
@@ -30,7 +34,9 @@ describe('verifySlackSignature, for any secret, body and header', () => {
     fc.assert(
       fc.property(secret, body, fc.integer({ min: -MAX_REQUEST_AGE_SECONDS, max: MAX_REQUEST_AGE_SECONDS }), (key, raw, offset) => {
         const timestamp = String(NOW_S + offset);
-        expect(verifySlackSignature({ signingSecret: key, rawBody: raw, signature: sign(key, raw, timestamp), timestamp, nowMs: NOW_MS })).toEqual({ ok: true });
+        expect(verifySlackSignature({ signingSecret: key, rawBody: raw, signature: sign(key, raw, timestamp), timestamp, nowMs: NOW_MS })).toEqual({
+          ok: true,
+        });
       }),
       { numRuns: 500 },
     );
@@ -38,21 +44,30 @@ describe('verifySlackSignature, for any secret, body and header', () => {
 
   it('refuses a changed byte, another secret or a timestamp more than five minutes away', () => {
     fc.assert(
-      fc.property(secret, body.filter((b) => b.length > 0), fc.nat(), fc.integer({ min: 1, max: 255 }), secret, fc.integer({ min: MAX_REQUEST_AGE_SECONDS + 1, max: 10 ** 9 }), fc.boolean(), (key, raw, at, xor, otherKey, away, future) => {
-        const timestamp = String(NOW_S);
-        const signature = sign(key, raw, timestamp);
-        const bytes = Buffer.isBuffer(raw) ? Buffer.from(raw) : Buffer.from(raw, 'utf8');
-        const i = at % bytes.length;
-        bytes[i] = bytes[i]! ^ xor;
-        expect(verifySlackSignature({ signingSecret: key, rawBody: bytes, signature, timestamp, nowMs: NOW_MS }).ok).toBe(false);
-        if (otherKey !== key) expect(verifySlackSignature({ signingSecret: otherKey, rawBody: raw, signature, timestamp, nowMs: NOW_MS }).ok).toBe(false);
-        // A replay outside the window is refused even with a perfect signature over its own timestamp.
-        const old = String(future ? NOW_S + away : NOW_S - away);
-        if (Number(old) >= 0) {
-          const check = verifySlackSignature({ signingSecret: key, rawBody: raw, signature: sign(key, raw, old), timestamp: old, nowMs: NOW_MS });
-          expect(check).toEqual({ ok: false, reason: expect.stringContaining('5 minutes') });
-        }
-      }),
+      fc.property(
+        secret,
+        body.filter((b) => b.length > 0),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        secret,
+        fc.integer({ min: MAX_REQUEST_AGE_SECONDS + 1, max: 10 ** 9 }),
+        fc.boolean(),
+        (key, raw, at, xor, otherKey, away, future) => {
+          const timestamp = String(NOW_S);
+          const signature = sign(key, raw, timestamp);
+          const bytes = Buffer.isBuffer(raw) ? Buffer.from(raw) : Buffer.from(raw, 'utf8');
+          const i = at % bytes.length;
+          bytes[i] = bytes[i]! ^ xor;
+          expect(verifySlackSignature({ signingSecret: key, rawBody: bytes, signature, timestamp, nowMs: NOW_MS }).ok).toBe(false);
+          if (otherKey !== key) expect(verifySlackSignature({ signingSecret: otherKey, rawBody: raw, signature, timestamp, nowMs: NOW_MS }).ok).toBe(false);
+          // A replay outside the window is refused even with a perfect signature over its own timestamp.
+          const old = String(future ? NOW_S + away : NOW_S - away);
+          if (Number(old) >= 0) {
+            const check = verifySlackSignature({ signingSecret: key, rawBody: raw, signature: sign(key, raw, old), timestamp: old, nowMs: NOW_MS });
+            expect(check).toEqual({ ok: false, reason: expect.stringContaining('5 minutes') });
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -64,7 +79,23 @@ describe('verifySlackSignature, for any secret, body and header', () => {
         const good = sign(key, raw, timestamp);
         const hex = good.slice(3);
         const flipped = `v0=${hex.slice(0, at)}${hex[at] === '0' ? '1' : '0'}${hex.slice(at + 1)}`;
-        const variants: unknown[] = [flipped, `v0=${hex.toUpperCase()}`, `v1=${hex}`, `V0=${hex}`, ` ${good}`, `${good} `, `${good}0`, good.slice(0, -1), `v0=${hex},${good}`, [good], [good, good], '', undefined, null, 42];
+        const variants: unknown[] = [
+          flipped,
+          `v0=${hex.toUpperCase()}`,
+          `v1=${hex}`,
+          `V0=${hex}`,
+          ` ${good}`,
+          `${good} `,
+          `${good}0`,
+          good.slice(0, -1),
+          `v0=${hex},${good}`,
+          [good],
+          [good, good],
+          '',
+          undefined,
+          null,
+          42,
+        ];
         for (const signature of variants) {
           if (signature === `v0=${hex.toUpperCase()}` && hex.toUpperCase() === hex) continue;
           expect(verifySlackSignature({ signingSecret: key, rawBody: raw, signature: signature as string, timestamp, nowMs: NOW_MS }).ok).toBe(false);
@@ -76,7 +107,22 @@ describe('verifySlackSignature, for any secret, body and header', () => {
 
   it('refuses every timestamp that is not plain digits, even when the signature covers that very text', () => {
     const odd = fc.oneof(
-      fc.constantFrom(' 1700000000', '1700000000 ', '+1700000000', '-1700000000', '1700000000.0', '1.7e9', '0x6553f100', '', 'NaN', 'Infinity', '١٧٠٠٠٠٠٠٠٠', '1700000000\n', '1_700_000_000', '17000000000000'),
+      fc.constantFrom(
+        ' 1700000000',
+        '1700000000 ',
+        '+1700000000',
+        '-1700000000',
+        '1700000000.0',
+        '1.7e9',
+        '0x6553f100',
+        '',
+        'NaN',
+        'Infinity',
+        '١٧٠٠٠٠٠٠٠٠',
+        '1700000000\n',
+        '1_700_000_000',
+        '17000000000000',
+      ),
       fc.string({ maxLength: 20 }).filter((s) => !/^\d{1,12}$/.test(s)),
     );
     fc.assert(

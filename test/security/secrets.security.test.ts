@@ -126,7 +126,11 @@ describe('secrets in a container spec never leave it', () => {
     expectNoSecret('the log', JSON.stringify(h.logs.lines()));
     // Redis holds jobs, history and proposals: none of it may hold a value either.
     const keys = await h.app.redis.keys(`*${h.queueName}*`);
-    const stored = await Promise.all(keys.map(async (k) => ((await h!.app.redis.type(k)) === 'string' ? h!.app.redis.get(k) : JSON.stringify(await h!.app.redis.hgetall(k).catch(() => ({}))))));
+    const stored = await Promise.all(
+      keys.map(async (k) =>
+        (await h!.app.redis.type(k)) === 'string' ? h!.app.redis.get(k) : JSON.stringify(await h!.app.redis.hgetall(k).catch(() => ({}))),
+      ),
+    );
     expectNoSecret('Redis', stored.join('\n'));
     expect(h.kube.requests().filter((r) => /\/secrets|\/configmaps/.test(r.path))).toEqual([]);
   });

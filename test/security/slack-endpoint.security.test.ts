@@ -18,11 +18,15 @@ import { captureLogger } from '../helpers/silent-logger.js';
 function sendStalled(url: string, headers: Record<string, string>, firstBytes: string): Promise<{ status: number; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1000', ...headers } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, ms: Date.now() - started });
-      req.destroy();
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1000', ...headers } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, ms: Date.now() - started });
+        req.destroy();
+      },
+    );
     req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
     req.write(firstBytes);
   });
@@ -42,13 +46,19 @@ describe('POST /slack/events against a running bot', () => {
     const res = await sendStalled(h.url, {}, 'payload=');
     expect(res.status).toBe(401);
     expect(res.ms).toBeLessThan(2_000);
-    const stale = await sendStalled(h.url, { 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000) - 3600), 'x-slack-signature': `v0=${'0'.repeat(64)}` }, 'payload=');
+    const stale = await sendStalled(
+      h.url,
+      { 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000) - 3600), 'x-slack-signature': `v0=${'0'.repeat(64)}` },
+      'payload=',
+    );
     expect(stale.status).toBe(401);
   });
 
   it('never fails on random or truncated bodies, signed or not, and keeps answering', async () => {
     const valid = [
-      new URLSearchParams(slashCommandFields({ text: 'why api', user_id: 'U0APPROVER', channel_id: 'C0ALERTS', response_url: 'http://127.0.0.1:9/x', trigger_id: 't' })).toString(),
+      new URLSearchParams(
+        slashCommandFields({ text: 'why api', user_id: 'U0APPROVER', channel_id: 'C0ALERTS', response_url: 'http://127.0.0.1:9/x', trigger_id: 't' }),
+      ).toString(),
       `payload=${encodeURIComponent(JSON.stringify(blockActionPayload({ action_id: 'oom_raise_limit', value: 'p', user: { id: 'U0APPROVER' }, channel: { id: 'C0ALERTS' }, response_url: 'http://127.0.0.1:9/x', trigger_id: 't', message_ts: '1700000000.000100' })))}`,
     ];
     const bodies = fc.oneof(
@@ -86,10 +96,12 @@ describe('the receiver under load', () => {
       release = r;
     });
     // An app whose handlers never finish until released: every request stays in flight.
-    receiver.init({ processEvent: async (e: { ack: (r?: unknown) => Promise<void> }) => {
-      await held;
-      await e.ack();
-    } } as unknown as App);
+    receiver.init({
+      processEvent: async (e: { ack: (r?: unknown) => Promise<void> }) => {
+        await held;
+        await e.ack();
+      },
+    } as unknown as App);
     await receiver.start();
     server = createServer((req, res) => void receiver.requestListener(req, res));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -101,10 +113,14 @@ describe('the receiver under load', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const command = () => new URLSearchParams({ command: '/oom', text: 'help', user_id: 'U1', channel_id: 'C1', response_url: 'http://127.0.0.1:9/x', trigger_id: 't' }).toString();
+  const command = () =>
+    new URLSearchParams({ command: '/oom', text: 'help', user_id: 'U1', channel_id: 'C1', response_url: 'http://127.0.0.1:9/x', trigger_id: 't' }).toString();
 
   it('answers 503 with Retry-After past the cap of requests in flight', async () => {
-    const inFlight = [sendSigned(url, SECRET, command(), 'application/x-www-form-urlencoded'), sendSigned(url, SECRET, command(), 'application/x-www-form-urlencoded')];
+    const inFlight = [
+      sendSigned(url, SECRET, command(), 'application/x-www-form-urlencoded'),
+      sendSigned(url, SECRET, command(), 'application/x-www-form-urlencoded'),
+    ];
     await new Promise((r) => setTimeout(r, 200));
     const third = await sendSigned(url, SECRET, command(), 'application/x-www-form-urlencoded');
     expect(third.status).toBe(503);

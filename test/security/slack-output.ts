@@ -7,7 +7,10 @@ import type { SlackServer } from '../../sim/slack/index.js';
  * response_url post, as one JSON text. Acknowledgement bodies are in each SignedResponse's `text`.
  */
 export function everythingSentToSlack(slack: SlackServer): string {
-  return JSON.stringify({ calls: slack.calls.map((c) => ({ method: c.method, args: c.args })), responses: slack.responseUrls.map((r) => r.uses.map((u) => u.body)) });
+  return JSON.stringify({
+    calls: slack.calls.map((c) => ({ method: c.method, args: c.args })),
+    responses: slack.responseUrls.map((r) => r.uses.map((u) => u.body)),
+  });
 }
 
 /**

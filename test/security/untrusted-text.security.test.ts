@@ -59,11 +59,22 @@ describe('untrusted text from the cluster never becomes a mention, a broadcast o
       annotations: { 'argocd.argoproj.io/tracking-id': `${PING}:apps/Deployment:shop/web`, 'meta.helm.sh/release-name': PING },
       podAnnotations: { 'meta.helm.sh/release-name': PING },
     });
-    const pods = c.list('pods', 'shop').filter((p) => String(p.metadata.name).startsWith('web-')).map((p) => p.metadata.name as string).sort();
+    const pods = c
+      .list('pods', 'shop')
+      .filter((p) => String(p.metadata.name).startsWith('web-'))
+      .map((p) => p.metadata.name as string)
+      .sort();
     expect(pods).toHaveLength(2);
     const [first, second] = pods as [string, string];
     const pod = c.get('pods', 'shop', first)!;
-    c.recordEvent({ involved: podRef(pod, { name: 'web' }), type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${PING}`, component: 'kubelet', host: 'node-a' });
+    c.recordEvent({
+      involved: podRef(pod, { name: 'web' }),
+      type: 'Warning',
+      reason: 'BackOff',
+      message: `Back-off restarting failed container ${PING}`,
+      component: 'kubelet',
+      host: 'node-a',
+    });
     c.recordEvent({ involved: podRef(pod), type: 'Warning', reason: `<!here>Odd`, message: PING, component: 'kubelet', host: 'node-a' });
     c.setUsage('shop', first, 'web', 250 * MiB);
     c.setLogs('shop', first, 'web', { previous: `start\n${PING}\n\`\`\`${PING}\`\`\`\n> ${PING}\nout of memory\n` });

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ProposalStore } from '../../stores/proposal-store.js';
-import type { LimitProposal } from '../../diagnosis/propose-limit.js';
 import { sampleProposal } from '../helpers/proposals.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 

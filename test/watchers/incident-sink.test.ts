@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import type { Queue } from 'bullmq';
 import { connectRedis, createIncidentQueue, seenKey } from '../../core/queue.js';
 import { Metrics } from '../../core/metrics.js';
 import { INCIDENT_VERSION, type Incident } from '../../core/incident.js';
@@ -85,7 +84,8 @@ describe('IncidentSink', () => {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
         if ((prop === 'exists' || prop === 'set') && typeof value === 'function') {
-          return (...args: unknown[]) => (down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+          return (...args: unknown[]) =>
+            down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : (value as (...a: unknown[]) => unknown).apply(target, args);
         }
         return value;
       },

@@ -46,7 +46,9 @@ class FlakyApiServer {
     this.watches++;
     res.writeHead(200);
     if (this.mode === 'error-event') {
-      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'etcdserver: request timed out' } })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'etcdserver: request timed out' } })}\n`,
+      );
     } else if (this.mode === 'close-at-once') {
       res.end();
     } else {
@@ -97,28 +99,31 @@ describe('a watch against an API server that fails', () => {
     return { logs, health, failures: () => failures };
   }
 
-  it.each(['error-event', 'close-at-once'] as const)('%s: backs off, stays not ready, counts and logs the change once; recovers when the server does', async (mode) => {
-    const { logs, health, failures } = await start(mode);
-    await sleep(2_000);
-    // Unbounded, this is over 1,000 watches in 2 s; with the backoff (50 ms doubling to 800 ms) a handful.
-    expect(api!.watches).toBeGreaterThanOrEqual(3);
-    expect(api!.watches).toBeLessThanOrEqual(15);
-    expect(api!.lists).toBe(1);
-    expect(watch!.synced).toBe(false);
-    expect(watch!.lastError).toMatch(mode === 'error-event' ? /watch error 500: etcdserver: request timed out/ : /closed at once/);
-    expect(failures()).toBeGreaterThanOrEqual(api!.watches - 1);
-    expect(health).toEqual([false]);
-    const warned = logs.lines().filter((l) => String(l.msg).includes('list/watch failed: retrying'));
-    expect(warned).toHaveLength(1);
+  it.each(['error-event', 'close-at-once'] as const)(
+    '%s: backs off, stays not ready, counts and logs the change once; recovers when the server does',
+    async (mode) => {
+      const { logs, health, failures } = await start(mode);
+      await sleep(2_000);
+      // Unbounded, this is over 1,000 watches in 2 s; with the backoff (50 ms doubling to 800 ms) a handful.
+      expect(api!.watches).toBeGreaterThanOrEqual(3);
+      expect(api!.watches).toBeLessThanOrEqual(15);
+      expect(api!.lists).toBe(1);
+      expect(watch!.synced).toBe(false);
+      expect(watch!.lastError).toMatch(mode === 'error-event' ? /watch error 500: etcdserver: request timed out/ : /closed at once/);
+      expect(failures()).toBeGreaterThanOrEqual(api!.watches - 1);
+      expect(health).toEqual([false]);
+      const warned = logs.lines().filter((l) => String(l.msg).includes('list/watch failed: retrying'));
+      expect(warned).toHaveLength(1);
 
-    api!.mode = 'healthy';
-    const deadline = Date.now() + 5_000;
-    while (!watch!.synced && Date.now() < deadline) await sleep(20);
-    expect(watch!.synced).toBe(true);
-    expect(watch!.lastError).toBeUndefined();
-    expect(health).toEqual([false, true]);
-    expect(logs.lines().filter((l) => String(l.msg).includes('working again'))).toHaveLength(1);
-  });
+      api!.mode = 'healthy';
+      const deadline = Date.now() + 5_000;
+      while (!watch!.synced && Date.now() < deadline) await sleep(20);
+      expect(watch!.synced).toBe(true);
+      expect(watch!.lastError).toBeUndefined();
+      expect(health).toEqual([false, true]);
+      expect(logs.lines().filter((l) => String(l.msg).includes('working again'))).toHaveLength(1);
+    },
+  );
 
   it('a watch that is open and quiet counts as working, without any event', async () => {
     const { health } = await start('healthy');

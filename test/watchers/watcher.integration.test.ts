@@ -4,7 +4,10 @@ import { ManualClock, type SimApiServer, type SimCluster } from '../../sim/kube/
 import { startSimCluster, WatcherHarness, type RunningWatcher } from '../helpers/watcher-harness.js';
 
 function podNames(cluster: SimCluster, ns = 'shop'): string[] {
-  return cluster.list('pods', ns).map((p) => p.metadata.name as string).sort();
+  return cluster
+    .list('pods', ns)
+    .map((p) => p.metadata.name as string)
+    .sort();
 }
 
 async function synced(w: RunningWatcher): Promise<void> {
@@ -64,7 +67,12 @@ describe('watcher against a simulated API server and a real Redis', () => {
     const w = await harness.startWatcher();
     await synced(w);
     const pod = podNames(cluster)[0]!;
-    cluster.evict('shop', pod, { resource: 'memory', threshold: '100Mi', available: '81232Ki', containers: [{ name: 'api', usage: '912340Ki', request: '256Mi' }] });
+    cluster.evict('shop', pod, {
+      resource: 'memory',
+      threshold: '100Mi',
+      available: '81232Ki',
+      containers: [{ name: 'api', usage: '912340Ki', request: '256Mi' }],
+    });
     await expect.poll(async () => (await harness.jobs()).length, { timeout: 5_000 }).toBe(1);
     await sleep(300);
     const jobs = await harness.jobs();
@@ -148,7 +156,9 @@ describe('watcher against a simulated API server and a real Redis', () => {
     const w = await harness.startWatcher();
     await sleep(300);
     expect(w.watcher.readiness()).toMatchObject({ ok: false });
-    expect(w.logs.lines().some((l) => String(l.msg).includes('list/watch failed') && String(l.err).includes('cannot reach the Kubernetes API server'))).toBe(true);
+    expect(w.logs.lines().some((l) => String(l.msg).includes('list/watch failed') && String(l.err).includes('cannot reach the Kubernetes API server'))).toBe(
+      true,
+    );
     await server!.setUnreachable(false);
     await synced(w);
     cluster.oomKill('shop', podNames(cluster)[0]!, 'api');

@@ -50,26 +50,26 @@ function toTermination(
   terminated: Readonly<Record<string, unknown>>,
   podSpec: unknown,
 ): ContainerTermination | undefined {
-  const exitCode = asInt(terminated['exitCode']);
+  const exitCode = asInt(terminated.exitCode);
   if (exitCode === undefined) return undefined;
   const termination: ContainerTermination = {
     container: name,
     init: group.init,
     restartCount: Math.max(0, asInt(field(containerStatus, 'restartCount')) ?? 0),
     exitCode,
-    reason: asString(terminated['reason']) ?? '',
+    reason: asString(terminated.reason) ?? '',
     from,
   };
   if (group.ephemeral) termination.ephemeral = true;
-  const signal = asInt(terminated['signal']);
+  const signal = asInt(terminated.signal);
   if (signal !== undefined) termination.signal = signal;
-  const startedAt = toIso(terminated['startedAt']);
+  const startedAt = toIso(terminated.startedAt);
   if (startedAt !== undefined) termination.startedAt = startedAt;
-  const finishedAt = toIso(terminated['finishedAt']);
+  const finishedAt = toIso(terminated.finishedAt);
   if (finishedAt !== undefined) termination.finishedAt = finishedAt;
-  const containerID = asText(terminated['containerID']);
+  const containerID = asText(terminated.containerID);
   if (containerID !== undefined) termination.containerID = containerID.slice(0, 256);
-  const message = trimText(asString(terminated['message']), TERMINATION_MESSAGE_BYTES);
+  const message = trimText(asString(terminated.message), TERMINATION_MESSAGE_BYTES);
   if (message !== undefined) termination.message = message;
 
   const containerSpec = asArray(field(podSpec, group.specs)).find((candidate) => field(candidate, 'name') === name);

@@ -27,9 +27,7 @@ const PROBE_EVENT_SLACK_MS = 10_000;
  * graceful stop and not reported. Evicted or otherwise disrupted pods are left to their own detectors.
  */
 export function detectSigkilled(pod: V1Pod, ctx: DetectContext): Incident[] {
-  const terminations = listTerminations(pod).filter(
-    (termination) => termination.exitCode === SIGKILL_EXIT_CODE && !NOT_A_SIGKILL.has(termination.reason),
-  );
+  const terminations = listTerminations(pod).filter((termination) => termination.exitCode === SIGKILL_EXIT_CODE && !NOT_A_SIGKILL.has(termination.reason));
   if (terminations.length === 0) return [];
   if (fieldAt(pod, 'status', 'reason') === 'Evicted' || disruptionTargetOf(pod) !== undefined) return [];
   const ref = toPodRef(pod);

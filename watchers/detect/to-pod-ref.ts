@@ -76,10 +76,7 @@ function keptLabels(labels: Readonly<Record<string, string>>): Record<string, st
  * and reach the pod only when a chart copies them into the template: absence proves nothing.
  * Order matters: Argo CD and Flux drive Helm, so they win over Helm's own markers.
  */
-export function managedByOf(
-  labels: Readonly<Record<string, string>>,
-  annotations: Readonly<Record<string, string>>,
-): PodRef['managedBy'] {
+export function managedByOf(labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>>): PodRef['managedBy'] {
   const trackingId = lookup(annotations, 'argocd.argoproj.io/tracking-id');
   if (trackingId !== undefined) return named('argocd', trackingId.split(':')[0]);
   const argoInstance = lookup(labels, 'argocd.argoproj.io/instance');

@@ -19,7 +19,9 @@ const texts = (e: EnrichedIncident) => diagnose(e).evidence.map((ev) => ev.text)
 
 describe('eviction: a record with only the message', () => {
   it('reads a request with a decimal point whole (it was cut to "1")', () => {
-    const d = diagnose(evictedWithMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory.'));
+    const d = diagnose(
+      evictedWithMessage('The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory.'),
+    );
     expect(d).toMatchObject({ cause: 'eviction-memory', confidence: 'medium' });
     expect(d.headline).toContain('above its request of 1.5Gi');
     expect(d.evidence.map((ev) => ev.text)).toContain('api used 2Gi, request 1.5Gi (1.3× its request)');
@@ -35,7 +37,7 @@ describe('eviction: a record with only the message', () => {
     expect(diagnose(evictedWithMessage('The node was low on resource: [MemoryPressure]. ')).cause).toBe('eviction-memory');
   });
 
-  it('tells a container\'s own ephemeral-storage limit from a node running low', () => {
+  it("tells a container's own ephemeral-storage limit from a node running low", () => {
     const e = evictedWithMessage('Container api exceeded its local ephemeral storage limit "500Mi". ');
     const d = diagnose(e);
     expect(d.cause).toBe('eviction-resource');
@@ -43,13 +45,13 @@ describe('eviction: a record with only the message', () => {
     expect(texts(e)).toContain('The container api went over its own ephemeral-storage limit of 500Mi');
   });
 
-  it('tells the pod\'s own ephemeral-storage limit from a node running low', () => {
+  it("tells the pod's own ephemeral-storage limit from a node running low", () => {
     const e = evictedWithMessage('Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ');
     expect(diagnose(e).headline).toContain('went over its own ephemeral-storage limit');
     expect(texts(e)).toContain('The pod went over its own ephemeral-storage limit of 1Gi');
   });
 
-  it('falls back to the pod\'s status message when the record has none', () => {
+  it("falls back to the pod's status message when the record has none", () => {
     const e = createEnriched({ kind: 'evicted' });
     e.incident.eviction = { containers: [], source: 'none' };
     if (e.pod && !e.pod.gone) e.pod.message = 'The node was low on resource: pids. Threshold quantity: 1000, available: 12. ';

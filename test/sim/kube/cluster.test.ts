@@ -63,7 +63,13 @@ describe('SimCluster controllers', () => {
     c.createDeployment({ name: 'api', replicas: 2, memoryLimit: '512Mi' });
     const oldRs = c.list('replicasets')[0]!.metadata.name;
     const oldPods = c.list('pods').map((p) => p.metadata.name);
-    c.patch('deployments', 'default', 'api', { spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '1Gi' } } }] } } } }, 'application/strategic-merge-patch+json');
+    c.patch(
+      'deployments',
+      'default',
+      'api',
+      { spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '1Gi' } } }] } } } },
+      'application/strategic-merge-patch+json',
+    );
     const rss = c.list('replicasets');
     expect(rss).toHaveLength(2);
     const newRs = rss.find((r) => r.metadata.name !== oldRs)!;
@@ -84,7 +90,12 @@ describe('SimCluster controllers', () => {
   it('runs StatefulSets, DaemonSets, Jobs and CronJobs', () => {
     const { c } = newCluster(3);
     c.createStatefulSet({ name: 'db', namespace: 'data', replicas: 2 });
-    expect(c.list('pods', 'data').map((p) => p.metadata.name).sort()).toEqual(['db-0', 'db-1']);
+    expect(
+      c
+        .list('pods', 'data')
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['db-0', 'db-1']);
     c.createDaemonSet({ name: 'node-exporter', namespace: 'kube-system' });
     const ds = c.list('pods', 'kube-system');
     expect(ds).toHaveLength(3);
@@ -146,12 +157,29 @@ describe('SimCluster incidents', () => {
     expect(cs.ready).toBe(false);
     expect(cs.state.waiting.reason).toBe('CrashLoopBackOff');
     expect(cs.state.waiting.message).toBe(`back-off 10s restarting failed container=api pod=${pod.metadata.name}_shop(${pod.metadata.uid})`);
-    expect(after.status.conditions.find((x: Json) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [api]' });
+    expect(after.status.conditions.find((x: Json) => x.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [api]',
+    });
     expect(changes.some((ch) => ch.resource === 'pods' && ch.type === 'MODIFIED')).toBe(true);
     const ev = c.list('events', 'shop').find((e) => e.reason === 'BackOff')!;
     expect(ev.message).toBe(`Back-off restarting failed container api in pod ${pod.metadata.name}_shop(${pod.metadata.uid})`);
-    expect(ev).toMatchObject({ type: 'Warning', source: { component: 'kubelet', host: pod.spec.nodeName }, count: 1, eventTime: null, reportingComponent: 'kubelet' });
-    expect(ev.involvedObject).toMatchObject({ kind: 'Pod', namespace: 'shop', name: pod.metadata.name, uid: pod.metadata.uid, apiVersion: 'v1', fieldPath: 'spec.containers{api}' });
+    expect(ev).toMatchObject({
+      type: 'Warning',
+      source: { component: 'kubelet', host: pod.spec.nodeName },
+      count: 1,
+      eventTime: null,
+      reportingComponent: 'kubelet',
+    });
+    expect(ev.involvedObject).toMatchObject({
+      kind: 'Pod',
+      namespace: 'shop',
+      name: pod.metadata.name,
+      uid: pod.metadata.uid,
+      apiVersion: 'v1',
+      fieldPath: 'spec.containers{api}',
+    });
     expect(ev.metadata.name).toMatch(new RegExp(`^${pod.metadata.name}\\.[0-9a-f]{16}$`));
     // A second kill: back-off doubles, the BackOff event is the same object with count 2.
     clock.advance(30_000);
@@ -224,7 +252,12 @@ describe('SimCluster incidents', () => {
     const { c } = newCluster();
     c.createDeployment({ name: 'worker', namespace: 'jobs', replicas: 1, memoryRequest: '200Mi', memoryLimit: '1Gi' });
     const pod = c.list('pods', 'jobs')[0]!;
-    const after = c.evict('jobs', pod.metadata.name, { resource: 'memory', threshold: '100Mi', available: '81232Ki', containers: [{ name: 'worker', usage: '912340Ki' }] });
+    const after = c.evict('jobs', pod.metadata.name, {
+      resource: 'memory',
+      threshold: '100Mi',
+      available: '81232Ki',
+      containers: [{ name: 'worker', usage: '912340Ki' }],
+    });
     const message =
       'The node was low on resource: memory. Threshold quantity: 100Mi, available: 81232Ki. Container worker was using 912340Ki, request is 200Mi, has larger consumption of memory. ';
     expect(after.status).toMatchObject({ phase: 'Failed', reason: 'Evicted', message });
@@ -241,7 +274,16 @@ describe('SimCluster incidents', () => {
   it('evict variants: ephemeral-storage with request 0, pids', () => {
     const { c } = newCluster();
     c.createPod({ name: 'a', containers: [{ name: 'a' }, { name: 'b' }] });
-    const a = c.evict('default', 'a', { resource: 'ephemeral-storage', threshold: '10%', available: '9Gi', containers: [{ name: 'a', usage: '20Gi' }, { name: 'b', usage: '2Gi' }], containerReason: 'Error' });
+    const a = c.evict('default', 'a', {
+      resource: 'ephemeral-storage',
+      threshold: '10%',
+      available: '9Gi',
+      containers: [
+        { name: 'a', usage: '20Gi' },
+        { name: 'b', usage: '2Gi' },
+      ],
+      containerReason: 'Error',
+    });
     expect(a.status.message).toBe(
       'The node was low on resource: ephemeral-storage. Threshold quantity: 10%, available: 9Gi. Container a was using 20Gi, request is 0, has larger consumption of ephemeral-storage. Container b was using 2Gi, request is 0, has larger consumption of ephemeral-storage. ',
     );
@@ -312,7 +354,11 @@ describe('SimCluster incidents', () => {
     const evs = c.list('events');
     expect(evs.find((e) => e.reason === 'Preempted')).toMatchObject({ source: { component: 'default-scheduler' } });
     expect(evs.find((e) => e.reason === 'TaintManagerEviction')!.message).toBe(`Marking for deletion Pod default/${b!.metadata.name}`);
-    expect(evs.filter((e) => e.reason === 'Killing').map((e) => e.message)).toEqual(['Stopping container api', 'Stopping container api', 'Stopping container api']);
+    expect(evs.filter((e) => e.reason === 'Killing').map((e) => e.message)).toEqual([
+      'Stopping container api',
+      'Stopping container api',
+      'Stopping container api',
+    ]);
     expect(c.list('pods').filter((p) => p.status.phase === 'Running')).toHaveLength(3);
   });
 

@@ -35,7 +35,10 @@ describe.skipIf(!KUBECTL)('real kubectl against the simulated API server', () =>
     expect(out.kind).toBe('List');
     expect(out.items).toHaveLength(3);
     expect(out.items[0].kind).toBe('Pod');
-    const reasons = out.items.map((p: { status: { containerStatuses: Array<{ lastState: { terminated?: { reason: string } } }> } }) => p.status.containerStatuses[0]!.lastState.terminated?.reason);
+    const reasons = out.items.map(
+      (p: { status: { containerStatuses: Array<{ lastState: { terminated?: { reason: string } } }> } }) =>
+        p.status.containerStatuses[0]!.lastState.terminated?.reason,
+    );
     expect(reasons).toContain('OOMKilled');
   });
 

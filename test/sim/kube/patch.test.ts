@@ -35,7 +35,15 @@ describe('patch formats', () => {
     expect(out.metadata.labels).toEqual({ a: '1', c: '3' });
     const cs = out.spec.template.spec.containers;
     expect(cs.map((c: { name: string }) => c.name)).toEqual(['api', 'sidecar']);
-    expect(cs[0]).toEqual({ name: 'api', image: 'api:1', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], resources: { limits: { memory: '1Gi' }, requests: { memory: '256Mi' } } });
+    expect(cs[0]).toEqual({
+      name: 'api',
+      image: 'api:1',
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+      ],
+      resources: { limits: { memory: '1Gi' }, requests: { memory: '256Mi' } },
+    });
     expect(base.spec.template.spec.containers[0]!.resources?.limits.memory).toBe('512Mi');
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { makeLimitRange, makeResourceQuota } from '../../../sim/kube/index.js';
 import { startSimKube, type SimKube } from '../../helpers/sim-kube.js';
 
@@ -29,7 +29,10 @@ function statusOf(err: unknown): { code: number; body: Record<string, unknown> }
 }
 
 function podNames(): string[] {
-  return sim.cluster.list('pods', 'shop').map((p) => p.metadata.name).sort();
+  return sim.cluster
+    .list('pods', 'shop')
+    .map((p) => p.metadata.name)
+    .sort();
 }
 
 describe('simulated API server: PATCH', () => {
@@ -73,25 +76,34 @@ describe('simulated API server: PATCH', () => {
     );
     expect(sim.cluster.peek('deployments', 'shop', 'api')!.metadata.annotations).toEqual({ owner: 'team-a' });
     // without setHeaderOptions, client-node sends application/json-patch+json
-    await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: [{ op: 'replace', path: '/spec/template/spec/containers/1/resources/limits/memory', value: '256Mi' }] });
+    await sim.apps.patchNamespacedDeployment({
+      name: 'api',
+      namespace: 'shop',
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/1/resources/limits/memory', value: '256Mi' }],
+    });
     expect(sim.server.requests({ method: 'PATCH' })[1]!.contentType).toBe('application/json-patch+json');
     expect(sim.cluster.list('pods', 'shop')[0]!.spec.containers[1].resources.limits.memory).toBe('256Mi');
   });
 
   it('rejects a request above the limit with 422 Invalid', async () => {
-    const err = await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limitPatch('128Mi'), dryRun: 'All' }, SMP).catch((e: unknown) => e);
+    const err = await sim.apps
+      .patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limitPatch('128Mi'), dryRun: 'All' }, SMP)
+      .catch((e: unknown) => e);
     const { code, body } = statusOf(err);
     expect(code).toBe(422);
     expect(body).toMatchObject({
       kind: 'Status',
       reason: 'Invalid',
-      message: 'Deployment.apps "api" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "256Mi": must be less than or equal to memory limit of 128Mi',
+      message:
+        'Deployment.apps "api" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "256Mi": must be less than or equal to memory limit of 128Mi',
     });
   });
 
   it('rejects a limit above the LimitRange maximum with 403 Forbidden', async () => {
     sim.cluster.create('limitranges', makeLimitRange({ namespace: 'shop', max: { memory: '1Gi' } }));
-    const err = await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limitPatch('2Gi'), dryRun: 'All' }, SMP).catch((e: unknown) => e);
+    const err = await sim.apps
+      .patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limitPatch('2Gi'), dryRun: 'All' }, SMP)
+      .catch((e: unknown) => e);
     const { code, body } = statusOf(err);
     expect(code).toBe(403);
     expect(body.reason).toBe('Forbidden');
@@ -103,15 +115,24 @@ describe('simulated API server: PATCH', () => {
     const err = await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limitPatch('1Gi') }, SMP).catch((e: unknown) => e);
     const { code, body } = statusOf(err);
     expect(code).toBe(403);
-    expect(body.message).toBe('deployments.apps "api" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi, used: limits.memory=1280Mi, limited: limits.memory=2Gi');
+    expect(body.message).toBe(
+      'deployments.apps "api" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi, used: limits.memory=1280Mi, limited: limits.memory=2Gi',
+    );
   });
 
   it('answers 415 for an unsupported content type', async () => {
-    const res = await fetch(`${sim.server.url}/apis/apps/v1/namespaces/shop/deployments/api`, { method: 'PATCH', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${sim.server.url}/apis/apps/v1/namespaces/shop/deployments/api`, {
+      method: 'PATCH',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(415);
     expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
     const apply = await sim.apps
-      .patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: {}, fieldManager: 'x' }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
+      .patchNamespacedDeployment(
+        { name: 'api', namespace: 'shop', body: {}, fieldManager: 'x' },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      )
       .catch((e: unknown) => e);
     expect(statusOf(apply).code).toBe(415);
   });
@@ -119,10 +140,16 @@ describe('simulated API server: PATCH', () => {
   it('answers 409 Conflict for a stale resourceVersion precondition', async () => {
     const rv = sim.cluster.peek('deployments', 'shop', 'api')!.metadata.resourceVersion!;
     await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { metadata: { resourceVersion: rv, labels: { a: 'b' } } } }, SMP);
-    const err = await sim.apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { metadata: { resourceVersion: rv, labels: { a: 'c' } } } }, SMP).catch((e: unknown) => e);
+    const err = await sim.apps
+      .patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { metadata: { resourceVersion: rv, labels: { a: 'c' } } } }, SMP)
+      .catch((e: unknown) => e);
     const { code, body } = statusOf(err);
     expect(code).toBe(409);
-    expect(body).toMatchObject({ reason: 'Conflict', message: 'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again' });
+    expect(body).toMatchObject({
+      reason: 'Conflict',
+      message:
+        'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again',
+    });
   });
 
   it('refuses resource changes on a pod (422) but allows label changes', async () => {
@@ -132,7 +159,9 @@ describe('simulated API server: PATCH', () => {
       .catch((e: unknown) => e);
     const { code, body } = statusOf(err);
     expect(code).toBe(422);
-    expect(String(body.message)).toMatch(/^Pod "api-[a-z0-9]+-[a-z0-9]{5}" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/);
+    expect(String(body.message)).toMatch(
+      /^Pod "api-[a-z0-9]+-[a-z0-9]{5}" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/,
+    );
     const ok = await sim.core.patchNamespacedPod({ name: pod, namespace: 'shop', body: { metadata: { labels: { debug: 'true' } } } }, SMP);
     expect(ok.metadata?.labels?.debug).toBe('true');
   });
@@ -140,13 +169,20 @@ describe('simulated API server: PATCH', () => {
   it('patches StatefulSets, DaemonSets and CronJobs', async () => {
     sim.cluster.createStatefulSet({ name: 'db', namespace: 'shop', replicas: 2 });
     const before = sim.cluster.peek('pods', 'shop', 'db-0')!.metadata.uid;
-    await sim.apps.patchNamespacedStatefulSet({ name: 'db', namespace: 'shop', body: { spec: { template: { spec: { containers: [{ name: 'db', resources: { limits: { memory: '2Gi' } } }] } } } } }, SMP);
+    await sim.apps.patchNamespacedStatefulSet(
+      { name: 'db', namespace: 'shop', body: { spec: { template: { spec: { containers: [{ name: 'db', resources: { limits: { memory: '2Gi' } } }] } } } } },
+      SMP,
+    );
     const db0 = sim.cluster.peek('pods', 'shop', 'db-0')!;
     expect(db0.metadata.uid).not.toBe(before);
     expect(db0.spec.containers[0].resources.limits.memory).toBe('2Gi');
     sim.cluster.createCronJob({ name: 'report', namespace: 'shop' });
     const cj = await sim.batch.patchNamespacedCronJob(
-      { name: 'report', namespace: 'shop', body: { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'report', resources: { limits: { memory: '1Gi' } } }] } } } } } } },
+      {
+        name: 'report',
+        namespace: 'shop',
+        body: { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'report', resources: { limits: { memory: '1Gi' } } }] } } } } } },
+      },
       SMP,
     );
     expect(cj.spec?.jobTemplate.spec?.template.spec?.containers[0]?.resources?.limits?.memory).toBe('1Gi');

@@ -16,7 +16,12 @@ describe('simulated API server: reads', () => {
     expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
     const v1 = await fetchJson(`${sim.server.url}/api/v1`);
     expect(v1.kind).toBe('APIResourceList');
-    expect(v1.resources.find((r: { name: string }) => r.name === 'pods')).toMatchObject({ singularName: 'pod', namespaced: true, kind: 'Pod', shortNames: ['po'] });
+    expect(v1.resources.find((r: { name: string }) => r.name === 'pods')).toMatchObject({
+      singularName: 'pod',
+      namespaced: true,
+      kind: 'Pod',
+      shortNames: ['po'],
+    });
     const apis = await fetchJson(`${sim.server.url}/apis`);
     expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'metrics.k8s.io']);
   });
@@ -111,7 +116,14 @@ describe('simulated API server: reads', () => {
     const ex = err as ApiException<unknown>;
     expect(ex.code).toBe(404);
     const body = typeof ex.body === 'string' ? JSON.parse(ex.body) : ex.body;
-    expect(body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'pods "nope" not found', details: { name: 'nope', kind: 'pods' } });
+    expect(body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotFound',
+      code: 404,
+      message: 'pods "nope" not found',
+      details: { name: 'nope', kind: 'pods' },
+    });
   });
 
   it('creates events with POST (201)', async () => {
@@ -121,19 +133,27 @@ describe('simulated API server: reads', () => {
     });
     expect(ev.metadata?.uid).toBeDefined();
     expect(sim.cluster.peek('events', 'default', 'x.1')!.message).toBe('hello');
-    const res = await fetch(`${sim.server.url}/api/v1/namespaces/missing/events`, { method: 'POST', body: JSON.stringify({ metadata: { name: 'y' } }), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${sim.server.url}/api/v1/namespaces/missing/events`, {
+      method: 'POST',
+      body: JSON.stringify({ metadata: { name: 'y' } }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(404);
   });
 
   it('serves current and previous logs, tailLines and limitBytes', async () => {
     sim.cluster.createPod({ name: 'p', containers: [{ name: 'app' }, { name: 'side' }] });
     sim.cluster.setLogs('default', 'p', 'app', { current: 'c1\nc2\nc3\n', previous: 'started\nallocating\nkilled\n' });
-    const noPrev = await sim.core.readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', previous: true }).catch((e: ApiException<string>) => e);
+    const noPrev = await sim.core
+      .readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', previous: true })
+      .catch((e: ApiException<string>) => e);
     expect((noPrev as ApiException<string>).code).toBe(400);
     expect(String((noPrev as ApiException<string>).body)).toContain('previous terminated container \\"app\\" in pod \\"p\\" not found');
     sim.cluster.oomKill('default', 'p', 'app');
     expect(await sim.core.readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', previous: true })).toBe('started\nallocating\nkilled\n');
-    expect(await sim.core.readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', previous: true, tailLines: 2 })).toBe('allocating\nkilled\n');
+    expect(await sim.core.readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', previous: true, tailLines: 2 })).toBe(
+      'allocating\nkilled\n',
+    );
     expect(await sim.core.readNamespacedPodLog({ namespace: 'default', name: 'p', container: 'app', limitBytes: 4 })).toBe('c1\nc');
     const noContainer = await fetch(`${sim.server.url}/api/v1/namespaces/default/pods/p/log`);
     expect(noContainer.status).toBe(400);
@@ -147,11 +167,16 @@ describe('simulated API server: reads', () => {
       containers: Array<{ name: string; usage: { memory: string; cpu: string } }>;
     };
     expect(pm.containers[0]).toMatchObject({ name: 'p', usage: { memory: '307200Ki' } });
-    const nodes = (await sim.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes' })) as { kind: string; items: unknown[] };
+    const nodes = (await sim.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes' })) as {
+      kind: string;
+      items: unknown[];
+    };
     expect(nodes.kind).toBe('NodeMetricsList');
     expect(nodes.items).toHaveLength(3);
     sim.cluster.metricsEnabled = false;
-    const off = await sim.custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: 'shop', plural: 'pods' }).catch((e: ApiException<unknown>) => e);
+    const off = await sim.custom
+      .listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: 'shop', plural: 'pods' })
+      .catch((e: ApiException<unknown>) => e);
     expect((off as ApiException<unknown>).code).toBe(404);
     const apis = await fetchJson(`${sim.server.url}/apis`);
     expect(apis.groups.map((g: { name: string }) => g.name)).not.toContain('metrics.k8s.io');

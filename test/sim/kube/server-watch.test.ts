@@ -4,7 +4,14 @@ import { startSimKube, waitFor, type SimKube } from '../../helpers/sim-kube.js';
 
 interface Seen {
   type: string;
-  object: { kind?: string; metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> }; code?: number; reason?: string; message?: string; status?: Json };
+  object: {
+    kind?: string;
+    metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
+    code?: number;
+    reason?: string;
+    message?: string;
+    status?: Json;
+  };
 }
 type Json = Record<string, unknown>;
 
@@ -20,7 +27,12 @@ async function watch(s: SimKube, path: string, query: Record<string, string | nu
   const events: Seen[] = [];
   let resolveDone: (e: unknown) => void = () => undefined;
   const done = new Promise((r) => (resolveDone = r));
-  const ctrl = await new Watch(s.kc).watch(path, query, (type, object) => events.push({ type, object }), (err) => resolveDone(err ?? 'closed'));
+  const ctrl = await new Watch(s.kc).watch(
+    path,
+    query,
+    (type, object) => events.push({ type, object }),
+    (err) => resolveDone(err ?? 'closed'),
+  );
   controllers.push(ctrl);
   return { events, done };
 }
@@ -50,7 +62,12 @@ describe('simulated API server: watch', () => {
     sim.cluster.createPod({ name: 'b' });
     const { events } = await watch(sim, '/api/v1/namespaces/default/pods', { allowWatchBookmarks: true });
     await waitFor(() => events.filter((e) => e.type === 'BOOKMARK').length >= 2, 3000, 'bookmarks');
-    expect(events.slice(0, 2).map((e) => `${e.type} ${e.object.metadata?.name}`).sort()).toEqual(['ADDED a', 'ADDED b']);
+    expect(
+      events
+        .slice(0, 2)
+        .map((e) => `${e.type} ${e.object.metadata?.name}`)
+        .sort(),
+    ).toEqual(['ADDED a', 'ADDED b']);
     const bm = events.find((e) => e.type === 'BOOKMARK')!;
     expect(bm.object).toEqual({ kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: sim.cluster.resourceVersion } });
   });

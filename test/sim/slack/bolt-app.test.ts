@@ -3,12 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, ExpressReceiver, HTTPReceiver, HTTPReceiverDeferredRequestError, LogLevel } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackServer, type SlackServer } from '../../../sim/slack/server.js';
-import {
-  replaySignedRequest,
-  sendBlockAction,
-  sendSlashCommand,
-  sendViewSubmission,
-} from '../../../sim/slack/signed-client.js';
+import { replaySignedRequest, sendBlockAction, sendSlashCommand, sendViewSubmission } from '../../../sim/slack/signed-client.js';
 
 const SECRET = 'test-signing-secret';
 

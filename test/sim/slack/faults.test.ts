@@ -1,4 +1,4 @@
-import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRequestError, WebClient } from '@slack/web-api';
+import { WebAPIHTTPError, type WebAPIPlatformError, WebAPIRequestError, WebClient } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackServer, type SlackServer } from '../../../sim/slack/server.js';
 
@@ -15,7 +15,11 @@ afterEach(async () => {
   await slack.close();
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('fault injection', () => {
   it('failNext with a Slack error answers it n times, then recovers', async () => {

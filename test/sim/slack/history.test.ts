@@ -1,4 +1,4 @@
-import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { type WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSlackServer, type SlackServer } from '../../../sim/slack/index.js';
 

@@ -2,13 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySlackRequest } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  blockActionPayload,
-  sendBlockAction,
-  sendSlashCommand,
-  signSlackRequest,
-  slashCommandFields,
-} from '../../../sim/slack/signed-client.js';
+import { type blockActionPayload, sendBlockAction, sendSlashCommand, signSlackRequest, slashCommandFields } from '../../../sim/slack/signed-client.js';
 
 describe('signSlackRequest', () => {
   it('matches the example in Slack’s request-signing documentation', () => {
@@ -16,9 +10,7 @@ describe('signSlackRequest', () => {
       'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar' +
       '&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com' +
       '%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
-    expect(signSlackRequest('8f742231b10e8888abcd99yyyzzz85a5', body, 1531420618)).toBe(
-      'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
-    );
+    expect(signSlackRequest('8f742231b10e8888abcd99yyyzzz85a5', body, 1531420618)).toBe('v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503');
   });
 
   it('is accepted by Bolt’s own verifier', () => {
@@ -62,8 +54,19 @@ describe('what the client sends', () => {
     expect(req.headers['x-slack-signature']).toBe(signSlackRequest('sec', req.body, ts));
     expect(req.body).toContain('text=shop%2Fapi+--since+1h');
     expect(Object.keys(Object.fromEntries(new URLSearchParams(req.body)))).toEqual([
-      'token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text',
-      'api_app_id', 'is_enterprise_install', 'response_url', 'trigger_id',
+      'token',
+      'team_id',
+      'team_domain',
+      'channel_id',
+      'channel_name',
+      'user_id',
+      'user_name',
+      'command',
+      'text',
+      'api_app_id',
+      'is_enterprise_install',
+      'response_url',
+      'trigger_id',
     ]);
   });
 
@@ -82,7 +85,13 @@ describe('what the client sends', () => {
       type: 'message',
       ts: '1700000000.000100',
       text: 'OOM',
-      blocks: [{ type: 'actions', block_id: 'oom_actions', elements: [{ type: 'button', action_id: 'raise_limit', text: { type: 'plain_text', text: 'Raise' }, value: 'shop/api' }] }],
+      blocks: [
+        {
+          type: 'actions',
+          block_id: 'oom_actions',
+          elements: [{ type: 'button', action_id: 'raise_limit', text: { type: 'plain_text', text: 'Raise' }, value: 'shop/api' }],
+        },
+      ],
     };
     await sendBlockAction(url, 'sec', { action_id: 'raise_limit', message_ts: message.ts, message });
     const payload = JSON.parse(new URLSearchParams(seen.at(-1)!.body).get('payload')!) as ReturnType<typeof blockActionPayload>;

@@ -32,7 +32,21 @@ const BREACHES: Array<[string, unknown[]]> = [
   ['empty section text', [section('')]],
   ['section without text or fields', [{ type: 'section' }]],
   ['unknown block type', [{ type: 'carousel' }]],
-  ['confirm title 101', [actions([button({ confirm: { title: { type: 'plain_text', text: s(101) }, text: { type: 'mrkdwn', text: 'sure?' }, confirm: { type: 'plain_text', text: 'Yes' }, deny: { type: 'plain_text', text: 'No' } } })])]],
+  [
+    'confirm title 101',
+    [
+      actions([
+        button({
+          confirm: {
+            title: { type: 'plain_text', text: s(101) },
+            text: { type: 'mrkdwn', text: 'sure?' },
+            confirm: { type: 'plain_text', text: 'Yes' },
+            deny: { type: 'plain_text', text: 'No' },
+          },
+        }),
+      ]),
+    ],
+  ],
 ];
 
 /** The same payloads exactly at the limit, which Slack accepts. */
@@ -104,9 +118,7 @@ describe('chat.postMessage validation over HTTP', () => {
     expect((await errorOf(client.chat.postMessage({ channel: 'C0ALERTS' } as never))).error).toBe('no_text');
     expect((await errorOf(client.chat.postMessage({ channel: 'C0ALERTS', text: s(40_001) }))).error).toBe('msg_too_long');
     const { ts } = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'ok' });
-    expect((await errorOf(client.chat.update({ channel: 'C0ALERTS', ts: ts!, blocks: [section(s(3001))] as never }))).error).toBe(
-      'invalid_blocks',
-    );
+    expect((await errorOf(client.chat.update({ channel: 'C0ALERTS', ts: ts!, blocks: [section(s(3001))] as never }))).error).toBe('invalid_blocks');
     expect(slack.messages.map((m) => m.text)).toEqual(['ok']);
   });
 });

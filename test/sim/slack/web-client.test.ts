@@ -90,9 +90,7 @@ describe('the real WebClient against the simulated Slack', () => {
     await client.chat.delete({ channel: 'C0ALERTS', ts: posted.ts! });
     expect(slack.messagesIn('C0ALERTS')).toHaveLength(0);
     expect(slack.messagesIn('C0ALERTS', { includeDeleted: true })[0]?.deleted).toBe(true);
-    expect((await platformError(client.chat.delete({ channel: 'C0ALERTS', ts: posted.ts! }))).data.error).toBe(
-      'message_not_found',
-    );
+    expect((await platformError(client.chat.delete({ channel: 'C0ALERTS', ts: posted.ts! }))).data.error).toBe('message_not_found');
 
     const eph = await client.chat.postEphemeral({ channel: 'C0ALERTS', user: 'U0ALICE', text: 'only you' });
     expect(eph.message_ts).toMatch(/^\d{10}\.\d{6}$/);
@@ -101,29 +99,21 @@ describe('the real WebClient against the simulated Slack', () => {
 
   it('answers invalid_auth for a wrong token and not_authed without one', async () => {
     const wrong = new WebClient('xoxb-wrong', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-    expect((await platformError(wrong.chat.postMessage({ channel: 'C0ALERTS', text: 'x' }))).data.error).toBe(
-      'invalid_auth',
-    );
+    expect((await platformError(wrong.chat.postMessage({ channel: 'C0ALERTS', text: 'x' }))).data.error).toBe('invalid_auth');
     const none = new WebClient(undefined, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
     expect((await platformError(none.auth.test())).data.error).toBe('not_authed');
     expect(slack.calls.map((c) => c.error)).toEqual(['invalid_auth', 'not_authed']);
   });
 
   it('answers channel_not_found and not_in_channel, and conversations.join fixes the latter', async () => {
-    expect((await platformError(client.chat.postMessage({ channel: '#nope', text: 'x' }))).data.error).toBe(
-      'channel_not_found',
-    );
-    expect((await platformError(client.chat.postMessage({ channel: 'C0OUTSIDE', text: 'x' }))).data.error).toBe(
-      'not_in_channel',
-    );
+    expect((await platformError(client.chat.postMessage({ channel: '#nope', text: 'x' }))).data.error).toBe('channel_not_found');
+    expect((await platformError(client.chat.postMessage({ channel: 'C0OUTSIDE', text: 'x' }))).data.error).toBe('not_in_channel');
     const info = await client.conversations.info({ channel: 'C0OUTSIDE' });
     expect(info.channel).toMatchObject({ id: 'C0OUTSIDE', name: 'outside', is_member: false });
     await client.conversations.join({ channel: 'C0OUTSIDE' });
     await client.chat.postMessage({ channel: 'C0OUTSIDE', text: 'now I can' });
     expect(slack.messagesIn('outside')).toHaveLength(1);
-    expect((await platformError(client.conversations.join({ channel: 'G0PRIVATE' }))).data.error).toBe(
-      'method_not_supported_for_channel_type',
-    );
+    expect((await platformError(client.conversations.join({ channel: 'G0PRIVATE' }))).data.error).toBe('method_not_supported_for_channel_type');
   });
 
   it('answers users.info and user_not_found', async () => {
@@ -142,9 +132,7 @@ describe('the real WebClient against the simulated Slack', () => {
     const trigger = slack.mintTriggerId();
     const opened = await client.views.open({ trigger_id: trigger, view });
     expect(opened.view).toMatchObject({ id: expect.stringMatching(/^V/), callback_id: 'set_limit' });
-    expect((await platformError(client.views.open({ trigger_id: trigger, view }))).data.error).toBe(
-      'exchanged_trigger_id',
-    );
+    expect((await platformError(client.views.open({ trigger_id: trigger, view }))).data.error).toBe('exchanged_trigger_id');
     expect((await platformError(client.views.open({ trigger_id: '', view }))).data.error).toBe('invalid_arguments');
   });
 

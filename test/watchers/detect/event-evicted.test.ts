@@ -34,17 +34,26 @@ describe('detectEventEvicted', () => {
 
   it('falls back to the message without annotations', () => {
     const [incident] = detectEventEvicted(createEvictedEvent(pod, undefined, null), ctx);
-    expect(incident?.eviction).toMatchObject({ source: 'message', resource: 'memory', threshold: '100Mi', containers: [{ name: 'api', usage: '912340Ki', request: '256Mi' }] });
+    expect(incident?.eviction).toMatchObject({
+      source: 'message',
+      resource: 'memory',
+      threshold: '100Mi',
+      containers: [{ name: 'api', usage: '912340Ki', request: '256Mi' }],
+    });
   });
 
   it('an ephemeral-storage starved resource from the annotation wins', () => {
     const event = createPodEvent({
       pod,
       reason: 'Evicted',
-      message: 'The node was low on resource: ephemeral-storage. Threshold quantity: 4281126156, available: 3925036Ki. Container api was using 6213752Ki, request is 0, has larger consumption of ephemeral-storage. ',
+      message:
+        'The node was low on resource: ephemeral-storage. Threshold quantity: 4281126156, available: 3925036Ki. Container api was using 6213752Ki, request is 0, has larger consumption of ephemeral-storage. ',
       annotations: { offending_containers: 'api', offending_containers_usage: '6213752Ki', starved_resource: 'ephemeral-storage' },
     });
-    expect(detectEventEvicted(event, ctx)[0]?.eviction).toMatchObject({ resource: 'ephemeral-storage', containers: [{ name: 'api', usage: '6213752Ki', request: '0' }] });
+    expect(detectEventEvicted(event, ctx)[0]?.eviction).toMatchObject({
+      resource: 'ephemeral-storage',
+      containers: [{ name: 'api', usage: '6213752Ki', request: '0' }],
+    });
   });
 
   it('look-alikes: other reasons, events on other kinds, events without a pod uid', () => {

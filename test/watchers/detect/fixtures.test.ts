@@ -62,7 +62,7 @@ describe('kube fixtures through detectPodIncidents / detectEventIncidents', () =
     expect(taintFromEvent?.id).toBe(taintFromPod?.id);
   });
 
-  it('the liveness-probe kill carries the Killing event from the pod\'s recent events', () => {
+  it("the liveness-probe kill carries the Killing event from the pod's recent events", () => {
     const events = eventsFixture('events-liveness-sigkill.json');
     const [incident] = detectPodIncidents(podFixture('pod-liveness-sigkill.json'), createDetectContext({ recentPodEvents: () => events }));
     expect(incident?.kind).toBe('sigkill');
@@ -156,15 +156,22 @@ describe('kube fixtures through detectPodIncidents / detectEventIncidents', () =
     expect(old?.pod?.qosClass).toBe('BestEffort');
   });
 
-  it('the evicted pod\'s SIGKILLed containers are not reported as SIGKILLs, and its time is the condition\'s', () => {
+  it("the evicted pod's SIGKILLed containers are not reported as SIGKILLs, and its time is the condition's", () => {
     const incidents = detectPodIncidents(podFixture('pod-evicted-memory.json'), ctx);
     expect(incidents).toHaveLength(1);
-    expect(incidents[0]).toMatchObject({ kind: 'evicted', occurredAt: '2025-11-20T09:50:17.000Z', eviction: { disruptionReason: 'TerminationByKubelet', resource: 'memory' } });
+    expect(incidents[0]).toMatchObject({
+      kind: 'evicted',
+      occurredAt: '2025-11-20T09:50:17.000Z',
+      eviction: { disruptionReason: 'TerminationByKubelet', resource: 'memory' },
+    });
   });
 
   it('the node OOM carries node, victim and count', () => {
     const [incident] = detectEventIncidents(eventFixture('event-system-oom.json'), ctx);
-    expect(incident).toMatchObject({ occurredAt: '2025-11-20T09:19:05.000Z', nodeOom: { node: 'worker-3', victimProcess: 'java', victimPid: 2837461, count: 3 } });
+    expect(incident).toMatchObject({
+      occurredAt: '2025-11-20T09:19:05.000Z',
+      nodeOom: { node: 'worker-3', victimProcess: 'java', victimPid: 2837461, count: 3 },
+    });
     expect(incident?.pod).toBeUndefined();
   });
 });

@@ -17,13 +17,19 @@ describe('incident ids', () => {
 
   it('termination: cluster, pod uid, init:/container, finishedAt', () => {
     const termination = { container: 'migrate', init: true, finishedAt: '2025-11-20T09:41:11.000Z', restartCount: 3, from: 'lastState' as const };
-    expect(terminationIncidentId('container-oom', 'prod', 'uid-1', termination)).toBe(incidentId('container-oom', ['prod', 'uid-1', 'init:migrate', '2025-11-20T09:41:11.000Z']));
-    expect(terminationIncidentId('container-oom', 'prod', 'uid-1', { ...termination, init: false })).toBe(incidentId('container-oom', ['prod', 'uid-1', 'migrate', '2025-11-20T09:41:11.000Z']));
+    expect(terminationIncidentId('container-oom', 'prod', 'uid-1', termination)).toBe(
+      incidentId('container-oom', ['prod', 'uid-1', 'init:migrate', '2025-11-20T09:41:11.000Z']),
+    );
+    expect(terminationIncidentId('container-oom', 'prod', 'uid-1', { ...termination, init: false })).toBe(
+      incidentId('container-oom', ['prod', 'uid-1', 'migrate', '2025-11-20T09:41:11.000Z']),
+    );
   });
 
   it('falls back to containerID, then restart-<n> of the run that ended', () => {
     const base = { container: 'api', init: false, restartCount: 4, from: 'lastState' as const };
-    expect(terminationIncidentId('sigkill', 'c', 'u', { ...base, containerID: 'containerd://abc' })).toBe(incidentId('sigkill', ['c', 'u', 'api', 'containerd://abc']));
+    expect(terminationIncidentId('sigkill', 'c', 'u', { ...base, containerID: 'containerd://abc' })).toBe(
+      incidentId('sigkill', ['c', 'u', 'api', 'containerd://abc']),
+    );
     expect(terminationIncidentId('sigkill', 'c', 'u', base)).toBe(incidentId('sigkill', ['c', 'u', 'api', 'restart-3']));
     expect(terminationIncidentId('sigkill', 'c', 'u', { ...base, from: 'state', restartCount: 3 })).toBe(terminationIncidentId('sigkill', 'c', 'u', base));
   });
@@ -62,7 +68,7 @@ describe('incident ids', () => {
 
   it('lastState and state showing the same termination give one incident', () => {
     const status = terminatedStatus({ from: 'lastState' });
-    status['state'] = status['lastState'];
+    status.state = status.lastState;
     const pod = createOomKilledPod({ status: { containerStatuses: [status] } });
     expect(detectPodIncidents(pod, ctx)).toHaveLength(1);
   });

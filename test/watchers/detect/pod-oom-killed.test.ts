@@ -84,7 +84,12 @@ describe('detectOomKilled', () => {
 
   it('two containers OOM-killed give two incidents with different ids', () => {
     const pod = createOomKilledPod({
-      spec: { containers: [{ name: 'api', image: 'a' }, { name: 'sidecar', image: 'b' }] },
+      spec: {
+        containers: [
+          { name: 'api', image: 'a' },
+          { name: 'sidecar', image: 'b' },
+        ],
+      },
       status: { containerStatuses: [terminatedStatus({ container: 'api' }), terminatedStatus({ container: 'sidecar' })] },
     });
     const incidents = detectOomKilled(pod, ctx);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { detectSigkilled } from '../../../watchers/detect/pod-sigkilled.js';
-import { createDetectContext, createEvictedPod, createOomKilledPod, createPodEvent, createSigkilledPod, createDisruptedPod, terminatedStatus } from '../../helpers/pods.js';
+import {
+  createDetectContext,
+  createEvictedPod,
+  createOomKilledPod,
+  createPodEvent,
+  createSigkilledPod,
+  createDisruptedPod,
+  terminatedStatus,
+} from '../../helpers/pods.js';
 
 describe('detectSigkilled', () => {
   const ctx = createDetectContext();
@@ -72,7 +80,11 @@ describe('detectSigkilled', () => {
   });
 
   it('a throwing or odd recent-events source does not break detection', () => {
-    const throwing = createDetectContext({ recentPodEvents: () => { throw new Error('store gone'); } });
+    const throwing = createDetectContext({
+      recentPodEvents: () => {
+        throw new Error('store gone');
+      },
+    });
     expect(detectSigkilled(pod, throwing)).toHaveLength(1);
     const odd = createDetectContext({ recentPodEvents: () => [null, 42, { reason: 'Killing' }] as unknown as CoreV1Event[] });
     expect(detectSigkilled(pod, odd)).toHaveLength(1);

@@ -30,7 +30,10 @@ describe('toPodRef', () => {
     [{ annotations: { 'meta.helm.sh/release-name': 'orders' } }, { tool: 'helm', name: 'orders' }],
     [{ labels: { 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': 'search' } }, { tool: 'helm', name: 'search' }],
     [{ labels: { 'argocd.argoproj.io/instance': 'shop' } }, { tool: 'argocd', name: 'shop' }],
-    [{ annotations: { 'argocd.argoproj.io/tracking-id': 'shop-api:apps/Deployment:shop/api', 'meta.helm.sh/release-name': 'api' } }, { tool: 'argocd', name: 'shop-api' }],
+    [
+      { annotations: { 'argocd.argoproj.io/tracking-id': 'shop-api:apps/Deployment:shop/api', 'meta.helm.sh/release-name': 'api' } },
+      { tool: 'argocd', name: 'shop-api' },
+    ],
   ])('managedBy from %j', (metadata, expected) => {
     expect(toPodRef(createPod({ metadata })).managedBy).toEqual(expected);
   });

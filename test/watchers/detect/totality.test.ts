@@ -11,8 +11,16 @@ import { detectEventEvicted } from '../../../watchers/detect/event-evicted.js';
 import { detectEventDisruption } from '../../../watchers/detect/event-disruption.js';
 import { detectNodeSystemOom } from '../../../watchers/detect/node-system-oom.js';
 import {
-  createChildOomPod, createDetectContext, createDisruptedPod, createEvictedEvent, createEvictedPod, createOomKilledPod,
-  createPodEvent, createSigkilledPod, createSystemOomEvent, readKubeFixture,
+  createChildOomPod,
+  createDetectContext,
+  createDisruptedPod,
+  createEvictedEvent,
+  createEvictedPod,
+  createOomKilledPod,
+  createPodEvent,
+  createSigkilledPod,
+  createSystemOomEvent,
+  readKubeFixture,
 } from '../../helpers/pods.js';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,17 +37,52 @@ const fixtures: unknown[] = readdirSync(FIXTURE_DIR).flatMap((file) => {
 });
 const seeds: unknown[] = [
   ...fixtures,
-  createOomKilledPod(), createChildOomPod(), createSigkilledPod(), createEvictedPod(), createDisruptedPod('PreemptionByScheduler'),
-  createEvictedEvent(createEvictedPod()), createSystemOomEvent(), createPodEvent({ reason: 'TaintManagerEviction', message: 'Marking for deletion Pod a/b' }),
+  createOomKilledPod(),
+  createChildOomPod(),
+  createSigkilledPod(),
+  createEvictedPod(),
+  createDisruptedPod('PreemptionByScheduler'),
+  createEvictedEvent(createEvictedPod()),
+  createSystemOomEvent(),
+  createPodEvent({ reason: 'TaintManagerEviction', message: 'Marking for deletion Pod a/b' }),
 ];
-
 
 const wild = fc.oneof(
   fc.anything(),
-  fc.constantFrom(null, undefined, '', 'OOMKilled', 'Evicted', 'Failed', 'Killing', 'Pod', 'Node', 'True', 137, 143, -1, 2 ** 53, NaN, '2025-13-45T99:99:99Z', 'not a date', new Date(Number.NaN), new Date(8.64e15), [], {}),
+  fc.constantFrom(
+    null,
+    undefined,
+    '',
+    'OOMKilled',
+    'Evicted',
+    'Failed',
+    'Killing',
+    'Pod',
+    'Node',
+    'True',
+    137,
+    143,
+    -1,
+    2 ** 53,
+    NaN,
+    '2025-13-45T99:99:99Z',
+    'not a date',
+    new Date(Number.NaN),
+    new Date(8.64e15),
+    [],
+    {},
+  ),
 );
-const mutated = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }), fc.array(wild, { minLength: 4, maxLength: 4 }), fc.boolean())
-  .map(([seed, paths, replacements, remove]) => paths.reduce<unknown>((obj, path, i) => mutate(obj, path, replacements[i % replacements.length], remove), seed));
+const mutated = fc
+  .tuple(
+    fc.constantFrom(...seeds),
+    fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+    fc.array(wild, { minLength: 4, maxLength: 4 }),
+    fc.boolean(),
+  )
+  .map(([seed, paths, replacements, remove]) =>
+    paths.reduce<unknown>((obj, path, i) => mutate(obj, path, replacements[i % replacements.length], remove), seed),
+  );
 const anyObject = fc.oneof(fc.anything(), fc.object(), mutated, mutated);
 const anyContext = fc.record({
   live: fc.boolean(),
@@ -72,9 +115,11 @@ describe('detectors are total', () => {
   });
 
   it('objects with hostile prototypes-looking keys do not confuse the readers', () => {
-    const pod = JSON.parse('{"metadata":{"uid":"u","name":"p","namespace":"n","labels":{"__proto__":{"x":"y"},"constructor":"c"}},"status":{"containerStatuses":[{"name":"__proto__","restartCount":1,"lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled","finishedAt":"2025-11-20T09:41:11Z"}}}]}}') as V1Pod;
+    const pod = JSON.parse(
+      '{"metadata":{"uid":"u","name":"p","namespace":"n","labels":{"__proto__":{"x":"y"},"constructor":"c"}},"status":{"containerStatuses":[{"name":"__proto__","restartCount":1,"lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled","finishedAt":"2025-11-20T09:41:11Z"}}}]}}',
+    ) as V1Pod;
     const incidents = detectPodIncidents(pod, createDetectContext());
     expect(incidents.map((incident) => incident.kind)).toEqual(['container-oom']);
-    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 });

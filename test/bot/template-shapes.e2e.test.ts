@@ -1,0 +1,69 @@
+/**
+ * "Raise limit" on the shapes real templates have: only `limits.memory` written (Kubernetes copies it
+ * into the request on the Pod, not in the template), and no memory at all with a LimitRange default.
+ * From the kill to the click, end to end: one correct patch, and the template then says the value.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
+import { makeLimitRange } from '../../sim/kube/index.js';
+import { startBotHarness, type BotHarness } from './bot-harness.js';
+
+interface Btn {
+  action_id?: string;
+  value?: string;
+}
+const buttons = (blocks: unknown): Btn[] => ((blocks ?? []) as { elements?: Btn[] }[]).flatMap((b) => b.elements ?? []);
+
+let h: BotHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function killAndRaise(b: BotHarness, namespace: string, deployment: string, usageBytes: number): Promise<string> {
+  const pod = b.cluster.list('pods', namespace).find((p) => String(p.metadata.name).startsWith(`${deployment}-`))!;
+  // At its limit when killed: the diagnosis is a limit too low, and the alert offers a raise.
+  b.cluster.setUsage(namespace, String(pod.metadata.name), 'main', usageBytes);
+  b.cluster.oomKill(namespace, String(pod.metadata.name), 'main', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+  const alert = await b.slack.waitFor(() => b.slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(`${namespace}/${deployment}`)), 15_000);
+  const raise = buttons(alert.blocks).find((x) => x.action_id === ACTION_RAISE_LIMIT);
+  expect(raise, `the alert offers a raise: ${JSON.stringify(alert.blocks).slice(0, 3000)}`).toBeDefined();
+  return b.answer(await b.click(ACTION_RAISE_LIMIT, raise!.value!, { messageTs: alert.ts }));
+}
+
+const templateResources = (b: BotHarness, ns: string, name: string) => b.cluster.get('deployments', ns, name)!.spec.template.spec.containers[0].resources;
+
+describe('Raise limit on real template shapes', () => {
+  it('a template with only limits.memory: raised on the first click', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    h.cluster.createDeployment({
+      name: 'lim',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/lim:1', memoryLimit: '512Mi' }],
+    });
+    const pod = h.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('lim-'))!;
+    expect(pod.spec.containers[0].resources.requests.memory).toBe('512Mi');
+    expect(templateResources(h, 'shop', 'lim').requests).toBeUndefined();
+    const answer = await killAndRaise(h, 'shop', 'lim', 510 * 2 ** 20);
+    expect(answer).toContain('Done');
+    expect(answer).not.toContain('someone changed it');
+    expect(templateResources(h, 'shop', 'lim').limits.memory).not.toBe('512Mi');
+  });
+
+  it('a container whose limit comes from a LimitRange default: raised, with the limit written out', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    h.cluster.addNamespace('batch');
+    h.cluster.create('limitranges', makeLimitRange({ namespace: 'batch', default: { memory: '256Mi' }, defaultRequest: { memory: '128Mi' } }));
+    h.cluster.createDeployment({ name: 'dflt', namespace: 'batch', replicas: 1, containers: [{ name: 'main', image: 'registry.example/dflt:1' }] });
+    const pod = h.cluster.list('pods', 'batch').find((p) => String(p.metadata.name).startsWith('dflt-'))!;
+    expect(pod.spec.containers[0].resources.limits.memory).toBe('256Mi');
+    expect(templateResources(h, 'batch', 'dflt')?.limits).toBeUndefined();
+    const answer = await killAndRaise(h, 'batch', 'dflt', 255 * 2 ** 20);
+    expect(answer).toContain('Done');
+    expect(templateResources(h, 'batch', 'dflt').limits.memory).toMatch(/Mi|Gi/);
+    expect(templateResources(h, 'batch', 'dflt').limits.memory).not.toBe('256Mi');
+  });
+});
