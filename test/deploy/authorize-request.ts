@@ -1,6 +1,7 @@
 /**
  * The API server's view of a request, as RBAC sees it (k8s.io/apiserver RequestInfoFactory): verb, API
- * group, resource, subresource, namespace, name; and RBAC's rule matching against a ClusterRole.
+ * group, resource, subresource, namespace, name; RBAC's rule matching; and what a set of manifests'
+ * Roles, ClusterRoles and their bindings grant a ServiceAccount.
  */
 export interface KubeRequest {
   method: string;
@@ -111,4 +112,50 @@ export const DEFAULT_DISCOVERY_URLS = ['/api', '/api/*', '/apis', '/apis/*', '/h
 export function discoveryAllows(info: RequestInfo): boolean {
   if (info.isResource || info.verb !== 'get') return false;
   return ruleAllows({ verbs: ['get'], nonResourceURLs: DEFAULT_DISCOVERY_URLS }, info);
+}
+
+type Json = Record<string, unknown>;
+
+/** Rules that apply in one namespace (a RoleBinding's) or, without a namespace, everywhere (a ClusterRoleBinding's). */
+export interface Grant {
+  namespace?: string;
+  rules: PolicyRule[];
+  /** The binding and role it comes from, for messages. */
+  from: string;
+}
+
+interface BindingJson {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  roleRef: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+}
+
+/**
+ * What the bindings among `docs` grant a ServiceAccount: a ClusterRoleBinding grants its ClusterRole's
+ * rules in every namespace and on cluster-scoped resources; a RoleBinding grants its Role's (or
+ * ClusterRole's) rules in the binding's namespace only.
+ */
+export function grantsTo(docs: Json[], serviceAccount: { namespace: string; name: string }): Grant[] {
+  const role = (kind: string, name: string, namespace?: string) =>
+    docs.find((d) => d.kind === kind && (d.metadata as Json).name === name && (kind === 'ClusterRole' || (d.metadata as Json).namespace === namespace)) as
+      | { rules?: PolicyRule[] }
+      | undefined;
+  const out: Grant[] = [];
+  for (const b of docs.filter((d) => d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding') as unknown as BindingJson[]) {
+    const bound = (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount.name && s.namespace === serviceAccount.namespace);
+    if (!bound) continue;
+    const namespace = b.kind === 'RoleBinding' ? b.metadata.namespace : undefined;
+    const rules = role(b.roleRef.kind, b.roleRef.name, namespace)?.rules;
+    if (!rules) throw new Error(`${b.kind} ${b.metadata.name} refers to ${b.roleRef.kind} ${b.roleRef.name}, which the manifests do not define`);
+    out.push({ ...(namespace ? { namespace } : {}), rules, from: `${b.kind} ${namespace ? `${namespace}/` : ''}${b.metadata.name}` });
+  }
+  return out;
+}
+
+/** RBAC's decision on a request: some rule of a grant matches, and a namespaced grant only within its namespace. */
+export function authorizes(grants: Grant[], info: RequestInfo): boolean {
+  return grants.some(
+    (g) => (g.namespace === undefined || (info.isResource && info.namespace === g.namespace)) && g.rules.some((rule) => ruleAllows(rule, info)),
+  );
 }

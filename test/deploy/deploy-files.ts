@@ -59,6 +59,28 @@ export function renderChart(values: Json | string = {}, release: Release = DEFAU
   return runHelm(args, file);
 }
 
+/** The template of the Secrets whose values the chart generates (Redis's password, the proposal key). */
+export const GENERATED_SECRETS_TEMPLATE = 'oombot/templates/generated-secrets.yaml';
+
+/**
+ * `helm template` output less the generated Secrets: what deploy/manifests/oombot.yaml holds. Their
+ * values are random on every render (`helm template` cannot read the cluster's Secrets to keep them),
+ * so comparing them would be flaky, and a committed copy would give every cluster that applies the file
+ * the same password and key, and reset them on each apply. The file's header tells how to create them.
+ */
+export function withoutGeneratedSecrets(output: string): string {
+  const marker = `---\n# Source: ${GENERATED_SECRETS_TEMPLATE}\n`;
+  return output
+    .split(/^(?=---\n)/m)
+    .filter((doc) => !doc.startsWith(marker))
+    .join('');
+}
+
+/** The chart rendered as deploy/manifests/oombot.yaml is (without the generated Secrets) and parsed. */
+export function renderPlainObjects(values: Json | string = {}, release: Release = DEFAULT_RELEASE, setFlags: string[] = []): Json[] {
+  return parseKubeYaml(withoutGeneratedSecrets(renderChart(values, release, setFlags)), `helm template ${release.releaseName}`);
+}
+
 /** The chart rendered by `helm template` (see renderChart) and parsed. */
 export function renderChartObjects(values: Json | string = {}, release: Release = DEFAULT_RELEASE, setFlags: string[] = []): Json[] {
   return parseKubeYaml(renderChart(values, release, setFlags), `helm template ${release.releaseName}`);

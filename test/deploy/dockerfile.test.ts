@@ -71,7 +71,9 @@ describe('deploy/Dockerfile', () => {
     expect(tsconfig.include).not.toContain('bench');
     const copied = [...args(build, 'COPY'), ...args(runtime, 'COPY')].join('\n');
     expect(copied).not.toMatch(/\b(sim|bench)\b/);
-    const ignored = readFileSync(DOCKERIGNORE, 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(DOCKERIGNORE, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['sim', 'bench', 'test']));
   });
 
@@ -116,7 +118,9 @@ describe('deploy/Dockerfile', () => {
   });
 
   it('keeps dependencies, build output and the git history out of the build context', () => {
-    const ignored = readFileSync(DOCKERIGNORE, 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(DOCKERIGNORE, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['node_modules', 'dist', '.git']) expect(ignored).toContain(p);
   });
 });

@@ -32,7 +32,8 @@ export const FEATURE_SCOPES = { slashCommand: 'commands' };
 /** The source folders that run in production (tests, the simulators and benchmarks do not). */
 export const PRODUCT_FOLDERS = ['bin', 'core', 'watchers', 'handlers', 'bot'];
 
-const API_FAMILIES = 'admin|api|apps|auth|bookmarks|bots|calls|canvases|chat|conversations|dialog|dnd|emoji|files|functions|migration|oauth|openid|pins|reactions|reminders|rtm|search|stars|team|usergroups|users|views|workflows';
+const API_FAMILIES =
+  'admin|api|apps|auth|bookmarks|bots|calls|canvases|chat|conversations|dialog|dnd|emoji|files|functions|migration|oauth|openid|pins|reactions|reminders|rtm|search|stars|team|usergroups|users|views|workflows';
 
 export interface SlackUsage {
   /** Web API method → the files calling it. */

@@ -51,7 +51,7 @@ describe('helm.ts', () => {
     expect(() => helmPath({ env: { HELM: missing } })).toThrow(`HELM=${missing} is not an executable file`);
   });
 
-  it('reports Helm\'s own message when it fails', () => {
+  it("reports Helm's own message when it fails", () => {
     expect(() => runHelm(['template', 'x', join(cacheRoot, 'no-such-chart')])).toThrow(/^helm template x .*no-such-chart failed: Error: .*no-such-chart/s);
   });
 });

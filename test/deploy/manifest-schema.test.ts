@@ -7,7 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { COMPOSE_FILE, PLAIN_MANIFESTS, SLACK_MANIFESTS, find, parseKubeYaml, podSpecOf, readPlainManifests, renderChartObjects, type Json } from './deploy-files.js';
+import {
+  COMPOSE_FILE,
+  PLAIN_MANIFESTS,
+  SLACK_MANIFESTS,
+  find,
+  parseKubeYaml,
+  podSpecOf,
+  readPlainManifests,
+  renderChartObjects,
+  type Json,
+} from './deploy-files.js';
 import { validateObject, validateTogether } from './validate-kube-object.js';
 import { validateComposeFile } from './validate-compose-file.js';
 import { validateSlackManifest } from './validate-slack-manifest.js';
@@ -17,9 +27,42 @@ const VARIANTS: [string, Json][] = [
   ['socket mode', { slack: { socketMode: true } }],
   ['external Redis by Secret', { redis: { enabled: false }, externalRedis: { existingSecret: 'redis-conn' } }],
   ['external Redis by URL', { redis: { enabled: false }, externalRedis: { url: 'redis://redis.example.internal:6379' } }],
-  ['ingress with TLS', { bot: { ingress: { enabled: true, className: 'nginx', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }] } } }],
-  ['no persistence, scheduling, pull secrets', { redis: { persistence: { enabled: false } }, imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }], podAnnotations: { 'prometheus.io/scrape': 'true' } }],
-  ['storage class, no PDBs, no network policy', { redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } }, watcher: { pdb: { enabled: false } }, bot: { pdb: { enabled: false } } }],
+  [
+    'ingress with TLS',
+    {
+      bot: {
+        ingress: {
+          enabled: true,
+          className: 'nginx',
+          annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+          tls: [{ secretName: 'oombot-tls', hosts: ['oombot.example.com'] }],
+        },
+      },
+    },
+  ],
+  [
+    'no persistence, scheduling, pull secrets',
+    {
+      redis: { persistence: { enabled: false } },
+      imagePullSecrets: [{ name: 'regcred' }],
+      nodeSelector: { pool: 'system' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }],
+      podAnnotations: { 'prometheus.io/scrape': 'true' },
+    },
+  ],
+  ['watched namespaces (Roles in each)', { config: { watchNamespaces: 'payments,shop' } }],
+  [
+    'no admission policy, own Redis password and proposal key Secrets',
+    { admissionPolicy: { enabled: false }, redis: { auth: { existingSecret: 'team-redis' } }, proposalKey: { existingSecret: 'team-oombot' } },
+  ],
+  [
+    'storage class, no PDBs, no network policy',
+    {
+      redis: { persistence: { storageClass: 'fast-ssd' }, networkPolicy: { enabled: false } },
+      watcher: { pdb: { enabled: false } },
+      bot: { pdb: { enabled: false } },
+    },
+  ],
 ];
 
 const allProblems = (docs: Json[]) => [...docs.flatMap(validateObject), ...validateTogether(docs)];
@@ -28,7 +71,28 @@ describe('Kubernetes manifests', () => {
   it('deploy/manifests/oombot.yaml fits the API schema and its objects fit together', () => {
     const docs = readPlainManifests();
     expect(docs.map((d) => d.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Deployment', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount', 'StatefulSet'].sort(),
+      [
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'Deployment',
+        'Deployment',
+        'Deployment',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'PodDisruptionBudget',
+        'Service',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+        'ServiceAccount',
+        'StatefulSet',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
+      ].sort(),
     );
     expect(allProblems(docs)).toEqual([]);
   });
@@ -127,6 +191,9 @@ describe('Kubernetes manifests', () => {
       expect(problems).toContain('resources.limits.memory "256MB" is not a quantity');
       expect(problems).toContain('resources.requests.cpu "50 m" is not a quantity');
       expect(problems).toContain('roleRef ClusterRole oombot-workers is not defined');
+      const vapBinding = find(docs, 'ValidatingAdmissionPolicyBinding', 'oombot-bot-memory-only');
+      (vapBinding.spec as Json).policyName = 'oombot-bot-any-change';
+      expect(validateTogether(docs).join('\n')).toContain('policyName oombot-bot-any-change is not defined');
       const svc = find(docs, 'Service', 'oombot-bot');
       (svc.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/component'] = 'robot';
       expect(validateTogether(docs).join('\n')).toContain('Service/oombot-bot: the selector matches no pod template');
@@ -141,7 +208,7 @@ describe('docker-compose.yml', () => {
     expect(validateComposeFile(compose())).toEqual([]);
   });
 
-  it('runs Redis persistent with noeviction, and oombot read-only with the kubeconfig mounted read-only', () => {
+  it('runs Redis persistent with noeviction and a password, and oombot read-only with the kubeconfig mounted read-only', () => {
     const c = compose();
     const redis = c.services.redis!;
     const command = (redis.command as string[]).join(' ');
@@ -152,7 +219,12 @@ describe('docker-compose.yml', () => {
     const oombot = c.services.oombot!;
     const env = oombot.environment as Record<string, string>;
     expect(oombot.volumes).toContain(`\${KUBECONFIG_FILE:-~/.kube/config}:${env.KUBECONFIG}:ro`);
-    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    // Redis requires the password oombot's REDIS_URL carries, and its health check logs in with it.
+    const args = redis.command as string[];
+    const password = args[args.indexOf('--requirepass') + 1];
+    expect(password).toMatch(/^\$\{REDIS_PASSWORD:-[A-Za-z0-9-]+\}$/);
+    expect((redis.environment as Record<string, string>).REDISCLI_AUTH).toBe(password);
+    expect(env.REDIS_URL).toBe(`redis://:${password}@redis:6379/0`);
     expect(oombot.read_only).toBe(true);
     expect(oombot.tmpfs).toEqual(['/tmp']);
     expect(oombot.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
@@ -173,7 +245,7 @@ describe('docker-compose.yml', () => {
 describe('Slack app manifests', () => {
   const read = (path: string) => parseYaml(readFileSync(path, 'utf8')) as Json;
 
-  it.each(Object.entries(SLACK_MANIFESTS))('the %s-mode manifest fits Slack\'s Manifest type', (_mode, path) => {
+  it.each(Object.entries(SLACK_MANIFESTS))("the %s-mode manifest fits Slack's Manifest type", (_mode, path) => {
     expect(validateSlackManifest(read(path))).toEqual([]);
   });
 
@@ -190,7 +262,8 @@ describe('Slack app manifests', () => {
     expect(socket.features.slash_commands.map((c) => c.command)).toEqual(['/oom']);
     expect(socket.settings.interactivity).toEqual({ is_enabled: true });
     // Apart from the URLs and the mode, the two manifests are the same app.
-    const strip = (m: typeof http) => JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'url' || k === 'request_url' || k === 'socket_mode_enabled' ? undefined : v))) as unknown;
+    const strip = (m: typeof http) =>
+      JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'url' || k === 'request_url' || k === 'socket_mode_enabled' ? undefined : v))) as unknown;
     expect(strip(socket)).toEqual(strip(http));
   });
 

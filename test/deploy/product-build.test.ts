@@ -45,7 +45,7 @@ describe('`oombot start` without a cluster', () => {
   let slackCalls = 0;
   let apiUrl = '';
   beforeAll(async () => {
-    slack = createServer((req, res) => {
+    slack = createServer((_req, res) => {
       slackCalls += 1;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: true, channel: 'C0ALERTS', ts: '1.000001' }));

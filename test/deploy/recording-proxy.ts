@@ -3,6 +3,8 @@
  * attributed to the role that made it (as its ServiceAccount would be). Watch streams pass through.
  * It also serves the one workload kind the simulated cluster lacks, ReplicationControllers, from
  * memory (get, and a strategic merge patch of container resources), so the bot can patch one.
+ * Given `authorize`, it answers a request that function refuses as the API server answers a request
+ * RBAC denies (403 Forbidden), and marks it `forbidden` in the record.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +16,8 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** Refused by `authorize`, and answered 403. */
+  forbidden?: true;
 }
 
 export interface RecordingProxy {
@@ -52,9 +56,21 @@ function patchContainers(rc: Json, patch: Json): void {
   }
 }
 
-export async function startRecordingProxy(upstream: string, opts: { replicationControllers?: Json[] } = {}): Promise<RecordingProxy> {
+function sendForbidden(res: ServerResponse, r: ProxiedRequest): void {
+  res.writeHead(403, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `${r.method} ${r.path} is forbidden` }),
+  );
+}
+
+export async function startRecordingProxy(
+  upstream: string,
+  opts: { replicationControllers?: Json[]; authorize?: (r: ProxiedRequest) => boolean } = {},
+): Promise<RecordingProxy> {
   const requests: ProxiedRequest[] = [];
-  const rcs = new Map((opts.replicationControllers ?? []).map((rc) => [`${String((rc.metadata as Json).namespace)}/${String((rc.metadata as Json).name)}`, rc]));
+  const rcs = new Map(
+    (opts.replicationControllers ?? []).map((rc) => [`${String((rc.metadata as Json).namespace)}/${String((rc.metadata as Json).name)}`, rc]),
+  );
   const up = new URL(upstream);
 
   const serveRc = (req: IncomingMessage, res: ServerResponse, body: string, key: string, dryRun: boolean) => {
@@ -63,7 +79,15 @@ export async function startRecordingProxy(upstream: string, opts: { replicationC
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
     };
-    if (!rc) return send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `replicationcontrollers "${key.split('/')[1]}" not found` });
+    if (!rc)
+      return send(404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'NotFound',
+        code: 404,
+        message: `replicationcontrollers "${key.split('/')[1]}" not found`,
+      });
     if (req.method === 'GET') return send(200, rc);
     if (req.method === 'PATCH') {
       const copy = structuredClone(rc);
@@ -76,21 +100,33 @@ export async function startRecordingProxy(upstream: string, opts: { replicationC
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    requests.push(record);
+    if (opts.authorize && !opts.authorize(record)) {
+      record.forbidden = true;
+      req.resume();
+      sendForbidden(res, record);
+      return;
+    }
     const rc = RC_PATH.exec(url.pathname);
     if (rc) {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => serveRc(req, res, Buffer.concat(chunks).toString('utf8'), `${decodeURIComponent(rc[1]!)}/${decodeURIComponent(rc[2]!)}`, url.searchParams.get('dryRun') === 'All'));
+      req.on('end', () =>
+        serveRc(
+          req,
+          res,
+          Buffer.concat(chunks).toString('utf8'),
+          `${decodeURIComponent(rc[1]!)}/${decodeURIComponent(rc[2]!)}`,
+          url.searchParams.get('dryRun') === 'All',
+        ),
+      );
       return;
     }
-    const out = request(
-      { hostname: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
+    const out = request({ hostname: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
     out.on('error', () => res.destroy());
     res.on('close', () => out.destroy());
     req.pipe(out);

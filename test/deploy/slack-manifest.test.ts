@@ -39,10 +39,12 @@ describe.each(Object.entries(SLACK_MANIFESTS))('Slack app manifest (%s mode)', (
   });
 
   it('asks for no scope the code does not use, and no user scopes', () => {
-    const used = new Set<string>([...usage.methods.keys()].flatMap((m) => {
-      const need = METHOD_SCOPES[m];
-      return need && 'bot' in need ? need.bot : [];
-    }));
+    const used = new Set<string>(
+      [...usage.methods.keys()].flatMap((m) => {
+        const need = METHOD_SCOPES[m];
+        return need && 'bot' in need ? need.bot : [];
+      }),
+    );
     if (usage.slashCommands) used.add(FEATURE_SCOPES.slashCommand);
     expect(scopes.filter((s) => !used.has(s))).toEqual([]);
     expect(manifest.oauth_config.scopes.user ?? []).toEqual([]);

@@ -75,7 +75,10 @@ const scalar: Check = (v, path, p) => {
 
 const service = obj({
   image: str,
-  build: either(str, obj({ context: str, dockerfile: str, args: either(mapOf(scalar), listOf(str)), target: str, cache_from: listOf(str), labels: mapOf(str) })),
+  build: either(
+    str,
+    obj({ context: str, dockerfile: str, args: either(mapOf(scalar), listOf(str)), target: str, cache_from: listOf(str), labels: mapOf(str) }),
+  ),
   command: stringOrList,
   entrypoint: stringOrList,
   environment: either(mapOf(scalar), listOf(str)),
@@ -86,7 +89,15 @@ const service = obj({
     listOf(str),
     mapOf(obj({ condition: oneOf('service_started', 'service_healthy', 'service_completed_successfully'), restart: bool, required: bool }, ['condition'])),
   ),
-  healthcheck: obj({ test: stringOrList, interval: duration, timeout: duration, retries: int, start_period: duration, start_interval: duration, disable: bool }),
+  healthcheck: obj({
+    test: stringOrList,
+    interval: duration,
+    timeout: duration,
+    retries: int,
+    start_period: duration,
+    start_interval: duration,
+    disable: bool,
+  }),
   restart: (v, path, p) => {
     if (typeof v !== 'string' || !/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(v)) p.push(`${path}: not a restart policy`);
   },

@@ -34,7 +34,11 @@ export const KINDS: Record<string, { apiVersion: string; model: string; namespac
   PodDisruptionBudget: { apiVersion: 'policy/v1', model: 'V1PodDisruptionBudget', namespaced: true },
   ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRole', namespaced: false },
   ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRoleBinding', namespaced: false },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1Role', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1RoleBinding', namespaced: true },
   Ingress: { apiVersion: 'networking.k8s.io/v1', model: 'V1Ingress', namespaced: true },
+  ValidatingAdmissionPolicy: { apiVersion: 'admissionregistration.k8s.io/v1', model: 'V1ValidatingAdmissionPolicy', namespaced: false },
+  ValidatingAdmissionPolicyBinding: { apiVersion: 'admissionregistration.k8s.io/v1', model: 'V1ValidatingAdmissionPolicyBinding', namespaced: false },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', model: 'V1NetworkPolicy', namespaced: true },
 };
 
@@ -106,7 +110,8 @@ export function checkType(value: unknown, type: string, format: string, path: st
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) problems.push(`${path}: expected an RFC 3339 time, got ${describe(value)}`);
       return;
     case 'IntOrString':
-      if (!(typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value)))) problems.push(`${path}: expected an integer or a string, got ${describe(value)}`);
+      if (!(typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value))))
+        problems.push(`${path}: expected an integer or a string, got ${describe(value)}`);
       return;
     case 'any':
       return;
@@ -167,10 +172,12 @@ export function validateObject(obj: unknown): string[] {
   else if (def && obj.apiVersion !== def.apiVersion) problems.push(`apiVersion: ${kind} is served as ${def.apiVersion}, not ${obj.apiVersion}`);
   if (!name) problems.push('metadata.name: required');
   else if (!DNS_SUBDOMAIN.test(name) || name.length > 253) problems.push(`metadata.name: "${name}" is not a DNS subdomain name`);
-  if (name && kind === 'Service' && (!DNS_LABEL.test(name) || name.length > 63)) problems.push(`metadata.name: a Service name must be a DNS label of at most 63 characters`);
+  if (name && kind === 'Service' && (!DNS_LABEL.test(name) || name.length > 63))
+    problems.push(`metadata.name: a Service name must be a DNS label of at most 63 characters`);
   if (def && isObject(obj.metadata)) {
     const ns = obj.metadata.namespace;
-    if (def.namespaced && typeof ns !== 'string') problems.push('metadata.namespace: set it, so that kubectl apply -f puts the object where its references expect it');
+    if (def.namespaced && typeof ns !== 'string')
+      problems.push('metadata.namespace: set it, so that kubectl apply -f puts the object where its references expect it');
     if (!def.namespaced && ns !== undefined) problems.push(`metadata.namespace: ${kind} is not namespaced`);
   }
   if (def) checkType(obj, def.model, '', kind!, problems);
@@ -213,7 +220,8 @@ interface LabelSelector {
 /** Whether `labels` match a LabelSelector (or a Service's plain map selector). */
 export function selects(selector: LabelSelector | Record<string, string> | undefined, labels: Record<string, string>): boolean {
   if (!selector) return false;
-  const sel: LabelSelector = 'matchLabels' in selector || 'matchExpressions' in selector ? (selector as LabelSelector) : { matchLabels: selector as Record<string, string> };
+  const sel: LabelSelector =
+    'matchLabels' in selector || 'matchExpressions' in selector ? (selector as LabelSelector) : { matchLabels: selector as Record<string, string> };
   if (!sel.matchLabels && !sel.matchExpressions) return true;
   const okLabels = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const okExpr = (sel.matchExpressions ?? []).every((e) => {
@@ -272,7 +280,8 @@ export function validateTogether(docs: Json[]): string[] {
       if (!selects(spec.selector as LabelSelector, pod.labels)) problems.push(`${label}: spec.selector does not match the pod template's labels`);
       if (Object.keys(pod.labels).length === 0) problems.push(`${label}: the pod template has no labels`);
       const sa = pod.spec.serviceAccountName;
-      if (typeof sa === 'string' && sa !== 'default' && !exists('ServiceAccount', sa, pod.namespace)) problems.push(`${label}: serviceAccountName ${sa} is not defined`);
+      if (typeof sa === 'string' && sa !== 'default' && !exists('ServiceAccount', sa, pod.namespace))
+        problems.push(`${label}: serviceAccountName ${sa} is not defined`);
       for (const c of (pod.spec.topologySpreadConstraints ?? []) as { labelSelector?: LabelSelector }[]) {
         if (!selects(c.labelSelector, pod.labels)) problems.push(`${label}: a topologySpreadConstraint's labelSelector does not match its own pods`);
       }
@@ -283,13 +292,18 @@ export function validateTogether(docs: Json[]): string[] {
           const port = probe?.httpGet?.port;
           if (typeof port === 'string' && !ports.has(port)) problems.push(`${label}: container ${c.name}: probe port "${port}" is not a named port`);
         }
-        for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name ?? '')) problems.push(`${label}: container ${c.name}: volumeMount ${m.name} has no volume`);
+        for (const m of c.volumeMounts ?? [])
+          if (!volumes.has(m.name ?? '')) problems.push(`${label}: container ${c.name}: volumeMount ${m.name} has no volume`);
         const envNames = (c.env ?? []).map((e) => e.name);
-        for (const n of new Set(envNames)) if (envNames.filter((x) => x === n).length > 1) problems.push(`${label}: container ${c.name}: env ${n} is set twice`);
+        for (const n of new Set(envNames))
+          if (envNames.filter((x) => x === n).length > 1) problems.push(`${label}: container ${c.name}: env ${n} is set twice`);
         for (const e of c.env ?? []) {
           if (e.value !== undefined && e.valueFrom !== undefined) problems.push(`${label}: container ${c.name}: env ${e.name} has both value and valueFrom`);
         }
-        for (const [kindOf, list] of [['requests', c.resources?.requests], ['limits', c.resources?.limits]] as const) {
+        for (const [kindOf, list] of [
+          ['requests', c.resources?.requests],
+          ['limits', c.resources?.limits],
+        ] as const) {
           for (const [res, q] of Object.entries(list ?? {})) {
             if (!tryParseQuantity(q)) problems.push(`${label}: container ${c.name}: resources.${kindOf}.${res} "${q}" is not a quantity`);
           }
@@ -311,7 +325,10 @@ export function validateTogether(docs: Json[]): string[] {
       const matching = pods.filter((p) => p.namespace === nsOf(d) && selects(spec.selector as Record<string, string>, p.labels));
       if (matching.length === 0) problems.push(`${label}: the selector matches no pod template`);
       for (const port of (spec.ports ?? []) as { targetPort?: unknown }[]) {
-        if (typeof port.targetPort === 'string' && !matching.every((p) => containersOf(p.spec).some((c) => (c.ports ?? []).some((cp) => cp.name === port.targetPort)))) {
+        if (
+          typeof port.targetPort === 'string' &&
+          !matching.every((p) => containersOf(p.spec).some((c) => (c.ports ?? []).some((cp) => cp.name === port.targetPort)))
+        ) {
           problems.push(`${label}: targetPort "${port.targetPort}" is not a named port of its pods`);
         }
       }
@@ -323,24 +340,36 @@ export function validateTogether(docs: Json[]): string[] {
     if (d.kind === 'NetworkPolicy') {
       for (const rule of (spec.ingress ?? []) as { from?: { podSelector?: LabelSelector }[] }[]) {
         for (const from of rule.from ?? []) {
-          if (from.podSelector && !pods.some((p) => p.namespace === nsOf(d) && selects(from.podSelector, p.labels))) problems.push(`${label}: an ingress podSelector matches no pod template`);
+          if (from.podSelector && !pods.some((p) => p.namespace === nsOf(d) && selects(from.podSelector, p.labels)))
+            problems.push(`${label}: an ingress podSelector matches no pod template`);
         }
       }
     }
-    if (d.kind === 'ClusterRoleBinding') {
+    if (d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding') {
       const ref = d.roleRef as { kind?: string; name?: string };
       if (ref.kind === 'ClusterRole' && !exists('ClusterRole', String(ref.name))) problems.push(`${label}: roleRef ClusterRole ${ref.name} is not defined`);
+      // A RoleBinding can refer only to a Role of its own namespace; a ClusterRoleBinding to no Role.
+      if (ref.kind === 'Role' && (d.kind !== 'RoleBinding' || !exists('Role', String(ref.name), nsOf(d))))
+        problems.push(`${label}: roleRef Role ${ref.name} is not defined in its namespace`);
       for (const s of (d.subjects ?? []) as { kind?: string; name?: string; namespace?: string }[]) {
-        if (s.kind === 'ServiceAccount' && !exists('ServiceAccount', String(s.name), s.namespace)) problems.push(`${label}: subject ServiceAccount ${s.namespace}/${s.name} is not defined`);
+        if (s.kind === 'ServiceAccount' && !exists('ServiceAccount', String(s.name), s.namespace))
+          problems.push(`${label}: subject ServiceAccount ${s.namespace}/${s.name} is not defined`);
       }
     }
+    if (d.kind === 'ValidatingAdmissionPolicyBinding') {
+      const policy = String(spec.policyName);
+      if (!exists('ValidatingAdmissionPolicy', policy)) problems.push(`${label}: policyName ${policy} is not defined`);
+    }
     if (d.kind === 'Ingress') {
-      for (const rule of (spec.rules ?? []) as { http?: { paths?: { backend?: { service?: { name?: string; port?: { name?: string; number?: number } } } }[] } }[]) {
+      for (const rule of (spec.rules ?? []) as {
+        http?: { paths?: { backend?: { service?: { name?: string; port?: { name?: string; number?: number } } } }[] };
+      }[]) {
         for (const p of rule.http?.paths ?? []) {
           const svcRef = p.backend?.service;
           const svc = byKind('Service').find((s) => nameOf(s) === svcRef?.name && nsOf(s) === nsOf(d));
           if (!svc) problems.push(`${label}: backend Service ${svcRef?.name} is not defined`);
-          else if (svcRef?.port?.name && !((svc.spec as Json).ports as { name?: string }[]).some((sp) => sp.name === svcRef.port!.name)) problems.push(`${label}: backend port ${svcRef.port.name} is not a port of ${nameOf(svc)}`);
+          else if (svcRef?.port?.name && !((svc.spec as Json).ports as { name?: string }[]).some((sp) => sp.name === svcRef.port!.name))
+            problems.push(`${label}: backend port ${svcRef.port.name} is not a port of ${nameOf(svc)}`);
         }
       }
     }

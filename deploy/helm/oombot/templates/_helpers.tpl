@@ -32,6 +32,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
+config.watchNamespaces as a JSON list, as oombot reads it: split at commas, trimmed, without empty
+entries (or repeats).
+*/}}
+{{- define "oombot.watchNamespaces" -}}
+{{- $out := list -}}
+{{- range splitList "," .Values.config.watchNamespaces -}}
+{{- if trim . }}{{ $out = append $out (trim .) }}{{ end -}}
+{{- end -}}
+{{- $out | uniq | toJson -}}
+{{- end -}}
+
+{{/*
 Configuration every role gets (no secrets).
 */}}
 {{- define "oombot.env" -}}
@@ -40,8 +52,10 @@ Configuration every role gets (no secrets).
 - name: WATCH_NAMESPACES
   value: {{ .Values.config.watchNamespaces | quote }}
 {{- if .Values.redis.enabled }}
+{{ include "oombot.redisPasswordEnv" . }}
+# Kubernetes expands $(REDIS_PASSWORD): the variable is defined above, earlier in this list.
 - name: REDIS_URL
-  value: {{ printf "redis://%s-redis:6379" (include "oombot.fullname" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s-redis:6379/0" (include "oombot.fullname" .) | quote }}
 {{- else if .Values.externalRedis.existingSecret }}
 - name: REDIS_URL
   valueFrom:
@@ -80,6 +94,60 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.port | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
+{{- end -}}
+
+{{/*
+The Secrets holding the bundled Redis's password and the proposal key: yours when you name one
+(existingSecret, existingSecretKey), else the one templates/generated-secrets.yaml generates.
+*/}}
+{{- define "oombot.redisPasswordSecret" -}}
+{{- .Values.redis.auth.existingSecret | default (printf "%s-redis-password" (include "oombot.fullname" .)) -}}
+{{- end -}}
+
+{{- define "oombot.redisPasswordKey" -}}
+{{- if .Values.redis.auth.existingSecret }}{{ .Values.redis.auth.existingSecretKey }}{{ else }}redis-password{{ end -}}
+{{- end -}}
+
+{{- define "oombot.proposalKeySecret" -}}
+{{- .Values.proposalKey.existingSecret | default (printf "%s-proposal-key" (include "oombot.fullname" .)) -}}
+{{- end -}}
+
+{{- define "oombot.proposalKeyKey" -}}
+{{- if .Values.proposalKey.existingSecret }}{{ .Values.proposalKey.existingSecretKey }}{{ else }}proposal-key{{ end -}}
+{{- end -}}
+
+{{/*
+A generated secret value, base64-encoded: the one the cluster's Secret `name` already holds under `key`,
+so that an upgrade keeps it, else `length` random letters and digits. helm template and --dry-run do not
+read the cluster, so they print a new value each time. Called with
+(dict "ctx" $ "name" <Secret> "key" <key> "length" <n>).
+*/}}
+{{- define "oombot.keptOrRandom" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name | default dict -}}
+{{- dig "data" .key "" $existing | default (randAlphaNum .length | b64enc) -}}
+{{- end -}}
+
+{{/*
+The bundled Redis's password, from its Secret (Redis itself and every role).
+*/}}
+{{- define "oombot.redisPasswordEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "oombot.redisPasswordSecret" . }}
+      key: {{ include "oombot.redisPasswordKey" . }}
+{{- end -}}
+
+{{/*
+The key that authenticates the fix proposals stored in Redis (worker and bot: the worker signs the
+proposals it stores, the bot checks them before applying one).
+*/}}
+{{- define "oombot.proposalKeyEnv" -}}
+- name: OOMBOT_PROPOSAL_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "oombot.proposalKeySecret" . }}
+      key: {{ include "oombot.proposalKeyKey" . }}
 {{- end -}}
 
 {{/*
