@@ -40,6 +40,8 @@ export interface Ctx {
   limitKnownAbsent: boolean;
   uptimeSeconds?: number;
   usageAtKill?: number;
+  /** How long before the kill the usage sample was taken (seconds), when it came from metrics. */
+  usageSampleAgeSeconds?: number;
   usageNow?: { bytes: number; afterSeconds?: number; source: string };
   caps: Caps;
   owner?: OwnerChain;
@@ -84,9 +86,10 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
  * The working set at the kill (a sample taken just before it, else the one recorded with the kill), or
  * failing that the latest sample, which only says what the container uses now.
  */
-function usageOf(e: EnrichedIncident, containerName: string | undefined): Pick<Ctx, 'usageAtKill' | 'usageNow'> {
+function usageOf(e: EnrichedIncident, containerName: string | undefined): Pick<Ctx, 'usageAtKill' | 'usageNow' | 'usageSampleAgeSeconds'> {
   const incident = e.incident;
   let usageAtKill: number | undefined;
+  let usageSampleAgeSeconds: number | undefined;
   let usageNow: Ctx['usageNow'];
   const u = e.usage;
   if (u && u.container === containerName && Number.isFinite(u.containerWorkingSetBytes)) {
@@ -94,6 +97,7 @@ function usageOf(e: EnrichedIncident, containerName: string | undefined): Pick<C
     const killed = timeMs(incident.occurredAt);
     if (sampled !== undefined && killed !== undefined && sampled <= killed && killed - sampled <= AT_KILL_WINDOW_MS) {
       usageAtKill = u.containerWorkingSetBytes;
+      usageSampleAgeSeconds = Math.round((killed - sampled) / 1000);
     } else {
       usageNow = {
         bytes: u.containerWorkingSetBytes,
@@ -104,7 +108,7 @@ function usageOf(e: EnrichedIncident, containerName: string | undefined): Pick<C
   }
   const prev = e.previousIncidents.find((p) => p.occurredAt === incident.occurredAt && p.container === containerName && p.workingSetBytes !== undefined);
   if (usageAtKill === undefined && prev?.workingSetBytes !== undefined) usageAtKill = prev.workingSetBytes;
-  return { usageAtKill, usageNow };
+  return { usageAtKill, usageNow, ...(usageSampleAgeSeconds !== undefined ? { usageSampleAgeSeconds } : {}) };
 }
 
 /** The owner chain, with the pod's own GitOps or Helm marker when the top controller has none. */
@@ -150,7 +154,9 @@ export function withLimitProposal(ctx: Ctx, atLeast?: { bytes: number; reason: s
     limitText: ctx.limitText,
     requestBytes: ctx.requestBytes,
     requestText: ctx.requestText,
-    usageAtKillBytes: ctx.usageAtKill,
+    // A sample well under the limit was taken before the kill (a container OOM-killed at its limit used all
+    // of it then): the VPA rule then starts from the limit, never from the older, lower number.
+    usageAtKillBytes: ctx.usageAtKill !== undefined && ctx.usageAtKill >= ctx.limitBytes * UNDER_LIMIT_SHARE ? ctx.usageAtKill : undefined,
     atLeastBytes: atLeast?.bytes,
     atLeastReason: atLeast?.reason,
     caps: ctx.caps,

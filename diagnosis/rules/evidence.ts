@@ -88,8 +88,13 @@ export function uptimeEvidence(ctx: Ctx): Evidence[] {
 export function usageEvidence(ctx: Ctx): Evidence[] {
   const out: Evidence[] = [];
   if (ctx.usageAtKill !== undefined) {
+    // A metrics sample is never "usage at the kill": it is shown with its age.
+    const when =
+      ctx.usageSampleAgeSeconds !== undefined
+        ? `Last sample ${formatDuration(ctx.usageSampleAgeSeconds)} before the kill`
+        : 'Working set recorded with the kill';
     out.push({
-      text: `Working set at the kill: ${formatMemoryApprox(ctx.usageAtKill)}${ctx.limitBytes ? ` (${percent(ctx.usageAtKill, ctx.limitBytes)} of the limit)` : ''}`,
+      text: `${when}: ${formatMemoryApprox(ctx.usageAtKill)}${ctx.limitBytes ? ` (${percent(ctx.usageAtKill, ctx.limitBytes)} of the limit)` : ''}`,
       source: 'metrics',
     });
   } else if (ctx.usageNow) {

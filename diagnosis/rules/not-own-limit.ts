@@ -36,15 +36,18 @@ export function limitUnknown({ ctx, name, base, nodeAll, logs }: OomKill): Diagn
   );
 }
 
-export function underLimit({ ctx, name, base, nodeSignals, nodeAll, limitBytes }: AtLimit): Diagnosis | undefined {
+export function underLimit({ ctx, name, base, node, sysOom, nodeAll, limitBytes }: AtLimit): Diagnosis | undefined {
   const usage = ctx.usageAtKill;
   const under = usage !== undefined && usage < limitBytes * UNDER_LIMIT_SHARE;
-  if (!under) return undefined;
+  // A low sample alone proves nothing (it may be minutes old, and memory can climb in seconds): the node
+  // is blamed only on node evidence, a SystemOOM at the time or MemoryPressure. Overcommit is a risk, not
+  // a record that the node ran out. Without such evidence an OOMKilled container hit its own limit.
+  if (!under || !(node.pressure || sysOom.length > 0)) return undefined;
   return result(
     ctx,
     'node-pressure',
-    lowerIfGone(ctx, nodeSignals ? 'high' : 'medium'),
-    `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)}) when it was killed: the node${onNode(ctx)} ran out of memory, not the container.`,
+    lowerIfGone(ctx, 'high'),
+    `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)} in the last sample) and the node${onNode(ctx)} ${sysOom.length > 0 ? 'recorded a SystemOOM' : 'reported MemoryPressure'} at the time: the node ran out of memory, not the container.`,
     [...base, ...nodeAll],
     NODE_ADVICE,
     { raisingIsWrongFix: `${name} did not reach its limit: a higher limit would not have saved it, and adds to the node's overcommit.` },

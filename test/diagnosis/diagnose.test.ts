@@ -115,9 +115,24 @@ describe('diagnose: container OOM rules', () => {
     expect(diagnose(e).cause).toBe('limit-too-low');
   });
 
-  it('usage at the kill well under the limit: node pressure', () => {
+  it('a sample well under the limit, without node evidence: the container hit its own limit, and the sample is shown with its age', () => {
     const e = createEnriched({}, { usage: { container: 'api', containerWorkingSetBytes: 200 * MiB, source: 'prometheus', sampledAt: '2026-11-23T10:15:00Z' } });
-    expect(diagnose(e).cause).toBe('node-pressure');
+    const d = diagnose(e);
+    expect(d.cause).not.toBe('node-pressure');
+    expect(d.headline).not.toMatch(/node/i);
+    expect(d.evidence.some((x) => /^Last sample \d+.* before the kill: 200Mi/.test(x.text))).toBe(true);
+    expect(d.evidence.some((x) => /at the kill:/.test(x.text) && /^Working set at the kill/.test(x.text))).toBe(false);
+    // The proposal starts from the limit, not from the older, lower sample.
+    expect(d.proposal?.target === 'limit' && d.proposal.toLimitBytes > d.proposal.fromLimitBytes).toBe(true);
+  });
+
+  it('a sample well under the limit with node evidence (MemoryPressure): node pressure, confidence high', () => {
+    const e = createEnriched({}, { usage: { container: 'api', containerWorkingSetBytes: 200 * MiB, source: 'prometheus', sampledAt: '2026-11-23T10:15:00Z' } });
+    e.node = { ...(e.node ?? { name: 'node-a' }), memoryPressure: true };
+    const d = diagnose(e);
+    expect(d.cause).toBe('node-pressure');
+    expect(d.confidence).toBe('high');
+    expect(d.headline).toContain('reported MemoryPressure');
   });
 
   it('a usage sample taken after the restart is "usage now", not usage at the kill', () => {
