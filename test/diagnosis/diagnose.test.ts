@@ -145,6 +145,23 @@ describe('diagnose: container OOM rules', () => {
     expect(d.evidence.some((x) => /Working set now/.test(x.text))).toBe(true);
   });
 
+  it('-Xmx1g in JAVA_TOOL_OPTIONS of a 768Mi container, a 411Mi sample before the kill, no node evidence: the heap flag, not the node', () => {
+    const d = diagnose(
+      createEnriched(
+        {
+          limit: '768Mi',
+          request: '768Mi',
+          container: { runtimeMemorySettings: [{ name: '-Xmx', source: 'env', envName: 'JAVA_TOOL_OPTIONS', flag: '-Xmx1g', bytes: GiB }] },
+        },
+        { usage: { container: 'api', containerWorkingSetBytes: 411 * MiB, source: 'metrics.k8s.io', sampledAt: '2026-11-23T10:14:22Z' } },
+      ),
+    );
+    expect(d.cause).toBe('runtime-heap');
+    expect(JSON.stringify(d)).toContain('-Xmx1g');
+    expect(d.headline).not.toMatch(/node/i);
+    expect(d.evidence.some((x) => /^Last sample .* before the kill: ~?411Mi/.test(x.text))).toBe(true);
+  });
+
   it('-Xmx at or above the limit: runtime heap, proposal fits the heap', () => {
     const d = diagnose(
       createEnriched({
