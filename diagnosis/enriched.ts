@@ -105,6 +105,8 @@ export interface PodSnapshot {
   /** Pod status.message (untrusted). */
   message?: string;
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort' | string;
+  /** status.startTime: when the pod started, before its first container run. */
+  startedAt?: string;
   nodeName?: string;
   priority?: number;
   priorityClassName?: string;

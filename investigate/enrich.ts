@@ -131,6 +131,7 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     reason: pod.status?.reason,
     message: pod.status?.message ? cleanText(pod.status.message).slice(0, MESSAGE_MAX) : undefined,
     qosClass: pod.status?.qosClass,
+    ...(typeof pod.status?.startTime === 'string' ? { startedAt: pod.status.startTime } : {}),
     nodeName: pod.spec?.nodeName,
     priority: pod.spec?.priority,
     priorityClassName: pod.spec?.priorityClassName,

@@ -13,7 +13,7 @@ export interface LeakSignal {
 }
 
 export function detectLeak(ctx: Ctx): LeakSignal | undefined {
-  const repeats = similarUptimes(ctx);
+  const repeats = similarUptimes(ctx) ?? restartCadence(ctx);
   const climb = steadyClimb(ctx);
   const evidence = [repeats?.evidence, climb].filter((e): e is Evidence => e !== undefined);
   if (repeats) return { evidence, confidence: repeats.tight || climb ? 'high' : 'medium' };
@@ -33,6 +33,29 @@ function similarUptimes(ctx: Ctx): { evidence: Evidence; tight: boolean } | unde
     evidence: {
       text: `${uptimes.length} OOM kills of ${ctx.containerName} after similar uptimes: ${uptimes.slice(-6).map(formatDuration).join(', ')}`,
       source: 'previous incidents',
+    },
+  };
+}
+
+/**
+ * The same cadence from the pod alone, for an oombot that has just started and has no history yet: the
+ * restart count and the pod's start time give the average run, and this run's uptime matches it. The
+ * earlier restarts are not known to be OOM kills, so this is never tight on its own.
+ */
+function restartCadence(ctx: Ctx): { evidence: Evidence; tight: boolean } | undefined {
+  const t = ctx.incident.termination;
+  const pod = ctx.e.pod && !('gone' in ctx.e.pod && ctx.e.pod.gone) ? ctx.e.pod : undefined;
+  const runs = t ? t.restartCount : 0;
+  const since = secondsBetween(pod && 'startedAt' in pod ? pod.startedAt : undefined, ctx.incident.occurredAt);
+  if (runs < 3 || since === undefined || ctx.uptimeSeconds === undefined || ctx.uptimeSeconds < LEAK_MIN_UPTIME_SECONDS) return undefined;
+  const average = since / runs;
+  const ratio = Math.max(average, ctx.uptimeSeconds) / Math.min(average, ctx.uptimeSeconds);
+  if (average < LEAK_MIN_UPTIME_SECONDS || ratio > LEAK_UPTIME_RATIO) return undefined;
+  return {
+    tight: false,
+    evidence: {
+      text: `Restart ${runs} of ${ctx.containerName} in ${formatDuration(since)} since the pod started, about one every ${formatDuration(average)}; this run lasted ${formatDuration(ctx.uptimeSeconds)}`,
+      source: 'pod status',
     },
   };
 }

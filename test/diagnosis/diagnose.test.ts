@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../../core/quantity.js';
+import type { PodSnapshot } from '../../diagnosis/enriched.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import type { Cause, Confidence } from '../../diagnosis/diagnosis.js';
 import { createEnriched, earlierKill } from './factories.js';
@@ -143,6 +144,22 @@ describe('diagnose: container OOM rules', () => {
     const d = diagnose(e);
     expect(d.cause).toBe('limit-too-low');
     expect(d.evidence.some((x) => /Working set now/.test(x.text))).toBe(true);
+  });
+
+  it('at first sight (no history yet): restart 4 in about 2 h, each run about 31 min, this one 31 min: a leak is suspected, not a low limit', () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    // The pod started four runs ago; restartCount 4 is what the kubelet reports after this kill.
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 31 * 60_000 - 40_000).toISOString() };
+    const d = diagnose(e);
+    expect(d.cause).toBe('memory-leak');
+    expect(d.confidence).toBe('medium');
+    expect(d.evidence.some((x) => /^Restart 4 of api in 2h 4m since the pod started, about one every 31m/.test(x.text))).toBe(true);
+  });
+
+  it('a pod restarted often but with runs unlike this one is not called a leak from its cadence', () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 3 * 3600_000).toISOString() };
+    expect(diagnose(e).cause).not.toBe('memory-leak');
   });
 
   it('-Xmx1g in JAVA_TOOL_OPTIONS of a 768Mi container, a 411Mi sample before the kill, no node evidence: the heap flag, not the node', () => {
