@@ -64,6 +64,11 @@ export interface Diagnosis {
   noProposalReason?: string;
   /** Set when raising the limit is the wrong fix, and why. */
   raisingIsWrongFix?: string;
+  /**
+   * The node OOM this kill was part of: a SystemOOM on the same node seconds apart whose victim process is
+   * this container's. The worker then makes the two one alert (the node's group), not two.
+   */
+  nodeOom?: { node: string; victim: string };
 }
 
 export const CAUSE_LABELS: Record<Cause, string> = {

@@ -76,7 +76,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
 
   const channel = channelFor(deps.config, namespace);
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
-  const group = `${workloadKey}/${incident.kind}`;
+  const group = groupOf(incident, workloadKey, diagnosis);
   const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
   const snoozed = await deps.snoozes.until(workloadKey);
   if (snoozed) {
@@ -166,4 +166,13 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     cause: diagnosis.cause,
     headline: diagnosis.headline,
   };
+}
+
+/**
+ * The alert group: the workload and the kind of incident; but a container the kernel killed in a node OOM
+ * joins the node's own group, so that the SystemOOM and its victim make one alert, whichever came first.
+ */
+export function groupOf(incident: Incident, workloadKey: string, diagnosis: Diagnosis): string {
+  if (diagnosis.nodeOom) return `${IncidentHistory.workloadKey(incident.cluster, undefined, `Node/${diagnosis.nodeOom.node}`)}/node-oom`;
+  return `${workloadKey}/${incident.kind}`;
 }

@@ -123,7 +123,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
   const nodeName = ref?.nodeName ?? incident.nodeOom?.node;
 
   // Independent reads go out together.
-  const [pod, events, nodes, limitRanges] = await Promise.all([
+  const [pod, events, nodeOoms, nodes, limitRanges] = await Promise.all([
     ref && ns ? call('pod', () => kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(ns)}/pods/${enc(ref.name)}`)) : undefined,
     ref && ns
       ? call('events', () => kube.getJson<List<CoreV1Event>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: `involvedObject.uid=${ref.uid}` }))
@@ -132,6 +132,12 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
             kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}` }),
           )
         : undefined,
+    // A pod's kill may be the victim of a node OOM: the node's SystemOOM events say so (one incident then).
+    ref && ns && nodeName
+      ? call('node OOM events', () =>
+          kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName},reason=SystemOOM` }),
+        )
+      : undefined,
     cached('nodes', 'nodes', () => kube.getJson<List<V1Node>>('/api/v1/nodes').then((l) => l.items ?? []), [] as V1Node[]),
     ns
       ? cached(
@@ -145,7 +151,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
   // The pod read may show a different pod with the same name (a StatefulSet's replacement): keep it
   // only when the uid matches.
   if (pod && (!ref || pod.metadata?.uid === ref.uid)) out.pod = pod;
-  out.events = sortEvents(events?.items ?? []);
+  out.events = sortEvents([...(events?.items ?? []), ...(nodeOoms?.items ?? [])]);
   out.nodes = nodes;
   out.limitRanges = limitRanges;
   out.node = nodes.find((n) => n.metadata?.name === nodeName);

@@ -139,6 +139,7 @@ export function result(
   if (extra.proposal) d.proposal = extra.proposal;
   if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
   if (extra.raisingIsWrongFix) d.raisingIsWrongFix = extra.raisingIsWrongFix;
+  if (extra.nodeOom) d.nodeOom = extra.nodeOom;
   return d;
 }
 

@@ -110,3 +110,33 @@ export function usageEvidence(ctx: Ctx): Evidence[] {
 export function podGoneEvidence(ctx: Ctx): Evidence[] {
   return ctx.podGone ? [{ text: 'The pod no longer exists; what is known comes from the incident record', source: 'incident' }] : [];
 }
+
+/** How close in time a SystemOOM and the container's kill must be to be one event of the kernel. */
+const SAME_OOM_MS = 15_000;
+
+/**
+ * The SystemOOM that killed this very container: on its node, within seconds of the kill, naming a victim
+ * process that is the container's (its name or image, as the kernel truncates a process name to 15
+ * characters). Undefined when none fits: the two stay separate incidents.
+ */
+export function sameNodeOom(ctx: Ctx, sysOom: EventSummary[]): { node: string; victim: string } | undefined {
+  const node = nodeName(ctx);
+  const killed = timeMs(ctx.incident.occurredAt);
+  if (!node || killed === undefined) return undefined;
+  const names = victimNames(ctx);
+  for (const ev of sysOom) {
+    const at = timeMs(ev.lastTimestamp);
+    const victim = /victim process: ([^,\s]{1,64})/.exec(ev.message)?.[1];
+    if (at === undefined || victim === undefined || Math.abs(at - killed) > SAME_OOM_MS) continue;
+    if (names.some((n) => n.slice(0, 15) === victim.slice(0, 15))) return { node, victim };
+  }
+  return undefined;
+}
+
+/** Process names the container's main process may have: its name, and its image's name without tag. */
+function victimNames(ctx: Ctx): string[] {
+  const pod = ctx.e.pod && !('gone' in ctx.e.pod && ctx.e.pod.gone) ? ctx.e.pod : undefined;
+  const c = pod && 'containers' in pod ? pod.containers.find((x) => x.name === ctx.containerName) : undefined;
+  const image = c?.image?.split('@')[0]?.split('/').pop()?.split(':')[0];
+  return [ctx.containerName, image].filter((n): n is string => typeof n === 'string' && n !== '');
+}

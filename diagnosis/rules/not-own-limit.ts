@@ -6,7 +6,7 @@
 import { formatMemoryApprox } from '../../core/quantity.js';
 import type { Diagnosis } from '../diagnosis.js';
 import { NODE_ADVICE, UNDER_LIMIT_SHARE, lowerIfGone, result, type Ctx } from './context.js';
-import { nodeName } from './evidence.js';
+import { nodeName, sameNodeOom } from './evidence.js';
 import type { AtLimit, OomKill } from './oom-kill.js';
 
 export function noLimit({ ctx, name, base, nodeSignals, nodeAll }: OomKill): Diagnosis {
@@ -50,7 +50,10 @@ export function underLimit({ ctx, name, base, node, sysOom, nodeAll, limitBytes 
     `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)} in the last sample) and the node${onNode(ctx)} ${sysOom.length > 0 ? 'recorded a SystemOOM' : 'reported MemoryPressure'} at the time: the node ran out of memory, not the container.`,
     [...base, ...nodeAll],
     NODE_ADVICE,
-    { raisingIsWrongFix: `${name} did not reach its limit: a higher limit would not have saved it, and adds to the node's overcommit.` },
+    {
+      raisingIsWrongFix: `${name} did not reach its limit: a higher limit would not have saved it, and adds to the node's overcommit.`,
+      ...nodeOomOf(ctx, sysOom),
+    },
   );
 }
 
@@ -63,11 +66,19 @@ export function nodeRanOut({ ctx, name, base, sysOom, nodeAll }: OomKill): Diagn
     `${nodeName(ctx) ? `Node ${nodeName(ctx)}` : 'The node'} ran out of memory at the time of the kill (SystemOOM): ${name} was most likely killed by node pressure rather than its own limit.`,
     [...base, ...nodeAll],
     [...NODE_ADVICE, 'Check the working set of the container at the kill: if it was near its limit, the limit is too low as well.'],
-    { raisingIsWrongFix: "The node ran out of memory: a higher limit on this container adds to the node's overcommit instead of fixing it." },
+    {
+      raisingIsWrongFix: "The node ran out of memory: a higher limit on this container adds to the node's overcommit instead of fixing it.",
+      ...nodeOomOf(ctx, sysOom),
+    },
   );
 }
 
 /** " worker-3" after "the node", when the node is known. */
 function onNode(ctx: Ctx): string {
   return nodeName(ctx) ? ` ${nodeName(ctx)}` : '';
+}
+
+function nodeOomOf(ctx: Ctx, sysOom: AtLimit['sysOom']): { nodeOom?: { node: string; victim: string } } {
+  const same = sameNodeOom(ctx, sysOom);
+  return same ? { nodeOom: same } : {};
 }
