@@ -7,6 +7,8 @@ export const ACTION_SHOW_LOGS = 'oom_show_logs';
 export const ACTION_SNOOZE = 'oom_snooze';
 export const ACTION_EXPLAIN = 'oom_explain';
 export const ACTION_UNDO = 'oom_undo';
+/** On the answer to a successful raise: resize the running pods in place (pods/resize). */
+export const ACTION_RESIZE = 'oom_resize';
 
 export const ACTION_IDS = {
   raiseLimit: ACTION_RAISE_LIMIT,
@@ -14,6 +16,7 @@ export const ACTION_IDS = {
   snooze: ACTION_SNOOZE,
   explain: ACTION_EXPLAIN,
   undo: ACTION_UNDO,
+  resize: ACTION_RESIZE,
 } as const;
 
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];

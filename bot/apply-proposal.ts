@@ -13,6 +13,7 @@ import { inScope } from './scope.js';
 import { changedSince, type LiveObject, locationOf, readBack } from './live-check.js';
 import { describePatchError } from './describe-patch-error.js';
 import { buttonBlock, describeChange, proposalButton, reverseProposal } from './proposal-button.js';
+import { offerResize } from './resize-offer.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
 import { isPatchableKind, liveContainer, memoryPatch, STRATEGIC_MERGE_PATCH, workloadPath, yamlSnippet, type LiveContainer } from './workload-patch.js';
 
@@ -51,23 +52,23 @@ export interface ApplyResult {
   applied?: AppliedChange;
 }
 
-function refuse(text: string, extra: Reply['blocks'] = []): ApplyResult {
+export function refuse(text: string, extra: Reply['blocks'] = []): ApplyResult {
   const r = textReply(text);
   return { reply: { ...r, blocks: [...(r.blocks ?? []), ...extra] } };
 }
 
-export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clicker, kind: ChangeKind, opts: ApplyOptions = {}): Promise<ApplyResult> {
+/** The approver rule of every change from Slack: a refusal (logged) when `by` may not change workloads. */
+export function approverRefusal(deps: BotDeps, by: Clicker, action: string, proposalId: unknown): ApplyResult | undefined {
   const { log, config } = deps;
-  // 1. Authorisation comes first: a refused click must not use up the proposal.
   if (config.approvers.length === 0) {
-    log.warn({ user: by.id, action: kind }, 'change refused: no approvers configured (OOMBOT_APPROVERS)');
+    log.warn({ user: by.id, action }, 'change refused: no approvers configured (OOMBOT_APPROVERS)');
     return refuse(
       'Nobody may apply changes from Slack yet: set `OOMBOT_APPROVERS` to the Slack user ids (like `U0123ABCD`) of the people who may, and restart oombot.',
     );
   }
   if (!config.approvers.includes(by.id)) {
     log.warn(
-      { user: by.id, action: kind, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined },
+      { user: by.id, action, proposal: typeof proposalId === 'string' ? proposalId.slice(0, 40) : undefined },
       'change refused: user is not an approver',
     );
     return refuse(
@@ -77,6 +78,14 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
         .join(', ')}, or have your user id added to \`OOMBOT_APPROVERS\`.`,
     );
   }
+  return undefined;
+}
+
+export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clicker, kind: ChangeKind, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const { log, config } = deps;
+  // 1. Authorisation comes first: a refused click must not use up the proposal.
+  const refused = approverRefusal(deps, by, kind, proposalId);
+  if (refused) return refused;
   // 2. The proposal, server-side; the button only names it.
   if (!ProposalStore.isId(proposalId)) {
     log.warn({ user: by.id, value: String(proposalId).slice(0, 60) }, 'change refused: the button value is not a proposal id');
@@ -298,6 +307,12 @@ async function finish(
     lines.push(codeBlock(yamlSnippet(p.owner.kind, live.list, p).split('\n')));
   }
   const reply = textReply(lines.join('\n'));
-  if (applied.undo) reply.blocks = [...(reply.blocks ?? []), buttonBlock(proposalButton(applied.undo.id, applied.undo.proposal, 'undo'))];
+  const buttons = applied.undo ? [proposalButton(applied.undo.id, applied.undo.proposal, 'undo')] : [];
+  // Relief without a restart for the pods running now, where the cluster can resize pods in place.
+  if (kind === 'raise') {
+    const resize = await offerResize(deps, stored, live.list);
+    if (resize) buttons.push(resize);
+  }
+  if (buttons.length) reply.blocks = [...(reply.blocks ?? []), { type: 'actions', block_id: 'oom_bot_actions', elements: buttons }];
   return { reply, applied };
 }

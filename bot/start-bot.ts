@@ -13,8 +13,9 @@ import type { RoleContext, RoleHandle } from '../core/role.js';
 import { ClusterCache } from '../investigate/gather.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { IncidentHistory } from '../stores/incident-history.js';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_RESIZE, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
+import { resizeRunningPods } from './resize-pods.js';
 import { explainIncident, showLogs } from './alert-buttons.js';
 import { snoozeFromAlert } from './snooze.js';
 import { boltLogger } from './bolt-logger.js';
@@ -271,10 +272,24 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     ACTION_EXPLAIN,
     simple('Explain', (id) => explainIncident(deps, id)),
   );
+  app.action<BlockAction<ButtonAction>>(ACTION_RESIZE, async ({ ack, body, action, respond }) => {
+    await ack();
+    const by = { id: body.user.id, ...(body.user.username || body.user.name ? { name: body.user.username ?? body.user.name } : {}) };
+    const work = track(resizeRunningPods(deps, action.value, by).then((r) => r.reply));
+    void track(
+      answerLater(
+        respond,
+        work,
+        'Resize running pods',
+        true,
+        `:hourglass_flowing_sand: Still resizing after ${seconds}: the Kubernetes API server is slow. The result will follow here; do not click again.`,
+      ),
+    );
+  });
 
   // Any other action id (an old message, a forged payload): acknowledged at once so Slack shows no
   // error, logged, and ignored.
-  const known = [ACTION_RAISE_LIMIT, ACTION_UNDO, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_EXPLAIN];
+  const known = [ACTION_RAISE_LIMIT, ACTION_UNDO, ACTION_RESIZE, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_EXPLAIN];
   app.action(new RegExp(`^(?!(?:${known.join('|')})$)`), async ({ ack, body, action }) => {
     await ack();
     const actionId = String((action as { action_id?: unknown }).action_id ?? '').slice(0, 100);

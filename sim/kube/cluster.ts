@@ -47,6 +47,8 @@ export interface SimClusterOptions {
   metricsEnabled?: boolean;
   /** Requests kept in `requests` (default 10 000, oldest dropped first). */
   requestLogSize?: number;
+  /** Serve and advertise pods/resize (in-place pod resize, Kubernetes 1.33+). Default true. */
+  podResizeEnabled?: boolean;
 }
 
 export interface ContainerLogs {
@@ -63,6 +65,8 @@ export class SimCluster extends ClusterStorage {
   readonly clock: SimClock;
   readonly rand: Rand;
   metricsEnabled: boolean;
+  /** Whether pods/resize is served and listed in discovery (false: a cluster older than 1.33). */
+  podResizeEnabled: boolean;
   /** Every request the HTTP layer received, oldest first (bounded). */
   readonly requests: RecordedRequest[] = [];
   readonly events: EventRecorder;
@@ -82,6 +86,7 @@ export class SimCluster extends ClusterStorage {
     this.clock = opts.clock ?? systemClock;
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
+    this.podResizeEnabled = opts.podResizeEnabled ?? true;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));

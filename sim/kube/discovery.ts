@@ -22,6 +22,7 @@ const SUBRESOURCES: Record<string, Array<{ name: string; kind: string; verbs: st
   pods: [
     { name: 'pods/eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
     { name: 'pods/log', kind: 'Pod', verbs: ['get'] },
+    { name: 'pods/resize', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
     { name: 'pods/status', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
   ],
   nodes: [{ name: 'nodes/status', kind: 'Node', verbs: ['get', 'patch', 'update'] }],
@@ -43,7 +44,15 @@ function resourceEntry(def: ResourceDef): Json {
   return e;
 }
 
-export function apiResourceList(group: string, version: string, metricsEnabled: boolean): Json | undefined {
+/** What the server serves beyond the fixed resources. */
+export interface DiscoveryOptions {
+  metrics: boolean;
+  /** pods/resize (Kubernetes 1.33+). */
+  podResize: boolean;
+}
+
+export function apiResourceList(group: string, version: string, opts: DiscoveryOptions): Json | undefined {
+  const metricsEnabled = opts.metrics;
   const groupVersion = group ? `${group}/${version}` : version;
   if (group === 'metrics.k8s.io') {
     if (!metricsEnabled || version !== 'v1beta1') return undefined;
@@ -60,6 +69,7 @@ export function apiResourceList(group: string, version: string, metricsEnabled: 
   for (const d of defs) {
     resources.push(resourceEntry(d));
     for (const s of SUBRESOURCES[d.plural] ?? []) {
+      if (s.name === 'pods/resize' && !opts.podResize) continue;
       const e: Json = { name: s.name, singularName: '', namespaced: d.namespaced, kind: s.kind, verbs: s.verbs };
       if (s.group) e.group = s.group;
       if (s.version) e.version = s.version;

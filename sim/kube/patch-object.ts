@@ -87,16 +87,8 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   return next;
 }
 
-export function patchObject(
-  cluster: SimCluster,
-  def: ResourceDef,
-  namespace: string | undefined,
-  name: string,
-  body: string | Json,
-  contentType: string,
-  opts: PatchOptions,
-): KubeObject {
-  const current = cluster.peek(def.plural, namespace, name);
+/** The stored object with the patch applied (content type checked, errors as the API server words them). */
+export function patchedCopy(def: ResourceDef, current: KubeObject | undefined, name: string, body: string | Json, contentType: string): KubeObject {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== PATCH_CONTENT_TYPES.json && type !== PATCH_CONTENT_TYPES.merge && type !== PATCH_CONTENT_TYPES.strategic) {
     throw unsupportedMediaType();
@@ -119,7 +111,21 @@ export function patchObject(
     throw err;
   }
   if (!next || typeof next !== 'object' || !next.metadata) throw badRequest("Object 'metadata' is missing");
-  admitUpdate(cluster, def, current, next);
-  next.metadata.resourceVersion = current.metadata.resourceVersion;
-  return cluster.replaceStored(def, current, next, { dryRun: opts.dryRun });
+  return next;
+}
+
+export function patchObject(
+  cluster: SimCluster,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  body: string | Json,
+  contentType: string,
+  opts: PatchOptions,
+): KubeObject {
+  const current = cluster.peek(def.plural, namespace, name);
+  const next = patchedCopy(def, current, name, body, contentType);
+  admitUpdate(cluster, def, current!, next);
+  next.metadata.resourceVersion = current!.metadata.resourceVersion;
+  return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun });
 }

@@ -18,7 +18,7 @@ import { methodNotAllowed, notFoundPath, readBody, sendStatus } from './http/res
 import { serveDiscovery } from './http/discovery.js';
 import { serveList } from './http/list.js';
 import { serveWatch, type WatchHost } from './http/watch.js';
-import { serveCreate, serveEviction, serveObject } from './http/objects.js';
+import { serveCreate, serveEviction, serveObject, serveResize } from './http/objects.js';
 import { serveLog } from './http/logs.js';
 import { serveMetrics } from './http/metrics.js';
 
@@ -226,7 +226,8 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
       .map(decodeURIComponent);
     const method = record.method;
     const metrics = this.cluster.metricsEnabled;
-    if (method === 'GET' && serveDiscovery(res, path, segs, `${this.host}:${this.port}`, metrics)) return;
+    const discovery = { metrics, podResize: this.cluster.podResizeEnabled };
+    if (method === 'GET' && serveDiscovery(res, path, segs, `${this.host}:${this.port}`, discovery)) return;
 
     const route = parseResourcePath(segs);
     if (!route) throw notFoundPath();
@@ -253,6 +254,8 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     const name = route.name;
     if (route.sub === 'log' && def.plural === 'pods' && method === 'GET') return serveLog(this.cluster, res, ns!, name, query);
     if (route.sub === 'eviction' && def.plural === 'pods' && method === 'POST') return serveEviction(this.cluster, res, def, ns, name, query);
+    if (route.sub === 'resize' && def.plural === 'pods' && this.cluster.podResizeEnabled)
+      return serveResize(this.cluster, req, res, def, ns!, name, body, query);
     if (route.sub && route.sub !== 'status') throw notFoundPath();
     return serveObject(this.cluster, req, res, def, ns, name, body, query);
   }

@@ -185,6 +185,51 @@ function proposal(change: { toLimit?: string; toRequest?: string }, name = 'api'
   return { ...base, target: 'request', toRequest: change.toRequest!, toRequestBytes: 0 } satisfies RequestProposal;
 }
 
+/** A running pod of the Deployment, as the API server stores it (status included). */
+function runningPod(): Json {
+  const t = podTemplate();
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'api-7d4b9c-x2k4q',
+      namespace: 'shop',
+      uid: '6f1c2a9e-0000-4000-8000-000000000002',
+      resourceVersion: '20411',
+      generation: 1,
+      labels: { app: 'api' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7d4b9c', uid: '6f1c2a9e-0000-4000-8000-000000000003', controller: true }],
+    },
+    spec: { ...(t.spec as Json), nodeName: 'node-a' },
+    status: { phase: 'Running', containerStatuses: [{ name: 'api', ready: true, resources: { limits: { memory: '512Mi' } } }] },
+  };
+}
+
+/** The bot's resize patch (bot/resize-pods.ts sends this shape) applied to the running pod. */
+function resizeMemory(pod: Json, resources: Json): void {
+  const next = strategicMerge(pod, { spec: { containers: [{ name: 'api', resources }] } }) as Json;
+  pod.spec = next.spec;
+}
+
+/** PATCH pods/{name}/resize as validating admission sees it. */
+function resizeRequest(change: (pod: Json) => void): AdmissionRequest {
+  const old = runningPod();
+  const next = structuredClone(old);
+  change(next);
+  (next.metadata as Json).generation = 2;
+  return {
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    subResource: 'resize',
+    operation: 'UPDATE',
+    namespace: 'shop',
+    name: 'api-7d4b9c-x2k4q',
+    userInfo: { username: BOT, groups: ['system:serviceaccounts', 'system:authenticated'] },
+    object: next,
+    oldObject: old,
+  };
+}
+
 describe("the admission policy on the bot's changes", () => {
   const PATCHES: [string, 'containers' | 'initContainers', string, Proposal][] = [
     ['a memory limit raised', 'containers', 'api', proposal({ toLimit: '640Mi' })],
@@ -282,17 +327,25 @@ describe("the admission policy on the bot's changes", () => {
       .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}${g ? `.${g}` : ''}`)))
       .sort();
     expect(matched).toEqual(patched);
-    expect(
-      Object.values(KINDS)
-        .map((k) => `${k.resource}${k.group ? `.${k.group}` : ''}`)
-        .sort(),
-    ).toEqual(patched);
+    expect([...Object.values(KINDS).map((k) => `${k.resource}${k.group ? `.${k.group}` : ''}`), 'pods/resize'].sort()).toEqual(patched);
     expect(find(docs, 'ValidatingAdmissionPolicyBinding', POLICY).spec as Json).toEqual({ policyName: POLICY, validationActions: ['Deny'] });
     // Named after the release, and the bot's ServiceAccount of the release's namespace.
     const other = renderChartObjects({}, { releaseName: 'ops', namespace: 'platform' });
     const condition = ((find(other, 'ValidatingAdmissionPolicy', 'ops-oombot-bot-memory-only').spec as Json).matchConditions as { expression: string }[])[0]!;
     expect(condition.expression).toBe("request.userInfo.username == 'system:serviceaccount:platform:ops-oombot-bot'");
     expect((find(other, 'ValidatingAdmissionPolicyBinding', 'ops-oombot-bot-memory-only').spec as Json).policyName).toBe('ops-oombot-bot-memory-only');
+  });
+
+  it.each([
+    ["the bot's own resize of the memory limit", (p: Json) => resizeMemory(p, { limits: { memory: '640Mi' } }), undefined],
+    ['a resize of the memory request too', (p: Json) => resizeMemory(p, { limits: { memory: '640Mi' }, requests: { memory: '320Mi' } }), undefined],
+    ['a resize of the CPU', (p: Json) => resizeMemory(p, { limits: { cpu: '4' } }), 'changes a container otherwise'],
+    ['a label on the pod', (p: Json) => ((p.metadata as Json).labels = { app: 'api', x: 'y' }), 'changes its metadata'],
+  ] as const)('on pods/resize by the bot, judges %s', (_what, change, message) => {
+    const decision = evaluatePolicy(policy(), resizeRequest(change));
+    expect(decision.matched).toBe(true);
+    if (message) expect(decision.refusals.join('\n')).toContain(message);
+    else expect(decision.refusals).toEqual([]);
   });
 
   it('admissionPolicy.enabled=false leaves both out; on Kubernetes before 1.30 the chart says to', () => {

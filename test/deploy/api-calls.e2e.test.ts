@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Role } from '../../core/config.js';
 import { ProposalStore } from '../../stores/proposal-store.js';
 import { startOombot, type Oombot } from '../../bin/start.js';
-import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS } from '../../alert/action-ids.js';
+import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_RESIZE, ACTION_SHOW_LOGS } from '../../alert/action-ids.js';
 import type { LimitProposal, ProposalOwner } from '../../diagnosis/propose-limit.js';
 import { makeLimitRange, type SimCluster } from '../../sim/kube/index.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
@@ -243,7 +243,17 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
   const answers: Record<string, string> = {};
   answers.logs = await answer(r, await click(r, ACTION_SHOW_LOGS, buttonValue(ACTION_SHOW_LOGS), alert.ts));
   answers.explain = await answer(r, await click(r, ACTION_EXPLAIN, buttonValue(ACTION_EXPLAIN), alert.ts));
+  // Paused, the Deployment keeps its running pods at the old value: the resize offered next has pods to resize.
+  cluster.update('deployments', 'shop', 'api', (d) => {
+    d.spec.paused = true;
+  });
   answers.raiseDeployment = await answer(r, await click(r, ACTION_RAISE_LIMIT, buttonValue(ACTION_RAISE_LIMIT), alert.ts));
+  const resize = (
+    JSON.parse(answers.raiseDeployment.slice(answers.raiseDeployment.lastIndexOf('\n') + 1)) as { elements?: { action_id?: string; value?: string }[] }[]
+  )
+    .flatMap((b) => b.elements ?? [])
+    .find((b) => b.action_id === ACTION_RESIZE);
+  answers.resize = resize ? await answer(r, await click(r, ACTION_RESIZE, resize.value!)) : 'no resize button';
 
   // Bot: a patch of every other kind it changes.
   const proposals = new ProposalStore(apps.bot.redis, r.queueName);
@@ -310,8 +320,10 @@ describe.each(MODES)('Kubernetes API calls and RBAC, watching $name', (mode) => 
       expect(answers[`raise${kind}`], kind).toContain('Done');
     }
     expect(answers.top).toMatch(/closest to their memory limit/);
+    expect(answers.resize).toContain(': resized');
     const patches = r.proxies.bot.requests.filter((q) => q.method === 'PATCH');
-    expect(patches).toHaveLength(12);
+    // 6 raises and 2 running pods resized, each a dry run and the real patch.
+    expect(patches).toHaveLength(16);
   });
 
   it.each(ROLES)('every call of the %s is allowed by what its ServiceAccount is granted', (role) => {

@@ -13,6 +13,8 @@ type Json = Record<string, unknown>;
 export interface AdmissionRequest {
   kind: { group: string; version: string; kind: string };
   resource: { group: string; version: string; resource: string };
+  /** A subresource (`resize` of pods/resize); a rule names it as `pods/resize`. */
+  subResource?: string;
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
   namespace: string;
   name: string;
@@ -58,7 +60,7 @@ function matchesRules(spec: PolicySpec, r: AdmissionRequest): boolean {
       has(rule.apiGroups, r.resource.group) &&
       has(rule.apiVersions, r.resource.version) &&
       has(rule.operations, r.operation) &&
-      has(rule.resources, r.resource.resource),
+      has(rule.resources, r.subResource ? `${r.resource.resource}/${r.subResource}` : r.resource.resource),
   );
 }
 

@@ -1,4 +1,7 @@
-/** Deployment: one ReplicaSet per template hash; a template change rolls out at once (old ReplicaSets scaled to 0). */
+/**
+ * Deployment: one ReplicaSet per template hash; a template change rolls out at once (old ReplicaSets scaled
+ * to 0), unless spec.paused.
+ */
 import type { Json, KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
@@ -19,6 +22,8 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
       'deployment.kubernetes.io/max-replicas': String(replicas + Math.ceil(replicas * 0.25)),
       'deployment.kubernetes.io/revision': String(revision),
     });
+    // A paused Deployment does not roll out template changes: its running pods keep the old template.
+    if (d.spec.paused && owned.length > 0 && !current) return;
     // Scale old ReplicaSets down first: the rollout is instant.
     for (const rs of owned) {
       if (rs.metadata.name !== rsName && (rs.spec.replicas ?? 0) !== 0) {

@@ -1,4 +1,4 @@
-/** Create, get, patch, replace and delete of one object, and the pods/eviction subresource. */
+/** Create, get, patch, replace and delete of one object, and the pods/eviction and pods/resize subresources. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef, type ResourceDef } from '../resources.js';
@@ -7,6 +7,7 @@ import { withKind } from '../object-meta.js';
 import { toTable, wantsTable } from '../table.js';
 import { objectJson } from '../watch-conn.js';
 import { admitUpdate } from '../patch-object.js';
+import { resizePod } from '../resize.js';
 import { methodNotAllowed, parseJsonBody, sendJson } from './respond.js';
 
 export function serveCreate(cluster: SimCluster, res: ServerResponse, def: ResourceDef, ns: string | undefined, body: string, q: Record<string, string>): void {
@@ -34,6 +35,27 @@ export function serveEviction(
   if (!cluster.peek('pods', ns, name)) throw notFound(def, name);
   if (q.dryRun !== 'All') cluster.apiEvict(ns!, name);
   sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+/** GET or PATCH of pods/{name}/resize: only the containers' resources change (see resize.ts). */
+export function serveResize(
+  cluster: SimCluster,
+  req: IncomingMessage,
+  res: ServerResponse,
+  def: ResourceDef,
+  ns: string,
+  name: string,
+  body: string,
+  q: Record<string, string>,
+): void {
+  if (req.method === 'GET') {
+    const obj = cluster.peek('pods', ns, name);
+    if (!obj) throw notFound(def, name);
+    return sendJson(res, 200, objectJson(def, obj));
+  }
+  if (req.method !== 'PATCH') throw methodNotAllowed();
+  const out = resizePod(cluster, ns, name, body, String(req.headers['content-type'] ?? ''), { dryRun: q.dryRun === 'All' });
+  sendJson(res, 200, withKind(def, out));
 }
 
 /** GET, PATCH, PUT or DELETE of one object (or its status subresource). */
