@@ -45,6 +45,8 @@ export interface SimClusterOptions {
   historySize?: number;
   /** Serve metrics.k8s.io (as if metrics-server were installed). Default true. */
   metricsEnabled?: boolean;
+  /** Serve verticalpodautoscalers.autoscaling.k8s.io (as if the VPA CRD were installed). Default true. */
+  vpaEnabled?: boolean;
   /** Requests kept in `requests` (default 10 000, oldest dropped first). */
   requestLogSize?: number;
 }
@@ -63,6 +65,7 @@ export class SimCluster extends ClusterStorage {
   readonly clock: SimClock;
   readonly rand: Rand;
   metricsEnabled: boolean;
+  vpaEnabled: boolean;
   /** Every request the HTTP layer received, oldest first (bounded). */
   readonly requests: RecordedRequest[] = [];
   readonly events: EventRecorder;
@@ -82,6 +85,7 @@ export class SimCluster extends ClusterStorage {
     this.clock = opts.clock ?? systemClock;
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
+    this.vpaEnabled = opts.vpaEnabled ?? true;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
