@@ -19,6 +19,8 @@ import {
   type PreviousIncident,
   type ResourceValues,
   type UsageSample,
+  type VpaSummary,
+  VPA_ACTIVE_MODES,
 } from '../diagnosis/enriched.js';
 
 const MAX_EVENTS = 20;
@@ -58,6 +60,9 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (g.previousLogs) enriched.previousLogs = g.previousLogs;
   const lr = toLimitRangeMax(g.limitRanges);
   if (lr) enriched.limitRange = lr;
+  const top = owner?.chain[owner.chain.length - 1];
+  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container) : undefined;
+  if (vpa) enriched.vpa = vpa;
   if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
   return enriched;
 }
@@ -137,6 +142,10 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
+  // Pod-level resources (KEP-2837) are newer than the client's types.
+  const podResources = (pod.spec as { resources?: { limits?: Record<string, string>; requests?: Record<string, string> } } | undefined)?.resources;
+  if (podResources?.limits) snap.podLimits = resources(podResources.limits);
+  if (podResources?.requests) snap.podRequests = resources(podResources.requests);
   const inits = items(pod.spec?.initContainers).map((c) => toContainer(c, initStatuses.get(c.name), true));
   if (inits.length > 0) snap.initContainers = inits;
   return snap;
@@ -240,6 +249,38 @@ function toLimitRangeMax(ranges: V1LimitRange[]): LimitRangeMax | undefined {
     }
   }
   return best;
+}
+
+interface VpaLike {
+  metadata?: { name?: unknown };
+  spec?: {
+    targetRef?: { kind?: unknown; name?: unknown };
+    updatePolicy?: { updateMode?: unknown };
+    resourcePolicy?: { containerPolicies?: { containerName?: unknown; maxAllowed?: { memory?: unknown } }[] };
+  };
+}
+
+/**
+ * The VPA that targets the top controller. When several do (a mistake the VPA itself warns about), one
+ * that rewrites pods wins over one that only recommends.
+ */
+function toVpa(vpas: unknown[] | undefined, top: { kind: string; name: string }, container: string | undefined): VpaSummary | undefined {
+  const matching = items(vpas as VpaLike[] | undefined).filter((v) => v.spec?.targetRef?.kind === top.kind && v.spec?.targetRef?.name === top.name);
+  const summaries = matching.map((v) => vpaSummary(v, container)).filter((v): v is VpaSummary => v !== undefined);
+  return summaries.find((v) => VPA_ACTIVE_MODES.includes(v.mode)) ?? summaries[0];
+}
+
+function vpaSummary(v: VpaLike, container: string | undefined): VpaSummary | undefined {
+  const name = v.metadata?.name;
+  if (typeof name !== 'string') return undefined;
+  const mode = v.spec?.updatePolicy?.updateMode;
+  const summary: VpaSummary = { name, mode: typeof mode === 'string' && mode !== '' ? mode : 'Auto' };
+  // The container's own policy takes precedence over the `*` default, as in the VPA's recommender.
+  const policies = items(v.spec?.resourcePolicy?.containerPolicies);
+  const policy = policies.find((p) => p.containerName === container) ?? policies.find((p) => p.containerName === '*');
+  const max = policy?.maxAllowed?.memory;
+  if (typeof max === 'string' || typeof max === 'number') summary.maxAllowed = { text: String(max), bytes: parseMemoryBytes(String(max)) };
+  return summary;
 }
 
 function toPrevious(history: readonly HistoryRecord[], incident: Incident): PreviousIncident[] {

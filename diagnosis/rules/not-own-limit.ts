@@ -38,6 +38,8 @@ export function limitUnknown({ ctx, name, base, nodeAll, logs }: OomKill): Diagn
 
 export function underLimit({ ctx, name, base, nodeSignals, nodeAll, limitBytes }: AtLimit): Diagnosis | undefined {
   const usage = ctx.usageAtKill;
+  // One container's working set says nothing about the sum a pod-level limit bounds.
+  if (ctx.limitScope === 'pod') return undefined;
   const under = usage !== undefined && usage < limitBytes * UNDER_LIMIT_SHARE;
   if (!under) return undefined;
   return result(
