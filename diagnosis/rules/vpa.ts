@@ -39,6 +39,16 @@ export function vpaInsteadOfProposal(ctx: Ctx): Partial<Diagnosis> | undefined {
   };
 }
 
+/** For an active VPA after a memory eviction: the request is the VPA's to set, not the template's. */
+export function vpaInsteadOfRequest(ctx: Ctx): Partial<Diagnosis> | undefined {
+  const vpa = ctx.e.vpa;
+  if (!vpa || !vpaIsActive(vpa)) return undefined;
+  return {
+    advice: [`VPA ${vpa.name} sets this workload's memory requests (updateMode ${vpa.mode}): its recommendation, not the pod template, decides them.`],
+    noProposalReason: `VPA ${vpa.name} (updateMode ${vpa.mode}) manages this workload's memory: a patch of the pod template would fight it. Let the VPA raise the request, or change its resource policy (minAllowed, maxAllowed).`,
+  };
+}
+
 /** For a VPA that does not rewrite pods (Off, Initial): a note next to the proposal. */
 export function vpaNote(ctx: Ctx): string[] {
   const vpa = ctx.e.vpa;

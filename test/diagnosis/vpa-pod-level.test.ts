@@ -10,6 +10,7 @@ import { diagnose } from '../../diagnosis/diagnose.js';
 import type { Diagnosis } from '../../diagnosis/diagnosis.js';
 import { toEnriched } from '../../investigate/enrich.js';
 import type { Gathered, OwnerObject } from '../../investigate/gather.js';
+import { createEnriched } from './factories.js';
 import { POLICY } from './fixtures.js';
 
 type Json = Record<string, any>;
@@ -235,5 +236,29 @@ describe('pod-level resources (spec.resources)', () => {
     const d = diagnosed(apiFixture('pod-oom-pod-level'), [vpa({ policies: null })]);
     expect(d.proposal).toBeUndefined();
     expect(d.noProposalReason).toContain('VPA api-vpa');
+  });
+});
+
+describe('a memory eviction of a workload a VPA sizes', () => {
+  const message = 'The node was low on resource: memory. Container api was using 2Gi, request is 1.5Gi, has larger consumption of memory.';
+  const evicted = (mode: string): Diagnosis => {
+    const e = createEnriched({ kind: 'evicted' }, { vpa: { name: 'api-vpa', mode } });
+    delete e.incident.termination;
+    e.incident.eviction = { containers: [], source: 'message', message };
+    return diagnose(e, POLICY);
+  };
+
+  it('Auto: no request raise in the template, the reason names the VPA', () => {
+    const d = evicted('Auto');
+    expect(d.cause).toBe('eviction-memory');
+    expect(d.proposal).toBeUndefined();
+    expect(d.noProposalReason).toContain('VPA api-vpa (updateMode Auto)');
+    expect(d.advice[0]).toContain("VPA api-vpa sets this workload's memory requests");
+  });
+
+  it('Off: decided as without a VPA', () => {
+    const d = evicted('Off');
+    expect(d.noProposalReason ?? '').not.toContain('VPA');
+    expect(d.advice.join(' ')).not.toContain('VPA');
   });
 });
