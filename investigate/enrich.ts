@@ -125,6 +125,12 @@ function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init
   return snap;
 }
 
+/** Pod-level resources (spec.resources, KEP-2837): newer than the client's types. */
+function podResources(pod: V1Pod): { limits?: Record<string, string>; requests?: Record<string, string> } | undefined {
+  const r = (pod.spec as { resources?: unknown } | undefined)?.resources;
+  return typeof r === 'object' && r !== null ? (r as { limits?: Record<string, string>; requests?: Record<string, string> }) : undefined;
+}
+
 export function toPodSnapshot(pod: V1Pod): PodSnapshot {
   const statuses = new Map(items(pod.status?.containerStatuses).map((s) => [s.name, s]));
   const initStatuses = new Map(items(pod.status?.initContainerStatuses).map((s) => [s.name, s]));
@@ -142,10 +148,9 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
-  // Pod-level resources (KEP-2837) are newer than the client's types.
-  const podResources = (pod.spec as { resources?: { limits?: Record<string, string>; requests?: Record<string, string> } } | undefined)?.resources;
-  if (podResources?.limits) snap.podLimits = resources(podResources.limits);
-  if (podResources?.requests) snap.podRequests = resources(podResources.requests);
+  const podLevel = podResources(pod);
+  if (podLevel?.limits) snap.podLimits = resources(podLevel.limits);
+  if (podLevel?.requests) snap.podRequests = resources(podLevel.requests);
   const inits = items(pod.spec?.initContainers).map((c) => toContainer(c, initStatuses.get(c.name), true));
   if (inits.length > 0) snap.initContainers = inits;
   return snap;
@@ -214,10 +219,16 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
     for (const p of items(pods)) {
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       count++;
+      // A pod-level limit or request (KEP-2837) bounds the whole pod: it counts instead of its containers'.
+      const podLevel = podResources(p);
+      let podLimits = 0;
+      let podRequests = 0;
       for (const c of items(p.spec?.containers)) {
-        limits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
-        requests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
+        podLimits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
+        podRequests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
       }
+      limits += parseMemoryBytes(podLevel?.limits?.memory) ?? podLimits;
+      requests += parseMemoryBytes(podLevel?.requests?.memory) ?? podRequests;
     }
     snap.sumLimitsBytes = limits;
     snap.sumRequestsBytes = requests;

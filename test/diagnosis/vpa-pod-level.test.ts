@@ -262,3 +262,26 @@ describe('a memory eviction of a workload a VPA sizes', () => {
     expect(d.advice.join(' ')).not.toContain('VPA');
   });
 });
+
+describe('pod-level limits on the node', () => {
+  it("count instead of the pod's containers in the node's sum of limits", () => {
+    const pod = apiFixture('pod-oom-pod-level');
+    const plain = apiFixture('pod-oom');
+    const g: Gathered = {
+      incident: incidentOf(pod),
+      pod: pod as V1Pod,
+      events: [],
+      owners: OWNERS,
+      node: { metadata: { name: 'worker-3' }, status: { allocatable: { memory: '16Gi' } } },
+      nodePods: [pod as V1Pod, plain as V1Pod],
+      nodes: [],
+      metricsAvailable: true,
+      limitRanges: [],
+      apiCalls: 0,
+      gaps: [],
+    };
+    const node = toEnriched(g, [], new Date('2026-11-23T10:16:00Z')).node;
+    // 1Gi (pod-level) + 512Mi (container); requests 512Mi (pod-level) + 256Mi.
+    expect(node).toMatchObject({ sumLimitsBytes: 1536 * 2 ** 20, sumRequestsBytes: 768 * 2 ** 20, podCount: 2 });
+  });
+});
