@@ -179,7 +179,8 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
             }),
           )
         : undefined,
-      readVpas(kube, cache, ns, out),
+      // A VPA targets a controller: a bare pod has none to be sized by.
+      firstOwner ? readVpas(kube, cache, ns, out) : undefined,
     ]);
     out.owners = owners;
     out.vpas = vpas;
