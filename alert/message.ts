@@ -159,9 +159,13 @@ function facts(e: EnrichedIncident): MessageFact[] {
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
   const c = name ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((x) => x.name === name) : undefined;
   if (name) {
-    add('Memory limit', c?.limits.memory?.text ?? i.termination?.resources?.limits?.memory ?? 'none');
+    // Under a pod-level limit (KEP-2837) a container without its own is still bounded: not "none".
+    const podLimit = pod?.podLimits?.memory?.text;
+    add('Memory limit', c?.limits.memory?.text ?? i.termination?.resources?.limits?.memory ?? (podLimit ? 'none of its own' : 'none'));
     add('Memory request', c?.requests.memory?.text ?? i.termination?.resources?.requests?.memory ?? 'none');
+    add('Pod memory limit', podLimit);
   }
+  if (e.vpa) add('VPA', `${e.vpa.name} (${e.vpa.mode}${e.vpa.maxAllowed ? `, maxAllowed ${e.vpa.maxAllowed.text}` : ''})`);
   if (e.usage && e.usage.container === name) {
     const sampled = timeMs(e.usage.sampledAt);
     const killed = timeMs(i.occurredAt);

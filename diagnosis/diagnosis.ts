@@ -43,7 +43,8 @@ export type EvidenceSource =
   | 'eviction'
   | 'limit range'
   | 'previous logs'
-  | 'incident';
+  | 'incident'
+  | 'vpa';
 
 export interface Evidence {
   text: string;

@@ -113,6 +113,12 @@ export interface PodSnapshot {
   terminationGracePeriodSeconds?: number;
   containers: ContainerSnapshot[];
   initContainers?: ContainerSnapshot[];
+  /**
+   * Pod-level resources (spec.resources, KEP-2837): a budget all containers share. A container without
+   * its own limit is bounded by the pod-level one.
+   */
+  podLimits?: ResourceValues;
+  podRequests?: ResourceValues;
 }
 
 /** The pod no longer exists (deleted, replaced by a rollout, garbage-collected). */
@@ -198,6 +204,18 @@ export interface LimitRangeMax {
   maxMemory: QuantityValue;
 }
 
+/** VPA update modes in which the VPA rewrites pods' resources itself. */
+export const VPA_ACTIVE_MODES: readonly string[] = ['Auto', 'Recreate', 'InPlaceOrRecreate'];
+
+/** The VerticalPodAutoscaler whose targetRef is the pod's top controller. */
+export interface VpaSummary {
+  name: string;
+  /** spec.updatePolicy.updateMode; Auto when unset (the VPA's default). */
+  mode: string;
+  /** maxAllowed.memory of the container policy for the killed container (or the `*` policy). */
+  maxAllowed?: QuantityValue;
+}
+
 export interface EnrichedIncident {
   v: typeof ENRICHED_VERSION;
   incident: Incident;
@@ -220,6 +238,8 @@ export interface EnrichedIncident {
   /** Earlier incidents of the same workload, any container, oldest first. */
   previousIncidents: PreviousIncident[];
   limitRange?: LimitRangeMax;
+  /** Set when a VPA targets the workload. */
+  vpa?: VpaSummary;
   /** What could not be gathered, in words (e.g. "metrics.k8s.io is not available"). */
   gaps?: string[];
 }

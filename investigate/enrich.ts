@@ -19,6 +19,8 @@ import {
   type PreviousIncident,
   type ResourceValues,
   type UsageSample,
+  type VpaSummary,
+  VPA_ACTIVE_MODES,
 } from '../diagnosis/enriched.js';
 
 const MAX_EVENTS = 20;
@@ -58,6 +60,9 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (g.previousLogs) enriched.previousLogs = g.previousLogs;
   const lr = toLimitRangeMax(g.limitRanges);
   if (lr) enriched.limitRange = lr;
+  const top = owner?.chain[owner.chain.length - 1];
+  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container) : undefined;
+  if (vpa) enriched.vpa = vpa;
   if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
   return enriched;
 }
@@ -120,6 +125,12 @@ function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init
   return snap;
 }
 
+/** Pod-level resources (spec.resources, KEP-2837): newer than the client's types. */
+function podResources(pod: V1Pod): { limits?: Record<string, string>; requests?: Record<string, string> } | undefined {
+  const r = (pod.spec as { resources?: unknown } | undefined)?.resources;
+  return typeof r === 'object' && r !== null ? (r as { limits?: Record<string, string>; requests?: Record<string, string> }) : undefined;
+}
+
 export function toPodSnapshot(pod: V1Pod): PodSnapshot {
   const statuses = new Map(items(pod.status?.containerStatuses).map((s) => [s.name, s]));
   const initStatuses = new Map(items(pod.status?.initContainerStatuses).map((s) => [s.name, s]));
@@ -138,6 +149,9 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
+  const podLevel = podResources(pod);
+  if (podLevel?.limits) snap.podLimits = resources(podLevel.limits);
+  if (podLevel?.requests) snap.podRequests = resources(podLevel.requests);
   const inits = items(pod.spec?.initContainers).map((c) => toContainer(c, initStatuses.get(c.name), true));
   if (inits.length > 0) snap.initContainers = inits;
   return snap;
@@ -206,10 +220,16 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
     for (const p of items(pods)) {
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       count++;
+      // A pod-level limit or request (KEP-2837) bounds the whole pod: it counts instead of its containers'.
+      const podLevel = podResources(p);
+      let podLimits = 0;
+      let podRequests = 0;
       for (const c of items(p.spec?.containers)) {
-        limits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
-        requests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
+        podLimits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
+        podRequests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
       }
+      limits += parseMemoryBytes(podLevel?.limits?.memory) ?? podLimits;
+      requests += parseMemoryBytes(podLevel?.requests?.memory) ?? podRequests;
     }
     snap.sumLimitsBytes = limits;
     snap.sumRequestsBytes = requests;
@@ -241,6 +261,38 @@ function toLimitRangeMax(ranges: V1LimitRange[]): LimitRangeMax | undefined {
     }
   }
   return best;
+}
+
+interface VpaLike {
+  metadata?: { name?: unknown };
+  spec?: {
+    targetRef?: { kind?: unknown; name?: unknown };
+    updatePolicy?: { updateMode?: unknown };
+    resourcePolicy?: { containerPolicies?: { containerName?: unknown; maxAllowed?: { memory?: unknown } }[] };
+  };
+}
+
+/**
+ * The VPA that targets the top controller. When several do (a mistake the VPA itself warns about), one
+ * that rewrites pods wins over one that only recommends.
+ */
+function toVpa(vpas: unknown[] | undefined, top: { kind: string; name: string }, container: string | undefined): VpaSummary | undefined {
+  const matching = items(vpas as VpaLike[] | undefined).filter((v) => v.spec?.targetRef?.kind === top.kind && v.spec?.targetRef?.name === top.name);
+  const summaries = matching.map((v) => vpaSummary(v, container)).filter((v): v is VpaSummary => v !== undefined);
+  return summaries.find((v) => VPA_ACTIVE_MODES.includes(v.mode)) ?? summaries[0];
+}
+
+function vpaSummary(v: VpaLike, container: string | undefined): VpaSummary | undefined {
+  const name = v.metadata?.name;
+  if (typeof name !== 'string') return undefined;
+  const mode = v.spec?.updatePolicy?.updateMode;
+  const summary: VpaSummary = { name, mode: typeof mode === 'string' && mode !== '' ? mode : 'Auto' };
+  // The container's own policy takes precedence over the `*` default, as in the VPA's recommender.
+  const policies = items(v.spec?.resourcePolicy?.containerPolicies);
+  const policy = policies.find((p) => p.containerName === container) ?? policies.find((p) => p.containerName === '*');
+  const max = policy?.maxAllowed?.memory;
+  if (typeof max === 'string' || typeof max === 'number') summary.maxAllowed = { text: String(max), bytes: parseMemoryBytes(String(max)) };
+  return summary;
 }
 
 function toPrevious(history: readonly HistoryRecord[], incident: Incident): PreviousIncident[] {

@@ -43,6 +43,11 @@ export interface Gathered {
   /** Tail of the previous container's log (untrusted text). */
   previousLogs?: string;
   limitRanges: V1LimitRange[];
+  /**
+   * VerticalPodAutoscalers of the pod's namespace, as read (untrusted shape); undefined when the VPA CRD
+   * is not installed or they could not be read.
+   */
+  vpas?: unknown[];
   /** Kubernetes API calls made for this incident (cached reads do not count). */
   apiCalls: number;
   /** Reads that failed and what was missed, for the message's honesty and the logs. */
@@ -52,6 +57,8 @@ export interface Gathered {
 interface List<T> {
   items?: T[];
 }
+
+const VPA_GROUP_VERSION = '/apis/autoscaling.k8s.io/v1';
 
 const LOG_TAIL_LINES = 50;
 const LOG_LIMIT_BYTES = 16 * 1024;
@@ -161,7 +168,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     const wantLogs = Boolean(container && out.pod && incident.termination?.from === 'lastState');
     // An incident seen first in an event carries no owner; the pod read has it.
     const firstOwner = ref.owner ?? out.pod?.metadata?.ownerReferences?.find((o) => o.controller);
-    const [owners, nodePods, podMetrics, logs] = await Promise.all([
+    const [owners, nodePods, podMetrics, logs, vpas] = await Promise.all([
       readOwnerChain(ns, firstOwner, (what, fn) => call(what, fn), kube),
       // resourceVersion=0: served from the API server's cache (indexed by node), not read from etcd.
       nodeName
@@ -178,8 +185,11 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
             }),
           )
         : undefined,
+      // A VPA targets a controller: a bare pod has none to be sized by.
+      firstOwner ? readVpas(kube, cache, ns, out) : undefined,
     ]);
     out.owners = owners;
+    out.vpas = vpas;
     out.nodePods = nodePods?.items;
     out.podMetrics = podMetrics;
     out.previousLogs = logs;
@@ -229,6 +239,38 @@ async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, n
     return await kube.getJson<PodMetricsItem>(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(ns)}/pods/${enc(name)}`);
   } catch (err) {
     if (!(err instanceof OombotError && err.code === 'KUBE_NOT_FOUND')) out.gaps.push(`pod metrics: ${errorMessage(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * The namespace's VPAs, read at most once a minute per namespace: a VPA that sizes the workload makes a
+ * template patch fight it. Whether the CRD exists is asked once a minute too; a 404 means no VPA here.
+ */
+async function readVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+  const installed = await cache
+    .get('vpa-api', async () => {
+      out.apiCalls++;
+      try {
+        await kube.getJson(VPA_GROUP_VERSION);
+        return true;
+      } catch (err) {
+        if (!(err instanceof OombotError && err.code === 'KUBE_NOT_FOUND')) out.gaps.push(`VPA discovery: ${errorMessage(err)}`);
+        return false;
+      }
+    })
+    .then((r) => r.value);
+  if (!installed) return undefined;
+  try {
+    const { value, cached } = await cache.get(`vpas/${ns}`, () =>
+      kube.getJson<List<unknown>>(`${VPA_GROUP_VERSION}/namespaces/${enc(ns)}/verticalpodautoscalers`).then((l) => (Array.isArray(l.items) ? l.items : [])),
+    );
+    if (!cached) out.apiCalls++;
+    return value;
+  } catch (err) {
+    out.apiCalls++;
+    if (err instanceof OombotError && err.code === 'KUBE_UNREACHABLE') throw err;
+    out.gaps.push(`VPAs: ${errorMessage(err)}`);
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { detectLeak, earlierKillCount } from './leak.js';
 import { limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
 import { readOomKill, type AtLimit } from './oom-kill.js';
 import { runtimeEvidence, runtimeHeap } from './runtime-heap.js';
+import { vpaIsActive } from './vpa.js';
 
 export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
   const kill = readOomKill(ctx);
@@ -114,7 +115,13 @@ function limitTooLow({ ctx, name, base, node, logs, limitBytes }: AtLimit, runti
     confidence,
     `${name} used all of its ${ctx.limitText} memory limit and was OOM-killed: the limit is too low for its load.`,
     evidence,
-    ['Raise the memory limit (and the request with it, so the scheduler reserves what it uses).', ...nodeSideAdvice, ...runtime.hints],
+    [...raiseAdvice(ctx), ...nodeSideAdvice, ...runtime.hints],
     withLimitProposal(ctx),
   );
+}
+
+/** Raising the template is the advice unless a VPA rewrites it (its own advice then says what to change). */
+function raiseAdvice(ctx: Ctx): string[] {
+  if (ctx.e.vpa && vpaIsActive(ctx.e.vpa)) return [];
+  return ['Raise the memory limit (and the request with it, so the scheduler reserves what it uses).'];
 }

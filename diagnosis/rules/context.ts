@@ -7,7 +7,8 @@ import { parseMemoryBytes } from '../../core/quantity.js';
 import { secondsBetween, timeMs } from '../../core/format.js';
 import type { Cause, Confidence, Diagnosis, Evidence } from '../diagnosis.js';
 import { isPodPresent, type ContainerSnapshot, type EnrichedIncident, type OwnerChain } from '../enriched.js';
-import { proposeLimit, type Caps } from '../propose-limit.js';
+import { proposeLimit, type Caps, type ProposeLimitInput } from '../propose-limit.js';
+import { vpaInsteadOfProposal, vpaNote } from './vpa.js';
 
 export interface DiagnosePolicy {
   /** OOMBOT_MAX_MEMORY_LIMIT in bytes. */
@@ -36,8 +37,16 @@ export interface Ctx {
   limitText?: string;
   requestBytes?: number;
   requestText?: string;
-  /** Whether the container spec (or the record) says there is no memory limit. */
+  /** Whether the container spec (or the record) says there is no memory limit, and no pod-level one bounds it. */
   limitKnownAbsent: boolean;
+  /**
+   * Which limit `limitBytes` is: the container's own, or the pod-level limit (spec.resources, KEP-2837)
+   * when that is what bounds the container.
+   */
+  limitScope: 'container' | 'pod';
+  /** The pod-level memory limit, when the pod has one. */
+  podLimitBytes?: number;
+  podLimitText?: string;
   uptimeSeconds?: number;
   usageAtKill?: number;
   /** How long before the kill the usage sample was taken (seconds), when it came from metrics. */
@@ -54,24 +63,32 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
   const containerName = t?.container;
   const container = containerName ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName) : undefined;
-  const limitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
+  const ownLimitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
   const requestText = container?.requests.memory?.text ?? t?.resources?.requests?.memory;
-  const limitBytes = container?.limits.memory?.bytes ?? parseMemoryBytes(limitText);
+  const ownLimitBytes = container?.limits.memory?.bytes ?? parseMemoryBytes(ownLimitText);
   const requestBytes = container?.requests.memory?.bytes ?? parseMemoryBytes(requestText);
   const specKnown = container !== undefined || t?.resources !== undefined;
+  const usage = usageOf(e, containerName);
+  const podLimitText = pod?.podLimits?.memory?.text;
+  const podLimitBytes = pod?.podLimits?.memory?.bytes ?? parseMemoryBytes(podLimitText);
+  const scope = podLimitBytes !== undefined && podLimitBinds(ownLimitBytes, podLimitBytes, usage.usageAtKill) ? 'pod' : 'container';
+  const limitText = scope === 'pod' ? podLimitText : ownLimitText;
   return {
     e,
     incident,
     namespace: incident.pod?.namespace ?? pod?.namespace ?? '',
     containerName,
     container,
-    limitBytes,
+    limitBytes: scope === 'pod' ? podLimitBytes : ownLimitBytes,
     limitText,
     requestBytes,
     requestText,
     limitKnownAbsent: specKnown && limitText === undefined,
+    limitScope: scope,
+    podLimitBytes,
+    podLimitText,
     uptimeSeconds: secondsBetween(t?.startedAt, t?.finishedAt),
-    ...usageOf(e, containerName),
+    ...usage,
     caps: {
       policyMaxBytes: policy.maxMemoryLimitBytes,
       largestNodeAllocatableBytes: e.largestNodeAllocatableBytes ?? e.node?.allocatableBytes,
@@ -80,6 +97,16 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
     owner: ownerOf(e),
     podGone: e.pod?.gone === true,
   };
+}
+
+/**
+ * Whether the pod-level limit, not the container's own, is what the kill hit: the container has no limit
+ * of its own, or its own is no tighter than the pod's, or it was well under its own at the kill (the sum of
+ * the pod's containers then reached the pod-level limit).
+ */
+function podLimitBinds(ownBytes: number | undefined, podBytes: number, usageAtKill: number | undefined): boolean {
+  if (ownBytes === undefined || ownBytes >= podBytes) return true;
+  return usageAtKill !== undefined && usageAtKill < ownBytes * UNDER_LIMIT_SHARE;
 }
 
 /**
@@ -135,7 +162,8 @@ export function result(
   advice: string[],
   extra: Partial<Diagnosis> = {},
 ): Diagnosis {
-  const d: Diagnosis = { kind: ctx.incident.kind, cause, confidence, headline, evidence, advice };
+  // Advice that comes with the proposal step (a VPA in the way) goes first: it names what to change.
+  const d: Diagnosis = { kind: ctx.incident.kind, cause, confidence, headline, evidence, advice: [...(extra.advice ?? []), ...advice] };
   if (extra.proposal) d.proposal = extra.proposal;
   if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
   if (extra.raisingIsWrongFix) d.raisingIsWrongFix = extra.raisingIsWrongFix;
@@ -144,25 +172,45 @@ export function result(
 }
 
 export function withLimitProposal(ctx: Ctx, atLeast?: { bytes: number; reason: string }): Partial<Diagnosis> {
+  const vpa = vpaInsteadOfProposal(ctx);
+  if (vpa) return vpa;
   if (ctx.limitBytes === undefined || ctx.containerName === undefined) {
     return { noProposalReason: "The container's current memory limit is not known, so no new value can be computed." };
   }
-  const r = proposeLimit({
-    container: ctx.containerName,
+  const r = proposeLimit(limitInput(ctx, ctx.limitBytes, ctx.containerName, atLeast));
+  const note = vpaNote(ctx);
+  const extra: Partial<Diagnosis> = note.length > 0 ? { advice: note } : {};
+  if (ctx.limitScope === 'pod') return { ...extra, noProposalReason: podLimitReason(ctx, r.proposal?.toLimit ?? r.suggested) };
+  return r.proposal ? { ...extra, proposal: r.proposal } : { ...extra, noProposalReason: r.reason };
+}
+
+/**
+ * oombot patches containers' resources only: a pod-level limit is changed by hand, in the workload's
+ * pod template, with the value the container rule would have proposed.
+ */
+function podLimitReason(ctx: Ctx, suggested: string | undefined): string {
+  const top = ctx.owner?.chain[ctx.owner.chain.length - 1];
+  const where = top ? ` of ${top.kind} ${top.name}` : '';
+  const to = suggested ? ` to about ${suggested}` : '';
+  return `The limit that was hit is the pod-level memory limit (spec.resources.limits.memory, ${ctx.podLimitText ?? 'set'}), which oombot does not patch: raise spec.template.spec.resources.limits.memory${where}${to}.`;
+}
+
+function limitInput(ctx: Ctx, limitBytes: number, container: string, atLeast: { bytes: number; reason: string } | undefined): ProposeLimitInput {
+  return {
+    container,
     namespace: ctx.namespace,
     owner: ctx.owner,
-    limitBytes: ctx.limitBytes,
+    limitBytes,
     limitText: ctx.limitText,
     requestBytes: ctx.requestBytes,
     requestText: ctx.requestText,
     // A sample well under the limit was taken before the kill (a container OOM-killed at its limit used all
     // of it then): the VPA rule then starts from the limit, never from the older, lower number.
-    usageAtKillBytes: ctx.usageAtKill !== undefined && ctx.usageAtKill >= ctx.limitBytes * UNDER_LIMIT_SHARE ? ctx.usageAtKill : undefined,
+    usageAtKillBytes: ctx.usageAtKill !== undefined && ctx.usageAtKill >= limitBytes * UNDER_LIMIT_SHARE ? ctx.usageAtKill : undefined,
     atLeastBytes: atLeast?.bytes,
     atLeastReason: atLeast?.reason,
     caps: ctx.caps,
-  });
-  return r.proposal ? { proposal: r.proposal } : { noProposalReason: r.reason };
+  };
 }
 
 /** A pod that is gone leaves only the incident record to go on: one step less sure. */

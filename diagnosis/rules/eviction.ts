@@ -11,6 +11,7 @@ import { isPodPresent } from '../enriched.js';
 import { proposeRequest } from '../propose-limit.js';
 import { NODE_ADVICE, lowerIfGone, result, type Ctx } from './context.js';
 import { nodeEvidence, podGoneEvidence } from './evidence.js';
+import { vpaInsteadOfRequest } from './vpa.js';
 
 const EVICTION_ADVICE: Record<string, string[]> = {
   'ephemeral-storage': [
@@ -127,6 +128,7 @@ function evictedForMemory(ctx: Ctx, podName: string, base: Evidence[]): Diagnosi
 
 /** The container that used the most above its request: its request should cover its real use. */
 function raiseRequest(ctx: Ctx, podName: string, evidence: Evidence[], top: EvictionUse, fromMessage: boolean): Diagnosis {
+  const vpa = vpaInsteadOfRequest(ctx);
   const snap = isPodPresent(ctx.e.pod) ? ctx.e.pod.containers.find((c) => c.name === top.name) : undefined;
   const limitBytes = snap?.limits.memory?.bytes ?? parseMemoryBytes(snap?.limits.memory?.text);
   const r = proposeRequest({
@@ -151,7 +153,7 @@ function raiseRequest(ctx: Ctx, podName: string, evidence: Evidence[], top: Evic
       `Raise the memory request of ${top.name} toward its real use (${formatMemoryApprox(top.usageBytes ?? 0)}) so the scheduler reserves it.`,
       'Pods using more than they request are evicted first; Guaranteed pods (requests = limits) last.',
     ],
-    r.proposal ? { proposal: r.proposal, raisingIsWrongFix } : { noProposalReason: r.reason, raisingIsWrongFix },
+    vpa ? { ...vpa, raisingIsWrongFix } : r.proposal ? { proposal: r.proposal, raisingIsWrongFix } : { noProposalReason: r.reason, raisingIsWrongFix },
   );
 }
 

@@ -74,10 +74,18 @@ export function logEvidence(ctx: Ctx): Evidence[] {
 }
 
 export function limitEvidence(ctx: Ctx): Evidence[] {
-  if (ctx.limitText === undefined) return [];
+  const out: Evidence[] = [];
   const req = ctx.requestText === undefined ? 'no request' : `request ${ctx.requestText}`;
   const qos = isPodPresent(ctx.e.pod) ? ctx.e.pod.qosClass : ctx.incident.pod?.qosClass;
-  return [{ text: `Memory limit ${ctx.limitText}, ${req}${qos ? ` (QoS ${qos})` : ''}`, source: ctx.container ? 'pod spec' : 'incident' }];
+  const own = ctx.container?.limits.memory?.text ?? (ctx.limitScope === 'container' ? ctx.limitText : undefined);
+  if (own !== undefined) out.push({ text: `Memory limit ${own}, ${req}${qos ? ` (QoS ${qos})` : ''}`, source: ctx.container ? 'pod spec' : 'incident' });
+  else if (ctx.podLimitText !== undefined) out.push({ text: `No memory limit of its own, ${req}${qos ? ` (QoS ${qos})` : ''}`, source: 'pod spec' });
+  if (ctx.podLimitText !== undefined) {
+    // A pod-level limit (KEP-2837) bounds the sum of the pod's containers.
+    const hit = ctx.limitScope === 'pod' ? ': the limit this kill hit' : '';
+    out.push({ text: `Pod-level memory limit ${ctx.podLimitText} (spec.resources), shared by all containers${hit}`, source: 'pod spec' });
+  }
+  return out;
 }
 
 export function uptimeEvidence(ctx: Ctx): Evidence[] {

@@ -38,6 +38,8 @@ export function limitUnknown({ ctx, name, base, nodeAll, logs }: OomKill): Diagn
 
 export function underLimit({ ctx, name, base, node, sysOom, nodeAll, limitBytes }: AtLimit): Diagnosis | undefined {
   const usage = ctx.usageAtKill;
+  // One container's working set says nothing about the sum a pod-level limit bounds.
+  if (ctx.limitScope === 'pod') return undefined;
   const under = usage !== undefined && usage < limitBytes * UNDER_LIMIT_SHARE;
   // A low sample alone proves nothing (it may be minutes old, and memory can climb in seconds): the node
   // is blamed only on node evidence, a SystemOOM at the time or MemoryPressure. Overcommit is a risk, not

@@ -2,6 +2,7 @@
 import type { Evidence } from '../diagnosis.js';
 import type { EventSummary } from '../enriched.js';
 import type { Ctx } from './context.js';
+import { vpaEvidence } from './vpa.js';
 import {
   limitEvidence,
   logEvidence,
@@ -42,6 +43,7 @@ export function readOomKill(ctx: Ctx): OomKill {
     ...limitEvidence(ctx),
     ...uptimeEvidence(ctx),
     ...usageEvidence(ctx),
+    ...vpaEvidence(ctx),
   ];
   const node = nodeEvidence(ctx);
   const sysOom = systemOomEvents(ctx);

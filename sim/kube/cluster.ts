@@ -45,6 +45,8 @@ export interface SimClusterOptions {
   historySize?: number;
   /** Serve metrics.k8s.io (as if metrics-server were installed). Default true. */
   metricsEnabled?: boolean;
+  /** Serve verticalpodautoscalers.autoscaling.k8s.io (as if the VPA CRD were installed). Default true. */
+  vpaEnabled?: boolean;
   /** Requests kept in `requests` (default 10 000, oldest dropped first). */
   requestLogSize?: number;
   /** Serve and advertise pods/resize (in-place pod resize, Kubernetes 1.33+). Default true. */
@@ -67,6 +69,7 @@ export class SimCluster extends ClusterStorage {
   metricsEnabled: boolean;
   /** Whether pods/resize is served and listed in discovery (false: a cluster older than 1.33). */
   podResizeEnabled: boolean;
+  vpaEnabled: boolean;
   /** Every request the HTTP layer received, oldest first (bounded). */
   readonly requests: RecordedRequest[] = [];
   readonly events: EventRecorder;
@@ -87,6 +90,7 @@ export class SimCluster extends ClusterStorage {
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
     this.podResizeEnabled = opts.podResizeEnabled ?? true;
+    this.vpaEnabled = opts.vpaEnabled ?? true;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));

@@ -1,6 +1,14 @@
 /** Discovery documents (/version, /api, /apis, APIResourceLists), in the shapes kubectl expects. */
 import type { Json } from './types.js';
-import { METRICS_RESOURCES, RESOURCES, type ResourceDef } from './resources.js';
+import { METRICS_RESOURCES, RESOURCES, VPA_GROUP, type ResourceDef } from './resources.js';
+
+/** Which optional API groups the server serves: metrics.k8s.io (metrics-server) and the VPA CRD. */
+export interface OptionalApis {
+  metrics: boolean;
+  vpa: boolean;
+  /** pods/resize (in-place pod resize, Kubernetes 1.33+). */
+  podResize: boolean;
+}
 
 export const SIM_VERSION = {
   major: '1',
@@ -44,18 +52,11 @@ function resourceEntry(def: ResourceDef): Json {
   return e;
 }
 
-/** What the server serves beyond the fixed resources. */
-export interface DiscoveryOptions {
-  metrics: boolean;
-  /** pods/resize (Kubernetes 1.33+). */
-  podResize: boolean;
-}
-
-export function apiResourceList(group: string, version: string, opts: DiscoveryOptions): Json | undefined {
-  const metricsEnabled = opts.metrics;
+export function apiResourceList(group: string, version: string, apis: OptionalApis): Json | undefined {
+  if (group === VPA_GROUP && !apis.vpa) return undefined;
   const groupVersion = group ? `${group}/${version}` : version;
   if (group === 'metrics.k8s.io') {
-    if (!metricsEnabled || version !== 'v1beta1') return undefined;
+    if (!apis.metrics || version !== 'v1beta1') return undefined;
     return {
       kind: 'APIResourceList',
       apiVersion: 'v1',
@@ -69,7 +70,7 @@ export function apiResourceList(group: string, version: string, opts: DiscoveryO
   for (const d of defs) {
     resources.push(resourceEntry(d));
     for (const s of SUBRESOURCES[d.plural] ?? []) {
-      if (s.name === 'pods/resize' && !opts.podResize) continue;
+      if (s.name === 'pods/resize' && !apis.podResize) continue;
       const e: Json = { name: s.name, singularName: '', namespaced: d.namespaced, kind: s.kind, verbs: s.verbs };
       if (s.group) e.group = s.group;
       if (s.version) e.version = s.version;
@@ -83,13 +84,14 @@ export function apiVersions(address: string): Json {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }] };
 }
 
-export function apiGroupList(metricsEnabled: boolean): Json {
-  const groups = ['apps', 'batch'].map((name) => ({
+export function apiGroupList(apis: OptionalApis): Json {
+  const names = apis.vpa ? ['apps', 'batch', VPA_GROUP] : ['apps', 'batch'];
+  const groups = names.map((name) => ({
     name,
     versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
     preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
   }));
-  if (metricsEnabled)
+  if (apis.metrics)
     groups.push({
       name: 'metrics.k8s.io',
       versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
@@ -98,6 +100,6 @@ export function apiGroupList(metricsEnabled: boolean): Json {
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
-export function apiGroup(name: string, metricsEnabled: boolean): Json | undefined {
-  return apiGroupList(metricsEnabled).groups.find((g: Json) => g.name === name);
+export function apiGroup(name: string, apis: OptionalApis): Json | undefined {
+  return apiGroupList(apis).groups.find((g: Json) => g.name === name);
 }

@@ -5,7 +5,7 @@ export interface ResourceDef {
   plural: string;
   singular: string;
   kind: string;
-  group: '' | 'apps' | 'batch' | 'metrics.k8s.io';
+  group: '' | 'apps' | 'batch' | 'metrics.k8s.io' | typeof VPA_GROUP;
   version: string;
   namespaced: boolean;
   shortNames?: string[];
@@ -16,6 +16,9 @@ export interface ResourceDef {
   /** Field selectors this resource accepts besides metadata.name and metadata.namespace. */
   fields?: string[];
 }
+
+/** The Vertical Pod Autoscaler's CRD group: served only while the CRD is installed (SimCluster.vpaEnabled). */
+export const VPA_GROUP = 'autoscaling.k8s.io';
 
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -161,6 +164,17 @@ export const RESOURCES: readonly ResourceDef[] = [
     verbs: RW,
     hasGeneration: true,
   },
+  {
+    plural: 'verticalpodautoscalers',
+    singular: 'verticalpodautoscaler',
+    kind: 'VerticalPodAutoscaler',
+    group: VPA_GROUP,
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['vpa'],
+    verbs: RW,
+    hasGeneration: true,
+  },
 ];
 
 export const METRICS_RESOURCES: readonly ResourceDef[] = [
@@ -183,7 +197,8 @@ export type ResourceName =
   | 'statefulsets'
   | 'daemonsets'
   | 'jobs'
-  | 'cronjobs';
+  | 'cronjobs'
+  | 'verticalpodautoscalers';
 
 export function resourceDef(plural: string): ResourceDef {
   const def = BY_PLURAL.get(plural);

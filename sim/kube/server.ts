@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { SimCluster } from './cluster.js';
 import type { RecordedRequest } from './types.js';
-import { findResource } from './resources.js';
+import { VPA_GROUP, findResource } from './resources.js';
 import { toStatus } from './status.js';
 import type { WatchConn } from './watch-conn.js';
 import { kubeconfigText, writeKubeconfigFile, type KubeconfigOptions } from './kubeconfig.js';
@@ -226,8 +226,11 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
       .map(decodeURIComponent);
     const method = record.method;
     const metrics = this.cluster.metricsEnabled;
-    const discovery = { metrics, podResize: this.cluster.podResizeEnabled };
-    if (method === 'GET' && serveDiscovery(res, path, segs, `${this.host}:${this.port}`, discovery)) return;
+    if (
+      method === 'GET' &&
+      serveDiscovery(res, path, segs, `${this.host}:${this.port}`, { metrics, vpa: this.cluster.vpaEnabled, podResize: this.cluster.podResizeEnabled })
+    )
+      return;
 
     const route = parseResourcePath(segs);
     if (!route) throw notFoundPath();
@@ -237,6 +240,8 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     }
     const def = findResource(route.group, route.version, route.plural);
     if (!def) throw notFoundPath();
+    // Without the CRD installed the API server has no such path.
+    if (def.group === VPA_GROUP && !this.cluster.vpaEnabled) throw notFoundPath();
     if (!def.namespaced && route.namespace) throw notFoundPath();
     const ns = def.namespaced ? route.namespace : undefined;
 

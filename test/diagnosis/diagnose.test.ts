@@ -22,6 +22,8 @@ const expected: Record<string, { cause: Cause; confidence: Confidence; proposal:
   'node-oom-system': { cause: 'node-pressure', confidence: 'high', proposal: null },
   preempted: { cause: 'disruption', confidence: 'high', proposal: null },
   'hostile-text': { cause: 'limit-too-low', confidence: 'medium', proposal: '448Mi' },
+  'vpa-auto-capped': { cause: 'limit-too-low', confidence: 'high', proposal: null },
+  'pod-level-limit': { cause: 'limit-too-low', confidence: 'medium', proposal: null },
 };
 
 describe('diagnose: fixtures', () => {

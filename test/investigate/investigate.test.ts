@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../core/incident.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
+import { isPodPresent } from '../../diagnosis/enriched.js';
 import { ClusterCache } from '../../investigate/gather.js';
 import { investigate, type InvestigateDeps, workloadOf } from '../../investigate/investigate.js';
 import { IncidentHistory } from '../../stores/incident-history.js';
@@ -39,10 +40,12 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-function killedIncident(namespace: string, deployment: string): Incident {
+/** `usageBytes`: the working set of container main just before the kill. */
+function killedIncident(namespace: string, deployment: string, usageBytes?: number): Incident {
   const pod = sim.cluster.list('pods', namespace).find((p) => String(p.metadata.name).startsWith(`${deployment}-`));
   if (!pod) throw new Error(`no pod of ${deployment}`);
   sim.clock.advance(20 * 60_000);
+  if (usageBytes !== undefined) sim.cluster.setUsage(namespace, String(pod.metadata.name), 'main', usageBytes);
   const killed = sim.cluster.oomKill(namespace, String(pod.metadata.name), 'main');
   const now = sim.clock.now();
   const [incident] = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true });
@@ -126,5 +129,81 @@ describe('investigate', () => {
     expect(found.diagnosis.proposal).toBeUndefined();
     expect(found.diagnosis.noProposalReason).toContain('istio-proxy is not in the pod template of Deployment storefront');
     expect(found.diagnosis.noProposalReason).toContain('sidecar.istio.io/proxyMemoryLimit');
+  });
+
+  it('a VPA in Auto mode that targets the Deployment: no proposal, and the reason names the VPA', async () => {
+    sim.cluster.createDeployment({
+      name: 'catalog',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/catalog:1', memoryRequest: '256Mi', memoryLimit: '512Mi' }],
+    });
+    sim.cluster.create('verticalpodautoscalers', {
+      apiVersion: 'autoscaling.k8s.io/v1',
+      kind: 'VerticalPodAutoscaler',
+      metadata: { name: 'catalog', namespace: 'shop' },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'catalog' },
+        updatePolicy: { updateMode: 'Auto' },
+        resourcePolicy: { containerPolicies: [{ containerName: '*', maxAllowed: { memory: '4Gi' } }] },
+      },
+    });
+    // A fresh cache: the namespace's VPAs are read once a minute, and earlier tests read shop's.
+    const found = await investigate({ ...deps, cache: new ClusterCache() }, killedIncident('shop', 'catalog', 510 * 2 ** 20), sim.clock.now());
+    expect(found.enriched.vpa).toEqual({ name: 'catalog', mode: 'Auto', maxAllowed: { text: '4Gi', bytes: 4 * 2 ** 30 } });
+    expect(found.diagnosis.proposal).toBeUndefined();
+    expect(found.diagnosis.cause).toBe('limit-too-low');
+    expect(found.diagnosis.noProposalReason).toContain('VPA catalog (updateMode Auto)');
+    expect(found.gathered.gaps.filter((g) => g.includes('VPA'))).toEqual([]);
+  });
+
+  it('reads VPAs once per namespace per minute, and not at all without the CRD', async () => {
+    const vpaReads = () => sim.cluster.requests.filter((r) => r.path.startsWith('/apis/autoscaling.k8s.io')).length;
+    const cache = new ClusterCache();
+    const before = vpaReads();
+    await investigate({ ...deps, cache }, killedIncident('shop', 'checkout'), sim.clock.now());
+    // Discovery of the group, then the namespace's list.
+    expect(vpaReads() - before).toBe(2);
+    await investigate({ ...deps, cache }, killedIncident('shop', 'search'), sim.clock.now());
+    expect(vpaReads() - before).toBe(2);
+
+    sim.cluster.vpaEnabled = false;
+    try {
+      const without = await investigate({ ...deps, cache: new ClusterCache() }, killedIncident('shop', 'checkout'), sim.clock.now());
+      expect(vpaReads() - before).toBe(3);
+      expect(without.enriched.vpa).toBeUndefined();
+      expect(without.gathered.gaps.filter((g) => g.includes('VPA'))).toEqual([]);
+      expect(without.diagnosis.evidence.map((e) => e.source)).not.toContain('vpa');
+    } finally {
+      sim.cluster.vpaEnabled = true;
+    }
+  });
+
+  it('a pod-level memory limit hit by a container without its own: no "no memory limit", no button, the reason names the field', async () => {
+    sim.cluster.createDeployment({
+      name: 'render',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/render:1', memoryRequest: '256Mi', memoryLimit: '1Gi' }],
+    });
+    // Pod-level resources (KEP-2837): the limit moves from the container to the pod.
+    sim.cluster.update('deployments', 'shop', 'render', (d) => {
+      d.spec.template.spec.resources = { limits: { memory: '1Gi' } };
+      delete d.spec.template.spec.containers[0].resources.limits;
+    });
+    const pod = sim.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('render-'))!;
+    sim.cluster.update('pods', 'shop', String(pod.metadata.name), (p) => {
+      p.spec.resources = { limits: { memory: '1Gi' } };
+      delete p.spec.containers[0].resources.limits;
+    });
+    const found = await investigate(deps, killedIncident('shop', 'render', 1000 * 2 ** 20), sim.clock.now());
+    expect(isPodPresent(found.enriched.pod) && found.enriched.pod.podLimits?.memory).toEqual({ text: '1Gi', bytes: 2 ** 30 });
+    expect(found.diagnosis.headline).not.toContain('no memory limit');
+    expect(found.diagnosis.cause).toBe('limit-too-low');
+    expect(found.diagnosis.evidence.map((e) => e.text)).toContain(
+      'Pod-level memory limit 1Gi (spec.resources), shared by all containers: the limit this kill hit',
+    );
+    expect(found.diagnosis.proposal).toBeUndefined();
+    expect(found.diagnosis.noProposalReason).toContain('spec.template.spec.resources.limits.memory of Deployment render');
   });
 });

@@ -23,7 +23,7 @@ describe('simulated API server: reads', () => {
       shortNames: ['po'],
     });
     const apis = await fetchJson(`${sim.server.url}/apis`);
-    expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'metrics.k8s.io']);
+    expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'autoscaling.k8s.io', 'metrics.k8s.io']);
   });
 
   it('lists the pods on a node from its index: the same pods, in key order, as a full scan, also after deletes', async () => {
