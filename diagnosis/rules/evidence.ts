@@ -143,8 +143,6 @@ export function sameNodeOom(ctx: Ctx, sysOom: EventSummary[]): { node: string; v
 
 /** Process names the container's main process may have: its name, and its image's name without tag. */
 function victimNames(ctx: Ctx): string[] {
-  const pod = ctx.e.pod && !('gone' in ctx.e.pod && ctx.e.pod.gone) ? ctx.e.pod : undefined;
-  const c = pod && 'containers' in pod ? pod.containers.find((x) => x.name === ctx.containerName) : undefined;
-  const image = c?.image?.split('@')[0]?.split('/').pop()?.split(':')[0];
+  const image = ctx.container?.image?.split('@')[0]?.split('/').pop()?.split(':')[0];
   return [ctx.containerName, image].filter((n): n is string => typeof n === 'string' && n !== '');
 }

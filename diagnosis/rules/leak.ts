@@ -5,6 +5,7 @@
 import { formatMemoryApprox } from '../../core/quantity.js';
 import { formatDuration, secondsBetween } from '../../core/format.js';
 import type { Confidence, Evidence } from '../diagnosis.js';
+import { isPodPresent } from '../enriched.js';
 import { LEAK_MIN_UPTIME_SECONDS, LEAK_UPTIME_RATIO, type Ctx } from './context.js';
 
 export interface LeakSignal {
@@ -44,9 +45,8 @@ function similarUptimes(ctx: Ctx): { evidence: Evidence; tight: boolean } | unde
  */
 function restartCadence(ctx: Ctx): { evidence: Evidence; tight: boolean } | undefined {
   const t = ctx.incident.termination;
-  const pod = ctx.e.pod && !('gone' in ctx.e.pod && ctx.e.pod.gone) ? ctx.e.pod : undefined;
   const runs = t ? t.restartCount : 0;
-  const since = secondsBetween(pod && 'startedAt' in pod ? pod.startedAt : undefined, ctx.incident.occurredAt);
+  const since = secondsBetween(isPodPresent(ctx.e.pod) ? ctx.e.pod.startedAt : undefined, ctx.incident.occurredAt);
   if (runs < 3 || since === undefined || ctx.uptimeSeconds === undefined || ctx.uptimeSeconds < LEAK_MIN_UPTIME_SECONDS) return undefined;
   const average = since / runs;
   const ratio = Math.max(average, ctx.uptimeSeconds) / Math.min(average, ctx.uptimeSeconds);
