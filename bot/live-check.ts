@@ -8,6 +8,8 @@ import { errorMessage } from '../core/errors.js';
 import { formatMemory, formatMemoryApprox, parseMemoryBytes, quantitiesEqual, roundDownMemory, tryParseQuantity } from '../core/quantity.js';
 import { bumpedLimitBytes, type Caps, lowestCap, type Proposal } from '../diagnosis/propose-limit.js';
 import type { AlertLocation, StoredProposal } from '../stores/proposal-store.js';
+import { largestAllocatableBytes } from '../investigate/enrich.js';
+import { NODES_CACHE_KEY, readNodes } from '../investigate/gather.js';
 import type { BotDeps } from './bot-deps.js';
 import { buttonBlock, describeChange, proposalButton } from './proposal-button.js';
 import { code, safe, textReply, type Reply } from './reply.js';
@@ -136,14 +138,10 @@ async function capsFor(deps: BotDeps): Promise<Caps> {
   const caps: Caps = {};
   if (deps.config.maxMemoryLimitBytes !== undefined) caps.policyMaxBytes = deps.config.maxMemoryLimitBytes;
   try {
-    const { value } = await deps.cache.get('bot:largest-node-allocatable', async () => {
-      let largest = 0;
-      for await (const page of deps.kube.listPages<{ status?: { allocatable?: { memory?: string } } }>('/api/v1/nodes')) {
-        for (const n of page) largest = Math.max(largest, parseMemoryBytes(n.status?.allocatable?.memory) ?? 0);
-      }
-      return largest;
-    });
-    if (value > 0) caps.largestNodeAllocatableBytes = value;
+    // The same cached node list the investigation reads: one read a minute, whoever asks first.
+    const { value: nodes } = await deps.cache.get(NODES_CACHE_KEY, () => readNodes(deps.kube));
+    const largest = largestAllocatableBytes(nodes);
+    if (largest > 0) caps.largestNodeAllocatableBytes = largest;
   } catch (err) {
     deps.log.info({ err: errorMessage(err) }, 'cannot read the nodes: a fresh proposal is capped by OOMBOT_MAX_MEMORY_LIMIT only');
   }

@@ -53,7 +53,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (owner) enriched.owner = owner;
   const node = toNodeSnapshot(g.node, g.nodePods);
   if (node) enriched.node = node;
-  const largest = Math.max(0, ...items(g.nodes).map((n) => parseMemoryBytes(n.status?.allocatable?.memory) ?? 0));
+  const largest = largestAllocatableBytes(g.nodes);
   if (largest > 0) enriched.largestNodeAllocatableBytes = largest;
   const usage = toUsage(g, incident);
   if (usage) enriched.usage = usage;
@@ -129,6 +129,11 @@ function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init
 function podResources(pod: V1Pod): { limits?: Record<string, string>; requests?: Record<string, string> } | undefined {
   const r = (pod.spec as { resources?: unknown } | undefined)?.resources;
   return typeof r === 'object' && r !== null ? (r as { limits?: Record<string, string>; requests?: Record<string, string> }) : undefined;
+}
+
+/** The allocatable memory of the largest node (0 when none is known): the cap no limit can usefully pass. */
+export function largestAllocatableBytes(nodes: readonly V1Node[] | undefined): number {
+  return Math.max(0, ...items(nodes).map((n) => parseMemoryBytes(n.status?.allocatable?.memory) ?? 0));
 }
 
 export function toPodSnapshot(pod: V1Pod): PodSnapshot {

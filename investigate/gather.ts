@@ -99,6 +99,13 @@ function enc(s: string): string {
  * A failed read is a gap, not a failure: the alert goes out with what is known.
  * Only a forbidden pod read stops here, since nothing can be said without RBAC being fixed.
  */
+/** Where the node list lives in the shared ClusterCache: read at most once a minute for every incident and the bot. */
+export const NODES_CACHE_KEY = 'nodes';
+
+export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
+  return (await kube.getJson<List<V1Node>>('/api/v1/nodes')).items ?? [];
+}
+
 export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache): Promise<Gathered> {
   const out: Gathered = { incident, events: [], owners: [], nodes: [], limitRanges: [], metricsAvailable: false, apiCalls: 0, gaps: [] };
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -145,7 +152,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
           kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName},reason=SystemOOM` }),
         )
       : undefined,
-    cached('nodes', 'nodes', () => kube.getJson<List<V1Node>>('/api/v1/nodes').then((l) => l.items ?? []), [] as V1Node[]),
+    cached(NODES_CACHE_KEY, 'nodes', () => readNodes(kube), [] as V1Node[]),
     ns
       ? cached(
           `limitranges/${ns}`,
