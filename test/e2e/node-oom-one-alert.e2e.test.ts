@@ -20,39 +20,39 @@ async function settle(b: BotHarness, jobs: number): Promise<void> {
   await new Promise((r) => setTimeout(r, 1_500));
 }
 
+/**
+ * A container at 200Mi of its 512Mi killed while its node records a SystemOOM naming `process`; returns
+ * the node. Waits until both incidents are handled.
+ */
+async function killInNodeOom(process: string, pid: number): Promise<string> {
+  h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+  const b = h;
+  await expect.poll(async () => (await b.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+  const pod = b.cluster
+    .list('pods', 'shop')
+    .map((p) => p.metadata.name as string)
+    .sort()[0]!;
+  const node = b.cluster.get('pods', 'shop', pod)!.spec.nodeName as string;
+  b.cluster.setUsage('shop', pod, 'api', 200 * MiB);
+  b.cluster.systemOom(node, { process, pid });
+  b.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+  await settle(b, 2);
+  return node;
+}
+
 describe('a node OOM that killed a container', () => {
   it('is one alert, naming the node OOM and its victim', async () => {
-    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
-    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
-    const pod = h.cluster
-      .list('pods', 'shop')
-      .map((p) => p.metadata.name as string)
-      .sort()[0]!;
-    const node = h.cluster.get('pods', 'shop', pod)!.spec.nodeName as string;
-    h.cluster.setUsage('shop', pod, 'api', 200 * MiB);
     // The kernel records the global OOM on the node, and the victim is this container's process.
-    h.cluster.systemOom(node, { process: 'api', pid: 4242 });
-    h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
-    await settle(h, 2);
-    const alerts = h.slack.messagesIn('#alerts');
+    const node = await killInNodeOom('api', 4242);
+    const alerts = h!.slack.messagesIn('#alerts');
     expect(alerts, alerts.map((a) => a.text).join(' | ')).toHaveLength(1);
-    const everything = JSON.stringify(h.slack.messages.map((m) => [m.text, m.blocks]));
+    const everything = JSON.stringify(h!.slack.messages.map((m) => [m.text, m.blocks]));
     expect(everything).toContain(node);
     expect(everything).toMatch(/api/);
   });
 
   it('a SystemOOM whose victim is another process stays its own alert beside the container kill', async () => {
-    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
-    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
-    const pod = h.cluster
-      .list('pods', 'shop')
-      .map((p) => p.metadata.name as string)
-      .sort()[0]!;
-    const node = h.cluster.get('pods', 'shop', pod)!.spec.nodeName as string;
-    h.cluster.setUsage('shop', pod, 'api', 200 * MiB);
-    h.cluster.systemOom(node, { process: 'convert', pid: 5151 });
-    h.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
-    await settle(h, 2);
-    expect(h.slack.messagesIn('#alerts')).toHaveLength(2);
+    await killInNodeOom('convert', 5151);
+    expect(h!.slack.messagesIn('#alerts')).toHaveLength(2);
   });
 });

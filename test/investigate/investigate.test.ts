@@ -41,12 +41,12 @@ afterAll(async () => {
 });
 
 /** `usageBytes`: the working set of container main just before the kill. */
-function killedIncident(namespace: string, deployment: string, usageBytes?: number): Incident {
+function killedIncident(namespace: string, deployment: string, usageBytes?: number, container = 'main'): Incident {
   const pod = sim.cluster.list('pods', namespace).find((p) => String(p.metadata.name).startsWith(`${deployment}-`));
   if (!pod) throw new Error(`no pod of ${deployment}`);
   sim.clock.advance(20 * 60_000);
-  if (usageBytes !== undefined) sim.cluster.setUsage(namespace, String(pod.metadata.name), 'main', usageBytes);
-  const killed = sim.cluster.oomKill(namespace, String(pod.metadata.name), 'main');
+  if (usageBytes !== undefined) sim.cluster.setUsage(namespace, String(pod.metadata.name), container, usageBytes);
+  const killed = sim.cluster.oomKill(namespace, String(pod.metadata.name), container);
   const now = sim.clock.now();
   const [incident] = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true });
   if (!incident) throw new Error('the kill was not detected');
@@ -119,13 +119,9 @@ describe('investigate', () => {
         image: 'docker.io/istio/proxyv2:1.24.0',
       });
     });
-    sim.clock.advance(20 * 60_000);
-    sim.cluster.setUsage('shop', String(pod.metadata.name), 'istio-proxy', 255 * 2 ** 20);
-    const killed = sim.cluster.oomKill('shop', String(pod.metadata.name), 'istio-proxy');
-    const now = sim.clock.now();
-    const incident = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true })[0]!;
+    const incident = killedIncident('shop', 'storefront', 255 * 2 ** 20, 'istio-proxy');
     expect(incident.termination?.container).toBe('istio-proxy');
-    const found = await investigate(deps, incident, now);
+    const found = await investigate(deps, incident, sim.clock.now());
     expect(found.diagnosis.proposal).toBeUndefined();
     expect(found.diagnosis.noProposalReason).toContain('istio-proxy is not in the pod template of Deployment storefront');
     expect(found.diagnosis.noProposalReason).toContain('sidecar.istio.io/proxyMemoryLimit');
