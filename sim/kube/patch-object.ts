@@ -2,7 +2,8 @@
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
 import { withKind } from './object-meta.js';
-import type { ResourceDef } from './resources.js';
+import { apiVersionOf, type ResourceDef } from './resources.js';
+import { recordManagedFields } from './managed-fields.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
 import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
@@ -10,6 +11,8 @@ import { defaultTemplate } from './controllers/on-create.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
+  /** `?fieldManager=` (else the client's user agent name): who the patched fields belong to in managedFields. */
+  fieldManager?: string;
 }
 
 export const PATCH_CONTENT_TYPES = {
@@ -127,5 +130,10 @@ export function patchObject(
   const next = patchedCopy(def, current, name, body, contentType);
   admitUpdate(cluster, def, current!, next);
   next.metadata.resourceVersion = current!.metadata.resourceVersion;
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!opts.dryRun && type !== PATCH_CONTENT_TYPES.json) {
+    const patch = typeof body === 'string' ? JSON.parse(body) : body;
+    recordManagedFields(next, patch, opts.fieldManager || 'unknown', apiVersionOf(def), cluster.nowIso());
+  }
   return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun });
 }

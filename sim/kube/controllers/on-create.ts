@@ -16,9 +16,10 @@ export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeOb
       if (cluster.count('limitranges', ns) > 0) obj.spec = applyLimitRangeDefaults(cluster, ns, obj.spec);
       obj.spec = defaultRequestsFromLimits(obj.spec);
       obj.spec.tolerations = [...(obj.spec.tolerations ?? []), ...DEFAULT_TOLERATIONS];
-      const node = obj.spec.nodeName ? cluster.peek('nodes', undefined, obj.spec.nodeName) : cluster.pickNode();
+      const placed = obj.spec.nodeName ? { node: cluster.peek('nodes', undefined, obj.spec.nodeName) } : cluster.scheduleFor(obj.spec);
+      const node = placed.node;
       if (node) obj.spec.nodeName = node.metadata.name;
-      obj.status = podStatus(cluster, obj.spec, node, at);
+      obj.status = podStatus(cluster, obj.spec, node, at, placed.reason);
       return;
     }
     case 'nodes': {

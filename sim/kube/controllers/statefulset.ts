@@ -1,4 +1,4 @@
-/** StatefulSet: pods <name>-0..n-1, replaced when their revision is stale or they ended. */
+/** StatefulSet: pods <name>-0..n-1, replaced when their revision is stale (RollingUpdate) or they ended. */
 import type { KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
@@ -15,7 +15,8 @@ export function syncStatefulSet(cluster: SimCluster, sts: KubeObject): void {
     const owner = ownerRef(resourceDef('statefulsets'), sts);
     for (const p of cluster.podsOwnedBy(sts.metadata.uid!)) {
       const ordinal = Number(p.metadata.name.slice(name.length + 1));
-      const stale = p.metadata.labels?.['controller-revision-hash'] !== revision;
+      // OnDelete: a pod of an old revision stays until someone deletes it.
+      const stale = p.metadata.labels?.['controller-revision-hash'] !== revision && sts.spec.updateStrategy?.type !== 'OnDelete';
       if (ordinal >= want || stale || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') cluster.delete('pods', ns, p.metadata.name);
     }
     for (let i = 0; i < want; i++) {
@@ -29,14 +30,17 @@ export function syncStatefulSet(cluster: SimCluster, sts: KubeObject): void {
     }
     const pods = cluster.podsOwnedBy(sts.metadata.uid!).filter(isActive);
     const ready = pods.filter(isReady).length;
+    const updated = pods.filter((p) => p.metadata.labels?.['controller-revision-hash'] === revision).length;
     cluster.updateIfChanged('statefulsets', ns, name, (x) => {
+      const done = updated === pods.length;
+      const currentRevision = done ? revision : (x.status?.currentRevision ?? revision);
       x.status = {
         observedGeneration: x.metadata.generation,
         replicas: pods.length,
         readyReplicas: ready,
-        currentReplicas: pods.length,
-        updatedReplicas: pods.length,
-        currentRevision: revision,
+        currentReplicas: pods.filter((p) => p.metadata.labels?.['controller-revision-hash'] === currentRevision).length,
+        updatedReplicas: updated,
+        currentRevision,
         updateRevision: revision,
         collisionCount: 0,
         availableReplicas: ready,

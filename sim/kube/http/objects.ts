@@ -78,7 +78,10 @@ export function serveObject(
       return sendJson(res, 200, objectJson(def, obj));
     }
     case 'PATCH': {
-      const out = cluster.patch(def.plural, ns, name, body, String(req.headers['content-type'] ?? ''), { dryRun });
+      const out = cluster.patch(def.plural, ns, name, body, String(req.headers['content-type'] ?? ''), {
+        dryRun,
+        fieldManager: q.fieldManager || String(req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
+      });
       return sendJson(res, 200, withKind(def, out));
     }
     case 'PUT': {
