@@ -22,6 +22,8 @@ import { boltLogger } from './bolt-logger.js';
 import type { BotDeps } from './bot-deps.js';
 import { runOomCommand } from './oom-command.js';
 import { recordChange } from './record-change.js';
+import { recordFix } from './record-fix.js';
+import { FixStore } from '../stores/fix-store.js';
 import { safe, textReply, type Reply } from './reply.js';
 import { SharedHttpReceiver, SLACK_EVENTS_PATH } from './shared-http-receiver.js';
 
@@ -107,6 +109,8 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
     cache: new ClusterCache(),
     now: opts.now ?? (() => new Date()),
+    fixes: new FixStore(ctx.redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log),
+    metrics: ctx.metrics,
   };
   const ackBudgetMs = opts.ackBudgetMs ?? 2_000;
   const workTimeoutMs = opts.workTimeoutMs ?? 25_000;
@@ -228,6 +232,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
           .then((result) => {
             // The audit trail goes on by itself: the person's answer does not wait for it.
             if (result.applied) void track(recordChange(deps, botToken ? client : undefined, result.applied, alertBlocks ? { blocks: alertBlocks } : {}));
+            if (result.applied) void track(recordFix(deps, result.applied));
             return result.reply;
           }),
       );

@@ -16,6 +16,9 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
+import type { FixStore } from '../stores/fix-store.js';
+import type { Metrics } from '../core/metrics.js';
+import { matchKillAtRaise } from './kill-at-raise.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -31,6 +34,9 @@ export interface ProcessDeps {
    * history record learn it, so a change applied from Slack can update that alert.
    */
   alerts?: AlertLocator;
+  /** Fixes applied from Slack: a kill at a raised limit is told as such (handlers/kill-at-raise.ts). */
+  fixes?: FixStore;
+  metrics?: Metrics;
   log: Logger;
   now?: () => Date;
 }
@@ -65,18 +71,30 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const now = deps.now?.() ?? new Date();
   const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
   const namespace = incident.pod?.namespace;
+  const record = historyRecord(incident, enriched, diagnosis, workload);
+  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  const again = deps.fixes
+    ? await matchKillAtRaise(
+        { fixes: deps.fixes, history: deps.history, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
+        workloadKey,
+        record,
+        now.toISOString(),
+      )
+    : undefined;
   let proposalId: string | undefined;
-  if (diagnosis.proposal) {
+  // Killed again at a raised limit: no plain second raise.
+  if (diagnosis.proposal && !again) {
     const stored = await deps.proposals.createForIncident({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
     proposalId = stored.id;
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
-  await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
+  if (again) model.warnings.unshift(again.line);
+  await deps.history.add(record);
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
   const channel = channelFor(deps.config, namespace);
-  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
-  const group = groupOf(incident, workloadKey, diagnosis);
+  // A kill at the raised limit is one incident with the kill that led to the raise: the same alert.
+  const group = again?.fix.alert?.group ?? groupOf(incident, workloadKey, diagnosis);
   const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
   const snoozed = await deps.snoozes.until(workloadKey);
   if (snoozed) {
@@ -90,7 +108,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     channel,
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
-    repeatLine: repeatLine(incident, diagnosis),
+    repeatLine: again ? `${repeatLine(incident, diagnosis)}\n${again.line}` : repeatLine(incident, diagnosis),
   });
   deps.log.info(
     { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },

@@ -13,12 +13,15 @@ import { ClusterCache } from '../investigate/gather.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { Publisher } from './publisher.js';
-import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
+import { ConsoleTransport, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
+import { FixStore } from '../stores/fix-store.js';
+import { FixFollower } from './follow-fix.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
 import { processIncident, type ProcessResult } from './process-incident.js';
 
 export interface WorkerRole {
   worker: Worker<Incident>;
+  follower: FixFollower;
   publisher: Publisher;
   transport: AlertTransport;
   stop(): Promise<void>;
@@ -36,6 +39,8 @@ export interface WorkerRoleOptions {
   concurrency?: number;
   flushDelayMs?: number;
   onProcessed?: (incident: Incident, result: ProcessResult) => void;
+  /** Least time between two checks of one followed fix (default 30 s; tests use less). */
+  followIntervalMs?: number;
 }
 
 /**
@@ -61,8 +66,22 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     flushLeaseMs: config.jobLockMs,
     foldRepeats: renderer.foldsRepeats,
   });
+  const fixes = new FixStore(redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log);
+  const follower = new FixFollower({
+    fixes,
+    kube,
+    log: log.child({ part: 'follow-fix' }),
+    metrics,
+    verifyWindowMs: config.verifyWindowMs,
+    ...(opts.followIntervalMs !== undefined ? { intervalMs: opts.followIntervalMs, tickMs: Math.min(1_000, opts.followIntervalMs) } : {}),
+    post: async (channel, threadTs, line) => {
+      await transport.post(channel, { text: line.text, ...(line.blocks ? { blocks: line.blocks } : {}), threadTs }, PRIORITY.thread);
+    },
+  });
   const deps = {
     config,
+    fixes,
+    metrics,
     kube,
     cache: new ClusterCache(),
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
@@ -119,14 +138,17 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker connection error'));
   publisher.start();
+  follower.start();
 
   return {
     worker,
+    follower,
     publisher,
     transport,
     readiness: () => (worker.isRunning() ? { ok: true } : { ok: false, detail: 'worker not running' }),
     async stop() {
       // Finish the jobs in hand (SIGTERM drain); jobs not started stay queued for another worker.
+      await follower.stop();
       await worker.close();
       await publisher.stop();
     },

@@ -116,3 +116,38 @@ export function parseChecked<T>(schema: z.ZodType<T>, raw: string): { ok: true; 
   }
   return check(schema, value);
 }
+
+export const FIX_STATES = ['applied', 'rolling-out', 'rolled-out', 'stuck', 'held', 'killed-again', 'reverted', 'undone'] as const;
+
+/** A raise applied from Slack, followed until it held, failed or was reverted (stores/fix-store.ts). */
+export const FixRecordSchema = z.object({
+  id: z.string().regex(/^f_[A-Za-z0-9_-]{22}$/),
+  rev: z.number().int().nonnegative(),
+  cluster: text(253),
+  workloadKey: text(1000),
+  owner: z.object({ kind: z.string().regex(/^[A-Za-z]{1,40}$/), name: kubeName, namespace: kubeName }),
+  uid: text(64).optional(),
+  container: kubeName,
+  target: z.enum(['limit', 'request']),
+  from: quantity.optional(),
+  to: quantity,
+  toBytes: bytes,
+  fromRequest: quantity.optional(),
+  toRequest: quantity.optional(),
+  by: z.object({ id: text(40), name: text(200).optional() }),
+  appliedAt: isoTime,
+  incidentId: text(200),
+  proposalId: text(40),
+  undoProposalId: text(40).optional(),
+  alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
+  state: z.enum(FIX_STATES),
+  /** Why a rollout is stuck, or who reverted it, in words (escaped when shown). */
+  detail: text(2000).optional(),
+  /** Rollout progress as last seen: pods on the new value, of how many. */
+  progress: z.object({ updated: z.number().int().nonnegative(), total: z.number().int().nonnegative() }).optional(),
+  /** A note on when the value takes effect, posted once (OnDelete, CronJob, bare ReplicaSet). */
+  noted: z.boolean().optional(),
+  rolledOutAt: isoTime.optional(),
+  verifyUntil: isoTime.optional(),
+  transitions: z.array(z.object({ state: z.enum(FIX_STATES), at: isoTime, detail: text(2000).optional() })).max(30),
+});
