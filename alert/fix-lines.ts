@@ -4,7 +4,7 @@
  * held, killed again at the new limit, reverted by someone else. Pure; every text from the cluster is
  * escaped here.
  */
-import type { KnownBlock } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import { formatDuration, formatTime } from '../core/format.js';
 import { clip } from '../core/text-safety.js';
 import { ACTION_UNDO } from './action-ids.js';
@@ -45,16 +45,19 @@ function withUndo(text: string, f: FixView): FixLine {
       {
         type: 'actions',
         block_id: 'oom_fix_actions',
-        elements: [
-          {
-            type: 'button',
-            action_id: ACTION_UNDO,
-            text: { type: 'plain_text', text: `Undo (back to ${clip(f.from ?? 'none', 20, { escape: false })})` },
-            value: f.undoProposalId,
-          },
-        ],
+        elements: [undoButton(f.undoProposalId, f.from)],
       },
     ],
+  };
+}
+
+/** oombot's own Undo button for a fix (the bot applies it under the same rules as every Undo). */
+export function undoButton(proposalId: string, from: string | undefined): Button {
+  return {
+    type: 'button',
+    action_id: ACTION_UNDO,
+    text: { type: 'plain_text', text: `Undo (back to ${clip(from ?? 'none', 20, { escape: false })})` },
+    value: proposalId,
   };
 }
 
@@ -150,4 +153,27 @@ export function fixYaml(f: FixView): string {
     `${d}        memory: ${f.to}`,
   );
   return clip(lines.join('\n'), 1500, { escape: false });
+}
+
+/** A fix's state as one line on the alert itself (the thread has the whole story). */
+export function alertStatus(
+  f: FixView & { state: string; progress?: { updated: number; total: number }; detail?: string; verifyUntil?: string },
+): string | undefined {
+  const p = f.progress;
+  switch (f.state) {
+    case 'rolling-out':
+      return `:arrows_counterclockwise: Rollout of ${esc(f.to, 40)}: ${p?.updated ?? 0} of ${p?.total ?? 0} pods replaced`;
+    case 'rolled-out':
+      return `:white_check_mark: Rolled out (${p?.total ?? 0} of ${p?.total ?? 0} pods); watching for a kill at ${esc(f.to, 40)}${f.verifyUntil ? ` until ${formatTime(f.verifyUntil)}` : ''}`;
+    case 'stuck':
+      return `:warning: Rollout of ${esc(f.to, 40)} stuck (${p?.updated ?? 0} of ${p?.total ?? 0} pods replaced): ${esc(f.detail ?? '', 300)}`;
+    case 'held':
+      return `:white_check_mark: The raise to ${esc(f.to, 40)} held`;
+    case 'reverted':
+      return `:rewind: The raise to ${esc(f.to, 40)} was reverted${f.detail ? `: now ${esc(f.detail, 200)}` : ''}`;
+    case 'applied':
+      return p ? `:information_source: ${p.updated} of ${p.total} pods run with ${esc(f.to, 40)}; the rest get it when deleted` : undefined;
+    default:
+      return undefined;
+  }
 }

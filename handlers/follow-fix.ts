@@ -16,7 +16,18 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { FINAL_STATES, type FixRecord, type FixState, type FixStore } from '../stores/fix-store.js';
-import { type FixLine, fixYaml, heldLine, progressLine, revertedLine, rolledOutLine, stuckLine, type StuckCause, takesEffectLine } from '../alert/fix-lines.js';
+import {
+  alertStatus,
+  type FixLine,
+  fixYaml,
+  heldLine,
+  progressLine,
+  revertedLine,
+  rolledOutLine,
+  stuckLine,
+  type StuckCause,
+  takesEffectLine,
+} from '../alert/fix-lines.js';
 import { lastMemoryWriter, podTrouble, readWorkload } from './rollout-state.js';
 
 export const FOLLOW_INTERVAL_MS = 30_000;
@@ -29,6 +40,11 @@ export interface FixFollowerOptions {
   verifyWindowMs: number;
   /** Posts a thread reply under the fix's alert. */
   post: (channel: string, threadTs: string, line: FixLine) => Promise<void>;
+  /**
+   * Shows the fix's state on the alert itself (one line that changes with it), while the alert's group is
+   * kept; `line` is undefined for a state with nothing to say there.
+   */
+  showOnAlert?: (fix: FixRecord, text: string) => Promise<void>;
   /** Least time between two checks of one fix (default 30 s). */
   intervalMs?: number;
   /** How often due fixes are looked for (default 1 s). */
@@ -223,6 +239,12 @@ export class FixFollower {
       await this.o
         .post(fix.alert.channel, fix.alert.ts, line)
         .catch((err: unknown) => this.o.log.warn({ fix: fix.id, err: errorMessage(err) }, 'cannot tell the thread what became of a fix'));
+      const status = alertStatus(next);
+      if (status && this.o.showOnAlert) {
+        await this.o
+          .showOnAlert(next, status)
+          .catch((err: unknown) => this.o.log.info({ fix: fix.id, err: errorMessage(err) }, 'cannot show the state of a fix on its alert'));
+      }
     }
     return next;
   }

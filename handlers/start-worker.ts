@@ -16,6 +16,10 @@ import { Publisher } from './publisher.js';
 import { ConsoleTransport, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
 import { FixStore } from '../stores/fix-store.js';
 import { FixFollower } from './follow-fix.js';
+import { undoButton } from '../alert/fix-lines.js';
+import type { Button } from '@slack/types';
+import { z } from 'zod';
+import { AlertChangeSchema, parseChecked } from '../stores/schemas.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
 import { processIncident, type ProcessResult } from './process-incident.js';
 
@@ -43,6 +47,13 @@ export interface WorkerRoleOptions {
   followIntervalMs?: number;
 }
 
+/** The Undo button for `proposalId` the alert shows already (with its confirmation), if any. */
+function undoShown(changes: string | undefined, proposalId: string): Button | undefined {
+  if (!changes) return undefined;
+  const list = parseChecked(z.array(AlertChangeSchema).max(10), changes);
+  return list.ok ? (list.value.find((c) => c.undo?.value === proposalId)?.undo as Button | undefined) : undefined;
+}
+
 /**
  * The worker role: takes incident jobs, enriches and diagnoses them, and posts (or prints) alerts.
  * Retryable failures (API server or Slack unreachable, rate limits beyond the wait budget) go back to
@@ -66,6 +77,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     flushLeaseMs: config.jobLockMs,
     foldRepeats: renderer.foldsRepeats,
   });
+  const history = new IncidentHistory(redis, config.queueName, config.dedupeTtlMs);
   const fixes = new FixStore(redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log);
   const follower = new FixFollower({
     fixes,
@@ -74,6 +86,15 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     metrics,
     verifyWindowMs: config.verifyWindowMs,
     ...(opts.followIntervalMs !== undefined ? { intervalMs: opts.followIntervalMs, tickMs: Math.min(1_000, opts.followIntervalMs) } : {}),
+    showOnAlert: async (fix, text) => {
+      // The alert's group: as the click knew it, else as the incident's history record knows it.
+      const group = fix.alert?.group ?? (await history.get(fix.incidentId))?.alert?.group;
+      if (!fix.alert || !group) return;
+      // The alert keeps its Undo button (the one the raise put there) while the fix is open.
+      const open = fix.undoProposalId && !['reverted', 'undone'].includes(fix.state);
+      const undo = open ? (undoShown((await groups.get(group)).changes, fix.undoProposalId!) ?? undoButton(fix.undoProposalId!, fix.from)) : undefined;
+      if (await groups.setChange(group, fix.alert.ts, { id: `fix_${fix.id}`, text, ...(undo ? { undo } : {}) })) await publisher.refresh(group);
+    },
     post: async (channel, threadTs, line) => {
       await transport.post(channel, { text: line.text, ...(line.blocks ? { blocks: line.blocks } : {}), threadTs }, PRIORITY.thread);
     },
@@ -84,7 +105,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     metrics,
     kube,
     cache: new ClusterCache(),
-    history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
+    history,
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,

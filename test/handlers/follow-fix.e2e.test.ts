@@ -205,6 +205,14 @@ describe('killed again at the raised limit', () => {
     expect(value).toMatch(/^p_/);
     expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, value!, { messageTs: alert.ts }))).toContain('Done');
     await threadWith(h, alert.ts, 'Rolled out');
+    // The alert itself shows the rollout, under the audit line of the raise, and keeps its Undo button.
+    await h.slack.waitFor(() => JSON.stringify(h!.slack.message('C0ALERTS', alert.ts)!.blocks).includes('Rolled out (2 of 2 pods)'), 5_000);
+    const shown = JSON.stringify(h.slack.message('C0ALERTS', alert.ts)!.blocks);
+    expect(shown).toContain(`Raised by <@${APPROVER}>`);
+    // The raise's own Undo button, with its confirmation, stays while the fix is open.
+    const undo = buttons(h.slack.message('C0ALERTS', alert.ts)!.blocks).find((b) => b.action_id === ACTION_UNDO) as Btn & { confirm?: unknown };
+    expect(undo?.confirm).toBeDefined();
+    expect(buttons(h.slack.message('C0ALERTS', alert.ts)!.blocks).map((b) => b.action_id)).not.toContain(ACTION_RAISE_LIMIT);
     const newLimit = h.cluster.get('deployments', 'shop', 'api')!.spec.template.spec.containers[0].resources.limits.memory as string;
     // A new pod, at the raised limit, killed again after a run that fits the same growth.
     const newPod = h.cluster
