@@ -44,7 +44,10 @@ function subtract(from: Json, taken: Json): boolean {
 
 export function recordManagedFields(next: KubeObject, patch: Json, manager: string, apiVersion: string, time: string): void {
   const { metadata, ...rest } = patch ?? {};
-  const fields = fieldsOf({ ...rest, ...(metadata?.labels || metadata?.annotations ? { metadata: { labels: metadata.labels, annotations: metadata.annotations } } : {}) });
+  const fields = fieldsOf({
+    ...rest,
+    ...(metadata?.labels || metadata?.annotations ? { metadata: { labels: metadata.labels, annotations: metadata.annotations } } : {}),
+  });
   if (Object.keys(fields).length === 0) return;
   const entries: Json[] = structuredClone(next.metadata.managedFields ?? []);
   const kept: Json[] = [];

@@ -87,7 +87,9 @@ export function podStatus(cluster: SimCluster, spec: Json, node: KubeObject | un
   if (!node) {
     return {
       phase: 'Pending',
-      conditions: [podCondition('PodScheduled', 'False', at, 'Unschedulable', unschedulable ?? '0/0 nodes are available: no nodes available to schedule pods.')],
+      conditions: [
+        podCondition('PodScheduled', 'False', at, 'Unschedulable', unschedulable ?? '0/0 nodes are available: no nodes available to schedule pods.'),
+      ],
       qosClass: qos,
     };
   }
