@@ -99,7 +99,7 @@ export type StuckCause =
   | { kind: 'crash-loop'; pod: string; message: string };
 
 export function stuckLine(f: FixView, cause: StuckCause, updated: number, total: number): FixLine {
-  const head = `:warning: The rollout of ${value(f)} in ${what(f)} is stuck (${updated} of ${total} pods replaced)`;
+  const head = `:warning: The rollout of ${value(f)} in ${what(f)} is stuck (${updated} of ${total} pods created with it, not all ready)`;
   switch (cause.kind) {
     case 'unschedulable':
       return withUndo(
@@ -166,7 +166,7 @@ export function alertStatus(
     case 'rolled-out':
       return `:white_check_mark: Rolled out (${p?.total ?? 0} of ${p?.total ?? 0} pods); watching for a kill at ${esc(f.to, 40)}${f.verifyUntil ? ` until ${formatTime(f.verifyUntil)}` : ''}`;
     case 'stuck':
-      return `:warning: Rollout of ${esc(f.to, 40)} stuck (${p?.updated ?? 0} of ${p?.total ?? 0} pods replaced): ${esc(f.detail ?? '', 300)}`;
+      return `:warning: Rollout of ${esc(f.to, 40)} stuck (${p?.updated ?? 0} of ${p?.total ?? 0} pods created with it, not all ready): ${esc(f.detail ?? '', 300)}`;
     case 'held':
       return `:white_check_mark: The raise to ${esc(f.to, 40)} held`;
     case 'reverted':
