@@ -83,6 +83,38 @@ describe('after the click: a fix followed through', () => {
     expect(metrics).toMatch(/oombot_fix_outcomes_total\{outcome="applied"\} 1/);
   });
 
+  it('costs one read of the workload per check, a pod list only while the rollout is not done, and nothing without an open fix', async () => {
+    h = await startBotHarness({ roles: ['worker', 'bot'], worker: { followIntervalMs: 200 } });
+    const gets = () => h!.kube.requests({ method: 'GET' }).filter((r) => r.path === DEPLOYMENT).length;
+    const podLists = () => h!.kube.requests({ method: 'GET' }).filter((r) => r.path === '/api/v1/namespaces/shop/pods' && r.query.labelSelector).length;
+    // No open fix: the follower reads nothing.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect([gets(), podLists()]).toEqual([0, 0]);
+    h.cluster.update('deployments', 'shop', 'api', (d) => {
+      d.spec.paused = true;
+    });
+    const ts = await raise(h);
+    const afterClick = gets();
+    await threadWith(h, ts, 'pods replaced');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rollingChecks = gets() - afterClick;
+    // While rolling: each check is one GET of the Deployment and one list of its pods.
+    // At most one check per 200 ms interval (at least one, however busy the machine is).
+    expect(rollingChecks).toBeGreaterThanOrEqual(1);
+    expect(rollingChecks).toBeLessThanOrEqual(7);
+    expect(podLists()).toBe(rollingChecks);
+    h.cluster.update('deployments', 'shop', 'api', (d) => {
+      d.spec.paused = false;
+    });
+    await threadWith(h, ts, 'Rolled out');
+    const [g, l] = [gets(), podLists()];
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Rolled out: only the GET (for a revert) every interval, no pod list.
+    expect(gets() - g).toBeLessThanOrEqual(6);
+    expect(gets() - g).toBeGreaterThanOrEqual(1);
+    expect(podLists()).toBe(l);
+  });
+
   it('stuck Pending for memory: the scheduler says why, no node has room, and Undo is offered', async () => {
     h = await startBotHarness({ roles: ['worker', 'bot'], worker: { followIntervalMs: 150 } });
     h.cluster.scheduleByMemory = true;
