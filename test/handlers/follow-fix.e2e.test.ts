@@ -9,6 +9,12 @@ import { makeStatefulSet } from '../../sim/kube/index.js';
 import { FixStore } from '../../stores/fix-store.js';
 import { IncidentHistory } from '../../stores/incident-history.js';
 import { APPROVER, startBotHarness, type BotHarness } from '../bot/bot-harness.js';
+import { ROLE_STARTERS, startOombot, type Oombot } from '../../bin/start.js';
+import { loadConfig } from '../../core/config.js';
+import { loadKubeTarget } from '../../core/kube.js';
+import { startWorkerRole } from '../../handlers/start-worker.js';
+import { REDIS_URL } from '../helpers/redis.js';
+import { captureLogger } from '../helpers/silent-logger.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -219,6 +225,48 @@ describe('after the click: a fix followed through', () => {
     });
     const text = await threadWith(h, ts, 'Held');
     expect(text).toContain('Rolled out: 2 of 2 pods');
+    expect((await fixes(h))[0]?.transitions.map((t) => t.state)).toEqual(['applied', 'rolled-out', 'held']);
+  });
+});
+
+describe('two workers', () => {
+  let h: BotHarness | undefined;
+  let second: Oombot | undefined;
+  afterEach(async () => {
+    await second?.stop();
+    await h?.close();
+    h = second = undefined;
+  });
+
+  it('follow each fix once: every state is told once in the thread, whichever worker checks it', async () => {
+    h = await startBotHarness({ roles: ['worker', 'bot'], worker: { followIntervalMs: 100 }, env: { OOMBOT_VERIFY_WINDOW: '1s' } });
+    const registered = ROLE_STARTERS.worker;
+    ROLE_STARTERS.worker = (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube(), followIntervalMs: 100 });
+    try {
+      second = await startOombot({
+        config: loadConfig({
+          REDIS_URL,
+          OOMBOT_QUEUE: h.queueName,
+          SLACK_BOT_TOKEN: 'xoxb-test-token',
+          SLACK_API_URL: h.slack.apiUrl,
+          SLACK_CHANNEL: '#alerts',
+          OOMBOT_VERIFY_WINDOW: '1s',
+          PORT: '0',
+        }),
+        roles: ['worker'],
+        log: captureLogger().log,
+        kubeTarget: loadKubeTarget({ kubeconfig: h.sim.kubeconfig, clusterName: 'sim' }),
+        host: '127.0.0.1',
+      });
+    } finally {
+      ROLE_STARTERS.worker = registered;
+    }
+    const ts = await raise(h);
+    await threadWith(h, ts, 'Held');
+    await new Promise((r) => setTimeout(r, 500));
+    const replies = h.slack.threadOf('C0ALERTS', ts).map((m) => m.text ?? '');
+    expect(replies.filter((t) => t.includes('Rolled out'))).toHaveLength(1);
+    expect(replies.filter((t) => t.includes('Held'))).toHaveLength(1);
     expect((await fixes(h))[0]?.transitions.map((t) => t.state)).toEqual(['applied', 'rolled-out', 'held']);
   });
 });
