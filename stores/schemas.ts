@@ -134,11 +134,15 @@ export const FixRecordSchema = z.object({
   toBytes: bytes,
   fromRequest: quantity.optional(),
   toRequest: quantity.optional(),
-  by: z.object({ id: text(40), name: text(200).optional() }),
+  // Shown as a mention: a Slack user id only, never text that could become another mention or a link.
+  by: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/), name: text(200).optional() }),
   appliedAt: isoTime,
   incidentId: text(200),
-  proposalId: text(40),
-  undoProposalId: text(40).optional(),
+  proposalId: z.string().regex(/^p_[A-Za-z0-9_-]{22}$/),
+  undoProposalId: z
+    .string()
+    .regex(/^p_[A-Za-z0-9_-]{22}$/)
+    .optional(),
   alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
   state: z.enum(FIX_STATES),
   /** Why a rollout is stuck, or who reverted it, in words (escaped when shown). */
