@@ -124,3 +124,22 @@ describe('simulated rollouts', () => {
     expect(mf.find((e) => e.manager === 'oombot')).toBeUndefined();
   });
 });
+
+describe('simulated DaemonSet updates', () => {
+  it("RollingUpdate replaces every node's pod; OnDelete counts the pods on the new template as they are deleted", () => {
+    const { c } = cluster();
+    c.createDaemonSet({ name: 'agent', namespace: 'ops', memoryRequest: '64Mi', memoryLimit: '128Mi' });
+    const name = c.get('daemonsets', 'ops', 'agent')!.spec.template.spec.containers[0].name;
+    const raise = (to: string) =>
+      c.patch('daemonsets', 'ops', 'agent', { spec: { template: { spec: { containers: [{ name, resources: { limits: { memory: to } } }] } } } }, STRATEGIC);
+    raise('192Mi');
+    expect(c.get('daemonsets', 'ops', 'agent')!.status).toMatchObject({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 });
+    c.update('daemonsets', 'ops', 'agent', (d) => {
+      d.spec.updateStrategy = { type: 'OnDelete' };
+    });
+    raise('256Mi');
+    expect(c.get('daemonsets', 'ops', 'agent')!.status).toMatchObject({ desiredNumberScheduled: 3, updatedNumberScheduled: 0 });
+    c.delete('pods', 'ops', c.list('pods', 'ops')[0]!.metadata.name);
+    expect(c.get('daemonsets', 'ops', 'agent')!.status).toMatchObject({ updatedNumberScheduled: 1, currentNumberScheduled: 3 });
+  });
+});
