@@ -37,6 +37,11 @@ export interface ProcessDeps {
   /** Fixes applied from Slack: a kill at a raised limit is told as such (handlers/kill-at-raise.ts). */
   fixes?: FixStore;
   metrics?: Metrics;
+  /**
+   * A thread reply under an earlier alert, at most once per incident: a kill at a raised limit that came
+   * after that alert's window tells its thread too.
+   */
+  tellThread?: (channel: string, threadTs: string, text: string, incidentId: string) => Promise<void>;
   log: Logger;
   now?: () => Date;
 }
@@ -115,6 +120,13 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
+  // Posted as a new alert (the first one's window had closed): the first alert's thread learns of it too.
+  const first = again?.fix.alert;
+  if (again && first && outcome === 'posted' && deps.tellThread) {
+    await deps
+      .tellThread(first.channel, first.ts, `${again.line} It is posted as a new alert.`, incident.id)
+      .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
+  }
   return { outcome, ...base };
 }
 

@@ -13,7 +13,7 @@ import { ClusterCache } from '../investigate/gather.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { Publisher } from './publisher.js';
-import { ConsoleTransport, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
+import { ConsoleTransport, FIX_KILL_EVENT_TYPE, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
 import { FixStore } from '../stores/fix-store.js';
 import { FixFollower } from './follow-fix.js';
 import { undoButton } from '../alert/fix-lines.js';
@@ -103,6 +103,16 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     config,
     fixes,
     metrics,
+    tellThread: async (channel: string, threadTs: string, text: string, incidentId: string) => {
+      // Marked with the incident, and looked for before posting, so a retried job does not post it twice.
+      await transport.post(channel, { text, threadTs }, PRIORITY.thread, {
+        eventType: FIX_KILL_EVENT_TYPE,
+        key: 'incident_id',
+        value: incidentId,
+        sinceMs: 0,
+        retry: true,
+      });
+    },
     kube,
     cache: new ClusterCache(),
     history,

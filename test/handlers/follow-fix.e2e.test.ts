@@ -348,5 +348,8 @@ describe('killed again at the raised limit', () => {
     expect(blocks).toContain('(512Mi → 640Mi): the raise did not fix it.');
     expect(blocks).not.toContain('a leak is likely');
     expect(buttons(second.blocks).map((b) => b.action_id)).not.toContain(ACTION_RAISE_LIMIT);
+    // The first alert's thread, where the raise is, is told too (once).
+    const told = await threadWith(h, alert.ts, 'It is posted as a new alert.');
+    expect(told.match(/Killed again at the raised limit 640Mi/g)).toHaveLength(1);
   });
 });
