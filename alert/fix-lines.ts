@@ -169,6 +169,8 @@ export function alertStatus(
       return `:warning: Rollout of ${esc(f.to, 40)} stuck (${p?.updated ?? 0} of ${p?.total ?? 0} pods created with it, not all ready): ${esc(f.detail ?? '', 300)}`;
     case 'held':
       return `:white_check_mark: The raise to ${esc(f.to, 40)} held`;
+    case 'killed-again':
+      return `:rotating_light: Killed again at the raised limit ${esc(f.to, 40)}: the raise did not fix it${f.detail?.startsWith('leak likely') ? '; a leak is likely' : ''}`;
     case 'reverted':
       return `:rewind: The raise to ${esc(f.to, 40)} was reverted${f.detail ? `: now ${esc(f.detail, 200)}` : ''}`;
     case 'applied':

@@ -16,7 +16,8 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
-import type { FixStore } from '../stores/fix-store.js';
+import type { FixRecord, FixStore } from '../stores/fix-store.js';
+import { alertStatus } from '../alert/fix-lines.js';
 import type { Metrics } from '../core/metrics.js';
 import { matchKillAtRaise } from './kill-at-raise.js';
 
@@ -41,6 +42,8 @@ export interface ProcessDeps {
    * A thread reply under an earlier alert, at most once per incident: a kill at a raised limit that came
    * after that alert's window tells its thread too.
    */
+  /** Shows a fix's state on its alert (the worker's follower does the same for the other states). */
+  showFix?: (fix: FixRecord, text: string) => Promise<void>;
   tellThread?: (channel: string, threadTs: string, text: string, incidentId: string) => Promise<void>;
   log: Logger;
   now?: () => Date;
@@ -120,6 +123,13 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
+  if (again && deps.showFix) {
+    const status = alertStatus({ ...again.fix, state: 'killed-again', ...(again.leak ? { detail: 'leak likely' } : {}) });
+    if (status)
+      await deps
+        .showFix(again.fix, status)
+        .catch((err: unknown) => deps.log.info({ incident: incident.id, err: errorMessage(err) }, 'cannot show the kill at the raised limit on its alert'));
+  }
   // Posted as a new alert (the first one's window had closed): the first alert's thread learns of it too.
   const first = again?.fix.alert;
   if (again && first && outcome === 'posted' && deps.tellThread) {

@@ -14,7 +14,7 @@ import { IncidentHistory } from '../stores/incident-history.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { Publisher } from './publisher.js';
 import { ConsoleTransport, FIX_KILL_EVENT_TYPE, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
-import { FixStore } from '../stores/fix-store.js';
+import { FixStore, type FixRecord } from '../stores/fix-store.js';
 import { FixFollower } from './follow-fix.js';
 import { undoButton } from '../alert/fix-lines.js';
 import type { Button } from '@slack/types';
@@ -78,6 +78,16 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     foldRepeats: renderer.foldsRepeats,
   });
   const history = new IncidentHistory(redis, config.queueName, config.dedupeTtlMs);
+  /** A followed fix's state as one line on its alert, while the alert's group is kept. */
+  const showOnAlert = async (fix: FixRecord, text: string): Promise<void> => {
+    // The alert's group: as the click knew it, else as the incident's history record knows it.
+    const group = fix.alert?.group ?? (await history.get(fix.incidentId))?.alert?.group;
+    if (!fix.alert || !group) return;
+    // The alert keeps its Undo button (the one the raise put there) while the fix is open.
+    const open = fix.undoProposalId && !['reverted', 'undone'].includes(fix.state);
+    const undo = open ? (undoShown((await groups.get(group)).changes, fix.undoProposalId!) ?? undoButton(fix.undoProposalId!, fix.from)) : undefined;
+    if (await groups.setChange(group, fix.alert.ts, { id: `fix_${fix.id}`, text, ...(undo ? { undo } : {}) })) await publisher.refresh(group);
+  };
   const fixes = new FixStore(redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log);
   const follower = new FixFollower({
     fixes,
@@ -86,15 +96,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     metrics,
     verifyWindowMs: config.verifyWindowMs,
     ...(opts.followIntervalMs !== undefined ? { intervalMs: opts.followIntervalMs, tickMs: Math.min(1_000, opts.followIntervalMs) } : {}),
-    showOnAlert: async (fix, text) => {
-      // The alert's group: as the click knew it, else as the incident's history record knows it.
-      const group = fix.alert?.group ?? (await history.get(fix.incidentId))?.alert?.group;
-      if (!fix.alert || !group) return;
-      // The alert keeps its Undo button (the one the raise put there) while the fix is open.
-      const open = fix.undoProposalId && !['reverted', 'undone'].includes(fix.state);
-      const undo = open ? (undoShown((await groups.get(group)).changes, fix.undoProposalId!) ?? undoButton(fix.undoProposalId!, fix.from)) : undefined;
-      if (await groups.setChange(group, fix.alert.ts, { id: `fix_${fix.id}`, text, ...(undo ? { undo } : {}) })) await publisher.refresh(group);
-    },
+    showOnAlert,
     post: async (channel, threadTs, line) => {
       await transport.post(channel, { text: line.text, ...(line.blocks ? { blocks: line.blocks } : {}), threadTs }, PRIORITY.thread);
     },
@@ -103,6 +105,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     config,
     fixes,
     metrics,
+    showFix: showOnAlert,
     tellThread: async (channel: string, threadTs: string, text: string, incidentId: string) => {
       // Marked with the incident, and looked for before posting, so a retried job does not post it twice.
       await transport.post(channel, { text, threadTs }, PRIORITY.thread, {

@@ -315,6 +315,9 @@ describe('killed again at the raised limit', () => {
     expect(text).toContain(`after the raise by <@${APPROVER}> at `);
     expect(text).toContain(`(512Mi → ${newLimit})`);
     expect(text).toContain('the raise did not fix it, a leak is likely');
+    // The alert itself says so, in place of "Rolled out".
+    await h.slack.waitFor(() => JSON.stringify(h!.slack.message('C0ALERTS', alert.ts)!.blocks).includes('the raise did not fix it; a leak is likely'), 5_000);
+    expect(JSON.stringify(h.slack.message('C0ALERTS', alert.ts)!.blocks)).not.toContain('Rolled out (2 of 2 pods)');
     // One incident: still one alert in the channel, and no new Raise button anywhere.
     expect(h.slack.messagesIn('#alerts')).toHaveLength(1);
     expect((await fixes(h))[0]?.state).toBe('killed-again');
