@@ -34,7 +34,15 @@ const proposalBase = {
 };
 
 export const ProposalSchema = z.discriminatedUnion('target', [
-  z.object({ ...proposalBase, target: z.literal('limit'), fromLimit: quantity, toLimit: quantity, fromLimitBytes: bytes, toLimitBytes: bytes }),
+  z.object({
+    ...proposalBase,
+    target: z.literal('limit'),
+    scope: z.literal('pod').optional(),
+    fromLimit: quantity,
+    toLimit: quantity,
+    fromLimitBytes: bytes,
+    toLimitBytes: bytes,
+  }),
   z.object({ ...proposalBase, target: z.literal('request'), toRequest: quantity, toRequestBytes: bytes }),
 ]);
 

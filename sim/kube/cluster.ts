@@ -3,6 +3,7 @@
  * synchronous controllers, schedules pods, and plays scripted incidents (OOM kills, evictions, ...) that
  * change objects the way the kubelet and API server do. No I/O.
  */
+import { simVersion } from './discovery.js';
 import { systemClock, rfc3339, type SimClock } from './clock.js';
 import { Rand } from './rand.js';
 import { objectKey } from './store.js';
@@ -51,7 +52,15 @@ export interface SimClusterOptions {
   requestLogSize?: number;
   /** Serve and advertise pods/resize (in-place pod resize, Kubernetes 1.33+). Default true. */
   podResizeEnabled?: boolean;
+  /**
+   * The Kubernetes minor version the server reports in /version and behaves as (default 35, i.e. 1.35):
+   * pods/resize from 33 (with `podResizeEnabled`), pod-level resources (spec.resources) from 34.
+   */
+  minorVersion?: number;
 }
+
+/** The newest Kubernetes minor version the simulation behaves as. */
+export const SIM_MINOR_VERSION = 35;
 
 export interface ContainerLogs {
   current?: string;
@@ -70,6 +79,8 @@ export class SimCluster extends ClusterStorage {
   /** Whether pods/resize is served and listed in discovery (false: a cluster older than 1.33). */
   podResizeEnabled: boolean;
   vpaEnabled: boolean;
+  /** The Kubernetes minor version (1.x) reported and obeyed; can be changed at any time. */
+  minorVersion: number;
   /** Every request the HTTP layer received, oldest first (bounded). */
   readonly requests: RecordedRequest[] = [];
   readonly events: EventRecorder;
@@ -90,10 +101,24 @@ export class SimCluster extends ClusterStorage {
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
     this.podResizeEnabled = opts.podResizeEnabled ?? true;
+    this.minorVersion = opts.minorVersion ?? SIM_MINOR_VERSION;
     this.vpaEnabled = opts.vpaEnabled ?? true;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
+  }
+
+  /** Whether pods/resize is served: Kubernetes 1.33+ (InPlacePodVerticalScaling on by default), unless turned off. */
+  get podResizeServed(): boolean {
+    return this.podResizeEnabled && this.minorVersion >= 33;
+  }
+
+  /**
+   * Whether pod-level resources (spec.resources, KEP-2837; the PodLevelResources gate, beta and on by
+   * default in 1.34) are kept: older servers drop the field from new pods and templates.
+   */
+  get podLevelResources(): boolean {
+    return this.minorVersion >= 34;
   }
 
   // ---- time and the request log ----
@@ -264,7 +289,8 @@ export class SimCluster extends ClusterStorage {
   /** A Ready node with realistic capacity, allocatable, conditions and nodeInfo. */
   addNode(name: string, opts: NodeOptions = {}): KubeObject {
     const index = this.store('nodes').objects.size;
-    return this.create('nodes', makeNode(name, { internalIP: `10.0.${Math.floor(index / 250)}.${(index % 250) + 10}`, ...opts }));
+    const kubeletVersion = simVersion(this.minorVersion).gitVersion;
+    return this.create('nodes', makeNode(name, { internalIP: `10.0.${Math.floor(index / 250)}.${(index % 250) + 10}`, kubeletVersion, ...opts }));
   }
 
   addNodes(count: number, opts: NodeOptions & { prefix?: string } = {}): KubeObject[] {

@@ -5,7 +5,7 @@ import { withKind } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
-import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
+import { checkLimitRange, checkQuota, dropDisabledPodFields, validatePodUpdate, validateResources } from './admission.js';
 import { defaultTemplate } from './controllers/on-create.js';
 
 export interface PatchOptions {
@@ -72,6 +72,7 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   if (def.plural === 'cronjobs') next.spec.jobTemplate.spec.template = defaultTemplate(next.spec.jobTemplate.spec.template, 'Never');
   else next.spec.template = defaultTemplate(next.spec.template, def.plural === 'jobs' ? 'Never' : 'Always');
   const admitted = templateOf(def, next)!;
+  dropDisabledPodFields(cluster, admitted.spec, templateOf(def, current)?.spec);
   validateResources(def, name, admitted.spec, t.path);
   const ns = current.metadata.namespace!;
   if (JSON.stringify(templateOf(def, current)?.spec) !== JSON.stringify(admitted.spec) || next.spec?.replicas !== current.spec?.replicas) {

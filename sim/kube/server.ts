@@ -228,7 +228,12 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     const metrics = this.cluster.metricsEnabled;
     if (
       method === 'GET' &&
-      serveDiscovery(res, path, segs, `${this.host}:${this.port}`, { metrics, vpa: this.cluster.vpaEnabled, podResize: this.cluster.podResizeEnabled })
+      serveDiscovery(res, path, segs, `${this.host}:${this.port}`, {
+        metrics,
+        vpa: this.cluster.vpaEnabled,
+        podResize: this.cluster.podResizeServed,
+        minorVersion: this.cluster.minorVersion,
+      })
     )
       return;
 
@@ -259,7 +264,7 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     const name = route.name;
     if (route.sub === 'log' && def.plural === 'pods' && method === 'GET') return serveLog(this.cluster, res, ns!, name, query);
     if (route.sub === 'eviction' && def.plural === 'pods' && method === 'POST') return serveEviction(this.cluster, res, def, ns, name, query);
-    if (route.sub === 'resize' && def.plural === 'pods' && this.cluster.podResizeEnabled)
+    if (route.sub === 'resize' && def.plural === 'pods' && this.cluster.podResizeServed)
       return serveResize(this.cluster, req, res, def, ns!, name, body, query);
     if (route.sub && route.sub !== 'status') throw notFoundPath();
     return serveObject(this.cluster, req, res, def, ns, name, body, query);

@@ -4,13 +4,14 @@
  * From the kill to the click, end to end: one correct patch, and the template then says the value.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
+import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../alert/action-ids.js';
 import { makeLimitRange } from '../../sim/kube/index.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
 
 interface Btn {
   action_id?: string;
   value?: string;
+  confirm?: { text?: { text?: string } };
 }
 const buttons = (blocks: unknown): Btn[] => ((blocks ?? []) as { elements?: Btn[] }[]).flatMap((b) => b.elements ?? []);
 
@@ -30,6 +31,9 @@ async function killAndRaise(b: BotHarness, namespace: string, deployment: string
   expect(raise, `the alert offers a raise: ${JSON.stringify(alert.blocks).slice(0, 3000)}`).toBeDefined();
   return b.answer(await b.click(ACTION_RAISE_LIMIT, raise!.value!, { messageTs: alert.ts }));
 }
+
+/** The buttons of an answer read by `h.answer` (its last line holds the blocks). */
+const answerButtons = (answer: string): Btn[] => buttons(JSON.parse(answer.slice(answer.lastIndexOf('\n') + 1)));
 
 const templateResources = (b: BotHarness, ns: string, name: string) => b.cluster.get('deployments', ns, name)!.spec.template.spec.containers[0].resources;
 
@@ -65,5 +69,45 @@ describe('Raise limit on real template shapes', () => {
     expect(answer).toContain('Done');
     expect(templateResources(h, 'batch', 'dflt').limits.memory).toMatch(/Mi|Gi/);
     expect(templateResources(h, 'batch', 'dflt').limits.memory).not.toBe('256Mi');
+  });
+
+  it('a kill at the pod-level limit (spec.resources, KEP-2837): one PATCH of the template spec.resources, and Undo restores it', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    h.cluster.createDeployment({
+      name: 'pl',
+      namespace: 'shop',
+      replicas: 1,
+      podResources: { limits: { memory: '1Gi' } },
+      containers: [
+        { name: 'main', image: 'registry.example/pl:1' },
+        { name: 'helper', image: 'registry.example/helper:1' },
+      ],
+    });
+    const pod = h.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('pl-'))!;
+    // The API server defaults the pod-level request to the pod-level limit on the Pod (no container asks).
+    expect(pod.spec.resources).toEqual({ limits: { memory: '1Gi' }, requests: { memory: '1Gi' } });
+    expect(h.cluster.get('deployments', 'shop', 'pl')!.spec.template.spec.resources).toEqual({ limits: { memory: '1Gi' } });
+
+    const answer = await killAndRaise(h, 'shop', 'pl', 1000 * 2 ** 20);
+    expect(answer).toContain('Done: pod-level memory limit of Deployment shop/pl: 1Gi → 1280Mi, request 1Gi → 1280Mi');
+    const real = h.patches({ dryRun: false }).filter((p) => p.path.includes('/deployments/pl'));
+    expect(real).toHaveLength(1);
+    expect(JSON.parse(real[0]!.body!)).toEqual({
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+      spec: { template: { spec: { resources: { limits: { memory: '1280Mi' }, requests: { memory: '1280Mi' } } } } },
+    });
+    const template = h.cluster.get('deployments', 'shop', 'pl')!.spec.template.spec;
+    expect(template.resources).toEqual({ limits: { memory: '1280Mi' }, requests: { memory: '1280Mi' } });
+    expect(template.containers.map((c: { resources?: unknown }) => c.resources)).toEqual([{}, {}]);
+    await expect
+      .poll(() => h!.cluster.list('events', 'shop').find((e) => e.reason === 'OombotLimitRaised')?.message)
+      .toContain('pod-level resources limit 1Gi -> 1280Mi');
+
+    const undo = answerButtons(answer).find((b) => b.action_id === ACTION_UNDO);
+    expect(undo?.confirm?.text?.text).toContain('Deployment shop/pl, spec.template.spec.resources: memory limit 1280Mi → 1Gi, request 1280Mi → 1Gi.');
+    expect(await h.answer(await h.click(ACTION_UNDO, undo!.value!))).toContain('Undone: pod-level memory limit of Deployment shop/pl: 1280Mi → 1Gi');
+    expect(h.cluster.get('deployments', 'shop', 'pl')!.spec.template.spec.resources).toEqual({ limits: { memory: '1Gi' }, requests: { memory: '1Gi' } });
+    expect(h.patches({ dryRun: false }).filter((p) => p.path.includes('/deployments/pl'))).toHaveLength(2);
   });
 });

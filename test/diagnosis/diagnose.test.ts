@@ -23,7 +23,7 @@ const expected: Record<string, { cause: Cause; confidence: Confidence; proposal:
   preempted: { cause: 'disruption', confidence: 'high', proposal: null },
   'hostile-text': { cause: 'limit-too-low', confidence: 'medium', proposal: '448Mi' },
   'vpa-auto-capped': { cause: 'limit-too-low', confidence: 'high', proposal: null },
-  'pod-level-limit': { cause: 'limit-too-low', confidence: 'medium', proposal: null },
+  'pod-level-limit': { cause: 'limit-too-low', confidence: 'medium', proposal: '1280Mi' },
 };
 
 describe('diagnose: fixtures', () => {
