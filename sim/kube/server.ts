@@ -23,6 +23,22 @@ import { serveLog } from './http/logs.js';
 import { serveMetrics } from './http/metrics.js';
 
 export type { FailOptions } from './http/faults.js';
+
+/**
+ * What an interceptor has done with a request it caught: served as usual (after whatever the hook did to
+ * the cluster, e.g. another writer's change landing just before it), the connection reset before anything
+ * happened, or the request committed and then the connection reset before the answer left (a write whose
+ * outcome the client cannot know).
+ */
+export type InterceptAction = 'serve' | 'reset' | 'commit-then-reset';
+
+export interface Interceptor {
+  filter: RequestFilter;
+  /** Runs before the request is served; its answer (default 'serve') decides what happens. */
+  hook: (r: RecordedRequest, cluster: SimCluster) => InterceptAction | undefined | void;
+  /** How many matching requests it catches (default 1). */
+  times?: number;
+}
 export type { RequestFilter } from './http/route.js';
 
 export interface SimApiServerOptions {
@@ -60,6 +76,11 @@ export interface SimApiServer {
   setUnreachable(on: boolean): Promise<void>;
   /** The next `n` list requests answer with this HTTP status (default 500) as a Status object. */
   failNext(n: number, status?: number, opts?: FailOptions): void;
+  /**
+   * Catches the next requests matching `filter` (see Interceptor): a test runs something between a
+   * client's read and its write, or loses the answer to a write. Returns a function that removes it.
+   */
+  intercept(filter: RequestFilter, hook: Interceptor['hook'], times?: number): () => void;
   watchCount(): number;
   /** TCP connections accepted since the server started (to check that clients reuse connections). */
   connectionCount(): number;
@@ -81,6 +102,7 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
   private connectionsOpened = 0;
   private unreachable = false;
   private readonly failures = new InjectedFailures();
+  private interceptors: Array<Interceptor & { left: number }> = [];
   private readonly unsubscribe: () => void;
 
   constructor(opts: SimApiServerOptions) {
@@ -187,6 +209,23 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     this.failures.set(n, status, opts);
   }
 
+  intercept(filter: RequestFilter, hook: Interceptor['hook'], times = 1): () => void {
+    const entry = { filter, hook, left: times };
+    this.interceptors.push(entry);
+    return () => {
+      this.interceptors = this.interceptors.filter((i) => i !== entry);
+    };
+  }
+
+  /** The action of the first interceptor that catches `record` (each catches its `times` requests). */
+  private intercepted(record: RecordedRequest): InterceptAction {
+    const i = this.interceptors.find((x) => x.left > 0 && matchesFilter(record, x.filter));
+    if (!i) return 'serve';
+    i.left--;
+    if (i.left <= 0) this.interceptors = this.interceptors.filter((x) => x !== i);
+    return i.hook(record, this.cluster) ?? 'serve';
+  }
+
   connectionCount(): number {
     return this.connectionsOpened;
   }
@@ -216,8 +255,28 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     if (req.headers.accept) record.accept = req.headers.accept;
     if (body) record.body = body;
     this.cluster.recordRequest(record);
+    res.once('finish', () => {
+      record.status = res.statusCode;
+    });
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (res.destroyed) return;
+    const action = this.intercepted(record);
+    if (action === 'reset') {
+      record.reset = { committed: false };
+      req.socket.destroy();
+      return;
+    }
+    if (action === 'commit-then-reset') {
+      // Served in full against the cluster, but the answer never leaves: the socket is reset instead.
+      const socket = req.socket;
+      record.reset = { committed: true };
+      res.writeHead = (() => res) as typeof res.writeHead;
+      res.write = (() => true) as typeof res.write;
+      res.end = (() => {
+        socket.destroy();
+        return res;
+      }) as typeof res.end;
+    }
 
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const segs = path
