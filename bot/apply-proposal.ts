@@ -316,7 +316,7 @@ async function finish(
   const buttons = applied.undo ? [proposalButton(applied.undo.id, applied.undo.proposal, 'undo')] : [];
   // Relief without a restart for the pods running now, where the cluster can resize pods in place.
   if (kind === 'raise') {
-    const resize = await offerResize(deps, stored, live.list);
+    const resize = await offerResize(deps, stored, live.list, c.opts.signal);
     if (resize) buttons.push(resize);
   }
   if (buttons.length) reply.blocks = [...(reply.blocks ?? []), { type: 'actions', block_id: 'oom_bot_actions', elements: buttons }];

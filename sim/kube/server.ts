@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { SimCluster } from './cluster.js';
 import type { RecordedRequest } from './types.js';
 import { VPA_GROUP, findResource } from './resources.js';
-import { toStatus } from './status.js';
+import { makeStatus, toStatus } from './status.js';
 import type { WatchConn } from './watch-conn.js';
 import { kubeconfigText, writeKubeconfigFile, type KubeconfigOptions } from './kubeconfig.js';
 import { InjectedFailures, type FailOptions } from './http/faults.js';
@@ -28,9 +28,9 @@ export type { FailOptions } from './http/faults.js';
  * What an interceptor has done with a request it caught: served as usual (after whatever the hook did to
  * the cluster, e.g. another writer's change landing just before it), the connection reset before anything
  * happened, or the request committed and then the connection reset before the answer left (a write whose
- * outcome the client cannot know).
+ * outcome the client cannot know), or answered with an error status (a Status object) instead.
  */
-export type InterceptAction = 'serve' | 'reset' | 'commit-then-reset';
+export type InterceptAction = 'serve' | 'reset' | 'commit-then-reset' | { status: number; message?: string };
 
 export interface Interceptor {
   filter: RequestFilter;
@@ -264,6 +264,10 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     if (action === 'reset') {
       record.reset = { committed: false };
       req.socket.destroy();
+      return;
+    }
+    if (typeof action === 'object') {
+      sendStatus(res, makeStatus(action.status, action.message ?? 'Internal error occurred: injected failure'));
       return;
     }
     if (action === 'commit-then-reset') {
