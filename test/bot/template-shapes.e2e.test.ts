@@ -110,4 +110,40 @@ describe('Raise limit on real template shapes', () => {
     expect(h.cluster.get('deployments', 'shop', 'pl')!.spec.template.spec.resources).toEqual({ limits: { memory: '1Gi' }, requests: { memory: '1Gi' } });
     expect(h.patches({ dryRun: false }).filter((p) => p.path.includes('/deployments/pl'))).toHaveLength(2);
   });
+
+  it('an injected istio-proxy: the pod is Burstable (its status), the sidecar gets no raise with how to size it, and a raise of the app does not call the pod Guaranteed', async () => {
+    h = await startBotHarness({ roles: ['watcher', 'worker', 'bot'] });
+    await expect.poll(async () => (await h!.app.http.readiness()).ok, { timeout: 10_000 }).toBe(true);
+    h.cluster.addNamespace('mesh', { 'istio-injection': 'enabled' });
+    // The app alone would be Guaranteed (cpu and memory requests = limits); the injected proxy is not.
+    const app = { image: 'registry.example/shop:1', memoryRequest: '512Mi', memoryLimit: '512Mi', cpuRequest: '500m', cpuLimit: '500m' };
+    const podAnnotations = { 'sidecar.istio.io/proxyMemory': '128Mi', 'sidecar.istio.io/proxyMemoryLimit': '256Mi' };
+    h.cluster.createDeployment({ name: 'storefront', namespace: 'mesh', replicas: 1, podAnnotations, containers: [{ name: 'main', ...app }] });
+    const pod = h.cluster.list('pods', 'mesh').find((p) => String(p.metadata.name).startsWith('storefront-'))!;
+    expect(pod.spec.containers.map((c: { name: string }) => c.name)).toEqual(['main', 'istio-proxy']);
+    expect(pod.spec.containers[1].resources.limits.memory).toBe('256Mi');
+    expect(pod.status.qosClass).toBe('Burstable');
+    expect(h.cluster.get('deployments', 'mesh', 'storefront')!.spec.template.spec.containers).toHaveLength(1);
+
+    const name = String(pod.metadata.name);
+    h.cluster.setUsage('mesh', name, 'istio-proxy', 255 * 2 ** 20);
+    h.cluster.oomKill('mesh', name, 'istio-proxy', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+    const alert = await h.slack.waitFor(() => h!.slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes('mesh/storefront')), 15_000);
+    const text = JSON.stringify(alert.blocks);
+    expect(text).toContain('istio-proxy');
+    expect(text).toContain('Burstable');
+    expect(text).not.toContain('Guaranteed');
+    expect(buttons(alert.blocks).map((b) => b.action_id)).not.toContain(ACTION_RAISE_LIMIT);
+    expect(text).toContain('Container istio-proxy is not in the pod template of Deployment storefront');
+    expect(text).toContain('sidecar.istio.io/proxyMemoryLimit');
+
+    // The app container of another Deployment in the mesh: raised with its request, and the pod is not called Guaranteed.
+    h.cluster.createDeployment({ name: 'checkout', namespace: 'mesh', replicas: 1, podAnnotations, containers: [{ name: 'main', ...app }] });
+    const answer = await killAndRaise(h, 'mesh', 'checkout', 510 * 2 ** 20);
+    expect(answer).toContain('Done: Deployment mesh/checkout, container main: memory limit 512Mi → 640Mi, request 512Mi → 640Mi');
+    const checkout = await h.slack.waitFor(() => h!.slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes('mesh/checkout')), 15_000);
+    expect(JSON.stringify(checkout.blocks)).toContain('to keep it equal to the limit');
+    expect(JSON.stringify(checkout.blocks)).not.toContain('Guaranteed');
+    expect(h.cluster.get('deployments', 'mesh', 'checkout')!.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['main']);
+  });
 });

@@ -5,6 +5,7 @@ import type { ResourceDef } from '../resources.js';
 import { defaultPodSpec, DEFAULT_TOLERATIONS } from '../defaults.js';
 import { applyLimitRangeDefaults, defaultRequestsFromLimits, dropDisabledPodFields } from '../admission.js';
 import { podStatus } from './pods.js';
+import { injectSidecars } from '../sidecar-injector.js';
 
 export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeObject): void {
   defaultByKind(cluster, def, obj);
@@ -28,6 +29,7 @@ function defaultByKind(cluster: SimCluster, def: ResourceDef, obj: KubeObject): 
       const ns = obj.metadata.namespace!;
       if (cluster.count('limitranges', ns) > 0) obj.spec = applyLimitRangeDefaults(cluster, ns, obj.spec);
       obj.spec = defaultRequestsFromLimits(obj.spec);
+      obj.spec = injectSidecars(cluster, ns, obj.metadata, obj.spec);
       obj.spec.tolerations = [...(obj.spec.tolerations ?? []), ...DEFAULT_TOLERATIONS];
       const node = obj.spec.nodeName ? cluster.peek('nodes', undefined, obj.spec.nodeName) : cluster.pickNode();
       if (node) obj.spec.nodeName = node.metadata.name;
