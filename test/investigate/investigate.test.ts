@@ -175,22 +175,14 @@ describe('investigate', () => {
     }
   });
 
-  it('a pod-level memory limit hit by a container without its own: no "no memory limit", no button, the reason names the field', async () => {
+  it('a pod-level memory limit hit by a container without its own: no "no memory limit", a raise of the pod-level limit', async () => {
+    // Pod-level resources (KEP-2837): the limit is the pod's, the container only requests.
     sim.cluster.createDeployment({
       name: 'render',
       namespace: 'shop',
       replicas: 1,
-      containers: [{ name: 'main', image: 'registry.example/render:1', memoryRequest: '256Mi', memoryLimit: '1Gi' }],
-    });
-    // Pod-level resources (KEP-2837): the limit moves from the container to the pod.
-    sim.cluster.update('deployments', 'shop', 'render', (d) => {
-      d.spec.template.spec.resources = { limits: { memory: '1Gi' } };
-      delete d.spec.template.spec.containers[0].resources.limits;
-    });
-    const pod = sim.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('render-'))!;
-    sim.cluster.update('pods', 'shop', String(pod.metadata.name), (p) => {
-      p.spec.resources = { limits: { memory: '1Gi' } };
-      delete p.spec.containers[0].resources.limits;
+      podResources: { limits: { memory: '1Gi' } },
+      containers: [{ name: 'main', image: 'registry.example/render:1', memoryRequest: '256Mi' }],
     });
     const found = await investigate(deps, killedIncident('shop', 'render', 1000 * 2 ** 20), sim.clock.now());
     expect(isPodPresent(found.enriched.pod) && found.enriched.pod.podLimits?.memory).toEqual({ text: '1Gi', bytes: 2 ** 30 });
@@ -199,7 +191,16 @@ describe('investigate', () => {
     expect(found.diagnosis.evidence.map((e) => e.text)).toContain(
       'Pod-level memory limit 1Gi (spec.resources), shared by all containers: the limit this kill hit',
     );
-    expect(found.diagnosis.proposal).toBeUndefined();
-    expect(found.diagnosis.noProposalReason).toContain('spec.template.spec.resources.limits.memory of Deployment render');
+    // The API server defaulted the pod-level request to the containers' 256Mi: it stays, the limit is raised.
+    expect(found.diagnosis.proposal).toMatchObject({
+      target: 'limit',
+      scope: 'pod',
+      owner: { kind: 'Deployment', name: 'render', namespace: 'shop' },
+      fromLimit: '1Gi',
+      toLimit: '1280Mi',
+      fromRequest: '256Mi',
+    });
+    expect(found.diagnosis.proposal?.toRequest).toBeUndefined();
+    expect(found.diagnosis.noProposalReason).toBeUndefined();
   });
 });
