@@ -157,6 +157,13 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
     log.warn({ user: by.id, proposal: proposalId, namespace: p.owner.namespace }, 'resize refused: namespace not watched');
     return refuse(`${safe(what)} is outside the namespaces oombot watches (WATCH_NAMESPACES): it changes nothing there. Nothing was changed.`);
   }
+  if (p.target === 'limit' && p.scope === 'pod') {
+    // Offered for containers only (the in-place resize of pod-level resources is alpha in 1.35): never from another button's proposal.
+    log.warn({ user: by.id, proposal: proposalId }, 'resize refused: a pod-level proposal');
+    return refuse(
+      'oombot resizes the memory of containers in place, not pod-level resources. Nothing was changed; the next rollout gives the pods the raised value.',
+    );
+  }
   if (!RESIZABLE_KINDS.includes(p.owner.kind))
     return refuse(`oombot resizes the pods of Deployments, StatefulSets, DaemonSets and ReplicaSets only. Nothing was changed.`);
   const claim = await deps.proposals.claim(proposalId, by.id);

@@ -178,4 +178,29 @@ describe('Resize running pods now', () => {
     expect(buttonsOf(answer).map((b) => b.action_id)).not.toContain(ACTION_RESIZE);
     expect(h.kube.requests({ method: 'GET', path: '/api/v1' }).map((r) => r.status)).toEqual([200]);
   });
+
+  it('a pod whose node has no room now is reported Deferred (the kubelet retries), the other one resized', async () => {
+    h = await startBotHarness();
+    const busy = pods(h)[0]!;
+    // Another pod on that node holds nearly all of its allocatable memory: the resize fits the node, not now.
+    const allocatable = String(h.cluster.get('nodes', undefined, busy.node)!.status.allocatable.memory);
+    h.cluster.createPod({ name: 'hog', namespace: 'other', nodeName: busy.node, memoryRequest: allocatable, memoryLimit: allocatable });
+    const button = buttonsOf(await raise(h, { toRequest: '640Mi' })).find((b) => b.action_id === ACTION_RESIZE)!;
+    const result = await h.answer(await h.click(ACTION_RESIZE, button.value!));
+    const after = pods(h);
+    expect(after.find((p) => p.name === busy.name)!.pending?.reason).toBe('Deferred');
+    expect(result).toContain(`\`${busy.name}\`: \`Deferred\`: its node has no room right now; the kubelet retries when memory frees up`);
+    const other = after.find((p) => p.name !== busy.name)!;
+    expect(other.running).toBe('640Mi');
+    expect(result).toContain(`\`${other.name}\`: resized`);
+  });
+
+  it('a pod-level proposal sent to the resize button is refused: no pod is patched', async () => {
+    h = await startBotHarness();
+    const stored = await h.createProposal({ scope: 'pod' });
+    const answer = await h.answer(await h.click(ACTION_RESIZE, stored.id));
+    expect(answer).toContain('not pod-level resources. Nothing was changed');
+    expect(resizePatches(h)).toHaveLength(0);
+    expect(await h.proposals.claimedBy(stored.id)).toBeUndefined();
+  });
 });
