@@ -158,6 +158,29 @@ describe('diagnose: container OOM rules', () => {
     expect(d.evidence.some((x) => /^Restart 4 of api in 2h 4m since the pod started, about one every 31m/.test(x.text))).toBe(true);
   });
 
+  it('at first sight with the kill its status showed on record: restart 4, this kill and the one before both OOM kills after ~31 min: a leak, high', () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 31 * 60_000 - 40_000).toISOString() };
+    // Recorded from lastState when oombot first looked: the third run, killed after 31 min.
+    e.previousIncidents = [earlierKill(31 / 60 + 0.001, 31 * 60)];
+    const d = diagnose(e);
+    expect({ cause: d.cause, confidence: d.confidence }).toEqual({ cause: 'memory-leak', confidence: 'high' });
+    const cadence = d.evidence.find((x) => /^4th restart of api/.test(x.text));
+    expect(cadence?.text).toMatch(
+      /^4th restart of api in 2h 4m since the pod started, each run about 31m; this one lasted 31m; it and an earlier run on record ended in OOM kills \(2026-11-23 09:44:\d\d UTC after 31m\)$/,
+    );
+    expect(cadence?.source).toBe('previous incidents');
+    expect(d.proposal).toBeUndefined();
+  });
+
+  it("a kill on record from before the pod started does not confirm this pod's cadence", () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 31 * 60_000 - 40_000).toISOString() };
+    e.previousIncidents = [earlierKill(5, 31 * 60)];
+    const d = diagnose(e);
+    expect({ cause: d.cause, confidence: d.confidence }).toEqual({ cause: 'memory-leak', confidence: 'medium' });
+  });
+
   it('a pod restarted often but with runs unlike this one is not called a leak from its cadence', () => {
     const e = createEnriched({ uptimeSeconds: 31 * 60 });
     e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 3 * 3600_000).toISOString() };
