@@ -6,6 +6,7 @@ import { formatDuration } from '../../core/format.js';
 import { analyseRuntime, type RuntimeAnalysis } from '../analyse-runtime.js';
 import type { Confidence, Diagnosis } from '../diagnosis.js';
 import { STARTUP_SECONDS, lowerIfGone, result, withLimitProposal, type Ctx } from './context.js';
+import { withChange } from './change.js';
 import { detectLeak, earlierKillCount } from './leak.js';
 import { limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
 import { readOomKill, type AtLimit } from './oom-kill.js';
@@ -13,6 +14,10 @@ import { runtimeEvidence, runtimeHeap } from './runtime-heap.js';
 import { vpaIsActive } from './vpa.js';
 
 export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
+  return withChange(ctx, decide(ctx));
+}
+
+function decide(ctx: Ctx): Diagnosis {
   const kill = readOomKill(ctx);
   // 1. Not the container's own limit.
   if (ctx.limitKnownAbsent) return noLimit(kill);

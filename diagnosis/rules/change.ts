@@ -1,0 +1,108 @@
+/**
+ * The change that started it: the kills began after the workload's last rollout. Said only when the
+ * evidence says so: the new revision was made before the first kill of this run, and no kill of the
+ * workload is on record from before it (else the earlier revision was killed too, and the change is not
+ * what started it). A memory limit lowered in that change is a limit cut: a sentence of its own, and
+ * "limit too low" is then sure.
+ */
+import { formatDuration, formatTime, oneLine } from '../../core/format.js';
+import type { Diagnosis, Evidence } from '../diagnosis.js';
+import type { TemplateChange, WorkloadChange } from '../enriched.js';
+import { lowerIfGone, type Ctx } from './context.js';
+
+export interface ChangeSignal {
+  change: WorkloadChange;
+  /** Seconds from the change to the first kill after it. */
+  beforeFirstKill: number;
+  evidence: Evidence[];
+  limitCut?: TemplateChange;
+}
+
+const MAX_ITEMS = 6;
+
+export function changeThatStartedIt(ctx: Ctx): ChangeSignal | undefined {
+  const change = ctx.e.change;
+  if (!change) return undefined;
+  const at = Date.parse(change.at);
+  const now = Date.parse(ctx.incident.occurredAt);
+  if (!Number.isFinite(at) || !Number.isFinite(now) || now <= at) return undefined;
+  const kills = ctx.e.previousIncidents.filter((p) => p.kind === 'container-oom' && p.occurredAt !== ctx.incident.occurredAt);
+  // A kill before the change: the previous revision was killed too.
+  if (kills.some((p) => Date.parse(p.occurredAt) <= at)) return undefined;
+  const first = Math.min(now, ...kills.map((p) => Date.parse(p.occurredAt)).filter(Number.isFinite));
+  const beforeFirstKill = (first - at) / 1000;
+  const who = change.by ? `, by ${change.by.manager}` : '';
+  const what =
+    change.changes.length > 0
+      ? describeChanges(change.changes, ctx.containerName)
+      : 'pod template changed (not its images, memory, env names, command or args)';
+  const evidence: Evidence[] = [
+    {
+      text: `${change.sourceKind} ${ctx.namespace}/${change.sourceName} revision ${change.revision} made ${formatTime(change.at)}, ${formatDuration(beforeFirstKill)} before the first kill${who}: ${what}; no kill on record before it`,
+      source: 'rollout history',
+    },
+  ];
+  const limitCut = change.changes.find(
+    (c) => c.field === 'memory limit' && c.container === ctx.containerName && c.fromBytes !== undefined && c.toBytes !== undefined && c.toBytes < c.fromBytes,
+  );
+  if (limitCut) {
+    evidence.push({
+      text: `The memory limit of ${limitCut.container} was cut from ${limitCut.from} to ${limitCut.to} in revision ${change.revision}`,
+      source: 'rollout history',
+    });
+  }
+  return { change, beforeFirstKill, evidence, ...(limitCut ? { limitCut } : {}) };
+}
+
+/** The diagnosis with the change that started it, when there is one. Not for a node OOM: the node, not the change, killed it. */
+export function withChange(ctx: Ctx, d: Diagnosis): Diagnosis {
+  if (d.cause === 'node-pressure' || d.nodeOom) return d;
+  const signal = changeThatStartedIt(ctx);
+  if (!signal) return d;
+  const { change, limitCut } = signal;
+  const out: Diagnosis = { ...d, evidence: [...d.evidence, ...signal.evidence] };
+  const back = `revision ${change.previousRevision}`;
+  if (limitCut && d.cause === 'limit-too-low') {
+    out.confidence = lowerIfGone(ctx, 'high');
+    out.headline = `${d.headline} Its limit was cut from ${limitCut.from} to ${limitCut.to} ${formatDuration(signal.beforeFirstKill)} before the first kill.`;
+    out.advice = [`It ran with ${limitCut.from} in ${back}: restoring that limit is the quickest fix.`, ...d.advice];
+  } else {
+    out.advice = [`The kills began after revision ${change.revision}: compare it with ${back}, or roll back to it.`, ...d.advice];
+  }
+  return out;
+}
+
+function describeChanges(changes: readonly TemplateChange[], killed: string | undefined): string {
+  const containers = new Set(changes.map((c) => c.container).filter(Boolean));
+  const prefix = (c: TemplateChange) => (c.container && (containers.size > 1 || c.container !== killed) ? `${c.container}: ` : '');
+  const items = changes.slice(0, MAX_ITEMS).map((c) => `${prefix(c)}${describe(c)}`);
+  if (changes.length > MAX_ITEMS) items.push(`${changes.length - MAX_ITEMS} more`);
+  return items.join(', ');
+}
+
+function describe(c: TemplateChange): string {
+  switch (c.field) {
+    case 'image':
+      return `image ${oneLine(c.from ?? 'none', 120)} → ${oneLine(c.to ?? 'none', 120)}`;
+    case 'memory limit':
+    case 'memory request':
+      return `${c.field} ${c.from ?? 'none'} → ${c.to ?? 'none'}`;
+    case 'env': {
+      const parts = [c.to ? `env added ${names(c.to)}` : '', c.from ? `env removed ${names(c.from)}` : ''].filter(Boolean);
+      return parts.join(', ');
+    }
+    case 'command':
+    case 'args':
+      return `${c.field} changed`;
+    case 'added':
+      return 'container added';
+    case 'removed':
+      return 'container removed';
+  }
+}
+
+/** At most five env names. */
+function names(list: string): string {
+  const all = list.split(', ');
+  return all.length > 5 ? `${all.slice(0, 5).join(', ')} and ${all.length - 5} more` : list;
+}
