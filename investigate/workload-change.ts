@@ -1,9 +1,10 @@
 /**
  * The change that started it: the revision the pod runs against the one before, when and by whom.
- * A Deployment's revisions are its ReplicaSets (annotation `deployment.kubernetes.io/revision`); the
- * previous one is found with one list of the namespace's ReplicaSets by the Deployment's selector. Who
- * made it is the Deployment's managedFields entry that owns `spec.template` and was written then. The
- * result is cached per workload revision, so only the first incident of a revision pays the read.
+ * A Deployment's revisions are its ReplicaSets (annotation `deployment.kubernetes.io/revision`), a
+ * StatefulSet's or DaemonSet's its ControllerRevisions (field `revision`); the previous one is found with
+ * one list by the workload's selector. Who made it is the workload's managedFields entry that owns
+ * `spec.template` and was written then. The result is cached per workload revision, so only the first
+ * incident of a revision pays the read.
  */
 import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
@@ -52,50 +53,120 @@ export interface ChangeRead {
   gap?: string;
 }
 
+/** One revision of a workload, as its ReplicaSet or ControllerRevision shows it. */
+interface Revision {
+  name: string;
+  revision: number;
+  at?: string;
+  template?: TemplateLike;
+}
+
+/** Where a workload keeps its revisions, and which one the pod runs. */
+interface History {
+  workload: { kind: string; name: string; object: WorkloadLike };
+  sourceKind: 'ReplicaSet' | 'ControllerRevision';
+  path: string;
+  /** The revision the pod runs, by name (its ReplicaSet, or its ControllerRevision). */
+  current: string;
+  /** The revision number when known without a read (a ReplicaSet's annotation). */
+  currentRevision?: number;
+  toRevision(item: RevisionObject): Revision | undefined;
+}
+
+interface RevisionObject extends WorkloadLike {
+  revision?: number;
+  data?: { spec?: { template?: TemplateLike } };
+}
+
 /** The change that made the pod's revision; undefined when it is the first revision or unknown. */
 export async function readWorkloadChange(kube: KubeHttp, incident: Incident, owners: readonly OwnerObject[], cache?: ChangeCache): Promise<ChangeRead> {
-  const [rsOwner, deployOwner] = owners;
   const ns = incident.pod?.namespace;
-  if (!ns || rsOwner?.kind !== 'ReplicaSet' || deployOwner?.kind !== 'Deployment') return { apiCalls: 0 };
-  const rs = rsOwner as unknown as WorkloadLike;
-  const deployment = deployOwner as unknown as WorkloadLike;
-  const revision = Number(rs.metadata?.annotations?.[REVISION]);
-  const selector = deployment.spec?.selector?.matchLabels;
-  if (!Number.isInteger(revision) || revision <= 1 || !selector || Object.keys(selector).length === 0) return { apiCalls: 0 };
-  const key = ChangeCache.key(incident.cluster, ns, `Deployment/${deployOwner.name}`, revision);
+  const history = ns ? historyOf(ns, incident, owners) : undefined;
+  if (!ns || !history) return { apiCalls: 0 };
+  const { workload } = history;
+  const selector = workload.object.spec?.selector?.matchLabels;
+  if (!selector || Object.keys(selector).length === 0) return { apiCalls: 0 };
+  // A first revision has nothing before it: no read.
+  if (history.currentRevision !== undefined && history.currentRevision <= 1) return { apiCalls: 0 };
+  const key = ChangeCache.key(incident.cluster, ns, `${workload.kind}/${workload.name}`, history.current);
   const hit = await cache?.get(key).catch(() => undefined);
   if (hit !== undefined) return hit === null ? { apiCalls: 0 } : { change: hit, apiCalls: 0 };
-  let list: { items?: WorkloadLike[] };
+  let list: { items?: RevisionObject[] };
   try {
     const labelSelector = Object.entries(selector)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
-    list = await kube.getJson<{ items?: WorkloadLike[] }>(`/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/replicasets`, { labelSelector });
+    list = await kube.getJson<{ items?: RevisionObject[] }>(history.path, { labelSelector });
   } catch (err) {
     if (err instanceof OombotError && err.code === 'KUBE_UNREACHABLE') throw err;
-    return { apiCalls: 1, gap: `ReplicaSets of Deployment ${deployOwner.name}: ${errorMessage(err)}` };
+    return { apiCalls: 1, gap: `${history.sourceKind}s of ${workload.kind} ${workload.name}: ${errorMessage(err)}` };
   }
-  const deploymentUid = deployment.metadata?.uid;
-  const previous = (Array.isArray(list.items) ? list.items : [])
-    .filter((r) => r?.metadata?.ownerReferences?.some((o) => o.controller && (deploymentUid ? o.uid === deploymentUid : o.name === deployOwner.name)))
-    .map((r) => ({ r, revision: Number(r.metadata?.annotations?.[REVISION]) }))
-    .filter((x) => Number.isInteger(x.revision) && x.revision < revision)
-    .sort((a, b) => b.revision - a.revision)[0];
-  const at = iso(rs.metadata?.creationTimestamp);
+  const uid = workload.object.metadata?.uid;
+  const revisions = (Array.isArray(list.items) ? list.items : [])
+    .filter((r) => r?.metadata?.ownerReferences?.some((o) => o.controller && (uid ? o.uid === uid : o.name === workload.name)))
+    .map((r) => history.toRevision(r))
+    .filter((r): r is Revision => r !== undefined);
+  const current = revisions.find((r) => r.name === history.current);
+  const previous = current ? revisions.filter((r) => r.revision < current.revision).sort((a, b) => b.revision - a.revision)[0] : undefined;
   const change: WorkloadChange | null =
-    previous && at
+    current && previous && current.at
       ? {
-          sourceKind: 'ReplicaSet',
-          sourceName: rsOwner.name,
-          revision,
+          sourceKind: history.sourceKind,
+          sourceName: current.name,
+          revision: current.revision,
           previousRevision: previous.revision,
-          at,
-          ...writerOf(deployment.metadata?.managedFields, at),
-          changes: diffTemplates(previous.r.spec?.template, rs.spec?.template),
+          at: current.at,
+          ...writerOf(workload.object.metadata?.managedFields, current.at),
+          changes: diffTemplates(previous.template, current.template),
         }
       : null;
   await cache?.set(key, change).catch(() => undefined);
   return change ? { change, apiCalls: 1 } : { apiCalls: 1 };
+}
+
+/**
+ * A Deployment's revisions are its ReplicaSets; a StatefulSet's and a DaemonSet's are ControllerRevisions,
+ * the pod's named by its `controller-revision-hash` label (the whole name for a StatefulSet, the hash after
+ * `<daemonset>-` for a DaemonSet).
+ */
+function historyOf(ns: string, incident: Incident, owners: readonly OwnerObject[]): History | undefined {
+  const [first, second] = owners;
+  const base = `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}`;
+  if (first?.kind === 'ReplicaSet' && second?.kind === 'Deployment') {
+    const rs = first as unknown as WorkloadLike;
+    const revision = Number(rs.metadata?.annotations?.[REVISION]);
+    if (!Number.isInteger(revision)) return undefined;
+    return {
+      workload: { kind: 'Deployment', name: second.name, object: second as unknown as WorkloadLike },
+      sourceKind: 'ReplicaSet',
+      path: `${base}/replicasets`,
+      current: first.name,
+      currentRevision: revision,
+      toRevision: (r) => {
+        const n = Number(r.metadata?.annotations?.[REVISION]);
+        return typeof r.metadata?.name === 'string' && Number.isInteger(n)
+          ? { name: r.metadata.name, revision: n, at: iso(r.metadata.creationTimestamp), template: r.spec?.template }
+          : undefined;
+      },
+    };
+  }
+  if (first?.kind === 'StatefulSet' || first?.kind === 'DaemonSet') {
+    const hash = incident.pod?.labels?.['controller-revision-hash'];
+    if (!hash) return undefined;
+    return {
+      workload: { kind: first.kind, name: first.name, object: first as unknown as WorkloadLike },
+      sourceKind: 'ControllerRevision',
+      path: `${base}/controllerrevisions`,
+      current: first.kind === 'StatefulSet' ? hash : `${first.name}-${hash}`,
+      toRevision: (r) => {
+        const n = Number(r.revision);
+        return typeof r.metadata?.name === 'string' && Number.isInteger(n)
+          ? { name: r.metadata.name, revision: n, at: iso(r.metadata.creationTimestamp), template: r.data?.spec?.template }
+          : undefined;
+      },
+    };
+  }
+  return undefined;
 }
 
 /** The managedFields entry that owns the pod template and was written when the revision was made. */

@@ -50,8 +50,8 @@ afterAll(async () => {
 });
 
 /** A strategic merge patch of the Deployment through the API, as `manager` sends it. */
-async function patchDeployment(name: string, body: unknown, manager: string): Promise<void> {
-  const res = await fetch(`${sim.server.url}/apis/apps/v1/namespaces/shop/deployments/${name}?fieldManager=${manager}`, {
+async function patchDeployment(name: string, body: unknown, manager: string, plural = 'deployments'): Promise<void> {
+  const res = await fetch(`${sim.server.url}/apis/apps/v1/namespaces/shop/${plural}/${name}?fieldManager=${manager}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/strategic-merge-patch+json', 'user-agent': 'argocd-application-controller/v2.13.0' },
     body: JSON.stringify(body),
@@ -130,6 +130,32 @@ describe('the change that started it', () => {
     const second = await investigate(deps, kill('pay', 510 * MiB), sim.clock.now());
     expect(rsLists()).toBe(1);
     expect(second.enriched.change?.revision).toBe(2);
+  });
+
+  it("a StatefulSet's rollout from its ControllerRevisions: the pod's controller-revision-hash against the revision before", async () => {
+    sim.cluster.createStatefulSet({
+      name: 'ledger',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/ledger:3.1', memoryRequest: '1Gi', memoryLimit: '2Gi' }],
+    });
+    sim.clock.advance(3600_000);
+    await patchDeployment(
+      'ledger',
+      { spec: { template: { spec: { containers: [{ name: 'main', image: 'registry.example/ledger:3.2' }] } } } },
+      'kubectl-edit',
+      'statefulsets',
+    );
+    const revisions = sim.cluster.list('controllerrevisions', 'shop').filter((r) => String(r.metadata.name).startsWith('ledger-'));
+    expect(revisions.map((r) => r.revision).sort()).toEqual([1, 2]);
+    sim.clock.advance(40 * 60_000);
+    const lists = () => sim.server.requests((r) => r.method === 'GET' && r.path === '/apis/apps/v1/namespaces/shop/controllerrevisions').length;
+    const found = await investigate(deps, kill('ledger', 2000 * MiB), sim.clock.now());
+    expect(lists()).toBe(1);
+    expect(found.enriched.change).toMatchObject({ sourceKind: 'ControllerRevision', revision: 2, previousRevision: 1, by: { manager: 'kubectl-edit' } });
+    expect(found.diagnosis.evidence.find((e) => e.source === 'rollout history')?.text).toMatch(
+      /^ControllerRevision shop\/ledger-[a-z0-9]+ revision 2 made .*, 40m before the first kill, by kubectl-edit: image registry\.example\/ledger:3\.1 → registry\.example\/ledger:3\.2; no kill on record before it$/,
+    );
   });
 
   it('says nothing of a change for a first revision, and reads no ReplicaSet list for it', async () => {
