@@ -151,8 +151,9 @@ export class SimCluster extends ClusterStorage {
     delete obj.kind;
     delete obj.apiVersion;
     const fresh: KubeObject = { ...obj, metadata: stampMeta(meta, this.rand.uuid(), this.nowIso(), def.hasGeneration) };
-    controllers.prepareCreate(this, def, fresh);
+    // The creator owns the fields it sent, not the defaults the server fills in.
     if (opts.manager) stampManagedFields(undefined, fresh, opts.manager, apiVersionOf(def), this.nowIso());
+    controllers.prepareCreate(this, def, fresh);
     if (opts.dryRun) return fresh;
     if (def.namespaced && def.plural !== 'events' && meta.namespace && !this.peek('namespaces', undefined, meta.namespace)) {
       this.write(resourceDef('namespaces'), 'ADDED', stampNew(makeNamespace(meta.namespace), this));
