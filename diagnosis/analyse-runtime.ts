@@ -9,6 +9,7 @@
 import { formatMemory, formatMemoryApprox } from '../core/quantity.js';
 import type { RuntimeMemorySetting } from './enriched.js';
 import { describeSetting } from './runtime-settings.js';
+import { cgroupBlindRuntime } from './runtime-version.js';
 
 /** Heap share of the limit above which non-heap memory (metaspace, threads, buffers) has too little room. */
 export const MAX_HEAP_SHARE = 0.75;
@@ -31,7 +32,7 @@ function last<T>(items: T[]): T | undefined {
   return items[items.length - 1];
 }
 
-export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitBytes: number | undefined, limitText?: string): RuntimeAnalysis {
+export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitBytes: number | undefined, limitText?: string, image?: string): RuntimeAnalysis {
   const out: RuntimeAnalysis = { strong: [], weak: [], hints: [] };
   const by = (name: RuntimeMemorySetting['name']) => settings.filter((s) => s.name === name);
   // The JVM uses the last occurrence of a flag; command/args come before env in the list, but
@@ -92,6 +93,16 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
     };
     if (pct.percent >= 90) out.strong.push(finding);
     else if (pct.percent > MAX_HEAP_SHARE * 100) out.weak.push(finding);
+  }
+  const blind = cgroupBlindRuntime(image);
+  // With the heap set explicitly the runtime's own sizing does not matter.
+  const heapSet = blind?.runtime === 'JDK' ? Boolean(xmx || pct || maxRam) : Boolean(oldSpace);
+  if (blind && !heapSet) {
+    out.weak.push({
+      text: `The image tag names ${blind.runtime} ${blind.version}, which does not see cgroup v2 limits (fixed in ${blind.fixedIn}): on a cgroup v2 node it sizes its heap from the node's memory, not the container limit, and no ${blind.flag} bounds it`,
+      advice: `Upgrade to ${blind.runtime} ${blind.fixedIn} or later, or set ${blind.flag} to about 75% of the limit.`,
+      raisingHelps: false,
+    });
   }
   const names = new Set(settings.map((s) => s.name));
   if (names.has('GOGC') && !names.has('GOMEMLIMIT')) {

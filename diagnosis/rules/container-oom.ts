@@ -29,7 +29,7 @@ function decide(ctx: Ctx): Diagnosis {
 /** Rules 2-6: the container reached its own limit; why. */
 function ownLimit(kill: AtLimit): Diagnosis {
   const { ctx, name, base, logs, limitBytes } = kill;
-  const runtime = analyseRuntime(ctx.container?.runtimeMemorySettings ?? [], limitBytes, ctx.limitText);
+  const runtime = analyseRuntime(ctx.container?.runtimeMemorySettings ?? [], limitBytes, ctx.limitText, ctx.container?.image);
 
   // 2. A runtime flag alone explains it.
   if (runtime.strong.length > 0) {
