@@ -20,6 +20,10 @@ export interface RuntimeFinding {
   raisingHelps: boolean;
   /** A fixed heap size that must fit under the limit with room (for sizing a proposal). */
   heapBytes?: number;
+  /** Why a bigger limit would not help, when it would not (default: the heap grows with the limit). */
+  whyNotRaise?: string;
+  /** The headline's reason when this finding is the cause. */
+  headline?: string;
 }
 
 export interface RuntimeAnalysis {
@@ -102,6 +106,8 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
       text: `The image tag names ${blind.runtime} ${blind.version}, which does not see cgroup v2 limits (fixed in ${blind.fixedIn}): on a cgroup v2 node it sizes its heap from the node's memory, not the container limit, and no ${blind.flag} bounds it`,
       advice: `Upgrade to ${blind.runtime} ${blind.fixedIn} or later, or set ${blind.flag} to about 75% of the limit.`,
       raisingHelps: false,
+      whyNotRaise: `${blind.runtime} ${blind.version} may size its heap from the node's memory whatever the limit`,
+      headline: `its image runs ${blind.runtime} ${blind.version}, which does not see cgroup v2 limits and no ${blind.flag} bounds its heap`,
     });
   }
   const names = new Set(settings.map((s) => s.name));

@@ -66,7 +66,8 @@ function ownLimit(kill: AtLimit): Diagnosis {
 
   // 5. Flags that leave too little room.
   if (runtime.weak.length > 0) {
-    return runtimeHeap(ctx, runtime, 'medium', `${name} was OOM-killed at its ${ctx.limitText} limit; its runtime flags leave little room outside the heap.`, [
+    const why = runtime.weak[0]?.headline ?? 'its runtime flags leave little room outside the heap';
+    return runtimeHeap(ctx, runtime, 'medium', `${name} was OOM-killed at its ${ctx.limitText} limit; ${why}.`, [
       ...base,
       ...runtimeEvidence(runtime, 'weak'),
       ...logs,
