@@ -23,15 +23,7 @@ import {
   runningStatus,
   systemOomEvent,
 } from '../../sim/kube/build/index.js';
-import {
-  createDisruptedPod,
-  createEvictedEvent,
-  createEvictedPod,
-  createOomKilledPod,
-  createSystemOomEvent,
-  terminatedStatus,
-  type Overrides,
-} from '../helpers/pods.js';
+import { createDisruptedPod, createEvictedEvent, createEvictedPod, createOomKilledPod, createSystemOomEvent, type Overrides } from '../helpers/pods.js';
 import { CASE_NOW, type CaseWorld, gatherCase, node } from './case-world.js';
 import { POLICY } from './fixtures.js';
 
