@@ -81,6 +81,16 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
     sized(xmx, 'Java heap', 'Lower -Xmx');
     sized(oldSpace, 'Node.js old space', 'Lower --max-old-space-size');
     sized(phpLimit, 'PHP memory per process', 'Lower memory_limit');
+    sized(pick('DOTNET_GCHeapHardLimit'), '.NET GC heap', 'Lower DOTNET_GCHeapHardLimit');
+    const goLimit = pick('GOMEMLIMIT');
+    if (goLimit?.bytes !== undefined && goLimit.bytes >= limitBytes) {
+      out.weak.push({
+        text: `${describeSetting(goLimit)} is at or above the ${limit} limit: the Go GC does not work harder before the kernel kills it`,
+        advice: `Set GOMEMLIMIT to about 90% of the limit (${formatMemoryApprox(Math.floor(limitBytes * 0.9))}).`,
+        raisingHelps: true,
+        headline: 'its GOMEMLIMIT is at or above the limit, so the Go GC never tightened before the kill',
+      });
+    }
     if (maxRam && maxRam.bytes !== undefined && maxRam.bytes > limitBytes && !xmx) {
       out.strong.push({
         text: `${describeSetting(maxRam)} tells the JVM it has ${formatMemoryApprox(maxRam.bytes)}, more than the ${limit} limit`,
@@ -115,7 +125,7 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
     out.hints.push('GOGC is set but GOMEMLIMIT is not: a Go program then ignores the container limit; set GOMEMLIMIT to about 90% of the limit.');
   }
   for (const s of settings) {
-    if (s.name === 'DOTNET_GCHeapHardLimit' || s.name === 'DOTNET_GCHeapHardLimitPercent') {
+    if ((s.name === 'DOTNET_GCHeapHardLimit' && s.bytes === undefined) || s.name === 'DOTNET_GCHeapHardLimitPercent') {
       out.hints.push(`${s.envName ?? s.name} is set (value not read): check that it keeps the .NET heap below the limit.`);
     }
     if (s.name === 'memory_limit' && s.source === 'env') {

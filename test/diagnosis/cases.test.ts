@@ -208,11 +208,10 @@ const CASES: Case[] = [
     never: [/apm\.js|--require/],
   },
   {
-    name: 'gomemlimit-set',
+    name: 'gomemlimit-over-limit',
     world: () => ({
       pod: killed([
         container('api', {
-          image: 'registry.example.com/shop/api:2.14.1',
           limit: '512Mi',
           env: [
             { name: 'GOMEMLIMIT', value: '2GiB' },
@@ -221,20 +220,29 @@ const CASES: Case[] = [
         }),
       ]),
     }),
+    cause: 'runtime-heap',
+    confidence: 'medium',
+    says: [/GOMEMLIMIT=2GiB \(from GOMEMLIMIT\) is at or above the 512Mi limit/, /Set GOMEMLIMIT to about 90% of the limit/],
+    never: [/GOGC=|200/],
+  },
+  {
+    name: 'gomemlimit-unreadable',
+    world: () => ({
+      pod: killed([container('api', { limit: '512Mi', env: [{ name: 'GOMEMLIMIT', value: '2GiB # tuned by ops, token=abc' }] })]),
+    }),
     cause: 'limit-too-low',
     confidence: 'medium',
     says: [/OOMKilled/],
-    never: [/2GiB|200/],
+    never: [/2GiB|token|abc/],
   },
   {
     name: 'dotnet-heap-hard-limit',
     world: () => ({
       pod: killed([container('api', { limit: '512Mi', env: [{ name: 'DOTNET_GCHeapHardLimit', value: '0x40000000' }] })]),
     }),
-    cause: 'limit-too-low',
-    confidence: 'medium',
-    says: [/DOTNET_GCHeapHardLimit is set \(value not read\)/],
-    never: [/0x40000000/],
+    cause: 'runtime-heap',
+    confidence: 'high',
+    says: [/DOTNET_GCHeapHardLimit=0x40000000 \(from DOTNET_GCHeapHardLimit\) lets the \.NET GC heap grow to 1Gi, at or above the 512Mi limit/],
   },
   {
     name: 'jdk-cgroup-v2-blind',
