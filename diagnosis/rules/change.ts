@@ -8,7 +8,7 @@
 import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import type { TemplateChange, WorkloadChange } from '../enriched.js';
-import { lowerIfGone, type Ctx } from './context.js';
+import { lowerIfGone, withLimitProposal, type Ctx } from './context.js';
 
 export interface ChangeSignal {
   change: WorkloadChange;
@@ -66,6 +66,11 @@ export function withChange(ctx: Ctx, d: Diagnosis): Diagnosis {
     out.confidence = lowerIfGone(ctx, 'high');
     out.headline = `${d.headline} Its limit was cut from ${limitCut.from} to ${limitCut.to} ${formatDuration(signal.beforeFirstKill)} before the first kill.`;
     out.advice = [`It ran with ${limitCut.from} in ${back}: restoring that limit is the quickest fix.`, ...d.advice];
+    // The proposal starts from the value it ran with (still capped like every proposal).
+    if (d.proposal?.target === 'limit' && limitCut.fromBytes !== undefined && limitCut.fromBytes > d.proposal.toLimitBytes) {
+      const restored = withLimitProposal(ctx, { bytes: limitCut.fromBytes, reason: `the ${limitCut.from} it ran with in ${back}` });
+      if (restored.proposal) out.proposal = restored.proposal;
+    }
   } else {
     out.advice = [`The kills began after revision ${change.revision}: compare it with ${back}, or roll back to it.`, ...d.advice];
   }

@@ -392,7 +392,9 @@ const CASES: Case[] = [
       /ReplicaSet shop\/api-7f9c6b8d4 revision 5 made 2025-11-20 08:12:03 UTC, 1h 29m before the first kill, by argocd-controller: image registry\.example\.com\/shop\/api:1\.4 → registry\.example\.com\/shop\/api:1\.5, memory limit 1Gi → 512Mi; no kill on record before it \(rollout history\)/,
       /The memory limit of api was cut from 1Gi to 512Mi in revision 5 \(rollout history\)/,
       /It ran with 1Gi in revision 4: restoring that limit is the quickest fix/,
+      /at least 1Gi \(the 1Gi it ran with in revision 4\)/,
     ],
+    proposal: '1Gi',
   },
 ];
 
