@@ -119,6 +119,8 @@ export interface PodSnapshot {
    */
   podLimits?: ResourceValues;
   podRequests?: ResourceValues;
+  /** The VPA admission controller's `vpaUpdates` annotation: it rewrote this pod's resources (untrusted text). */
+  vpaUpdates?: string;
 }
 
 /** The pod no longer exists (deleted, replaced by a rollout, garbage-collected). */
@@ -163,6 +165,8 @@ export interface OwnerChain {
   verified?: boolean;
   /** The containers the top controller's pod template holds, when it was read. */
   templateContainers?: string[];
+  /** Memory limit and request of each container as the top controller's template writes them. */
+  templateMemory?: Record<string, { limit?: string; request?: string }>;
 }
 
 export interface NodeSnapshot {

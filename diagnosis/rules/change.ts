@@ -9,6 +9,8 @@ import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import type { TemplateChange, WorkloadChange } from '../enriched.js';
 import { lowerIfGone, withLimitProposal, type Ctx } from './context.js';
+import { isPodPresent } from '../enriched.js';
+import { parseMemoryBytes } from '../../core/quantity.js';
 
 export interface ChangeSignal {
   change: WorkloadChange;
@@ -55,8 +57,9 @@ export function changeThatStartedIt(ctx: Ctx): ChangeSignal | undefined {
 }
 
 /** The diagnosis with the change that started it, when there is one. Not for a node OOM: the node, not the change, killed it. */
-export function withChange(ctx: Ctx, d: Diagnosis): Diagnosis {
-  if (d.cause === 'node-pressure' || d.nodeOom) return d;
+export function withChange(ctx: Ctx, d0: Diagnosis): Diagnosis {
+  if (d0.cause === 'node-pressure' || d0.nodeOom) return d0;
+  const d = withVpaAdmission(ctx, d0);
   const signal = changeThatStartedIt(ctx);
   if (!signal) return d;
   const { change, limitCut } = signal;
@@ -75,6 +78,36 @@ export function withChange(ctx: Ctx, d: Diagnosis): Diagnosis {
     out.advice = [`The kills began after revision ${change.revision}: compare it with ${back}, or roll back to it.`, ...d.advice];
   }
   return out;
+}
+
+/**
+ * A VPA that rewrote this pod's memory at admission (its `vpaUpdates` annotation) to a value other than
+ * the template's: the pod runs with what the VPA chose, a change no rollout shows.
+ */
+function withVpaAdmission(ctx: Ctx, d: Diagnosis): Diagnosis {
+  const pod = isPodPresent(ctx.e.pod) ? ctx.e.pod : undefined;
+  const name = ctx.containerName;
+  const template = name ? ctx.e.owner?.templateMemory?.[name] : undefined;
+  if (!pod?.vpaUpdates || !/memory/.test(pod.vpaUpdates) || !template || !ctx.container) return d;
+  const podLimit = ctx.container.limits.memory;
+  const podRequest = ctx.container.requests.memory;
+  const diffs: string[] = [];
+  if (template.limit !== undefined && podLimit && podLimit.text !== template.limit)
+    diffs.push(`limit ${podLimit.text} in the pod, ${template.limit} in the template`);
+  if (template.request !== undefined && podRequest && podRequest.text !== template.request)
+    diffs.push(`request ${podRequest.text} in the pod, ${template.request} in the template`);
+  if (diffs.length === 0) return d;
+  const lowered = podLimit?.bytes !== undefined && (parseMemoryBytes(template.limit) ?? 0) > podLimit.bytes;
+  return {
+    ...d,
+    evidence: [
+      ...d.evidence,
+      { text: `The VPA rewrote the memory of ${name} when the pod was created (${oneLine(pod.vpaUpdates, 200)}): ${diffs.join('; ')}`, source: 'vpa' },
+    ],
+    advice: lowered
+      ? [`The VPA gave ${name} a lower memory limit than its template: check its recommendation and set minAllowed (or maxAllowed) for memory.`, ...d.advice]
+      : d.advice,
+  };
 }
 
 function describeChanges(changes: readonly TemplateChange[], killed: string | undefined): string {

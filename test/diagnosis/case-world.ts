@@ -25,6 +25,8 @@ export interface CaseWorld {
   logs?: string;
   history?: HistoryRecord[];
   change?: WorkloadChange;
+  /** The namespace's VerticalPodAutoscalers, as listed. */
+  vpas?: unknown[];
   /** Which incident of the pod to diagnose (default: the first detected). */
   kind?: Incident['kind'];
 }
@@ -93,5 +95,6 @@ export function gatherCase(world: CaseWorld): Gathered {
   };
   if (world.metrics) g.podMetrics = world.metrics;
   if (world.logs) g.previousLogs = world.logs;
+  if (world.vpas) g.vpas = world.vpas;
   return g;
 }

@@ -369,6 +369,33 @@ const CASES: Case[] = [
     never: [/api used all of its/],
   },
   {
+    name: 'vpa-lowered-limit',
+    world: () => ({
+      pod: killed(
+        [container('api', { limit: '300Mi', request: '150Mi' })],
+        {},
+        {
+          metadata: { annotations: { vpaUpdates: 'Pod resources updated by api: container 0: memory request, memory limit', vpaObservedContainers: 'api' } },
+        },
+      ),
+      templateContainers: [container('api', { limit: '512Mi', request: '256Mi' })],
+      metrics: sample('api', 298 * MiB, 10),
+      vpas: [
+        {
+          metadata: { name: 'api', namespace: 'shop' },
+          spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, updatePolicy: { updateMode: 'Recreate' } },
+        },
+      ],
+    }),
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [
+      /The VPA rewrote the memory of api when the pod was created \(Pod resources updated by api: container 0: memory request, memory limit\): limit 300Mi in the pod, 512Mi in the template; request 150Mi in the pod, 256Mi in the template \(vpa\)/,
+      /The VPA gave api a lower memory limit than its template/,
+    ],
+    proposal: null,
+  },
+  {
     name: 'rollout-limit-cut',
     world: () => ({
       pod: killed([container('api', { image: 'registry.example.com/shop/api:1.5', limit: '512Mi', request: '256Mi' })]),
