@@ -7,7 +7,8 @@ import { simVersion } from './discovery.js';
 import { systemClock, rfc3339, type SimClock } from './clock.js';
 import { Rand } from './rand.js';
 import { objectKey } from './store.js';
-import { resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { apiVersionOf, resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { stampManagedFields, type FieldManager } from './managed-fields.js';
 import { alreadyExists, notFound } from './status.js';
 import { EventRecorder, type RecordEventInput } from './events.js';
 import type { Change, Json, KubeObject, RecordedRequest } from './types.js';
@@ -70,6 +71,8 @@ export interface ContainerLogs {
 export interface WriteOptions {
   /** Validate and return the would-be object without storing it. */
   dryRun?: boolean;
+  /** A write through the API: who made it, recorded in metadata.managedFields. Controllers' own writes leave it out. */
+  manager?: FieldManager;
 }
 
 export class SimCluster extends ClusterStorage {
@@ -173,6 +176,8 @@ export class SimCluster extends ClusterStorage {
     delete obj.kind;
     delete obj.apiVersion;
     const fresh: KubeObject = { ...obj, metadata: stampMeta(meta, this.rand.uuid(), this.nowIso(), def.hasGeneration) };
+    // The creator owns the fields it sent, not the defaults the server fills in.
+    if (opts.manager) stampManagedFields(undefined, fresh, opts.manager, apiVersionOf(def), this.nowIso());
     controllers.prepareCreate(this, def, fresh);
     if (opts.dryRun) return fresh;
     if (def.namespaced && def.plural !== 'events' && meta.namespace && !this.peek('namespaces', undefined, meta.namespace)) {
@@ -208,6 +213,8 @@ export class SimCluster extends ClusterStorage {
       next.metadata.generation = current.metadata.generation ?? 1;
       if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation += 1;
     }
+    if (opts.manager) stampManagedFields(current, next, opts.manager, apiVersionOf(def), this.nowIso());
+    else if (next.metadata.managedFields === undefined && current.metadata.managedFields) next.metadata.managedFields = current.metadata.managedFields;
     if (opts.dryRun) {
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       return next;

@@ -13,7 +13,7 @@ import { renderSlack } from '../../alert/render-slack.js';
 import type { MessageModel } from '../../alert/message.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../alert/action-ids.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
-import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
+import type { SimApiServer, SimClock, SimCluster } from '../../sim/kube/index.js';
 import { startBotRole, type BotRole, type BotRoleOptions } from '../../bot/start-bot.js';
 import { sampleProposal } from '../helpers/proposals.js';
 import { removeQueueData, REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
@@ -59,10 +59,15 @@ export interface BotHarnessOptions {
   socketMode?: boolean;
   /** The bot role's timing options (the role registry's starter is swapped for this start only). */
   bot?: BotRoleOptions;
+  /** The simulated cluster's clock (the system clock by default). */
+  clock?: SimClock;
+  /** Runs on the simulated cluster before oombot starts: what the cluster already shows at its first look. */
+  prepare?: (cluster: SimCluster) => void;
 }
 
 export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
-  const sim = await startSimCluster({ replicas: opts.replicas ?? 2 });
+  const sim = await startSimCluster({ replicas: opts.replicas ?? 2, ...(opts.clock ? { clock: opts.clock } : {}) });
+  opts.prepare?.(sim.cluster);
   const slack = await startSlackServer({
     users: [
       { id: OTHER, name: 'alice' },
