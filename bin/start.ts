@@ -11,6 +11,7 @@ import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
 import { startWatcherRole } from '../watchers/start-watcher.js';
+import { IncidentHistory, historyFromStatus } from '../stores/incident-history.js';
 import { startWorkerRole } from '../handlers/start-worker.js';
 import { botRole } from '../bot/start-bot.js';
 
@@ -29,7 +30,9 @@ export interface Oombot {
 
 const watcherRole: RoleStarter = async (ctx) => {
   const kube = ctx.kube();
-  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  // Kills already in pod status at a first look are written to the incident history, not alerted.
+  const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
+  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
 };
 
 const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });

@@ -92,7 +92,8 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
   }
   const ns = p.owner.namespace;
   const now = c.at.toISOString();
-  const message = `${c.kind === 'raise' ? 'Memory raised' : 'Memory change undone'} from Slack by ${c.by.name ?? c.by.id} (${c.by.id}): container ${p.container}${p.target === 'limit' ? ` limit ${p.fromLimit} -> ${p.toLimit}` : ''}${p.toRequest !== undefined ? ` request ${p.fromRequest ?? 'none'} -> ${p.toRequest}` : ''}`;
+  const subject = p.target === 'limit' && p.scope === 'pod' ? 'pod-level resources' : `container ${p.container}`;
+  const message = `${c.kind === 'raise' ? 'Memory raised' : 'Memory change undone'} from Slack by ${c.by.name ?? c.by.id} (${c.by.id}): ${subject}${p.target === 'limit' ? ` limit ${p.fromLimit} -> ${p.toLimit}` : ''}${p.toRequest !== undefined ? ` request ${p.fromRequest ?? 'none'} -> ${p.toRequest}` : ''}`;
   tasks.push(
     deps.kube
       .send('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, {

@@ -280,7 +280,15 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   app.action<BlockAction<ButtonAction>>(ACTION_RESIZE, async ({ ack, body, action, respond }) => {
     await ack();
     const by = { id: body.user.id, ...(body.user.username || body.user.name ? { name: body.user.username ?? body.user.name } : {}) };
-    const work = track(resizeRunningPods(deps, action.value, by).then((r) => r.reply));
+    // Past the time limit no read waits on and no resize is sent (see resizeRunningPods).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), workTimeoutMs);
+    timer.unref();
+    const work = track(
+      resizeRunningPods(deps, action.value, by, { signal: abort.signal })
+        .finally(() => clearTimeout(timer))
+        .then((r) => r.reply),
+    );
     void track(
       answerLater(
         respond,
@@ -288,6 +296,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
         'Resize running pods',
         true,
         `:hourglass_flowing_sand: Still resizing after ${seconds}: the Kubernetes API server is slow. The result will follow here; do not click again.`,
+        workTimeoutMs + 2_000,
       ),
     );
   });

@@ -44,7 +44,8 @@ export type EvidenceSource =
   | 'limit range'
   | 'previous logs'
   | 'incident'
-  | 'vpa';
+  | 'vpa'
+  | 'rollout history';
 
 export interface Evidence {
   text: string;

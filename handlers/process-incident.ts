@@ -7,6 +7,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
+import type { ChangeCache } from '../stores/change-cache.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
 import { investigate } from '../investigate/investigate.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
@@ -26,6 +27,8 @@ export interface ProcessDeps {
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  /** Each workload revision's change, read once and shared by the workers. */
+  changes?: ChangeCache;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   publisher: Publisher;

@@ -34,7 +34,15 @@ const proposalBase = {
 };
 
 export const ProposalSchema = z.discriminatedUnion('target', [
-  z.object({ ...proposalBase, target: z.literal('limit'), fromLimit: quantity, toLimit: quantity, fromLimitBytes: bytes, toLimitBytes: bytes }),
+  z.object({
+    ...proposalBase,
+    target: z.literal('limit'),
+    scope: z.literal('pod').optional(),
+    fromLimit: quantity,
+    toLimit: quantity,
+    fromLimitBytes: bytes,
+    toLimitBytes: bytes,
+  }),
   z.object({ ...proposalBase, target: z.literal('request'), toRequest: quantity, toRequestBytes: bytes }),
 ]);
 
@@ -51,6 +59,31 @@ export const StoredProposalSchema = z.object({
 });
 
 export const SnoozeSchema = z.object({ until: isoTime, by: text(40) });
+
+/** A workload's change between two revisions, or `none` (its first revision, or nothing to say). */
+export const WorkloadChangeSchema = z.union([
+  z.object({ none: z.literal(true) }),
+  z.object({
+    sourceKind: z.enum(['ReplicaSet', 'ControllerRevision']),
+    sourceName: kubeName,
+    revision: z.number().int().nonnegative(),
+    previousRevision: z.number().int().nonnegative(),
+    at: isoTime,
+    by: z.object({ manager: text(128), operation: text(20) }).optional(),
+    changes: z
+      .array(
+        z.object({
+          container: kubeName.optional(),
+          field: z.enum(['image', 'memory limit', 'memory request', 'env', 'command', 'args', 'added', 'removed']),
+          from: text(600).optional(),
+          to: text(600).optional(),
+          fromBytes: bytes.optional(),
+          toBytes: bytes.optional(),
+        }),
+      )
+      .max(50),
+  }),
+]);
 
 export const HistoryRecordSchema = z.looseObject({
   id: text(200),

@@ -3,10 +3,12 @@
  * synchronous controllers, schedules pods, and plays scripted incidents (OOM kills, evictions, ...) that
  * change objects the way the kubelet and API server do. No I/O.
  */
+import { simVersion } from './discovery.js';
 import { systemClock, rfc3339, type SimClock } from './clock.js';
 import { Rand } from './rand.js';
 import { objectKey } from './store.js';
-import { resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { apiVersionOf, resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { stampManagedFields, type FieldManager } from './managed-fields.js';
 import { alreadyExists, notFound } from './status.js';
 import { EventRecorder, type RecordEventInput } from './events.js';
 import type { Change, Json, KubeObject, RecordedRequest } from './types.js';
@@ -58,7 +60,15 @@ export interface SimClusterOptions {
    * large benchmarks need it cheap).
    */
   scheduleByMemory?: boolean;
+  /**
+   * The Kubernetes minor version the server reports in /version and behaves as (default 35, i.e. 1.35):
+   * pods/resize from 33 (with `podResizeEnabled`), pod-level resources (spec.resources) from 34.
+   */
+  minorVersion?: number;
 }
+
+/** The newest Kubernetes minor version the simulation behaves as. */
+export const SIM_MINOR_VERSION = 35;
 
 export interface ContainerLogs {
   current?: string;
@@ -68,6 +78,8 @@ export interface ContainerLogs {
 export interface WriteOptions {
   /** Validate and return the would-be object without storing it. */
   dryRun?: boolean;
+  /** A write through the API: who made it, recorded in metadata.managedFields. Controllers' own writes leave it out. */
+  manager?: FieldManager;
 }
 
 export class SimCluster extends ClusterStorage {
@@ -79,6 +91,8 @@ export class SimCluster extends ClusterStorage {
   vpaEnabled: boolean;
   /** See SimClusterOptions.scheduleByMemory. */
   scheduleByMemory: boolean;
+  /** The Kubernetes minor version (1.x) reported and obeyed; can be changed at any time. */
+  minorVersion: number;
   /** Every request the HTTP layer received, oldest first (bounded). */
   readonly requests: RecordedRequest[] = [];
   readonly events: EventRecorder;
@@ -99,11 +113,25 @@ export class SimCluster extends ClusterStorage {
     this.rand = new Rand(opts.seed);
     this.metricsEnabled = opts.metricsEnabled ?? true;
     this.podResizeEnabled = opts.podResizeEnabled ?? true;
+    this.minorVersion = opts.minorVersion ?? SIM_MINOR_VERSION;
     this.vpaEnabled = opts.vpaEnabled ?? true;
     this.scheduleByMemory = opts.scheduleByMemory ?? false;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
+  }
+
+  /** Whether pods/resize is served: Kubernetes 1.33+ (InPlacePodVerticalScaling on by default), unless turned off. */
+  get podResizeServed(): boolean {
+    return this.podResizeEnabled && this.minorVersion >= 33;
+  }
+
+  /**
+   * Whether pod-level resources (spec.resources, KEP-2837; the PodLevelResources gate, beta and on by
+   * default in 1.34) are kept: older servers drop the field from new pods and templates.
+   */
+  get podLevelResources(): boolean {
+    return this.minorVersion >= 34;
   }
 
   // ---- time and the request log ----
@@ -158,6 +186,8 @@ export class SimCluster extends ClusterStorage {
     delete obj.kind;
     delete obj.apiVersion;
     const fresh: KubeObject = { ...obj, metadata: stampMeta(meta, this.rand.uuid(), this.nowIso(), def.hasGeneration) };
+    // The creator owns the fields it sent, not the defaults the server fills in.
+    if (opts.manager) stampManagedFields(undefined, fresh, opts.manager, apiVersionOf(def), this.nowIso());
     controllers.prepareCreate(this, def, fresh);
     if (opts.dryRun) return fresh;
     if (def.namespaced && def.plural !== 'events' && meta.namespace && !this.peek('namespaces', undefined, meta.namespace)) {
@@ -193,6 +223,8 @@ export class SimCluster extends ClusterStorage {
       next.metadata.generation = current.metadata.generation ?? 1;
       if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation += 1;
     }
+    if (opts.manager) stampManagedFields(current, next, opts.manager, apiVersionOf(def), this.nowIso());
+    else if (next.metadata.managedFields === undefined && current.metadata.managedFields) next.metadata.managedFields = current.metadata.managedFields;
     if (opts.dryRun) {
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       return next;
@@ -318,7 +350,8 @@ export class SimCluster extends ClusterStorage {
   /** A Ready node with realistic capacity, allocatable, conditions and nodeInfo. */
   addNode(name: string, opts: NodeOptions = {}): KubeObject {
     const index = this.store('nodes').objects.size;
-    return this.create('nodes', makeNode(name, { internalIP: `10.0.${Math.floor(index / 250)}.${(index % 250) + 10}`, ...opts }));
+    const kubeletVersion = simVersion(this.minorVersion).gitVersion;
+    return this.create('nodes', makeNode(name, { internalIP: `10.0.${Math.floor(index / 250)}.${(index % 250) + 10}`, kubeletVersion, ...opts }));
   }
 
   addNodes(count: number, opts: NodeOptions & { prefix?: string } = {}): KubeObject[] {

@@ -37,12 +37,16 @@ export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeTy
       else syncReplicaSet(cluster, obj);
       return;
     case 'statefulsets':
-      if (type === 'DELETED') deletePodsOf(cluster, obj);
-      else syncStatefulSet(cluster, obj);
+      if (type === 'DELETED') {
+        deletePodsOf(cluster, obj);
+        deleteDependents(cluster, 'controllerrevisions', obj);
+      } else syncStatefulSet(cluster, obj);
       return;
     case 'daemonsets':
-      if (type === 'DELETED') deletePodsOf(cluster, obj);
-      else syncDaemonSet(cluster, obj);
+      if (type === 'DELETED') {
+        deletePodsOf(cluster, obj);
+        deleteDependents(cluster, 'controllerrevisions', obj);
+      } else syncDaemonSet(cluster, obj);
       return;
     case 'jobs':
       if (type === 'DELETED') deletePodsOf(cluster, obj);

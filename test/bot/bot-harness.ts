@@ -13,7 +13,7 @@ import { renderSlack } from '../../alert/render-slack.js';
 import type { MessageModel } from '../../alert/message.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../alert/action-ids.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
-import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
+import type { SimApiServer, SimClock, SimCluster } from '../../sim/kube/index.js';
 import { startBotRole, type BotRole, type BotRoleOptions } from '../../bot/start-bot.js';
 import { startWorkerRole, type WorkerRoleOptions } from '../../handlers/start-worker.js';
 import { sampleProposal } from '../helpers/proposals.js';
@@ -70,10 +70,15 @@ export interface BotHarnessOptions {
   queueName?: string;
   /** The Slack-compatible server to reuse. */
   slack?: SlackServer;
+  /** The simulated cluster's clock (the system clock by default). */
+  clock?: SimClock;
+  /** Runs on the simulated cluster before oombot starts: what the cluster already shows at its first look. */
+  prepare?: (cluster: SimCluster) => void;
 }
 
 export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
-  const sim = opts.sim ?? (await startSimCluster({ replicas: opts.replicas ?? 2 }));
+  const sim = opts.sim ?? (await startSimCluster({ replicas: opts.replicas ?? 2, ...(opts.clock ? { clock: opts.clock } : {}) }));
+  if (!opts.sim) opts.prepare?.(sim.cluster);
   const slack =
     opts.slack ??
     (await startSlackServer({

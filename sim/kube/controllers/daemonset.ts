@@ -3,7 +3,7 @@ import type { KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
 import { templateHash } from '../rand.js';
-import { guard, isActive, isReady, ownerRef } from './common.js';
+import { guard, isActive, isReady, ownerRef, syncControllerRevision } from './common.js';
 import { buildPod } from './pods.js';
 
 export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
@@ -11,6 +11,7 @@ export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
   guard(cluster, ds.metadata.uid!, () => {
     const hash = templateHash(ds.spec.template);
     const owner = ownerRef(resourceDef('daemonsets'), ds);
+    syncControllerRevision(cluster, resourceDef('daemonsets'), ds, `${ds.metadata.name}-${hash}`, hash);
     const byNode = new Map<string, KubeObject>();
     for (const p of cluster.podsOwnedBy(ds.metadata.uid!)) {
       // OnDelete: a pod of an old revision stays until someone deletes it.

@@ -8,6 +8,7 @@ import type { SimCluster } from '../cluster.js';
 import { digest64 } from '../rand.js';
 import { qosClass, DEFAULT_TOLERATIONS } from '../defaults.js';
 import { applyLimitRangeDefaults, defaultRequestsFromLimits } from '../admission.js';
+import { injectSidecars } from '../sidecar-injector.js';
 import { podCondition } from '../build/conditions.js';
 import { runningStatus } from '../build/container.js';
 import { COMPLETED, terminatedState } from '../build/termination.js';
@@ -125,6 +126,12 @@ export function buildPod(
   let spec: Json = template.spec;
   if (cluster.count('limitranges', namespace) > 0) spec = applyLimitRangeDefaults(cluster, namespace, spec);
   spec = defaultRequestsFromLimits(spec);
+  spec = injectSidecars(
+    cluster,
+    namespace,
+    { labels: { ...(template.metadata?.labels ?? {}), ...(extra.labels ?? {}) }, annotations: template.metadata?.annotations },
+    spec,
+  );
   const placed = extra.nodeName ? { node: cluster.peek('nodes', undefined, extra.nodeName) } : cluster.scheduleFor(spec);
   const node = placed.node;
   const podSpec: Json = { ...spec, tolerations: spec.tolerations ? [...spec.tolerations, ...DEFAULT_TOLERATIONS] : DEFAULT_TOLERATIONS };

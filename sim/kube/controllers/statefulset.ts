@@ -3,16 +3,18 @@ import type { KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
 import { templateHash } from '../rand.js';
-import { guard, isActive, isReady, ownerRef } from './common.js';
+import { guard, isActive, isReady, ownerRef, syncControllerRevision } from './common.js';
 import { buildPod } from './pods.js';
 
 export function syncStatefulSet(cluster: SimCluster, sts: KubeObject): void {
   const ns = sts.metadata.namespace!;
   const name = sts.metadata.name;
   guard(cluster, sts.metadata.uid!, () => {
-    const revision = `${name}-${templateHash(sts.spec.template)}`;
+    const hash = templateHash(sts.spec.template);
+    const revision = `${name}-${hash}`;
     const want = sts.spec.replicas ?? 1;
     const owner = ownerRef(resourceDef('statefulsets'), sts);
+    syncControllerRevision(cluster, resourceDef('statefulsets'), sts, revision, hash);
     for (const p of cluster.podsOwnedBy(sts.metadata.uid!)) {
       const ordinal = Number(p.metadata.name.slice(name.length + 1));
       // OnDelete: a pod of an old revision stays until someone deletes it.

@@ -108,8 +108,8 @@ describe('simulated rollouts', () => {
 
   it('records managedFields per field manager: a later manager takes the memory limit over', () => {
     const { c } = cluster();
-    c.patch('deployments', 'shop', 'api', memoryPatch('640Mi'), STRATEGIC, { fieldManager: 'oombot' });
-    c.patch('deployments', 'shop', 'api', memoryPatch('512Mi'), STRATEGIC, { fieldManager: 'argocd-controller' });
+    c.patch('deployments', 'shop', 'api', memoryPatch('640Mi'), STRATEGIC, { manager: { manager: 'oombot', operation: 'Update' } });
+    c.patch('deployments', 'shop', 'api', memoryPatch('512Mi'), STRATEGIC, { manager: { manager: 'argocd-controller', operation: 'Update' } });
     const mf = c.get('deployments', 'shop', 'api')!.metadata.managedFields as Json[];
     const path = (e: Json) =>
       e.fieldsV1?.['f:spec']?.['f:template']?.['f:spec']?.['f:containers']?.['k:{"name":"api"}']?.['f:resources']?.['f:limits']?.['f:memory'];
