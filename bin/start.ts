@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { Config, Role } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -19,7 +19,7 @@ export interface Oombot {
   port: number;
   http: HttpServer;
   metrics: Metrics;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<Incident>;
   log: Logger;
   kubeTarget: KubeTarget | undefined;

@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { redactUrl } from './redact.js';
+import { clusterQueueName, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-url.js';
 
 export type Role = 'watcher' | 'worker' | 'bot';
 export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
@@ -15,7 +16,7 @@ export interface Config {
   /** Namespaces to watch; empty means all. */
   watchNamespaces: string[];
   redisUrl: string;
-  /** BullMQ queue name and Redis key prefix part. */
+  /** BullMQ queue name and Redis key prefix part: OOMBOT_QUEUE, as `{OOMBOT_QUEUE}` on a Redis Cluster. */
   queueName: string;
   slack: {
     botToken?: string;
@@ -104,11 +105,12 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const redisUrl = str(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  let redisMode: RedisTarget['mode'] = 'standalone';
   try {
-    const u = new URL(redisUrl);
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('protocol');
-  } catch {
-    problems.push(`REDIS_URL="${redactUrl(redisUrl)}" is not a Redis URL: set it like redis://127.0.0.1:6379 or rediss://user:password@host:6380/0`);
+    redisMode = parseRedisUrl(redisUrl).mode;
+  } catch (err) {
+    const why = err instanceof RedisUrlError ? err.message : 'it is not a Redis URL';
+    problems.push(`REDIS_URL="${redactUrl(redisUrl)}" cannot be used: ${why}`);
   }
 
   const botToken = str(env, 'SLACK_BOT_TOKEN');
@@ -204,7 +206,10 @@ export function loadConfig(env: Env = process.env): Config {
     clusterName: str(env, 'CLUSTER_NAME'),
     watchNamespaces,
     redisUrl,
-    queueName,
+    // On a Redis Cluster every key of the queue carries its name as a hash tag (one slot: BullMQ's and
+    // oombot's scripts and MULTI touch several keys at once). Plain Redis and Sentinel keep the names
+    // oombot always used, so an upgrade keeps the data.
+    queueName: redisMode === 'cluster' ? clusterQueueName(queueName) : queueName,
     slack: { botToken, signingSecret, appToken, apiUrl, channel, routes },
     port,
     logLevel,

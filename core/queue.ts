@@ -1,6 +1,10 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Incident } from './incident.js';
+import { parseRedisUrl } from './redis-url.js';
+
+/** A connection to one Redis server (directly or through Sentinel) or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /** Every Redis key oombot writes starts with this, so a shared Redis stays readable. */
 export const KEY_PREFIX = 'oombot';
@@ -26,18 +30,53 @@ export function incidentJobOptions(dedupeTtlMs = 7 * DAY_MS): JobsOptions {
 
 export const INCIDENT_JOB_OPTIONS: JobsOptions = incidentJobOptions();
 
-/** An ioredis connection as BullMQ wants it (no per-request retry limit: it waits for Redis to return). */
-export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string } = {}): Redis {
-  return new Redis(url, {
+/**
+ * Every Redis connection of the process is made here, from REDIS_URL in any of its forms (see
+ * redis-url.ts): as BullMQ wants it, with no per-request retry limit (it waits for Redis to return).
+ * Through Sentinel it asks the sentinels for the master, and on a failover (the sentinels announce
+ * `+switch-master`) reconnects to the new one; on a Cluster it follows the slots.
+ */
+export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string } = {}): RedisClient {
+  const base: RedisOptions = {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: opts.lazyConnect ?? false,
     connectionName: opts.name,
     retryStrategy: (times) => Math.min(200 * times, 5_000),
-  });
+  };
+  const target = parseRedisUrl(url);
+  if (target.mode === 'standalone') return new Redis(url, base);
+  const auth = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
+  if (target.mode === 'sentinel') {
+    return new Redis({
+      ...base,
+      ...auth,
+      sentinels: target.sentinels,
+      name: target.name,
+      db: target.db,
+      role: 'master',
+      ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+      sentinelRetryStrategy: (times) => Math.min(200 * times, 5_000),
+      failoverDetector: true,
+      ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+    });
+  }
+  const { lazyConnect, retryStrategy: _perNode, ...nodeOptions } = base;
+  const cluster: ClusterOptions = {
+    lazyConnect,
+    enableReadyCheck: true,
+    maxRedirections: 16,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    clusterRetryStrategy: (times) => Math.min(200 * times, 5_000),
+    redisOptions: { ...nodeOptions, ...auth, ...(target.tls ? { tls: {} } : {}) },
+    // Managed clusters with TLS hand out names their certificates are for: keep them, do not resolve.
+    ...(target.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+  };
+  return new Cluster(target.nodes, cluster);
 }
 
-export function createIncidentQueue(connection: Redis, name: string, opts: { dedupeTtlMs?: number } = {}): Queue<Incident> {
+export function createIncidentQueue(connection: RedisClient, name: string, opts: { dedupeTtlMs?: number } = {}): Queue<Incident> {
   return new Queue<Incident>(name, {
     connection,
     prefix: KEY_PREFIX,
@@ -53,4 +92,9 @@ export function seenKey(queueName: string, incidentId: string): string {
 /** Key where watchers record that they were running, so a restart knows how far back to look. */
 export function heartbeatKey(queueName: string, cluster: string): string {
   return `${KEY_PREFIX}:${queueName}:heartbeat:${cluster}`;
+}
+
+/** A second connection like `client` (BullMQ's workers need one of their own for blocking reads). */
+export function duplicateRedis(client: RedisClient): RedisClient {
+  return client instanceof Cluster ? client.duplicate() : client.duplicate();
 }

@@ -3,7 +3,7 @@
  * this; bin/ wires them into one process.
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './queue.js';
 import type { Config } from './config.js';
 import type { HttpServer } from './http-server.js';
 import type { Incident } from './incident.js';
@@ -23,7 +23,7 @@ export interface RoleContext {
   log: Logger;
   metrics: Metrics;
   http: HttpServer;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<Incident>;
   /** Loaded on first use: only roles that talk to Kubernetes need a kubeconfig. */
   kube(): KubeHttp;

@@ -1,11 +1,10 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
 import type { KubeHttp } from '../core/kube.js';
-import { KEY_PREFIX } from '../core/queue.js';
+import { duplicateRedis, KEY_PREFIX, type RedisClient } from '../core/queue.js';
 import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
@@ -36,7 +35,7 @@ export interface WorkerRole {
 export interface WorkerRoleOptions {
   config: Config;
   kube: KubeHttp;
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   metrics: Metrics;
   /** Overrides for tests and the demo. */
@@ -158,7 +157,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
       }
     },
     {
-      connection: redis.duplicate(),
+      connection: duplicateRedis(redis),
       prefix: KEY_PREFIX,
       // Most of a job's time is spent waiting for its channel's turn at Slack (about 1 message/s), not
       // working: enough slots that repeats are still counted (and listed in the first message) while

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { AlertChange } from '../alert/alert-state.js';
 import { parseChecked, RepeatNoteSchema } from './schemas.js';
@@ -193,7 +193,7 @@ return 1
 
 export class AlertGroups {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     private readonly windowMs: number,
     /** How long repeats are collected before one update goes out. */

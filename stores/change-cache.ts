@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { WorkloadChange } from '../diagnosis/enriched.js';
 import { parseChecked, WorkloadChangeSchema } from './schemas.js';
@@ -12,7 +12,7 @@ export const CHANGE_TTL_MS = 24 * 3600_000;
  */
 export class ChangeCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     private readonly ttlMs = CHANGE_TTL_MS,
   ) {}

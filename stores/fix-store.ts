@@ -9,7 +9,7 @@
  * a kill at the raised limit).
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import { check, FixRecordSchema, type FIX_STATES } from './schemas.js';
@@ -53,7 +53,7 @@ export type NewFix = Omit<FixRecord, 'id' | 'rev' | 'state' | 'transitions'>;
 
 export class FixStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     /** How long a record is kept after it was applied: the verify window and a week for history. */
     private readonly retentionMs: number,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import { HistoryRecordSchema, parseChecked } from './schemas.js';
 import type { Incident, IncidentKind, PodRef } from '../core/incident.js';
@@ -57,7 +57,7 @@ const PER_WORKLOAD = 50;
  */
 export class IncidentHistory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     private readonly retentionMs: number,
   ) {}

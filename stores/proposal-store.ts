@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import type { Proposal } from '../diagnosis/propose-limit.js';
@@ -71,7 +71,7 @@ export class ProposalStore {
   private readonly log: Logger | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     private readonly ttlMs = PROPOSAL_TTL_MS,
     opts: ProposalStoreOptions = {},

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import { parseChecked, SnoozeSchema } from './schemas.js';
 
 /** Snoozed workloads post nothing until the snooze ends. Keys expire by themselves. */
 export class SnoozeStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
   ) {}
 

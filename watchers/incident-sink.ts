@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -10,7 +10,7 @@ export type SubmitResult = 'enqueued' | 'duplicate' | 'deferred';
 
 export interface IncidentSinkDeps {
   queue: Queue<Incident>;
-  redis: Redis;
+  redis: RedisClient;
   queueName: string;
   dedupeTtlMs: number;
   metrics: Metrics;

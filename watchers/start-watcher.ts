@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -20,7 +20,7 @@ export async function startWatcherRole(deps: {
   config: Config;
   kube: KubeHttp;
   cluster: string;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<Incident>;
   log: Logger;
   metrics: Metrics;

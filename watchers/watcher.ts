@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -20,7 +20,7 @@ export interface WatcherOptions {
   /** Empty: all namespaces. */
   namespaces: string[];
   sink: IncidentSink;
-  redis: Redis;
+  redis: RedisClient;
   queueName: string;
   log: Logger;
   metrics: Metrics;

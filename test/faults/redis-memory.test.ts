@@ -5,7 +5,7 @@
  * shortening the retention windows the same way.
  */
 import { describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/queue.js';
 import { until } from './harness.js';
 import { faultSuite } from './world.js';
 
@@ -59,7 +59,7 @@ function categorize(suffix: string): Category {
   return 'other';
 }
 
-async function sample(redis: Redis, queueName: string): Promise<Sample> {
+async function sample(redis: RedisClient, queueName: string): Promise<Sample> {
   const prefix = `oombot:${queueName}:`;
   const byCategory: Record<Category, number> = { dedupe: 0, job: 0, history: 0, group: 0, proposal: 0, heartbeat: 0, queue: 0, other: 0 };
   const unbounded: string[] = [];

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect } from 'vitest';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { connectRedis, createIncidentQueue, KEY_PREFIX } from '../../core/queue.js';
+
+import { connectRedis, createIncidentQueue, KEY_PREFIX, type RedisClient } from '../../core/queue.js';
 import type { Incident } from '../../core/incident.js';
 import { terminationIncidentId } from '../../watchers/detect/incident-id.js';
 import { ManualClock, SimCluster, startSimApiServer, type Json, type SimApiServer } from '../../sim/kube/index.js';
@@ -58,7 +58,7 @@ export class World {
   kube!: SimApiServer;
   slack!: SlackServer;
   kubeconfig = '';
-  private redisConn: Redis | undefined;
+  private redisConn: RedisClient | undefined;
   private queueConn: Queue<Incident> | undefined;
 
   private constructor(opts: WorldOptions) {
@@ -145,7 +145,7 @@ export class World {
   }
 
   /** The test's own connection to the queue's Redis (reconnects by itself when Redis restarts). */
-  get redis(): Redis {
+  get redis(): RedisClient {
     if (!this.redisConn) {
       this.redisConn = connectRedis(this.redisUrl, { name: 'fault-test' });
       this.redisConn.on('error', () => undefined);

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+
 import { SimCluster, startSimApiServer, type SimApiServer, type SimClock } from '../../sim/kube/index.js';
-import { connectRedis, createIncidentQueue } from '../../core/queue.js';
+import { connectRedis, createIncidentQueue, type RedisClient } from '../../core/queue.js';
 import { Metrics } from '../../core/metrics.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
 import type { Incident } from '../../core/incident.js';
@@ -39,7 +39,7 @@ export interface RunningWatcher {
 /** Everything a watcher process has, against a shared queue. */
 export class WatcherHarness {
   readonly queueName = uniqueQueueName('watch');
-  readonly redis: Redis = connectRedis(REDIS_URL);
+  readonly redis: RedisClient = connectRedis(REDIS_URL);
   readonly queue: Queue<Incident> = createIncidentQueue(this.redis, this.queueName);
   private readonly running: RunningWatcher[] = [];
 
