@@ -36,13 +36,16 @@ export const INCIDENT_JOB_OPTIONS: JobsOptions = incidentJobOptions();
  * Through Sentinel it asks the sentinels for the master, and on a failover (the sentinels announce
  * `+switch-master`) reconnects to the new one; on a Cluster it follows the slots.
  */
-export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string } = {}): RedisClient {
+export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string; failFast?: boolean } = {}): RedisClient {
+  // `failFast`: one try, for a probe that asks "does a Redis answer there?".
+  const retry = (times: number) => (opts.failFast ? null : Math.min(200 * times, 5_000));
   const base: RedisOptions = {
-    maxRetriesPerRequest: null,
+    maxRetriesPerRequest: opts.failFast ? 0 : null,
     enableReadyCheck: true,
     lazyConnect: opts.lazyConnect ?? false,
     connectionName: opts.name,
-    retryStrategy: (times) => Math.min(200 * times, 5_000),
+    retryStrategy: retry,
+    ...(opts.failFast ? { connectTimeout: 1_000 } : {}),
   };
   const target = parseRedisUrl(url);
   if (target.mode === 'standalone') return new Redis(url, base);
@@ -56,7 +59,7 @@ export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: 
       db: target.db,
       role: 'master',
       ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-      sentinelRetryStrategy: (times) => Math.min(200 * times, 5_000),
+      sentinelRetryStrategy: retry,
       failoverDetector: true,
       ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
     });
@@ -68,7 +71,7 @@ export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: 
     maxRedirections: 16,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
-    clusterRetryStrategy: (times) => Math.min(200 * times, 5_000),
+    clusterRetryStrategy: retry,
     redisOptions: { ...nodeOptions, ...auth, ...(target.tls ? { tls: {} } : {}) },
     // Managed clusters with TLS hand out names their certificates are for: keep them, do not resolve.
     ...(target.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
@@ -97,4 +100,15 @@ export function heartbeatKey(queueName: string, cluster: string): string {
 /** A second connection like `client` (BullMQ's workers need one of their own for blocking reads). */
 export function duplicateRedis(client: RedisClient): RedisClient {
   return client instanceof Cluster ? client.duplicate() : client.duplicate();
+}
+
+/**
+ * Through Sentinel, a master SIGKILLed before it passed a write on loses that write at the failover
+ * (replication is asynchronous). For writes that must survive it, this waits until a replica has them
+ * (`WAIT 1`): true when one has, or when there is nothing to wait for (one server, a Cluster); false
+ * when no replica confirmed within `timeoutMs` (none connected, or too slow).
+ */
+export async function replicated(redis: RedisClient, timeoutMs = 2_000): Promise<boolean> {
+  if (redis instanceof Cluster || !redis.options.sentinels?.length) return true;
+  return (await redis.wait(1, timeoutMs)) >= 1;
 }

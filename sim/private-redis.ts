@@ -4,12 +4,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { redactUrl } from '../core/redact.js';
+import { connectRedis, type RedisClient } from '../core/queue.js';
 
-/** True when a Redis answers PING at `url` within a second. */
+/** True when a Redis (one server, a Sentinel master set or a Cluster) answers PING at `url` within a second or so. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  let redis: RedisClient;
+  try {
+    redis = connectRedis(url, { lazyConnect: true, failFast: true });
+  } catch {
+    return false;
+  }
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,10 +1,9 @@
-import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { describeSubject, type Incident } from '../core/incident.js';
 import { errorMessage } from '../core/errors.js';
-import { seenKey } from '../core/queue.js';
+import { replicated, seenKey, type RedisClient } from '../core/queue.js';
 
 export type SubmitResult = 'enqueued' | 'duplicate' | 'deferred';
 
@@ -41,6 +40,7 @@ export class IncidentSink {
   private readonly pending = new Map<string, Incident>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private unreplicatedUntil = 0;
 
   constructor(private readonly deps: IncidentSinkDeps) {}
 
@@ -118,6 +118,13 @@ export class IncidentSink {
     const key = seenKey(queueName, incident.id);
     if ((await redis.exists(key)) === 1) return 'duplicate';
     await queue.add(incident.kind, incident, { jobId: incident.id });
+    // Through Sentinel: mark it seen only once a replica holds the job, so a failover that loses the job
+    // loses the mark too, and the retry (or a restarted watcher) queues it again. When no replica
+    // confirms (none connected), it goes on as with one server, and stops waiting for 30 s.
+    if (Date.now() >= this.unreplicatedUntil && !(await replicated(redis, 1_000))) {
+      this.unreplicatedUntil = Date.now() + 30_000;
+      this.deps.log.warn('no Redis replica confirmed a queued incident within 1 s: a failover now could lose it (is a replica connected?)');
+    }
     const won = await redis.set(key, incident.occurredAt, 'PX', dedupeTtlMs, 'NX');
     return won === 'OK' ? 'enqueued' : 'duplicate';
   }

@@ -11,6 +11,7 @@ import type { Queue } from 'bullmq';
 
 import { connectRedis, createIncidentQueue, KEY_PREFIX, type RedisClient } from '../../core/queue.js';
 import type { Incident } from '../../core/incident.js';
+import { clusterQueueName, parseRedisUrl } from '../../core/redis-url.js';
 import { terminationIncidentId } from '../../watchers/detect/incident-id.js';
 import { ManualClock, SimCluster, startSimApiServer, type Json, type SimApiServer } from '../../sim/kube/index.js';
 import { startSlackServer, type SlackServer, type SlackServerOptions } from '../../sim/slack/index.js';
@@ -153,9 +154,14 @@ export class World {
     return this.redisConn;
   }
 
+  /** The queue's name in Redis keys: OOMBOT_QUEUE, within a hash tag on a Redis Cluster (as oombot names it). */
+  get keyName(): string {
+    return parseRedisUrl(this.redisUrl).mode === 'cluster' ? clusterQueueName(this.queueName) : this.queueName;
+  }
+
   get queue(): Queue<Incident> {
     if (!this.queueConn) {
-      this.queueConn = createIncidentQueue(this.redis, this.queueName);
+      this.queueConn = createIncidentQueue(this.redis, this.keyName);
       this.queueConn.on('error', () => undefined);
     }
     return this.queueConn;
@@ -213,7 +219,7 @@ export class World {
    */
   async settled(timeoutMs = 30_000): Promise<void> {
     const want = new Set(this.kills.map((k) => k.id));
-    const dirty = `${KEY_PREFIX}:${this.queueName}:dirty`;
+    const dirty = `${KEY_PREFIX}:${this.keyName}:dirty`;
     let last = '';
     await until(
       'every incident in Slack and the queue drained',

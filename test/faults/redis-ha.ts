@@ -1,0 +1,275 @@
+/**
+ * Redis beyond one node, as real processes for fault tests: a Sentinel master set (one master, one
+ * replica, three sentinels) and a Redis Cluster (three masters), each on free ports in a temporary folder
+ * removed afterwards. Both run on the plain `redis-server` binary (`--sentinel`, `--cluster-enabled yes`)
+ * and `redis-cli` (`--cluster create`), which Debian's redis-server package brings.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, until } from './harness.js';
+
+/** Why Sentinel and Cluster tests cannot run here, or undefined when they can. */
+export function missingRedisBinaries(): string | undefined {
+  const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const cli = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' });
+  if (server.status !== 0 || cli.status !== 0) {
+    return 'redis-server and redis-cli are not installed (apt-get install -y redis-server; .ci/run does it)';
+  }
+  return undefined;
+}
+
+/** One redis-server process (data node or sentinel) that can be SIGKILLed and started again. */
+class ServerProcess {
+  private proc: ChildProcess | undefined;
+  constructor(
+    readonly port: number,
+    private readonly args: string[],
+  ) {}
+
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.proc = spawn('redis-server', this.args, { stdio: 'ignore' });
+    await until(`redis-server on port ${this.port}`, () => ping(this.port), 10_000, 50);
+  }
+
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || !this.running) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function ping(port: number): Promise<boolean> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function command(port: number, ...args: string[]): Promise<unknown> {
+  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    return await redis.call(args[0]!, ...args.slice(1));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const DATA_NODE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+
+/**
+ * A master set named `mymaster`: a master, a replica of it and three sentinels (quorum 2) that call the
+ * master down after a second without an answer.
+ */
+export class SentinelSet {
+  readonly name = 'mymaster';
+  private constructor(
+    private readonly dir: string,
+    readonly nodes: ServerProcess[],
+    readonly sentinels: ServerProcess[],
+  ) {}
+
+  static async start(): Promise<SentinelSet> {
+    const dir = mkdtempSync(join(tmpdir(), 'oombot-sentinel-'));
+    const [masterPort, replicaPort] = [await freePort(), await freePort()];
+    const node = (port: number, extra: string[]) => {
+      const nodeDir = mkdtempSync(join(dir, 'node-'));
+      return new ServerProcess(port, ['--port', String(port), ...DATA_NODE, '--dir', nodeDir, ...extra]);
+    };
+    const nodes = [node(masterPort, []), node(replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)])];
+    const sentinels: ServerProcess[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const conf = join(dir, `sentinel-${i}.conf`);
+      // A sentinel rewrites its own file (what it learned about replicas and other sentinels).
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
+          'sentinel down-after-milliseconds mymaster 1000',
+          'sentinel failover-timeout mymaster 10000',
+          'sentinel parallel-syncs mymaster 1',
+          '',
+        ].join('\n'),
+      );
+      sentinels.push(new ServerProcess(port, [conf, '--sentinel']));
+    }
+    const set = new SentinelSet(dir, nodes, sentinels);
+    try {
+      for (const p of [...nodes, ...sentinels]) await p.start();
+      await until('the replica in sync', async () => /master_link_status:up/.test(String(await command(replicaPort, 'INFO', 'replication'))), 15_000, 100);
+      await until(
+        'every sentinel knowing the replica and the other sentinels',
+        async () => {
+          for (const s of sentinels) {
+            const info = (await command(s.port, 'SENTINEL', 'MASTER', 'mymaster')) as string[];
+            const field = (k: string) => Number(info[info.indexOf(k) + 1]);
+            if (field('num-slaves') < 1 || field('num-other-sentinels') < 2) return false;
+          }
+          return true;
+        },
+        20_000,
+        200,
+      );
+    } catch (err) {
+      await set.remove();
+      throw err;
+    }
+    return set;
+  }
+
+  /** `redis-sentinel://…#mymaster`, as REDIS_URL. */
+  get url(): string {
+    return `redis-sentinel://${this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}#${this.name}`;
+  }
+
+  /** The port of the master as the sentinels see it now. */
+  async masterPort(): Promise<number> {
+    for (const s of this.sentinels.filter((x) => x.running)) {
+      const addr = (await command(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name).catch(() => null)) as string[] | null;
+      if (addr) return Number(addr[1]);
+    }
+    throw new Error('no sentinel answers');
+  }
+
+  /** SIGKILLs the master: no shutdown, what it had not passed on is gone with it. Returns its port. */
+  async killMaster(): Promise<number> {
+    const port = await this.masterPort();
+    await this.nodes.find((n) => n.port === port)!.kill();
+    return port;
+  }
+
+  /** Waits until the sentinels have promoted another node, and it answers as a master. */
+  async failedOver(from: number, timeoutMs = 30_000): Promise<number> {
+    let to = from;
+    await until(
+      'a failover to the replica',
+      async () => {
+        to = await this.masterPort();
+        return to !== from && /role:master/.test(String(await command(to, 'INFO', 'replication').catch(() => '')));
+      },
+      timeoutMs,
+      100,
+    );
+    return to;
+  }
+
+  /** Starts a killed node again: the sentinels make it a replica of the new master. */
+  async restart(port: number): Promise<void> {
+    await this.nodes.find((n) => n.port === port)!.start();
+  }
+
+  async remove(): Promise<void> {
+    await Promise.all([...this.sentinels, ...this.nodes].map((p) => p.kill()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535) continue;
+    const bus = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      bus.once('error', () => resolve(false));
+      bus.listen(port + 10_000, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => (ok ? bus.close(() => resolve()) : resolve()));
+    if (ok) return port;
+  }
+}
+
+/** A Redis Cluster of three masters (no replicas), the 16384 slots split between them. */
+export class RedisCluster {
+  private constructor(
+    private readonly dir: string,
+    readonly nodes: ServerProcess[],
+  ) {}
+
+  static async start(): Promise<RedisCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'oombot-cluster-'));
+    const nodes: ServerProcess[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freeClusterPort();
+      const nodeDir = mkdtempSync(join(dir, 'node-'));
+      nodes.push(
+        new ServerProcess(port, [
+          '--port',
+          String(port),
+          ...DATA_NODE,
+          '--dir',
+          nodeDir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(nodeDir, 'nodes.conf'),
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      );
+    }
+    const cluster = new RedisCluster(dir, nodes);
+    try {
+      for (const n of nodes) await n.start();
+      const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`);
+      await until(
+        'cluster_state:ok on every node',
+        async () => {
+          for (const n of nodes) if (!/cluster_state:ok/.test(String(await command(n.port, 'CLUSTER', 'INFO')))) return false;
+          return true;
+        },
+        20_000,
+        100,
+      );
+    } catch (err) {
+      await cluster.remove();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** `redis-cluster://…` with every node as a seed, as REDIS_URL. */
+  get url(): string {
+    return `redis-cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
+  }
+
+  /** Every key matching `pattern`, by the port of the node that holds it. */
+  async keysByNode(pattern: string): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    for (const n of this.nodes) {
+      const keys = (await command(n.port, 'KEYS', pattern)) as string[];
+      if (keys.length > 0) out.set(n.port, keys);
+    }
+    return out;
+  }
+
+  async remove(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.kill()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
