@@ -423,6 +423,26 @@ describe('Helm chart', () => {
       expect(() => renderPlainObjects({ redis: { enabled: false } })).toThrow(/set redis.enabled=true, externalRedis.url or externalRedis.existingSecret/);
     });
 
+    it('externalRedis.url through Sentinel or to a Redis Cluster reaches every role as written; another scheme is refused at render', () => {
+      const forms = {
+        sentinel: 'redis-sentinel://:pw@sentinel-0.redis:26379,sentinel-1.redis:26379/0#mymaster',
+        cluster: 'rediss-cluster://:pw@redis-0.redis:6379,redis-1.redis:6379',
+      };
+      for (const [mode, url] of Object.entries(forms)) {
+        const docs = renderPlainObjects({ redis: { enabled: false }, externalRedis: { url } });
+        expect(allProblems(docs)).toEqual([]);
+        for (const workload of WORKLOADS) {
+          const config = loadConfig(plainEnv(docs, workload));
+          expect(config.redisUrl).toBe(url);
+          // On a Cluster the queue's keys carry one hash tag; through Sentinel they keep their names.
+          expect(config.queueName).toBe(mode === 'cluster' ? '{oombot-incidents}' : 'oombot-incidents');
+        }
+      }
+      expect(() => renderPlainObjects({ redis: { enabled: false }, externalRedis: { url: 'sentinel://s0:26379' } })).toThrow(
+        /externalRedis.url must start with redis:\/\/, rediss:\/\/, redis-sentinel:\/\//,
+      );
+    });
+
     it('redis.auth.existingSecret and its key: Redis and every role read the password from that Secret, and the chart generates none', () => {
       const ref = { secretKeyRef: { name: 'team-redis', key: 'pw' } };
       const values = { redis: { auth: { existingSecret: 'team-redis', existingSecretKey: 'pw' } } };

@@ -63,8 +63,12 @@ Configuration every role gets (no secrets).
       name: {{ .Values.externalRedis.existingSecret }}
       key: {{ .Values.externalRedis.existingSecretKey }}
 {{- else }}
+{{- $url := required "set redis.enabled=true, externalRedis.url or externalRedis.existingSecret" .Values.externalRedis.url }}
+{{- if not (regexMatch "^rediss?(-sentinel|-cluster)?://" $url) }}
+{{- fail "externalRedis.url must start with redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster:// or rediss-cluster:// (see values.yaml)" }}
+{{- end }}
 - name: REDIS_URL
-  value: {{ required "set redis.enabled=true, externalRedis.url or externalRedis.existingSecret" .Values.externalRedis.url | quote }}
+  value: {{ $url | quote }}
 {{- end }}
 - name: SLACK_CHANNEL
   value: {{ .Values.slack.channel | quote }}
