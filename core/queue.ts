@@ -33,8 +33,8 @@ export const INCIDENT_JOB_OPTIONS: JobsOptions = incidentJobOptions();
 /**
  * Every Redis connection of the process is made here, from REDIS_URL in any of its forms (see
  * redis-url.ts): as BullMQ wants it, with no per-request retry limit (it waits for Redis to return).
- * Through Sentinel it asks the sentinels for the master, and on a failover (the sentinels announce
- * `+switch-master`) reconnects to the new one; on a Cluster it follows the slots.
+ * Through Sentinel it asks the sentinels for the master, and after a failover (the old master gone,
+ * or demoted and answering READONLY) asks them again; on a Cluster it follows the slots.
  */
 export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: string; failFast?: boolean } = {}): RedisClient {
   // `failFast`: one try, for a probe that asks "does a Redis answer there?".
@@ -60,7 +60,10 @@ export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: 
       role: 'master',
       ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
       sentinelRetryStrategy: retry,
-      failoverDetector: true,
+      // A master demoted in a failover answers writes with READONLY: reconnect (asking the sentinels
+      // again) and resend. ioredis's `failoverDetector` is left off: its disconnect on +switch-master,
+      // landing while a reconnect is under way, ends the connection for good.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
       ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
     });
   }
@@ -102,13 +105,21 @@ export function duplicateRedis(client: RedisClient): RedisClient {
   return client instanceof Cluster ? client.duplicate() : client.duplicate();
 }
 
+const unconfirmedUntil = new WeakMap<RedisClient, number>();
+
 /**
  * Through Sentinel, a master SIGKILLed before it passed a write on loses that write at the failover
- * (replication is asynchronous). For writes that must survive it, this waits until a replica has them
- * (`WAIT 1`): true when one has, or when there is nothing to wait for (one server, a Cluster); false
- * when no replica confirmed within `timeoutMs` (none connected, or too slow).
+ * (replication is asynchronous, and keeps the order of writes). Before a step that must not be undone
+ * by a failover (an incident marked queued, a Slack post whose retry must find the record behind it),
+ * this waits until a replica holds every write so far (`WAIT 1`). True when one does, or when there
+ * is nothing to wait for (one server, a Cluster); false when no replica confirmed within `timeoutMs`
+ * (none connected, or too slow): the caller goes on as with one server, and for the next 30 s no
+ * step waits (a Sentinel set without a live replica is not slowed down by a wait per write).
  */
-export async function replicated(redis: RedisClient, timeoutMs = 2_000): Promise<boolean> {
+export async function replicated(redis: RedisClient, timeoutMs = 1_000): Promise<boolean> {
   if (redis instanceof Cluster || !redis.options.sentinels?.length) return true;
-  return (await redis.wait(1, timeoutMs)) >= 1;
+  if (Date.now() < (unconfirmedUntil.get(redis) ?? 0)) return true;
+  if ((await redis.wait(1, timeoutMs)) >= 1) return true;
+  unconfirmedUntil.set(redis, Date.now() + 30_000);
+  return false;
 }

@@ -74,6 +74,9 @@ export interface PublisherOptions {
  * 3. Within one attempt the transport does the same after a failure that leaves it open whether Slack
  *    stored the message (timeout, reset connection, 5xx); a 429 or an error answer proves it did not.
  *
+ * Through Redis Sentinel, the claim and the batch are on a replica before the post (`WAIT`), so a
+ * failover that loses the master's last writes cannot take back what the retry's search relies on.
+ *
  * The search costs Slack reads only after a crash or an ambiguous failure, never on the normal path.
  * It needs the channels:history scope (and channels:read for channels configured by name); without
  * them oombot posts anyway: an alert may then show twice, never zero times. BullMQ keeps one live
@@ -98,6 +101,8 @@ export class Publisher {
     });
     if (decision.action === 'repeat') return 'repeat';
     if (decision.action === 'done') return 'done';
+    // The claim must outlive a Redis failover, or a retry would post this alert again.
+    await groups.durable();
     let shown = 1;
     let folded: { raw: string[]; notes: RepeatNote[] } | undefined;
     try {
@@ -192,6 +197,8 @@ export class Publisher {
       return;
     }
     const batch = await groups.takeBatch(key);
+    // The batch id must outlive a Redis failover, or a retry would post its lines again under a new one.
+    if (batch) await groups.durable();
     try {
       if (state.count > state.shown) {
         await transport.update(state.channel, state.ts, this.opts.renderUpdate(state.model, view(state)));

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../core/queue.js';
-import { KEY_PREFIX } from '../core/queue.js';
+import { KEY_PREFIX, replicated, type RedisClient } from '../core/queue.js';
 import type { AlertChange } from '../alert/alert-state.js';
 import { parseChecked, RepeatNoteSchema } from './schemas.js';
 
@@ -202,6 +201,14 @@ export class AlertGroups {
 
   private k(suffix: string): string {
     return `${KEY_PREFIX}:${this.queueName}:${suffix}`;
+  }
+
+  /**
+   * Waits until a replica holds what was recorded so far (through Sentinel; at once otherwise), so that
+   * a failover after a Slack post cannot take back the claim or batch id the post's retry looks for.
+   */
+  async durable(): Promise<boolean> {
+    return replicated(this.redis);
   }
 
   groupKey(group: string): string {

@@ -40,7 +40,6 @@ export class IncidentSink {
   private readonly pending = new Map<string, Incident>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private unreplicatedUntil = 0;
 
   constructor(private readonly deps: IncidentSinkDeps) {}
 
@@ -119,10 +118,8 @@ export class IncidentSink {
     if ((await redis.exists(key)) === 1) return 'duplicate';
     await queue.add(incident.kind, incident, { jobId: incident.id });
     // Through Sentinel: mark it seen only once a replica holds the job, so a failover that loses the job
-    // loses the mark too, and the retry (or a restarted watcher) queues it again. When no replica
-    // confirms (none connected), it goes on as with one server, and stops waiting for 30 s.
-    if (Date.now() >= this.unreplicatedUntil && !(await replicated(redis, 1_000))) {
-      this.unreplicatedUntil = Date.now() + 30_000;
+    // loses the mark too, and the retry (or a restarted watcher) queues it again.
+    if (!(await replicated(redis))) {
       this.deps.log.warn('no Redis replica confirmed a queued incident within 1 s: a failover now could lose it (is a replica connected?)');
     }
     const won = await redis.set(key, incident.occurredAt, 'PX', dedupeTtlMs, 'NX');
