@@ -12,7 +12,9 @@ Configuration (environment variables):
   KUBECONFIG               kubeconfig path; in-cluster service account when unset in a pod
   CLUSTER_NAME             cluster name in alerts (default: the kube context name)
   WATCH_NAMESPACES         comma list of namespaces to watch (default: all)
-  REDIS_URL                Redis for the queue (default redis://127.0.0.1:6379)
+  REDIS_URL                Redis for the queue (default redis://127.0.0.1:6379); Sentinel:
+                           redis-sentinel://[:pw@]host:26379,host2:26379[/db]#master;
+                           Cluster: redis-cluster://[:pw@]host:6379,host2:6379 (rediss-… for TLS)
   SLACK_BOT_TOKEN          xoxb-... bot token; without it alerts print to the console
   SLACK_SIGNING_SECRET     verifies requests from Slack (HTTP mode)
   SLACK_APP_TOKEN          xapp-... app token: Socket Mode when set

@@ -60,10 +60,11 @@ export function connectRedis(url: string, opts: { lazyConnect?: boolean; name?: 
       role: 'master',
       ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
       sentinelRetryStrategy: retry,
-      // A master demoted in a failover answers writes with READONLY: reconnect (asking the sentinels
-      // again) and resend. ioredis's `failoverDetector` is left off: its disconnect on +switch-master,
-      // landing while a reconnect is under way, ends the connection for good.
-      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+      // A master demoted in a failover answers writes with READONLY, one without its replicas (with
+      // min-replicas-to-write) with NOREPLICAS: reconnect, asking the sentinels again, and resend.
+      // ioredis's `failoverDetector` is left off: its disconnect on +switch-master, landing while a
+      // reconnect is under way, ends the connection for good.
+      reconnectOnError: (err) => (/^(READONLY|NOREPLICAS)/.test(err.message) ? 2 : false),
       ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
     });
   }

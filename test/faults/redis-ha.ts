@@ -159,14 +159,24 @@ export class SentinelSet {
     return port;
   }
 
-  /** Waits until the sentinels have promoted another node, and it answers as a master. */
+  /**
+   * Waits until every sentinel names another node as the master, and it answers as one. (A sentinel
+   * that has not heard of the failover yet still names the old master: were that one back already, a
+   * client asking it would write to the old master, and the sentinels would then make it a replica and
+   * drop those writes. Production sets guard against it with `min-replicas-to-write`.)
+   */
   async failedOver(from: number, timeoutMs = 30_000): Promise<number> {
     let to = from;
     await until(
-      'a failover to the replica',
+      'a failover to the replica, known to every sentinel',
       async () => {
-        to = await this.masterPort();
-        return to !== from && /role:master/.test(String(await command(to, 'INFO', 'replication').catch(() => '')));
+        const named = new Set<number>();
+        for (const s of this.sentinels) {
+          const addr = (await command(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name).catch(() => null)) as string[] | null;
+          named.add(addr ? Number(addr[1]) : from);
+        }
+        to = [...named][0]!;
+        return named.size === 1 && to !== from && /role:master/.test(String(await command(to, 'INFO', 'replication').catch(() => '')));
       },
       timeoutMs,
       100,
