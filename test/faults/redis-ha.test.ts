@@ -5,6 +5,8 @@
  * of the queue, BullMQ's and oombot's own, in one hash slot.
  */
 import { describe, expect, it } from 'vitest';
+import { connectRedis } from '../../core/queue.js';
+import { redisAnswers } from '../../sim/private-redis.js';
 import { until } from './harness.js';
 import { missingRedisBinaries, RedisCluster, SentinelSet } from './redis-ha.js';
 import { faultSuite } from './world.js';
@@ -55,6 +57,24 @@ describe.skipIf(missing)('Redis beyond one node', () => {
     // The processes were on the master that died, and are now on the new one.
     expect(await set.masterPort()).toBe(newMaster);
     for (const p of [watcher, worker]) expect(p.logged('Redis reachable again').length).toBeGreaterThan(0);
+  });
+
+  it("passwords: the servers' from the URL, the sentinels' from sentinelPassword; a wrong one is refused", { timeout: 60_000 }, async () => {
+    const set = await SentinelSet.start({ password: 'data-pw', sentinelPassword: 's/pw' });
+    faults.onCleanup(() => set.remove());
+    const hosts = set.url.slice('redis-sentinel://'.length);
+    const good = connectRedis(`redis-sentinel://:data-pw@${hosts.replace('#', '?sentinelPassword=s%2Fpw#')}`, { failFast: true, lazyConnect: true });
+    try {
+      await good.connect();
+      await good.set('oombot:sentinel-auth-test', 'ok', 'PX', 10_000);
+      expect(await good.get('oombot:sentinel-auth-test')).toBe('ok');
+    } finally {
+      good.disconnect();
+    }
+    // The sentinels' password missing, or the servers' wrong: no connection, and the probe says no.
+    expect(await redisAnswers(`redis-sentinel://:data-pw@${hosts}`)).toBe(false);
+    expect(await redisAnswers(`redis-sentinel://:wrong@${hosts.replace('#', '?sentinelPassword=s%2Fpw#')}`)).toBe(false);
+    expect(await redisAnswers(`redis-sentinel://:data-pw@${hosts.replace('#', '?sentinelPassword=s%2Fpw#')}`)).toBe(true);
   });
 
   it('on a Redis Cluster of three masters: alerts end to end, every key of the queue in one slot', { timeout: 120_000 }, async () => {

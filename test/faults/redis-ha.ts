@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, until } from './harness.js';
+import { until } from './harness.js';
 
 /** Why Sentinel and Cluster tests cannot run here, or undefined when they can. */
 export function missingRedisBinaries(): string | undefined {
@@ -20,6 +20,27 @@ export function missingRedisBinaries(): string | undefined {
     return 'redis-server and redis-cli are not installed (apt-get install -y redis-server; .ci/run does it)';
   }
   return undefined;
+}
+
+/** `n` distinct free ports (each held open until all are found, so none is handed out twice). */
+async function freePorts(n: number, ok: (port: number) => Promise<boolean> = async () => true): Promise<number[]> {
+  const held: ReturnType<typeof createServer>[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < n) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      held.push(server);
+      const port = (server.address() as { port: number }).port;
+      if (await ok(port)) ports.push(port);
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+  return ports;
 }
 
 /** One redis-server process (data node or sentinel) that can be SIGKILLed and started again. */
@@ -37,7 +58,9 @@ class ServerProcess {
   async start(): Promise<void> {
     if (this.running) return;
     this.proc = spawn('redis-server', this.args, { stdio: 'ignore' });
-    await until(`redis-server on port ${this.port}`, () => ping(this.port), 10_000, 50);
+    // Its own answer, not another server's on a port taken meanwhile: it must still be running.
+    await until(`redis-server on port ${this.port}`, async () => (await ping(this.port)) && this.running, 10_000, 50);
+    if (!this.running) throw new Error(`redis-server on port ${this.port} exited (port taken?)`);
   }
 
   async kill(): Promise<void> {
@@ -49,8 +72,19 @@ class ServerProcess {
   }
 }
 
+/** The password of the server on a port, for the helper's own connections. */
+const passwords = new Map<number, string>();
+
 async function ping(port: number): Promise<boolean> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    password: passwords.get(port),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -63,7 +97,7 @@ async function ping(port: number): Promise<boolean> {
 }
 
 async function command(port: number, ...args: string[]): Promise<unknown> {
-  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis({ port, host: '127.0.0.1', password: passwords.get(port), maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     return await redis.call(args[0]!, ...args.slice(1));
@@ -86,17 +120,19 @@ export class SentinelSet {
     readonly sentinels: ServerProcess[],
   ) {}
 
-  static async start(): Promise<SentinelSet> {
+  /** With `password`, the servers require it (`requirepass`, `masterauth`); with `sentinelPassword`, the sentinels require theirs. */
+  static async start(opts: { password?: string; sentinelPassword?: string } = {}): Promise<SentinelSet> {
     const dir = mkdtempSync(join(tmpdir(), 'oombot-sentinel-'));
-    const [masterPort, replicaPort] = [await freePort(), await freePort()];
+    const [masterPort, replicaPort, ...sentinelPorts] = (await freePorts(5)) as [number, number, ...number[]];
+    const auth = opts.password ? ['--requirepass', opts.password, '--masterauth', opts.password] : [];
     const node = (port: number, extra: string[]) => {
       const nodeDir = mkdtempSync(join(dir, 'node-'));
-      return new ServerProcess(port, ['--port', String(port), ...DATA_NODE, '--dir', nodeDir, ...extra]);
+      if (opts.password) passwords.set(port, opts.password);
+      return new ServerProcess(port, ['--port', String(port), ...DATA_NODE, ...auth, '--dir', nodeDir, ...extra]);
     };
     const nodes = [node(masterPort, []), node(replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)])];
     const sentinels: ServerProcess[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
+    for (const [i, port] of sentinelPorts.entries()) {
       const conf = join(dir, `sentinel-${i}.conf`);
       // A sentinel rewrites its own file (what it learned about replicas and other sentinels).
       writeFileSync(
@@ -109,9 +145,12 @@ export class SentinelSet {
           'sentinel down-after-milliseconds mymaster 1000',
           'sentinel failover-timeout mymaster 10000',
           'sentinel parallel-syncs mymaster 1',
+          ...(opts.password ? [`sentinel auth-pass mymaster ${opts.password}`] : []),
+          ...(opts.sentinelPassword ? [`requirepass ${opts.sentinelPassword}`] : []),
           '',
         ].join('\n'),
       );
+      if (opts.sentinelPassword) passwords.set(port, opts.sentinelPassword);
       sentinels.push(new ServerProcess(port, [conf, '--sentinel']));
     }
     const set = new SentinelSet(dir, nodes, sentinels);
@@ -195,19 +234,16 @@ export class SentinelSet {
   }
 }
 
-/** A free port whose cluster bus port (port + 10000) is free too. */
-async function freeClusterPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port + 10_000 > 65_535) continue;
-    const bus = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      bus.once('error', () => resolve(false));
-      bus.listen(port + 10_000, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => (ok ? bus.close(() => resolve()) : resolve()));
-    if (ok) return port;
-  }
+/** True when the cluster bus port (port + 10000) is free too. */
+async function busPortFree(port: number): Promise<boolean> {
+  if (port + 10_000 > 65_535) return false;
+  const bus = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    bus.once('error', () => resolve(false));
+    bus.listen(port + 10_000, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => bus.close(() => resolve()));
+  return ok;
 }
 
 /** A Redis Cluster of three masters (no replicas), the 16384 slots split between them. */
@@ -220,8 +256,7 @@ export class RedisCluster {
   static async start(): Promise<RedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'oombot-cluster-'));
     const nodes: ServerProcess[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freeClusterPort();
+    for (const port of await freePorts(3, busPortFree)) {
       const nodeDir = mkdtempSync(join(dir, 'node-'));
       nodes.push(
         new ServerProcess(port, [
