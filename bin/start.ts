@@ -12,6 +12,7 @@ import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
 import { startWatcherRole } from '../watchers/start-watcher.js';
 import { startWorkerRole } from '../handlers/start-worker.js';
+import { startNodeAgentRole } from '../watchers/node-agent/start-node-agent.js';
 import { botRole } from '../bot/start-bot.js';
 
 export interface Oombot {
@@ -32,6 +33,11 @@ const watcherRole: RoleStarter = async (ctx) => {
   return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
 };
 
+const nodeAgentRole: RoleStarter = async (ctx) => {
+  const kube = ctx.kube();
+  return startNodeAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
+
 const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
 
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
@@ -39,6 +45,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   watcher: watcherRole,
   worker: workerRole,
   bot: botRole,
+  'node-agent': nodeAgentRole,
 };
 
 /**
@@ -138,7 +145,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['watcher', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

@@ -8,6 +8,7 @@ import type { SnoozeStore } from '../stores/snooze-store.js';
 import type { ClusterCache } from '../investigate/gather.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
+import type { KernelKills } from '../stores/kernel-kills.js';
 
 /**
  * What every bot handler works with: one context object, as the workers' handlers get. Redis is reached
@@ -21,6 +22,8 @@ export interface BotDeps {
   cluster: string;
   queue: Queue<Incident>;
   history: IncidentHistory;
+  /** What the node agents read in the kernel logs, for `/oom why` and Explain to say what the alert said. */
+  kernelKills?: KernelKills;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   /** The alert groups, to keep a change on the alert when the worker updates it later. */

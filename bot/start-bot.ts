@@ -13,6 +13,7 @@ import type { RoleContext, RoleHandle } from '../core/role.js';
 import { ClusterCache } from '../investigate/gather.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_RESIZE, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
 import { resizeRunningPods } from './resize-pods.js';
@@ -102,6 +103,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     cluster: kube.target.clusterName,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
+    kernelKills: new KernelKills(ctx.redis, config.queueName),
     proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),

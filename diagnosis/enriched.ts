@@ -25,6 +25,8 @@ export interface ResourceValues {
 
 export interface ContainerStateSummary {
   state: 'running' | 'waiting' | 'terminated';
+  /** The id of the run (`containerd://<id>`), for a terminated state. */
+  containerID?: string;
   /** OOMKilled, Error, Completed, CrashLoopBackOff, ... */
   reason?: string;
   exitCode?: number;
@@ -73,6 +75,8 @@ export interface RuntimeMemorySetting {
 
 export interface ContainerSnapshot {
   name: string;
+  /** The id of the current run (`containerd://<id>`). */
+  containerID?: string;
   image?: string;
   init?: boolean;
   limits: ResourceValues;
@@ -216,6 +220,25 @@ export interface VpaSummary {
   maxAllowed?: QuantityValue;
 }
 
+/** A process the kernel OOM-killed, as the node agent read it from the node's kernel log. */
+export interface KernelKill {
+  /** When the kernel logged it, ISO 8601. */
+  at: string;
+  node: string;
+  /** Command name (15 characters at most in the kernel): untrusted text. */
+  process: string;
+  pid: number;
+  /** memcg: at a memory cgroup's limit; global: the whole node ran out. */
+  constraint: string;
+  container?: string;
+  pod?: string;
+  namespace?: string;
+  anonRssKb?: number;
+  fileRssKb?: number;
+  shmemRssKb?: number;
+  groupKill?: boolean;
+}
+
 export interface EnrichedIncident {
   v: typeof ENRICHED_VERSION;
   incident: Incident;
@@ -242,6 +265,10 @@ export interface EnrichedIncident {
   vpa?: VpaSummary;
   /** What could not be gathered, in words (e.g. "metrics.k8s.io is not available"). */
   gaps?: string[];
+  /** Processes the kernel OOM-killed in this incident's container, oldest first (from the node agent). */
+  processKills?: KernelKill[];
+  /** Global (node-wide) OOM kills the kernel logged on the node around the incident, oldest first. */
+  nodeKernelOoms?: KernelKill[];
 }
 
 export function isPodPresent(pod: EnrichedIncident['pod']): pod is PodSnapshot {

@@ -40,7 +40,8 @@ export interface AlertLocator {
 }
 
 export interface ProcessResult {
-  outcome: PublishResult | 'snoozed';
+  /** `joined`: a process kill that ended its container, named in the container's own OOMKilled alert. */
+  outcome: PublishResult | 'snoozed' | 'joined';
   apiCalls: number;
   diagnosis: Diagnosis;
   model: MessageModel;
@@ -78,6 +79,10 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
   const group = groupOf(incident, workloadKey, diagnosis);
   const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
+  if (diagnosis.joinsContainerOom) {
+    deps.log.info({ incident: incident.id, subject: describeSubject(incident) }, 'the kill ended the container: its OOMKilled alert names the process');
+    return { outcome: 'joined', ...base };
+  }
   const snoozed = await deps.snoozes.until(workloadKey);
   if (snoozed) {
     deps.log.info({ incident: incident.id, workload: workloadKey, until: snoozed.until }, 'workload snoozed: not posting');
@@ -134,8 +139,10 @@ async function locateAlert(deps: ProcessDeps, group: string, incidentId: string)
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
   const t = incident.termination;
   const when = incident.occurredAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  const p = incident.processOom;
+  const inside = p?.container ? ` container \`${escapeMrkdwn(p.container)}\` process \`${escapeMrkdwn(p.process)}\` (pid ${p.pid})` : '';
   const who = incident.pod
-    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}`
+    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : inside}`
     : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
   const restarts = t ? `, restart ${t.restartCount}` : '';
   return `${when}: ${who}${restarts}: ${escapeMrkdwn(diagnosis.headline).slice(0, 300)}`;
@@ -153,7 +160,7 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     namespace: incident.pod?.namespace,
     pod: incident.pod?.name,
     podUid: incident.pod?.uid,
-    container: t?.container,
+    container: t?.container ?? incident.processOom?.container,
     workload,
     occurredAt: incident.occurredAt,
     startedAt: t?.startedAt,
@@ -162,7 +169,7 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     exitCode: t?.exitCode,
     limitBytes: container?.limits.memory?.bytes,
     usageBytes: atKill ? enriched.usage?.containerWorkingSetBytes : undefined,
-    node: incident.pod?.nodeName ?? incident.nodeOom?.node,
+    node: incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node,
     cause: diagnosis.cause,
     headline: diagnosis.headline,
   };

@@ -11,6 +11,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
 import { ClusterCache } from '../investigate/gather.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { Publisher } from './publisher.js';
 import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
@@ -66,6 +67,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     kube,
     cache: new ClusterCache(),
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
+    kernelKills: new KernelKills(redis, config.queueName),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,

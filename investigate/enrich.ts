@@ -61,7 +61,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   const lr = toLimitRangeMax(g.limitRanges);
   if (lr) enriched.limitRange = lr;
   const top = owner?.chain[owner.chain.length - 1];
-  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container) : undefined;
+  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container ?? incident.processOom?.container) : undefined;
   if (vpa) enriched.vpa = vpa;
   if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
   return enriched;
@@ -87,6 +87,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
   if (s.terminated) {
     return {
       state: 'terminated',
+      ...(typeof s.terminated.containerID === 'string' ? { containerID: s.terminated.containerID.slice(0, 200) } : {}),
       reason: s.terminated.reason,
       exitCode: s.terminated.exitCode,
       signal: s.terminated.signal,
@@ -104,6 +105,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
 function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init: boolean): ContainerSnapshot {
   const snap: ContainerSnapshot = {
     name: c.name,
+    ...(typeof status?.containerID === 'string' ? { containerID: status.containerID.slice(0, 200) } : {}),
     image: c.image,
     limits: resources(c.resources?.limits as Record<string, string> | undefined),
     requests: resources(c.resources?.requests as Record<string, string> | undefined),
@@ -244,7 +246,7 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
 }
 
 function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
-  const name = incident.termination?.container;
+  const name = incident.termination?.container ?? incident.processOom?.container;
   const m = g.podMetrics;
   if (!name || !m?.containers) return undefined;
   const c = items(m.containers).find((x) => x.name === name);

@@ -10,6 +10,7 @@ import { diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import type { EnrichedIncident } from '../diagnosis/enriched.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
+import type { KernelKills } from '../stores/kernel-kills.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
 
@@ -18,6 +19,8 @@ export interface InvestigateDeps {
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  /** What the node agents read in the kernel logs (absent: nothing is looked up). */
+  kernelKills?: KernelKills;
 }
 
 export interface Investigation {
@@ -36,6 +39,7 @@ export async function investigate(deps: InvestigateDeps, incident: Incident, now
   const workload = workloadOf(incident, gathered.owners);
   const previous = await deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH);
   const enriched = toEnriched(gathered, previous, now);
+  await addKernelKills(deps, incident, enriched, gathered);
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
 }
@@ -49,4 +53,24 @@ export function workloadOf(incident: Incident, owners: Gathered['owners']): stri
   if (incident.pod) return `Pod/${incident.pod.name}`;
   if (incident.nodeOom) return `Node/${incident.nodeOom.node}`;
   return undefined;
+}
+
+/**
+ * The node agent's word on the kill: the processes the kernel killed in the incident's container, and
+ * global OOM kills on its node. Best effort: without them the diagnosis goes on what Kubernetes shows.
+ */
+async function addKernelKills(deps: InvestigateDeps, incident: Incident, enriched: EnrichedIncident, gathered: Gathered): Promise<void> {
+  if (!deps.kernelKills) return;
+  const containerID = incident.termination?.containerID ?? incident.processOom?.containerId;
+  const node = incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node;
+  try {
+    const [inContainer, onNode] = await Promise.all([
+      deps.kernelKills.inContainer(incident.cluster, containerID),
+      deps.kernelKills.onNode(incident.cluster, node),
+    ]);
+    if (inContainer.length > 0) enriched.processKills = inContainer;
+    if (onNode.length > 0) enriched.nodeKernelOoms = onNode;
+  } catch (err) {
+    gathered.gaps.push(`kernel OOM kills: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -13,9 +13,10 @@
  * `memory.oom.group` the kernel says `Tasks in <cgroup> are going to be killed due to memory.oom.group set`
  * and logs one `Killed process` line for each process of the group.
  */
+import type { OomConstraint } from '../core/incident.js';
 import type { KmsgRecord } from './kmsg-record.js';
 
-export type OomConstraint = 'memcg' | 'global' | 'cpuset' | 'mempolicy';
+export type { OomConstraint };
 
 export interface OomKill {
   /** Sequence number of the record that told the kill (the `Killed process` line). */

@@ -85,7 +85,7 @@ export const AlertChangeSchema = z.object({
 export const IncidentSchema = z.looseObject({
   v: z.literal(1),
   id: z.string().min(1).max(200),
-  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom']),
+  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom', 'process-oom']),
   cluster: text(253),
   occurredAt: isoTime,
   detectedAt: isoTime,
@@ -93,6 +93,18 @@ export const IncidentSchema = z.looseObject({
   // so that an odd name from a proxy or a future field still gets its alert.
   pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
   nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
+  processOom: z
+    .looseObject({
+      node: z.string().min(1).max(253),
+      process: z.string().max(64),
+      pid: z.number().int().nonnegative(),
+      constraint: z.enum(['memcg', 'global', 'cpuset', 'mempolicy']),
+      containerId: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    })
+    .optional(),
 });
 
 /**

@@ -7,14 +7,16 @@ import { analyseRuntime, type RuntimeAnalysis } from '../analyse-runtime.js';
 import type { Confidence, Diagnosis } from '../diagnosis.js';
 import { STARTUP_SECONDS, lowerIfGone, result, withLimitProposal, type Ctx } from './context.js';
 import { detectLeak, earlierKillCount } from './leak.js';
-import { limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
+import { killedInNodeOom, limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
 import { readOomKill, type AtLimit } from './oom-kill.js';
 import { runtimeEvidence, runtimeHeap } from './runtime-heap.js';
 import { vpaIsActive } from './vpa.js';
 
 export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
   const kill = readOomKill(ctx);
-  // 1. Not the container's own limit.
+  // 1. Not the container's own limit: the kernel log says so, or the spec and the node do.
+  const global = killedInNodeOom(kill);
+  if (global) return global;
   if (ctx.limitKnownAbsent) return noLimit(kill);
   if (ctx.limitBytes === undefined) return limitUnknown(kill);
   const atLimit: AtLimit = { ...kill, limitBytes: ctx.limitBytes };

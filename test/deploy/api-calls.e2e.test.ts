@@ -36,8 +36,8 @@ const MiB = 2 ** 20;
 interface Running {
   cluster: SimCluster;
   slack: SlackServer;
-  proxies: Record<Role, RecordingProxy>;
-  apps: Record<Role, Oombot>;
+  proxies: Record<(typeof ROLES)[number], RecordingProxy>;
+  apps: Record<(typeof ROLES)[number], Oombot>;
   queueName: string;
   botUrl: string;
   close(): Promise<void>;
@@ -122,12 +122,12 @@ async function start(mode: Mode): Promise<Running> {
     bot: await startRecordingProxy(sim.server.url, { replicationControllers: [structuredClone(LEGACY_RC)], authorize: rbac('bot') }),
   };
   const base = { REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', SLACK_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl, WATCH_NAMESPACES: mode.watchNamespaces };
-  const env: Record<Role, Record<string, string>> = {
+  const env: Record<(typeof ROLES)[number], Record<string, string>> = {
     watcher: base,
     worker: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token' },
     bot: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, OOMBOT_APPROVERS: APPROVER },
   };
-  const apps = {} as Record<Role, Oombot>;
+  const apps = {} as Record<(typeof ROLES)[number], Oombot>;
   for (const role of ['watcher', 'worker', 'bot'] as const) {
     apps[role] = await startOombot({
       config: loadConfig(env[role]),
