@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   bootId: string;
   kmsgPath: string;
   queueName: string;
+  /** WATCH_NAMESPACES: kills in pods elsewhere are not alerted (empty: all). */
+  namespaces: readonly string[];
   log: Logger;
   metrics: Metrics;
   silenceMs: number;
@@ -67,7 +69,7 @@ export class NodeAgent {
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.pods = new NodePods({ kube: opts.kube, node: opts.node, log: opts.log, silenceMs: opts.silenceMs });
+    this.pods = new NodePods({ kube: opts.kube, node: opts.node, namespaces: opts.namespaces, log: opts.log, silenceMs: opts.silenceMs });
     this.bootTimeMs = opts.bootTimeMs ?? Date.now() - uptime() * 1000;
   }
 
@@ -192,7 +194,10 @@ export class NodeAgent {
       atMs,
     );
     if (!on?.container) {
-      log.warn({ podUid: owner.podUid, containerId: id }, 'kernel OOM kill in a pod or container this node does not list: not alerted');
+      log.info(
+        { podUid: owner.podUid, containerId: id },
+        'kernel OOM kill in a pod that is not listed on this node (gone, or outside WATCH_NAMESPACES): not alerted',
+      );
       return 'unknown-pod';
     }
     // Did the kill end the container (its main process)? Then its OOMKilled incident names the process.

@@ -23,77 +23,86 @@ interface Indexed {
 
 /**
  * The pods on one node, by pod uid and container id: a list+watch with `fieldSelector=spec.nodeName=<node>`
- * (the API server indexes it). Only the pod's identity and its containers' ids are kept (current run and
+ * (the API server indexes it), of every namespace or, with WATCH_NAMESPACES, of each watched one. Only the pod's identity and its containers' ids are kept (current run and
  * last one), so a node's hundred pods cost a few kilobytes.
  */
 export class NodePods {
-  private pods = new Map<string, Indexed>();
-  private next: Map<string, Indexed> | undefined;
-  private readonly byId = new Map<string, string>();
+  /** Pods by uid, one map per list+watch (all namespaces, or one per watched namespace). */
+  private readonly parts: Map<string, Indexed>[] = [];
+  private readonly byId = new Map<string, Indexed>();
+  private readonly byUid = new Map<string, Indexed>();
   private readonly changes = new EventEmitter();
-  private readonly watch: ListWatch<V1Pod>;
+  private readonly watches: ListWatch<V1Pod>[] = [];
 
-  constructor(opts: { kube: KubeHttp; node: string; log: Logger; silenceMs: number }) {
+  constructor(opts: { kube: KubeHttp; node: string; namespaces: readonly string[]; log: Logger; silenceMs: number }) {
     this.changes.setMaxListeners(0);
-    this.watch = new ListWatch<V1Pod>({
-      kube: opts.kube,
-      path: '/api/v1/pods',
-      resource: 'pods',
-      selectors: { fieldSelector: `spec.nodeName=${opts.node}` },
-      log: opts.log,
-      silenceMs: opts.silenceMs,
-      handlers: {
-        onList: (items, page) => {
-          if (page.first) this.next = new Map();
-          for (const pod of items) {
-            const indexed = index(pod);
-            if (indexed) this.next!.set(indexed.ref.uid, indexed);
-          }
-          if (page.last && this.next) {
-            this.pods = this.next;
-            this.next = undefined;
-            this.reindex();
-          }
-        },
-        onEvent: (type, pod) => {
-          const indexed = index(pod);
-          if (!indexed) return;
-          if (type === 'DELETED') this.pods.delete(indexed.ref.uid);
-          else this.pods.set(indexed.ref.uid, indexed);
-          this.reindex();
-        },
-      },
-    });
+    const paths = opts.namespaces.length > 0 ? opts.namespaces.map((ns) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`) : ['/api/v1/pods'];
+    for (const path of paths) {
+      const part = new Map<string, Indexed>();
+      let next: Map<string, Indexed> | undefined;
+      this.parts.push(part);
+      this.watches.push(
+        new ListWatch<V1Pod>({
+          kube: opts.kube,
+          path,
+          resource: 'pods',
+          selectors: { fieldSelector: `spec.nodeName=${opts.node}` },
+          log: opts.log,
+          silenceMs: opts.silenceMs,
+          handlers: {
+            onList: (items, page) => {
+              if (page.first) next = new Map();
+              for (const pod of items) {
+                const indexed = index(pod);
+                if (indexed) next!.set(indexed.ref.uid, indexed);
+              }
+              if (page.last && next) {
+                part.clear();
+                for (const [uid, pod] of next) part.set(uid, pod);
+                next = undefined;
+                this.reindex();
+              }
+            },
+            onEvent: (type, pod) => {
+              const indexed = index(pod);
+              if (!indexed) return;
+              if (type === 'DELETED') part.delete(indexed.ref.uid);
+              else part.set(indexed.ref.uid, indexed);
+              this.reindex();
+            },
+          },
+        }),
+      );
+    }
   }
 
   get synced(): boolean {
-    return this.watch.synced;
+    return this.watches.every((w) => w.synced);
   }
 
   get size(): number {
-    return this.pods.size;
+    return this.byUid.size;
   }
 
   start(): void {
-    this.watch.start();
+    for (const w of this.watches) w.start();
   }
 
   async stop(): Promise<void> {
-    await this.watch.stop();
+    await Promise.all(this.watches.map((w) => w.stop()));
     this.changes.emit('change');
   }
 
   /** The pod and container a container id belongs to, as known now. */
   byContainerId(id: string): ContainerOnNode | undefined {
-    const uid = this.byId.get(id);
-    const pod = uid === undefined ? undefined : this.pods.get(uid);
+    const pod = this.byId.get(id);
     const c = pod?.ids.get(id);
     if (!pod || !c) return undefined;
     return { pod: pod.ref, container: c.container, ...(c.ended ? { ended: c.ended } : {}) };
   }
 
   byPodUid(uid: string): PodRef | undefined {
-    return this.pods.get(uid)?.ref;
+    return this.byUid.get(uid)?.ref;
   }
 
   /** Waits until `test` gives an answer (checked now and on every change) or `ms` pass. */
@@ -120,7 +129,13 @@ export class NodePods {
 
   private reindex(): void {
     this.byId.clear();
-    for (const [uid, pod] of this.pods) for (const id of pod.ids.keys()) this.byId.set(id, uid);
+    this.byUid.clear();
+    for (const part of this.parts) {
+      for (const [uid, pod] of part) {
+        this.byUid.set(uid, pod);
+        for (const id of pod.ids.keys()) this.byId.set(id, pod);
+      }
+    }
     this.changes.emit('change');
   }
 }

@@ -45,6 +45,7 @@ export async function startNodeAgentRole(deps: {
     bootId,
     kmsgPath: config.kmsgPath,
     queueName: config.queueName,
+    namespaces: config.watchNamespaces,
     log,
     metrics,
     silenceMs: config.watchSilenceMs,
