@@ -3,7 +3,7 @@
  * limit, uptime and usage, and whether the pod is gone.
  */
 import { formatMemoryApprox } from '../../core/quantity.js';
-import { formatDuration, oneLine, percent, timeMs } from '../../core/format.js';
+import { formatDuration, formatTime, oneLine, percent, timeMs } from '../../core/format.js';
 import type { Evidence } from '../diagnosis.js';
 import { isPodPresent, type EventSummary, type KernelKill } from '../enriched.js';
 import { SYSTEM_OOM_WINDOW_MS, type Ctx } from './context.js';
@@ -49,18 +49,20 @@ export function nodeEvidence(ctx: Ctx): NodeEvidence {
   const kernel = nodeKernelOoms(ctx);
   for (const k of kernel.slice(-2)) {
     evidence.push({
-      text: `The kernel log of node ${k.node} has a global OOM kill (the whole node out of memory, CONSTRAINT_NONE) at ${k.at}: it killed ${describeKernelKill(k)}`,
+      text: `The kernel log of node ${k.node} has a global OOM kill (the whole node out of memory, CONSTRAINT_NONE) at ${formatTime(k.at)}: it killed ${describeKernelKill(k)}`,
       source: 'kernel log',
     });
   }
   return { evidence, overcommitted, pressure, kernelOom: kernel.length > 0 };
 }
 
-/** Global OOM kills on the incident's node within the SystemOOM window of it. */
+/** Global OOM kills on the incident's node within the SystemOOM window of it (not the incident's own kill). */
 export function nodeKernelOoms(ctx: Ctx): KernelKill[] {
   const killed = timeMs(ctx.incident.occurredAt);
+  const own = ctx.incident.processOom;
   return (ctx.e.nodeKernelOoms ?? []).filter((k) => {
     const at = timeMs(k.at);
+    if (own && own.pid === k.pid && own.process === k.process && at !== undefined && killed !== undefined && Math.abs(at - killed) < 1_000) return false;
     return k.constraint === 'global' && (killed === undefined || at === undefined || Math.abs(at - killed) <= SYSTEM_OOM_WINDOW_MS);
   });
 }
