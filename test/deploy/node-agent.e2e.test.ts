@@ -100,7 +100,7 @@ describe('the node agent in the chart', () => {
     expect(env.NODE_NAME).toEqual({ fieldRef: { fieldPath: 'spec.nodeName' } });
     expect(env.OOMBOT_KMSG).toBe('/dev/kmsg');
     expect(Object.keys(env).filter((n) => ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'OOMBOT_PROPOSAL_KEY'].includes(n))).toEqual([]);
-    expect(container.resources).toEqual({ requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '160Mi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '10m', memory: '192Mi' }, limits: { memory: '256Mi' } });
     // It reaches the bundled Redis through its NetworkPolicy.
     const policy = find(docs, 'NetworkPolicy', 'oombot-redis').spec as {
       ingress: { from: { podSelector: { matchExpressions: { key: string; values: string[] }[] } }[] }[];
