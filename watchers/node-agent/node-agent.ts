@@ -1,5 +1,6 @@
 import { uptime } from 'node:os';
 import type { Redis } from 'ioredis';
+import { Backoff } from '../../core/backoff.js';
 import { errorMessage } from '../../core/errors.js';
 import { containerKillsKey, KERNEL_KILLS_KEPT, kmsgCursorKey, nodeKillsKey, type KernelKillRecord } from '../../core/kernel-kill.js';
 import type { KubeHttp } from '../../core/kube.js';
@@ -73,20 +74,41 @@ export class NodeAgent {
     this.bootTimeMs = opts.bootTimeMs ?? Date.now() - uptime() * 1000;
   }
 
+  /** Starts in the background: Redis or the API server out of reach delays it, never fails it. */
   async start(): Promise<void> {
-    await this.readCursor();
     this.pods.start();
-    this.loop = followKmsg({
-      path: this.opts.kmsgPath,
-      signal: this.abort.signal,
-      log: this.opts.log,
-      pollMs: this.opts.pollMs,
-      onHealth: (ok, detail) => {
-        this.kmsgOk = ok;
-        this.kmsgDetail = detail;
-      },
-      onText: (text) => this.read(text),
-    });
+    this.loop = (async () => {
+      // The cursor first: reading the log before it would post the replayed buffer again.
+      await this.retry('read how far the kernel log was read', () => this.readCursor());
+      if (this.abort.signal.aborted) return;
+      await followKmsg({
+        path: this.opts.kmsgPath,
+        signal: this.abort.signal,
+        log: this.opts.log,
+        pollMs: this.opts.pollMs,
+        onHealth: (ok, detail) => {
+          this.kmsgOk = ok;
+          this.kmsgDetail = detail;
+        },
+        onText: (text) => this.read(text),
+      });
+    })();
+  }
+
+  /** Runs `step` until it succeeds or the agent stops, backing off between failures (Redis away). */
+  private async retry<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
+    const backoff = new Backoff(500, 30_000);
+    let said = false;
+    while (!this.abort.signal.aborted) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!said) this.opts.log.warn({ err: errorMessage(err) }, `cannot ${what} yet (is Redis reachable?): retrying`);
+        said = true;
+        await backoff.sleep(backoff.next(), this.abort.signal);
+      }
+    }
+    return undefined;
   }
 
   async stop(): Promise<void> {
@@ -129,14 +151,16 @@ export class NodeAgent {
         continue;
       }
       this.inFlight.add(kill.seq);
-      const task = this.handle(kill)
-        .then((outcome) => this.count(kill, outcome))
-        .catch((err: unknown) => this.opts.log.error({ seq: kill.seq, err: errorMessage(err) }, 'kernel OOM kill not handled'))
-        .finally(() => {
+      // Retried until done: a kill is queued (or known not to need it) before the cursor passes it. One
+      // still in hand when the agent stops keeps the cursor below it, so the next start reads it again.
+      const task: Promise<void> = this.retry(`handle the kernel OOM kill ${kill.seq}`, () => this.handle(kill))
+        .then(async (outcome) => {
+          if (outcome === undefined) return;
+          this.count(kill, outcome);
           this.inFlight.delete(kill.seq);
-          this.tasks.delete(task);
-          return this.saveCursor();
-        });
+          await this.saveCursor();
+        })
+        .finally(() => this.tasks.delete(task));
       this.tasks.add(task);
     }
   }
@@ -182,17 +206,21 @@ export class NodeAgent {
       return kill.constraint === 'global' ? 'node-evidence' : 'not-a-pod';
     }
     const id = owner.containerId;
-    // A container started a moment ago may not be in the list yet: wait for the watch to bring it.
-    const on = await this.pods.waitFor(
-      () => (id ? this.pods.byContainerId(id) : undefined) ?? this.podOnly(owner.podUid),
-      this.pods.synced ? (this.opts.settleMs ?? 1_000) : 10_000,
-      this.abort.signal,
-    );
+    // Kept at once, before any wait: the container's OOMKilled alert (if the kill ended it) reads it.
+    const known = id ? this.pods.byContainerId(id) : undefined;
     await this.keep(
       id ? containerKillsKey(this.opts.queueName, this.opts.cluster, id) : undefined,
-      toKernelKillRecord(kill, ctx, { containerId: id, podUid: owner.podUid, on }),
+      toKernelKillRecord(kill, ctx, { containerId: id, podUid: owner.podUid, on: known }),
       atMs,
     );
+    // A container started a moment ago may not be in the list yet: wait for the watch to bring it.
+    const on =
+      known ??
+      (await this.pods.waitFor(
+        () => (id ? this.pods.byContainerId(id) : undefined) ?? this.podOnly(owner.podUid),
+        this.pods.synced ? (this.opts.settleMs ?? 1_000) : 10_000,
+        this.abort.signal,
+      ));
     if (!on?.container) {
       log.info(
         { podUid: owner.podUid, containerId: id },
@@ -209,7 +237,14 @@ export class NodeAgent {
       );
       return 'container-ended';
     }
-    await this.opts.sink.submit(processOomIncident(kill, ctx, on, id));
+    const incident = processOomIncident(kill, ctx, on, id);
+    if ((await this.opts.sink.submit(incident)) === 'deferred') {
+      // Redis is away: the sink retries it; the cursor stays below this kill until it lands.
+      while (this.opts.sink.isPending(incident.id)) {
+        if (this.abort.signal.aborted) throw new Error('stopped before the kill was queued: the next start reads it again');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     return 'queued';
   }
 
