@@ -172,6 +172,7 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     node: incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node,
     cause: diagnosis.cause,
     headline: diagnosis.headline,
+    ...(incident.processOom ? { processOom: incident.processOom } : {}),
   };
 }
 

@@ -52,6 +52,21 @@ export const StoredProposalSchema = z.object({
 
 export const SnoozeSchema = z.object({ until: isoTime, by: text(40) });
 
+/** A kernel OOM kill as the node agent reported it (process-oom incidents and their history). */
+const ProcessOomSchema = z.looseObject({
+  node: z.string().min(1).max(253),
+  container: z.string().max(253).optional(),
+  containerId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  process: z.string().max(64),
+  pid: z.number().int().nonnegative(),
+  constraint: z.enum(['memcg', 'global', 'cpuset', 'mempolicy']),
+  bootId: z.string().max(64),
+  seq: z.number().int().nonnegative(),
+});
+
 export const HistoryRecordSchema = z.looseObject({
   id: text(200),
   kind: text(40),
@@ -61,6 +76,7 @@ export const HistoryRecordSchema = z.looseObject({
   workload: text(600).optional(),
   occurredAt: isoTime,
   alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
 export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000) });
@@ -93,18 +109,7 @@ export const IncidentSchema = z.looseObject({
   // so that an odd name from a proxy or a future field still gets its alert.
   pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
   nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
-  processOom: z
-    .looseObject({
-      node: z.string().min(1).max(253),
-      process: z.string().max(64),
-      pid: z.number().int().nonnegative(),
-      constraint: z.enum(['memcg', 'global', 'cpuset', 'mempolicy']),
-      containerId: z
-        .string()
-        .regex(/^[0-9a-f]{64}$/)
-        .optional(),
-    })
-    .optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
 /**

@@ -9,6 +9,7 @@ import type { KernelKill, PodSnapshot } from '../../diagnosis/enriched.js';
 import { buildMessage } from '../../alert/message.js';
 import { renderSlack } from '../../alert/render-slack.js';
 import { renderText } from '../../alert/render-text.js';
+import { incidentFromHistory } from '../../bot/find-incident.js';
 import { createEnriched } from './factories.js';
 import { POLICY, loadFixture } from './fixtures.js';
 
@@ -103,5 +104,28 @@ describe("the kernel log's word on a container's own kill", () => {
     expect(d.cause).toBe('node-pressure');
     expect(d.headline).toMatch(/logged a global OOM kill/);
     expect(d.evidence.map((x) => x.text).join('\n')).toMatch(/global OOM kill .* it killed process java \(pid 99/);
+  });
+});
+
+describe('a process OOM kill read back from the incident history', () => {
+  it('keeps the kernel report (no termination), so `/oom why` still names the process once the queued job is gone', () => {
+    const fixture = loadFixture('process-oom');
+    const i = fixture.incident;
+    const rebuilt = incidentFromHistory({
+      id: i.id,
+      kind: 'process-oom',
+      cluster: i.cluster,
+      namespace: 'shop',
+      pod: i.pod!.name,
+      podUid: i.pod!.uid,
+      container: 'web',
+      workload: 'Deployment/api',
+      occurredAt: i.occurredAt,
+      node: 'worker-3',
+      processOom: i.processOom!,
+    });
+    expect(rebuilt.termination).toBeUndefined();
+    expect(rebuilt.processOom).toEqual(i.processOom);
+    expect(diagnose({ ...fixture, incident: rebuilt }, POLICY).headline).toMatch(/^Process gunicorn \(pid 4321\) was OOM-killed inside container web/);
   });
 });
