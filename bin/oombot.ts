@@ -27,6 +27,7 @@ Configuration (environment variables):
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)
   OOMBOT_GROUP_WINDOW      repeats of a workload within this window thread (default 30m)
   OOMBOT_JOB_LOCK          a crashed worker's jobs go to another worker after this (default 60s)
+  OOMBOT_VERIFY_WINDOW     a raise with no kill at the new limit this long after its rollout held (default 24h)
   OOMBOT_MAX_MEMORY_LIMIT  highest memory limit a fix may propose, e.g. 16Gi
   OOMBOT_QUEUE             queue name (default oombot-incidents)
   PORT                     HTTP port for /healthz, /readyz, /metrics, /slack/events (default 3000)

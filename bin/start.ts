@@ -28,8 +28,11 @@ export interface Oombot {
 // every node, above all) does not carry the others' libraries (Bolt, the BullMQ worker) in memory.
 const watcherRole: RoleStarter = async (ctx) => {
   const { startWatcherRole } = await import('../watchers/start-watcher.js');
+  const { IncidentHistory, historyFromStatus } = await import('../stores/incident-history.js');
   const kube = ctx.kube();
-  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  // Kills already in pod status at a first look are written to the incident history, not alerted.
+  const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
+  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
 };
 
 const nodeAgentRole: RoleStarter = async (ctx) => {

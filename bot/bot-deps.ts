@@ -9,6 +9,8 @@ import type { ClusterCache } from '../investigate/gather.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import type { KernelKills } from '../stores/kernel-kills.js';
+import type { FixStore } from '../stores/fix-store.js';
+import type { Metrics } from '../core/metrics.js';
 
 /**
  * What every bot handler works with: one context object, as the workers' handlers get. Redis is reached
@@ -30,6 +32,9 @@ export interface BotDeps {
   alerts: AlertGroups;
   cache: ClusterCache;
   now: () => Date;
+  /** Fixes applied from Slack, followed after the click (stores/fix-store.ts). */
+  fixes?: FixStore;
+  metrics?: Metrics;
   /** Posts a message for the team to see (a snooze, for one); absent without SLACK_BOT_TOKEN. */
   announce?: (message: { channel: string; threadTs?: string; text: string }) => Promise<void>;
 }

@@ -49,6 +49,8 @@ export interface Config {
    * killed, cut off from Redis) before another worker takes it over (ms).
    */
   jobLockMs: number;
+  /** After a raise has rolled out, how long without a kill at the new limit before it is called held (ms). */
+  verifyWindowMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
   /** The node agent's node (NODE_NAME, from the downward API). */
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     watchSilenceMs: duration('OOMBOT_WATCH_SILENCE', '5m'),
     groupWindowMs: duration('OOMBOT_GROUP_WINDOW', '30m'),
     jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
+    verifyWindowMs: duration('OOMBOT_VERIFY_WINDOW', '24h'),
     maxMemoryLimitBytes,
     nodeName,
     kmsgPath: str(env, 'OOMBOT_KMSG') ?? '/dev/kmsg',

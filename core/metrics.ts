@@ -70,6 +70,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly fixOutcomes = new Counter({
+    name: 'oombot_fix_outcomes_total',
+    help: 'Fixes applied from Slack, by what became of them (applied, rolled-out, stuck, held, killed-again, reverted, undone)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly apiCallsPerIncident = new Histogram({
     name: 'oombot_kube_api_calls_per_incident',
     help: 'Kubernetes API calls a worker made to enrich one incident',

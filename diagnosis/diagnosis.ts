@@ -47,7 +47,8 @@ export type EvidenceSource =
   | 'previous logs'
   | 'incident'
   | 'vpa'
-  | 'kernel log';
+  | 'kernel log'
+  | 'rollout history';
 
 export interface Evidence {
   text: string;

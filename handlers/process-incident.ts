@@ -7,6 +7,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
+import type { ChangeCache } from '../stores/change-cache.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
 import { investigate } from '../investigate/investigate.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
@@ -16,12 +17,18 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
+import type { FixRecord, FixStore } from '../stores/fix-store.js';
+import { alertStatus } from '../alert/fix-lines.js';
+import type { Metrics } from '../core/metrics.js';
+import { matchKillAtRaise } from './kill-at-raise.js';
 
 export interface ProcessDeps {
   config: Config;
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  /** Each workload revision's change, read once and shared by the workers. */
+  changes?: ChangeCache;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   publisher: Publisher;
@@ -31,6 +38,16 @@ export interface ProcessDeps {
    * history record learn it, so a change applied from Slack can update that alert.
    */
   alerts?: AlertLocator;
+  /** Fixes applied from Slack: a kill at a raised limit is told as such (handlers/kill-at-raise.ts). */
+  fixes?: FixStore;
+  metrics?: Metrics;
+  /**
+   * A thread reply under an earlier alert, at most once per incident: a kill at a raised limit that came
+   * after that alert's window tells its thread too.
+   */
+  /** Shows a fix's state on its alert (the worker's follower does the same for the other states). */
+  showFix?: (fix: FixRecord, text: string) => Promise<void>;
+  tellThread?: (channel: string, threadTs: string, text: string, incidentId: string) => Promise<void>;
   log: Logger;
   now?: () => Date;
 }
@@ -66,18 +83,30 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const now = deps.now?.() ?? new Date();
   const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
   const namespace = incident.pod?.namespace;
+  const record = historyRecord(incident, enriched, diagnosis, workload);
+  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  const again = deps.fixes
+    ? await matchKillAtRaise(
+        { fixes: deps.fixes, history: deps.history, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
+        workloadKey,
+        record,
+        now.toISOString(),
+      )
+    : undefined;
   let proposalId: string | undefined;
-  if (diagnosis.proposal) {
+  // Killed again at a raised limit: no plain second raise.
+  if (diagnosis.proposal && !again) {
     const stored = await deps.proposals.createForIncident({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
     proposalId = stored.id;
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
-  await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
+  if (again) model.warnings.unshift(again.line);
+  await deps.history.add(record);
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
   const channel = channelFor(deps.config, namespace);
-  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
-  const group = groupOf(incident, workloadKey, diagnosis);
+  // A kill at the raised limit is one incident with the kill that led to the raise: the same alert.
+  const group = again?.fix.alert?.group ?? groupOf(incident, workloadKey, diagnosis);
   const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
   if (diagnosis.joinsContainerOom) {
     deps.log.info({ incident: incident.id, subject: describeSubject(incident) }, 'the kill ended the container: its OOMKilled alert names the process');
@@ -95,13 +124,27 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     channel,
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
-    repeatLine: repeatLine(incident, diagnosis),
+    repeatLine: again ? `${repeatLine(incident, diagnosis)}\n${again.line}` : repeatLine(incident, diagnosis),
   });
   deps.log.info(
     { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
+  if (again && deps.showFix) {
+    const status = alertStatus({ ...again.fix, state: 'killed-again', ...(again.leak ? { detail: 'leak likely' } : {}) });
+    if (status)
+      await deps
+        .showFix(again.fix, status)
+        .catch((err: unknown) => deps.log.info({ incident: incident.id, err: errorMessage(err) }, 'cannot show the kill at the raised limit on its alert'));
+  }
+  // Posted as a new alert (the first one's window had closed): the first alert's thread learns of it too.
+  const first = again?.fix.alert;
+  if (again && first && outcome === 'posted' && deps.tellThread) {
+    await deps
+      .tellThread(first.channel, first.ts, `${again.line} It is posted as a new alert.`, incident.id)
+      .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
+  }
   return { outcome, ...base };
 }
 

@@ -171,6 +171,17 @@ export class Publisher {
     return keys.length;
   }
 
+  /**
+   * Renders a group's alert again from its model and changes (a followed fix changed state). False when
+   * the group expired or its first message is not out yet.
+   */
+  async refresh(group: string): Promise<boolean> {
+    const state = await this.opts.groups.get(group);
+    if (!state.ts || !state.channel || !state.model) return false;
+    await this.opts.transport.update(state.channel, state.ts, this.opts.renderUpdate(state.model, view(state)));
+    return true;
+  }
+
   private async flushGroup(key: string): Promise<void> {
     const { groups, transport, log } = this.opts;
     const state = await groups.read(key);

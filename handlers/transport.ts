@@ -17,6 +17,8 @@ export type MessageSource = OutgoingMessage | (() => Promise<OutgoingMessage>);
 
 /** Metadata event type of an alert (a group's first message); its payload names the incident. */
 export const ALERT_EVENT_TYPE = 'oombot_incident';
+/** Metadata event type of a thread reply telling a raised alert of a kill at its new limit; its payload names the incident. */
+export const FIX_KILL_EVENT_TYPE = 'oombot_fix_kill';
 /** Metadata event type of a thread reply listing repeats; its payload names the batch. */
 export const REPEATS_EVENT_TYPE = 'oombot_repeats';
 

@@ -156,6 +156,8 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
+  const vpaUpdates = pod.metadata?.annotations?.vpaUpdates;
+  if (typeof vpaUpdates === 'string' && vpaUpdates !== '') snap.vpaUpdates = cleanText(vpaUpdates).slice(0, 300);
   const podLevel = podResources(pod);
   if (podLevel?.limits) snap.podLimits = resources(podLevel.limits);
   if (podLevel?.requests) snap.podRequests = resources(podLevel.requests);
@@ -196,6 +198,8 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
     if (!top.metadata) chain.verified = false;
     const names = templateContainerNames(top);
     if (names) chain.templateContainers = names;
+    const memory = templateMemory(top);
+    if (memory) chain.templateMemory = memory;
     const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
     if (m) chain.managedBy = m;
     return chain;
@@ -327,7 +331,22 @@ function templateContainerNames(owner: OwnerObject): string[] | undefined {
   return [...items(podSpec.containers), ...items(podSpec.initContainers)].map((c) => c?.name).filter((n): n is string => typeof n === 'string');
 }
 
+/** Memory limit and request per container of an owner's pod template, as written; undefined when unread. */
+function templateMemory(owner: OwnerObject): Record<string, { limit?: string; request?: string }> | undefined {
+  const spec = owner as unknown as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } };
+  const podSpec = spec.spec?.template?.spec ?? spec.spec?.jobTemplate?.spec?.template?.spec;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  const out: Record<string, { limit?: string; request?: string }> = {};
+  for (const c of [...items(podSpec.containers), ...items(podSpec.initContainers)]) {
+    if (typeof c?.name !== 'string' || Object.hasOwn(out, c.name)) continue;
+    const limit = c.resources?.limits?.memory;
+    const request = c.resources?.requests?.memory;
+    out[c.name] = { ...(limit !== undefined ? { limit: String(limit) } : {}), ...(request !== undefined ? { request: String(request) } : {}) };
+  }
+  return out;
+}
+
 interface PodSpecLike {
-  containers?: { name?: string }[];
-  initContainers?: { name?: string }[];
+  containers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
+  initContainers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
 }

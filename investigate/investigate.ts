@@ -11,8 +11,10 @@ import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import type { EnrichedIncident } from '../diagnosis/enriched.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import type { KernelKills } from '../stores/kernel-kills.js';
+import type { ChangeCache } from '../stores/change-cache.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
+import { readWorkloadChange } from './workload-change.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
@@ -21,6 +23,8 @@ export interface InvestigateDeps {
   history: IncidentHistory;
   /** What the node agents read in the kernel logs (absent: nothing is looked up). */
   kernelKills?: KernelKills;
+  /** Where each workload revision's change is kept; without it, every OOM kill reads the workload's history. */
+  changes?: ChangeCache;
 }
 
 export interface Investigation {
@@ -37,9 +41,18 @@ const HISTORY_DEPTH = 20;
 export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date): Promise<Investigation> {
   const gathered = await gatherIncident(deps.kube, incident, deps.cache);
   const workload = workloadOf(incident, gathered.owners);
-  const previous = await deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH);
+  const [previous, changed] = await Promise.all([
+    deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH),
+    // The change that started it, for a kill: at most one read per workload revision (then cached).
+    incident.kind === 'container-oom' && deps.changes ? readWorkloadChange(deps.kube, incident, gathered.owners, deps.changes) : undefined,
+  ]);
+  if (changed) {
+    gathered.apiCalls += changed.apiCalls;
+    if (changed.gap) gathered.gaps.push(changed.gap);
+  }
   const enriched = toEnriched(gathered, previous, now);
   await addKernelKills(deps, incident, enriched, gathered);
+  if (changed?.change) enriched.change = changed.change;
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
 }

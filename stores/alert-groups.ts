@@ -171,6 +171,26 @@ redis.call('HSET', KEYS[1], 'changes', cjson.encode(list))
 return 1
 `;
 
+/** Like RECORD_CHANGE_LUA, but a change with the same id is replaced where it stands (a status that moves on). */
+const SET_CHANGE_LUA = `
+if redis.call('HGET', KEYS[1], 'ts') ~= ARGV[1] then return 0 end
+local cur = redis.call('HGET', KEYS[1], 'changes')
+local list = {}
+if cur then list = cjson.decode(cur) end
+local change = cjson.decode(ARGV[2])
+local done = false
+for i, c in ipairs(list) do
+  if c.id == change.id then
+    list[i] = change
+    done = true
+  end
+end
+if not done then table.insert(list, change) end
+while #list > 5 do table.remove(list, 1) end
+redis.call('HSET', KEYS[1], 'changes', cjson.encode(list))
+return 1
+`;
+
 export class AlertGroups {
   constructor(
     private readonly redis: Redis,
@@ -266,6 +286,15 @@ export class AlertGroups {
    */
   async recordChange(group: string, ts: string, change: AlertChange): Promise<boolean> {
     const done = await this.redis.eval(RECORD_CHANGE_LUA, 1, this.groupKey(group), ts, JSON.stringify(change));
+    return done === 1;
+  }
+
+  /**
+   * Sets a change shown on the alert by its id: replaced in place when the alert shows it already (the
+   * status of a followed fix), else added like `recordChange`. False when the group moved on or expired.
+   */
+  async setChange(group: string, ts: string, change: AlertChange): Promise<boolean> {
+    const done = await this.redis.eval(SET_CHANGE_LUA, 1, this.groupKey(group), ts, JSON.stringify(change));
     return done === 1;
   }
 

@@ -216,6 +216,13 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
   const { cluster, slack, apps } = r;
   await until(async () => (await apps.watcher.http.readiness()).ok, 'the watcher to sync');
 
+  // A rollout first (revision 2), so the worker reads the Deployment's ReplicaSets for the change before the kill.
+  for (const plural of ['deployments', 'statefulsets']) {
+    const name = plural === 'deployments' ? 'api' : cluster.list('statefulsets', 'shop')[0]!.metadata.name;
+    cluster.update(plural, 'shop', name, (d) => {
+      d.spec.template.metadata = { ...(d.spec.template.metadata ?? {}), annotations: { 'example.com/rollout': '2' } };
+    });
+  }
   // Watcher and worker: a kill under each owner kind, and a node OOM.
   const apiPod = podOf(cluster, 'ReplicaSet');
   cluster.setUsage('shop', apiPod, 'api', 510 * MiB);

@@ -95,6 +95,8 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.groupWindow | quote }}
 - name: OOMBOT_JOB_LOCK
   value: {{ .Values.config.jobLock | quote }}
+- name: OOMBOT_VERIFY_WINDOW
+  value: {{ .Values.config.verifyWindow | quote }}
 - name: OOMBOT_MAX_MEMORY_LIMIT
   value: {{ .Values.config.maxMemoryLimit | quote }}
 - name: OOMBOT_QUEUE
