@@ -16,6 +16,7 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
+import { repeatFacets } from './repeat-facets.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -91,6 +92,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
     repeatLine: repeatLine(incident, diagnosis),
+    facets: repeatFacets(incident, enriched, diagnosis),
   });
   deps.log.info(
     { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
