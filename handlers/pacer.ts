@@ -76,9 +76,10 @@ export class Pacer {
     this.restart(lane);
   }
 
-  /** Callers waiting, per key. */
-  waiting(key: string): number {
-    return this.lanes.get(this.canonical(key))?.waiters.length ?? 0;
+  /** Callers waiting for `key` (of `priority` only, when given). */
+  waiting(key: string, priority?: number): number {
+    const waiters = this.lanes.get(this.canonical(key))?.waiters ?? [];
+    return priority === undefined ? waiters.length : waiters.filter((w) => w.priority === priority).length;
   }
 
   private canonical(key: string): string {

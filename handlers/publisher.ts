@@ -3,7 +3,7 @@ import { OombotError, errorMessage } from '../core/errors.js';
 import { FACET_KINDS, type AlertGroups, type FacetKind, type GroupState, type RepeatFacets, type RepeatNote, type SeenFacets } from '../stores/alert-groups.js';
 import { z } from 'zod';
 import type { AlertChange } from '../alert/alert-state.js';
-import { AlertChangeSchema, check, parseChecked, RepeatNoteSchema, SeenFacetsSchema } from '../stores/schemas.js';
+import { AlertChangeSchema, check, parseChecked, RepeatNewsSchema, RepeatNoteSchema, SeenFacetsSchema } from '../stores/schemas.js';
 import { ALERT_EVENT_TYPE, PRIORITY, REPEATS_EVENT_TYPE, type AlertTransport, type OutgoingMessage } from './transport.js';
 
 export interface GroupView {
@@ -14,6 +14,8 @@ export interface GroupView {
   changes?: AlertChange[];
   /** Repeats that came before the first message went out, for it to list (see `foldRepeats`). */
   earlier?: RepeatNote[];
+  /** Repeats with something new shown on the alert itself, because the channel was busy with new alerts. */
+  news?: RepeatNews[];
 }
 
 export interface PublishInput {
@@ -243,24 +245,30 @@ export class Publisher {
     const batch = await groups.takeBatch(key);
     const seen = parseSeen(state.seen);
     const items = batch ? newsOf(batch.notes, seen) : [];
+    // While new alerts wait for this channel, news goes on the alert itself (chat.update has its own
+    // budget) instead of taking the channel's turn from them with a thread reply. A batch that an
+    // earlier flush may have posted already goes to the thread, where it is looked for first.
+    const onAlert = batch !== undefined && items.length > 0 && !batch.retry && (transport.alertsWaiting?.(channel) ?? 0) > 0;
+    const noted = onAlert ? [...(view(state).news ?? []), ...items].slice(-MAX_NEWS_ON_ALERT) : undefined;
 
     let shown = state.shown;
     const update =
-      state.count > state.shown
+      state.count > state.shown || onAlert
         ? (async () => {
             let rendered = state.count;
             await transport.update(channel, ts, async () => {
               // Rendered at its turn: repeats that came while it waited are in it.
               const latest = await groups.read(key);
               rendered = Math.max(rendered, latest.count);
-              return this.opts.renderUpdate(model, view(latest.count > 0 ? latest : state));
+              const v = view(latest.count > 0 ? latest : state);
+              return this.opts.renderUpdate(model, noted ? { ...v, news: noted } : v);
             });
             shown = rendered;
             this.updates++;
           })()
         : Promise.resolve();
     const reply =
-      batch && items.length > 0
+      batch && items.length > 0 && !onAlert
         ? (async () => {
             const message = this.opts.renderThread({ items, repeats: batch.notes.length + batch.trimmed }, view(state));
             const posted = await transport.post(channel, { ...message, threadTs: ts }, PRIORITY.thread, {
@@ -277,7 +285,7 @@ export class Publisher {
     const [updated, replied] = await Promise.allSettled([update, reply]);
     const failures = [updated, replied].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 0) {
-      await groups.flushed(key, shown, { batchDone: true, ...(items.length > 0 ? { seen } : {}) });
+      await groups.flushed(key, shown, { batchDone: true, ...(items.length > 0 ? { seen } : {}), ...(noted ? { noted } : {}) });
       return;
     }
     // A retryable failure keeps what did not go out for the next flush (which checks Slack before
@@ -292,10 +300,19 @@ export class Publisher {
       await groups.flushed(key, state.count, { batchDone: true });
       return;
     }
-    const replyDone = replied.status === 'fulfilled';
-    await groups.flushed(key, shown, { retryAtMs: Date.now() + 10_000, batchDone: replyDone, ...(replyDone && items.length > 0 ? { seen } : {}) });
+    // The batch is done when its news is out: in the thread, or on the alert.
+    const newsOut = onAlert ? updated.status === 'fulfilled' : replied.status === 'fulfilled';
+    await groups.flushed(key, shown, {
+      retryAtMs: Date.now() + 10_000,
+      batchDone: newsOut,
+      ...(newsOut && items.length > 0 ? { seen } : {}),
+      ...(newsOut && noted ? { noted } : {}),
+    });
   }
 }
+
+/** Repeats with news an alert shows itself, at most (the newest). */
+const MAX_NEWS_ON_ALERT = 10;
 
 /**
  * The repeats of `notes` that bring a facet `seen` does not hold yet, each with what it brings;
@@ -338,7 +355,8 @@ function parseSeen(json: string | undefined): SeenFacets {
 function view(state: GroupState): GroupView {
   const earlier = parseList(state.earlier, RepeatNoteSchema) as RepeatNote[] | undefined;
   const changes = parseList(state.changes, AlertChangeSchema) as AlertChange[] | undefined;
-  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes, ...(earlier ? { earlier } : {}) };
+  const news = parseList(state.noted, RepeatNewsSchema) as RepeatNews[] | undefined;
+  return { count: state.count, firstAt: state.firstAt, lastAt: state.lastAt, changes, ...(earlier ? { earlier } : {}), ...(news ? { news } : {}) };
 }
 
 /**

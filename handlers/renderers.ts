@@ -58,6 +58,19 @@ function withEarlier(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
   return out.slice(0, SLACK_LIMITS.blocks);
 }
 
+/** News from repeats shown on the alert itself (the channel was busy with new alerts): a section above the buttons. */
+function withNews(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
+  const items = view.news ?? [];
+  if (items.length === 0) return blocks;
+  const lines = items.map((i) => `• ${i.note.line} (new: ${i.news.map((n) => `${FACET_NAMES[n.kind]} \`${escapeMrkdwn(n.value)}\``).join(', ')})`);
+  const list = clip(['*New since this alert*', ...lines].join('\n'), SLACK_LIMITS.sectionText, { escape: false });
+  const block: KnownBlock = { type: 'section', block_id: 'oom_news', text: { type: 'mrkdwn', text: list } };
+  const at = blocks.findIndex((b) => b.type === 'actions');
+  const out = [...blocks];
+  out.splice(at < 0 ? out.length : at, 0, block);
+  return out.slice(0, SLACK_LIMITS.blocks);
+}
+
 /** The repeat lines an alert lists itself (its "Also, before this message" section), as posted. */
 export function earlierLines(blocks: unknown): string[] {
   const block = (Array.isArray(blocks) ? blocks : []).find((b: { block_id?: unknown }) => b?.block_id === 'oom_earlier') as
@@ -75,7 +88,7 @@ export const slackRenderer: AlertRenderer = {
   update(modelJson, view) {
     const model = JSON.parse(modelJson) as MessageModel;
     const msg = renderRepeatUpdate(model, repeatInfo(view));
-    const blocks = withEarlier(view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks, view);
+    const blocks = withNews(withEarlier(view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks, view), view);
     return { ...msg, blocks, metadata: metadata(model) };
   },
   thread(news, view) {

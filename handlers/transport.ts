@@ -72,6 +72,8 @@ export interface AlertTransport {
    * one alert waiting for Slack's budget, the latest state is what goes out.
    */
   update(channel: string, ts: string, message: MessageSource): Promise<void>;
+  /** First alerts waiting for their turn at `channel` (its name or id): the channel is busy with new alerts. */
+  alertsWaiting?(channel: string): number;
 }
 
 /** Slack errors that retrying cannot fix, with what to do about each. */
@@ -306,6 +308,10 @@ export class SlackTransport implements AlertTransport {
       this.opts.log.warn({ channel, err: why, hint: READ_HINT }, 'cannot check Slack for a message posted before a crash: posting it (it may show twice)');
     }
     return true;
+  }
+
+  alertsWaiting(channel: string): number {
+    return this.pacer.waiting(this.channelIds.get(channel) ?? channel, PRIORITY.alert);
   }
 
   /** chat.update on its own budget (tier 3, the whole workspace): it never waits behind a channel's posts. */

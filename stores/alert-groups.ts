@@ -46,6 +46,8 @@ export interface GroupState {
   earlier?: string;
   /** The facets shown so far (SeenFacets as JSON): a repeat with none new needs no thread reply. */
   seen?: string;
+  /** Repeats with something new shown on the alert itself rather than in its thread (JSON list). */
+  noted?: string;
 }
 
 export interface PendingRepeats {
@@ -137,7 +139,7 @@ return {ARGV[1], '0', trimmed, unpack(redis.call('LRANGE', KEYS[3], 0, -1))}
 
 /**
  * KEYS: group, pending, batch, flushing, dirty. ARGV: shown, retryAtMs ('' for none), nextFlushAtMs,
- * batchDone ('1'/'0'), seen (JSON, '' to keep).
+ * batchDone ('1'/'0'), seen (JSON, '' to keep), noted (JSON, '' to keep).
  * Ends a flush. Never brings back a group that expired meanwhile (a key without a TTL would stay for
  * good); a group with more to show stays dirty.
  */
@@ -153,6 +155,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 redis.call('HSET', KEYS[1], 'shown', ARGV[1])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'seen', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'noted', ARGV[6]) end
 if ARGV[2] ~= '' then
   redis.call('ZADD', KEYS[5], ARGV[2], KEYS[1])
   return 1
@@ -274,6 +277,7 @@ export class AlertGroups {
       changes: h.changes,
       earlier: h.earlier,
       seen: h.seen,
+      noted: h.noted,
     };
   }
 
@@ -372,7 +376,11 @@ export class AlertGroups {
    * The flush of `key` is done up to `shown`; more repeats since then stay dirty. `batchDone`: the
    * batch taken is in Slack (or given up for good) and is dropped; otherwise it stays for the next flush.
    */
-  async flushed(key: string, shown: number, opts: { retryAtMs?: number; batchDone?: boolean; seen?: SeenFacets } = {}): Promise<void> {
+  async flushed(
+    key: string,
+    shown: number,
+    opts: { retryAtMs?: number; batchDone?: boolean; seen?: SeenFacets; noted?: readonly unknown[] } = {},
+  ): Promise<void> {
     await this.redis.eval(
       FLUSHED,
       5,
@@ -386,6 +394,7 @@ export class AlertGroups {
       String(Date.now() + this.flushDelayMs),
       opts.batchDone ? '1' : '0',
       opts.seen ? JSON.stringify(opts.seen) : '',
+      opts.noted ? JSON.stringify(opts.noted) : '',
     );
   }
 

@@ -71,6 +71,11 @@ export const RepeatFacetsSchema = z.object({
   image: text(600).optional(),
 });
 export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000), facets: RepeatFacetsSchema.optional() });
+/** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
+export const RepeatNewsSchema = z.object({
+  note: RepeatNoteSchema,
+  news: z.array(z.object({ kind: z.enum(['node', 'container', 'cause', 'image']), value: text(600) })).max(4),
+});
 /** The facets an alert and its thread showed so far, by kind. */
 export const SeenFacetsSchema = z.object({
   node: z.array(text(300)).max(100).optional(),

@@ -172,4 +172,30 @@ describe('Slack pacing, threads and priorities', () => {
       expect(slack.threadOf('#alerts', alert.ts)).toHaveLength(1);
     }
   });
+
+  it('while new alerts wait for the channel, news goes on the alert itself instead of taking their turn', { timeout: 30_000 }, async () => {
+    const slack = await slackServer();
+    const transport = transportFor(slack, { postIntervalMs: 1_000, postBurst: 1 });
+    const publisher = publisherFor(transport);
+    await publisher.publish(input('api', 1));
+    await publisher.publish(input('api', 2, { ...facets, node: 'worker-7' }));
+    // Three other workloads' first alerts now wait for the channel, one a second.
+    const others = ['b', 'c', 'd'].map((w) => publisher.publish(input(w, 1)));
+    await slack.waitFor(() => transport.alertsWaiting('#alerts') >= 2, 5_000);
+    await publisher.flushOnce();
+    const alert = slack.messagesIn('#alerts')[0]!;
+    expect(slack.threadOf('#alerts', alert.ts)).toHaveLength(0);
+    const blocks = JSON.stringify(slack.message('#alerts', alert.ts)!.blocks);
+    expect(blocks).toContain('New since this alert');
+    expect(blocks).toContain('kill 2 of api (new: node `worker-7`)');
+    await Promise.all(others);
+    // The channel is free again: the next news goes to the thread, and the alert keeps what it showed.
+    await publisher.publish(input('api', 3, { ...facets, node: 'worker-9' }));
+    await publisher.flushOnce();
+    expect(slack.threadOf('#alerts', alert.ts).map((r) => r.text)).toEqual([
+      'New since the alert: node `worker-9` (1 more incident, 3 in all):\n• kill 3 of api',
+    ]);
+    expect(JSON.stringify(slack.message('#alerts', alert.ts)!.blocks)).toContain('kill 2 of api (new: node `worker-7`)');
+    expect(slack.rateLimitedCount).toBe(0);
+  });
 });
