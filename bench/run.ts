@@ -26,9 +26,9 @@ const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPod
 const STORM_TARGET = { drainRatio: 1.1, rateLimited: 5 };
 /** A few Deployments storming (their pods over many nodes) while unrelated ones alert into the same channel. */
 const HEAD_OF_LINE = {
-  stormDeployments: 5,
+  stormDeployments: 3,
   replicas: 40,
-  stormPerSecond: 20,
+  stormPerSecond: 10,
   stormSeconds: 60,
   unrelated: 30,
   quiet: 10,
