@@ -286,6 +286,12 @@ function scaleSection(scale: LatencyFigures[], targetMs: number | undefined, sec
         `| ${f.rate}/s | ${f.channels} | ${int(f.incidents)} | ${int(f.delivered)} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} | ${ms(f.maxMs)} | ${f.cpuMsPerIncident.oombot.toFixed(1)} ms | ${f.cpuMsPerIncident.apiServer.toFixed(1)} ms |`,
     ),
     '',
+    ...scale.map((f) => {
+      const cores = ((f.cpuMsPerIncident.oombot + f.cpuMsPerIncident.apiServer) * f.rate) / 1000;
+      const thread = (f.cpuMsPerIncident.oombot * f.rate) / 1000;
+      return `- At ${f.rate}/s the incidents need ${cores.toFixed(2)} cores of CPU between oombot's process and the simulated API server, ${thread.toFixed(2)} of them on oombot's one thread${thread >= 0.8 || cores >= 1.6 ? ': the machine, not Slack, sets the pace, and alerts wait in the queue' : ''}.`;
+    }),
+    '',
     'Real Slack also limits a workspace\'s posts as a whole ("several hundred messages a minute"); the Slack-compatible server does not model that limit, so 100 alerts a second here measures oombot\'s own pipeline, not what a real workspace would accept.',
   ];
 }
