@@ -21,6 +21,7 @@ import type { FixRecord, FixStore } from '../stores/fix-store.js';
 import { alertStatus } from '../alert/fix-lines.js';
 import type { Metrics } from '../core/metrics.js';
 import { matchKillAtRaise } from './kill-at-raise.js';
+import { repeatFacets } from './repeat-facets.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -125,6 +126,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
     repeatLine: again ? `${repeatLine(incident, diagnosis)}\n${again.line}` : repeatLine(incident, diagnosis),
+    facets: repeatFacets(incident, enriched, diagnosis),
   });
   deps.log.info(
     { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },

@@ -112,7 +112,26 @@ export const HistoryRecordSchema = z.looseObject({
   processOom: ProcessOomSchema.optional(),
 });
 
-export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000) });
+/** What a repeat is about, compared with what its alert already showed (alert-groups.ts). */
+export const RepeatFacetsSchema = z.object({
+  node: text(300).optional(),
+  container: text(300).optional(),
+  cause: text(100).optional(),
+  image: text(600).optional(),
+});
+export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000), facets: RepeatFacetsSchema.optional() });
+/** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
+export const RepeatNewsSchema = z.object({
+  note: RepeatNoteSchema,
+  news: z.array(z.object({ kind: z.enum(['node', 'container', 'cause', 'image']), value: text(600) })).max(4),
+});
+/** The facets an alert and its thread showed so far, by kind. */
+export const SeenFacetsSchema = z.object({
+  node: z.array(text(300)).max(100).optional(),
+  container: z.array(text(300)).max(100).optional(),
+  cause: z.array(text(100)).max(100).optional(),
+  image: z.array(text(600)).max(100).optional(),
+});
 
 /** A change shown on an alert: its audit line, and the Undo button (one of ours, carrying a proposal id). */
 export const AlertChangeSchema = z.object({
