@@ -125,7 +125,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     channel,
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
-    repeatLine: again ? `${repeatLine(incident, diagnosis)}\n${again.line}` : repeatLine(incident, diagnosis),
+    repeatLine: repeatLine(incident, diagnosis),
     facets: repeatFacets(incident, enriched, diagnosis),
   });
   deps.log.info(
@@ -140,11 +140,13 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
         .showFix(again.fix, status)
         .catch((err: unknown) => deps.log.info({ incident: incident.id, err: errorMessage(err) }, 'cannot show the kill at the raised limit on its alert'));
   }
-  // Posted as a new alert (the first one's window had closed): the first alert's thread learns of it too.
+  // The raised alert's thread names the raise: this kill joined that alert, or (its window had closed) it is
+  // posted as a new alert and the first alert's thread learns of it too. A thread reply of its own, since a
+  // repeat reaches the thread only when it brings a new node, container, cause or image.
   const first = again?.fix.alert;
-  if (again && first && outcome === 'posted' && deps.tellThread) {
+  if (again && first && deps.tellThread) {
     await deps
-      .tellThread(first.channel, first.ts, `${again.line} It is posted as a new alert.`, incident.id)
+      .tellThread(first.channel, first.ts, outcome === 'posted' ? `${again.line} It is posted as a new alert.` : again.line, incident.id)
       .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
   }
   return { outcome, ...base };

@@ -30,7 +30,7 @@ function metadata(model: MessageModel) {
   return { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: model.incidentId, kind: model.kind } };
 }
 
-const FACET_NAMES: Record<FacetKind, string> = { node: 'node', container: 'container', cause: 'cause', image: 'image' };
+const FACET_NAMES: Record<FacetKind, string> = { node: 'node', container: 'container', process: 'process', cause: 'cause', image: 'image' };
 
 /**
  * "New since the alert: node `worker-7`" and the repeats that brought it, one line each. Repeats that

@@ -72,7 +72,7 @@ export interface RepeatNote {
   facets?: RepeatFacets;
 }
 
-export const FACET_KINDS = ['node', 'container', 'cause', 'image'] as const;
+export const FACET_KINDS = ['node', 'container', 'process', 'cause', 'image'] as const;
 export type FacetKind = (typeof FACET_KINDS)[number];
 export type RepeatFacets = Partial<Record<FacetKind, string>>;
 /** Values of each facet an alert (its first message and thread replies) has shown. */

@@ -116,6 +116,8 @@ export const HistoryRecordSchema = z.looseObject({
 export const RepeatFacetsSchema = z.object({
   node: text(300).optional(),
   container: text(300).optional(),
+  /** The process the kernel killed (process-oom incidents from the node agent). */
+  process: text(64).optional(),
   cause: text(100).optional(),
   image: text(600).optional(),
 });
@@ -123,12 +125,13 @@ export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), 
 /** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
 export const RepeatNewsSchema = z.object({
   note: RepeatNoteSchema,
-  news: z.array(z.object({ kind: z.enum(['node', 'container', 'cause', 'image']), value: text(600) })).max(4),
+  news: z.array(z.object({ kind: z.enum(['node', 'container', 'process', 'cause', 'image']), value: text(600) })).max(5),
 });
 /** The facets an alert and its thread showed so far, by kind. */
 export const SeenFacetsSchema = z.object({
   node: z.array(text(300)).max(100).optional(),
   container: z.array(text(300)).max(100).optional(),
+  process: z.array(text(64)).max(100).optional(),
   cause: z.array(text(100)).max(100).optional(),
   image: z.array(text(600)).max(100).optional(),
 });
