@@ -48,7 +48,8 @@ export type EvidenceSource =
   | 'incident'
   | 'vpa'
   | 'kernel log'
-  | 'rollout history';
+  | 'rollout history'
+  | 'scale events';
 
 export interface Evidence {
   text: string;

@@ -272,6 +272,25 @@ export interface WorkloadChange {
   changes: TemplateChange[];
 }
 
+/**
+ * A scale-down of the workload, from the deployment controller's `ScalingReplicaSet` Event: the pod's own
+ * ReplicaSet scaled down (a rollout scales down the old one, not the pod's). Only what the record shows:
+ * `from` is absent when the controller's message did not carry it (before Kubernetes 1.27).
+ */
+export interface ScaleDown {
+  workloadKind: 'Deployment';
+  workloadName: string;
+  replicaSet: string;
+  from?: number;
+  to: number;
+  /** The event's time. */
+  at: string;
+  /** An HPA's `SuccessfulRescale` to the same size just before it, in the same namespace. */
+  hpa?: { name: string; reason: string };
+  /** The workload's managedFields entry that owns `spec.replicas`, written then. */
+  by?: { manager: string; operation: string };
+}
+
 export interface EnrichedIncident {
   v: typeof ENRICHED_VERSION;
   incident: Incident;
@@ -298,6 +317,8 @@ export interface EnrichedIncident {
   vpa?: VpaSummary;
   /** The change that made the pod's revision, when the workload's history could be read. */
   change?: WorkloadChange;
+  /** The workload's latest scale-down before the incident, from the kept Events (no read of the cluster). */
+  scaleDown?: ScaleDown;
   /** What could not be gathered, in words (e.g. "metrics.k8s.io is not available"). */
   gaps?: string[];
   /** Processes the kernel OOM-killed in this incident's container, oldest first (from the node agent). */

@@ -8,6 +8,7 @@ import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
 import type { ChangeCache } from '../stores/change-cache.js';
+import type { ScaleEvents } from '../core/scale-events.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
 import { investigate } from '../investigate/investigate.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
@@ -30,6 +31,8 @@ export interface ProcessDeps {
   history: IncidentHistory;
   /** Each workload revision's change, read once and shared by the workers. */
   changes?: ChangeCache;
+  /** Scale events the watcher kept: a scale-down before the kills, read from Redis. */
+  scaleEvents?: Pick<ScaleEvents, 'forWorkload'>;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   publisher: Publisher;

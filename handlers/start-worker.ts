@@ -10,6 +10,7 @@ import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
 import { ClusterCache } from '../investigate/gather.js';
+import { ScaleEvents } from '../core/scale-events.js';
 import { ChangeCache } from '../stores/change-cache.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import { KernelKills } from '../stores/kernel-kills.js';
@@ -122,6 +123,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     cache: new ClusterCache(),
     history,
     changes: new ChangeCache(redis, config.queueName),
+    scaleEvents: new ScaleEvents(redis, config.queueName),
     kernelKills: new KernelKills(redis, config.queueName),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),

@@ -15,6 +15,8 @@ import type { ChangeCache } from '../stores/change-cache.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
 import { readWorkloadChange } from './workload-change.js';
+import type { ScaleEvents } from '../core/scale-events.js';
+import { readScaleDown } from './scale-down.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
@@ -25,6 +27,8 @@ export interface InvestigateDeps {
   kernelKills?: KernelKills;
   /** Where each workload revision's change is kept; without it, every OOM kill reads the workload's history. */
   changes?: ChangeCache;
+  /** The scale events the watcher kept (absent: no scale-down is looked for). Redis only, no cluster read. */
+  scaleEvents?: Pick<ScaleEvents, 'forWorkload'>;
 }
 
 export interface Investigation {
@@ -41,10 +45,16 @@ const HISTORY_DEPTH = 20;
 export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date): Promise<Investigation> {
   const gathered = await gatherIncident(deps.kube, incident, deps.cache);
   const workload = workloadOf(incident, gathered.owners);
-  const [previous, changed] = await Promise.all([
+  const [previous, changed, scaleDown] = await Promise.all([
     deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH),
     // The change that started it, for a kill: at most one read per workload revision (then cached).
     incident.kind === 'container-oom' && deps.changes ? readWorkloadChange(deps.kube, incident, gathered.owners, deps.changes) : undefined,
+    incident.kind === 'container-oom' && deps.scaleEvents
+      ? readScaleDown(deps.scaleEvents, incident, gathered.owners).catch((err: unknown) => {
+          gathered.gaps.push(`scale events: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        })
+      : undefined,
   ]);
   if (changed) {
     gathered.apiCalls += changed.apiCalls;
@@ -53,6 +63,7 @@ export async function investigate(deps: InvestigateDeps, incident: Incident, now
   const enriched = toEnriched(gathered, previous, now);
   await addKernelKills(deps, incident, enriched, gathered);
   if (changed?.change) enriched.change = changed.change;
+  if (scaleDown) enriched.scaleDown = scaleDown;
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
 }

@@ -6,6 +6,7 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import { errorMessage } from '../core/errors.js';
 import { heartbeatKey } from '../core/queue.js';
+import type { ScaleEvents } from '../core/scale-events.js';
 import { ListWatch, type KubeObject } from './list-watch.js';
 
 type ListPage = { relist: boolean; first: boolean; last: boolean };
@@ -31,6 +32,8 @@ export interface WatcherOptions {
   watchTimeoutSeconds?: number;
   backoff?: { initialMs: number; maxMs: number };
   now?: () => Date;
+  /** Where scale-downs and HPA rescales are kept for the diagnosis (absent: they are dropped). */
+  scaleEvents?: Pick<ScaleEvents, 'record'>;
 }
 
 /** Kinds of incident a first look records as history when they are older than the look-back. */
@@ -38,6 +41,8 @@ const HISTORY_KINDS = new Set<Incident['kind']>(['container-oom', 'child-oom', '
 
 /** Event reasons a detector or the SIGKILL correlation can use; every other event is dropped at once. */
 const EVENT_REASONS = new Set(['Evicted', 'SystemOOM', 'Preempted', 'TaintManagerEviction', 'Killing', 'Unhealthy']);
+/** Event reasons kept for the change that started it: a Deployment scaled down, an HPA rescale. */
+const SCALE_REASONS = new Set(['ScalingReplicaSet', 'SuccessfulRescale']);
 
 interface NodeMemo {
   memoryPressure: boolean;
@@ -269,6 +274,7 @@ export class Watcher {
 
   private onEvent(event: CoreV1Event, live: boolean): void | Promise<void> {
     const reason = event?.reason;
+    if (reason && SCALE_REASONS.has(reason)) return this.keepScaleEvent(event);
     if (!reason || !EVENT_REASONS.has(reason)) return;
     const uid = event.involvedObject?.uid;
     if ((reason === 'Killing' || reason === 'Unhealthy') && uid) {
@@ -284,6 +290,16 @@ export class Watcher {
     const fresh = incidents.filter((i) => !(i.pod?.uid && this.pods.get(i.pod.uid)?.includes(i.id)));
     if (fresh.length === 0) return;
     return this.handOverEvent(fresh);
+  }
+
+  /** A scale event kept in Redis for the worker; best effort (a lost one only loses a sentence). */
+  private keepScaleEvent(event: CoreV1Event): void | Promise<void> {
+    const store = this.opts.scaleEvents;
+    if (!store) return;
+    return store.record(this.opts.cluster, event).then(
+      () => undefined,
+      (err: unknown) => this.opts.log.debug({ err: errorMessage(err), event: event.metadata?.name }, 'scale event not kept'),
+    );
   }
 
   private async handOverEvent(incidents: Incident[]): Promise<void> {

@@ -3,7 +3,8 @@
  * evidence says so: the new revision was made before the first kill of this run, and no kill of the
  * workload is on record from before it (else the earlier revision was killed too, and the change is not
  * what started it). A memory limit lowered in that change is a limit cut: a sentence of its own, and
- * "limit too low" is then sure.
+ * "limit too low" is then sure. A scale-down before the kills (fewer replicas share the load) takes the
+ * same path (./scale-down.ts).
  */
 import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
@@ -11,6 +12,7 @@ import type { TemplateChange, WorkloadChange } from '../enriched.js';
 import { lowerIfGone, withLimitProposal, type Ctx } from './context.js';
 import { isPodPresent } from '../enriched.js';
 import { parseMemoryBytes } from '../../core/quantity.js';
+import { withScaleDown } from './scale-down.js';
 
 export interface ChangeSignal {
   change: WorkloadChange;
@@ -59,7 +61,7 @@ export function changeThatStartedIt(ctx: Ctx): ChangeSignal | undefined {
 /** The diagnosis with the change that started it, when there is one. Not for a node OOM: the node, not the change, killed it. */
 export function withChange(ctx: Ctx, d0: Diagnosis): Diagnosis {
   if (d0.cause === 'node-pressure' || d0.nodeOom) return d0;
-  const d = withVpaAdmission(ctx, d0);
+  const d = withScaleDown(ctx, withVpaAdmission(ctx, d0));
   const signal = changeThatStartedIt(ctx);
   if (!signal) return d;
   const { change, limitCut } = signal;
