@@ -71,7 +71,7 @@ describe('ScaleEvents', () => {
     await store.record('prod', first);
     // The same Event again (a relist) and with a later lastTimestamp (the correlator bumped its count).
     await store.record('prod', first);
-    await store.record('prod', { ...first, count: 2, lastTimestamp: '2025-11-20T09:05:00Z' });
+    await store.record('prod', { ...first, count: 2, lastTimestamp: '2025-11-20T09:05:00Z' } as typeof first);
     let kept = (await store.forWorkload('prod', 'shop', 'Deployment', 'api')).workload;
     expect(kept.map((e) => e.at)).toEqual(['2025-11-20T09:05:00.000Z']);
     for (let i = 1; i <= 4; i++) await store.record('prod', deployment('api-7f9c6b8d4', 10 - i, 9 - i, `2025-11-20T10:0${i}:00Z`));
