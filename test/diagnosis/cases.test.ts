@@ -107,6 +107,9 @@ function controllerEvent(
   }) as unknown as CoreV1Event;
 }
 
+/** The VPA updater's Event on a pod it resized in place (InPlaceOrRecreate). */
+const VPA_RESIZED = { type: 'Normal' as const, reason: 'InPlaceResizedByVPA', message: 'Pod was resized in place by VPA Updater.' };
+
 const deploymentEvent = (replicaSet: string, from: number, to: number, at: string) =>
   controllerEvent({ kind: 'Deployment', name: 'api', apiVersion: 'apps/v1' }, scalingReplicaSetEvent(replicaSet, from, to), 'deployment-controller', at);
 
@@ -487,6 +490,34 @@ const CASES: Case[] = [
       /Fewer replicas share the load since the scale-down, so each pod takes more: raise the HPA's minReplicas/,
     ],
     never: [/api-6c8d7f5b9/, NODE_BLAME],
+  },
+  {
+    // InPlaceOrRecreate: the VPA updater resized the running pod in place (its Event on the pod) to a lower
+    // limit than the template's; no admission annotation. Said as a resize at its time, not "when created".
+    name: 'vpa-in-place-lowered',
+    world: () => {
+      const pod = killed([container('api', { limit: '300Mi', request: '150Mi' })]);
+      const resized = controllerEvent({ kind: 'Pod', name: pod.metadata!.name!, apiVersion: 'v1' }, VPA_RESIZED, 'vpa-updater', '2025-11-20T09:22:40Z');
+      return {
+        pod,
+        events: [resized],
+        templateContainers: [container('api', { limit: '512Mi', request: '256Mi' })],
+        metrics: sample('api', 298 * MiB, 10),
+        vpas: [
+          {
+            metadata: { name: 'api', namespace: 'shop' },
+            spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, updatePolicy: { updateMode: 'InPlaceOrRecreate' } },
+          },
+        ],
+      };
+    },
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [
+      /The VPA updater resized pod api-7f9c6b8d4-x2k9p in place at 2025-11-20 09:22:40 UTC, 18m 31s before the kill \(Pod was resized in place by VPA Updater\.\): limit 300Mi in the pod, 512Mi in the template; request 150Mi in the pod, 256Mi in the template \(events\)/,
+      /The VPA gave api a lower memory limit than its template/,
+    ],
+    never: [/when the pod was created/, NODE_BLAME],
   },
   {
     // An older controller wrote "Scaled down replica set <rs> to <n>" without "from": only the new size is said.
