@@ -5,7 +5,7 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
-import type { ClusterCache } from '../investigate/gather.js';
+import type { ClusterCache, NodeSumsSource } from '../investigate/gather.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 
@@ -26,6 +26,8 @@ export interface BotDeps {
   /** The alert groups, to keep a change on the alert when the worker updates it later. */
   alerts: AlertGroups;
   cache: ClusterCache;
+  /** Each node's memory sums as the watcher keeps them (the node's overcommit without listing its pods). */
+  nodeSums?: NodeSumsSource;
   now: () => Date;
   /** Posts a message for the team to see (a snooze, for one); absent without SLACK_BOT_TOKEN. */
   announce?: (message: { channel: string; threadTs?: string; text: string }) => Promise<void>;

@@ -8,7 +8,8 @@ import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
-import { investigate } from '../investigate/investigate.js';
+import { cachedWorkloadOf, investigate } from '../investigate/investigate.js';
+import type { NodeSumsSource } from '../investigate/gather.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import { buildMessage, type MessageModel } from '../alert/message.js';
 import { ACTION_RAISE_LIMIT } from '../alert/action-ids.js';
@@ -22,6 +23,7 @@ export interface ProcessDeps {
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  nodeSums?: NodeSumsSource;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   publisher: Publisher;
@@ -42,6 +44,8 @@ export interface AlertLocator {
 export interface ProcessResult {
   outcome: PublishResult | 'snoozed';
   apiCalls: number;
+  /** The workload's alert was already posted: a repeat, which reads less. */
+  repeat: boolean;
   diagnosis: Diagnosis;
   model: MessageModel;
   channel: string;
@@ -63,7 +67,8 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     );
   }
   const now = deps.now?.() ?? new Date();
-  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
+  const repeat = await isRepeatOfPosted(deps, incident);
+  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now, { repeat });
   const namespace = incident.pod?.namespace;
   let proposalId: string | undefined;
   if (diagnosis.proposal) {
@@ -77,7 +82,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const channel = channelFor(deps.config, namespace);
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
   const group = groupOf(incident, workloadKey, diagnosis);
-  const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
+  const base = { apiCalls: gathered.apiCalls, repeat, diagnosis, model, channel, group };
   const snoozed = await deps.snoozes.until(workloadKey);
   if (snoozed) {
     deps.log.info({ incident: incident.id, workload: workloadKey, until: snoozed.until }, 'workload snoozed: not posting');
@@ -93,11 +98,27 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     repeatLine: repeatLine(incident, diagnosis),
   });
   deps.log.info(
-    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
+    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls, repeat },
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
   return { outcome, ...base };
+}
+
+/**
+ * Whether the incident's workload already has its alert posted, decided before anything is read (from
+ * the owner chain in the cache and the alert group): a repeat only updates that alert, so it reads less.
+ */
+async function isRepeatOfPosted(deps: ProcessDeps, incident: Incident): Promise<boolean> {
+  if (!deps.alerts) return false;
+  try {
+    const workload = await cachedWorkloadOf(deps.cache, incident);
+    if (!workload) return false;
+    const group = `${IncidentHistory.workloadKey(incident.cluster, incident.pod?.namespace, workload)}/${incident.kind}`;
+    return Boolean((await deps.alerts.get(group)).ts);
+  } catch {
+    return false;
+  }
 }
 
 /** The proposal whose button the alert shows: in the group's first message (a repeat shows the first one). */

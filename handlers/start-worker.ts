@@ -12,6 +12,8 @@ import { SnoozeStore } from '../stores/snooze-store.js';
 import { ClusterCache } from '../investigate/gather.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import { AlertGroups } from '../stores/alert-groups.js';
+import { RedisSharedCache } from '../stores/shared-cache.js';
+import { NodeSumsReader } from '../stores/node-sums-reader.js';
 import { Publisher } from './publisher.js';
 import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
@@ -64,7 +66,8 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
   const deps = {
     config,
     kube,
-    cache: new ClusterCache(),
+    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(redis, config.queueName)),
+    nodeSums: new NodeSumsReader(redis, config.queueName),
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
