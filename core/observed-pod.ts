@@ -25,19 +25,18 @@ const MESSAGE_MAX = 1_024;
 
 function memoryTokens(texts: unknown): string[] | undefined {
   if (!Array.isArray(texts)) return undefined;
+  // One token list across the elements, as the diagnosis reads them (`["--max-old-space-size", "4096"]`).
+  const tokens = texts
+    .filter((t): t is string => typeof t === 'string')
+    .flatMap((t) => t.split(/\s+/))
+    .map((t) => t.replace(/^["'(]+|["';&|)]+$/g, ''))
+    .filter((t) => t !== '');
   const out: string[] = [];
-  for (const text of texts) {
-    if (typeof text !== 'string') continue;
-    const tokens = text
-      .split(/\s+/)
-      .map((t) => t.replace(/^["'(]+|["';&|)]+$/g, ''))
-      .filter((t) => t !== '');
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as string;
-      if (!MEMORY_TOKEN.test(t)) continue;
-      const next = tokens[i + 1];
-      out.push(/max[-_]old[-_]space[-_]size$/.test(t) && next !== undefined && DIGITS.test(next) ? `${t} ${next}` : t);
-    }
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    if (!MEMORY_TOKEN.test(t)) continue;
+    const next = tokens[i + 1];
+    out.push(/max[-_]old[-_]space[-_]size$/.test(t) && next !== undefined && DIGITS.test(next) ? `${t} ${next}` : t);
   }
   return out;
 }
