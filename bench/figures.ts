@@ -2,10 +2,15 @@
 
 export interface WatcherFigures {
   pods: number;
-  mode: 'oombot' | 'naive';
+  /** `download`: the same paged list only downloaded and parsed, nothing kept: the floor of a sync. */
+  mode: 'oombot' | 'naive' | 'download';
   syncMs: number;
   rssBytes: number;
   heapBytes: number;
+  /** V8 heap committed, used or not (RSS beyond it is code, native memory and the allocator's). */
+  heapTotalBytes?: number;
+  externalBytes?: number;
+  /** Pod status updates taken in per second (not measured for `download`). */
   eventsPerSecond: number;
 }
 
@@ -75,7 +80,25 @@ export interface StormFigures {
   problems: Record<string, number>;
 }
 
+export interface ReadsPhase {
+  incidents: number;
+  /** Reads the simulated API server recorded, per incident. */
+  readsPerIncident: number;
+  /** The same by kind (classify-kube-call.ts). */
+  byKind: Record<string, number>;
+  /** Calls each incident's worker counted (cluster reads made for it, cached ones not counted). */
+  spread: Spread;
+}
+
+export interface ReadsFigures {
+  workloads: number;
+  backgroundPods: number;
+  first: ReadsPhase;
+  repeat: ReadsPhase;
+}
+
 export interface BenchResults {
+  reads?: ReadsFigures;
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;

@@ -12,6 +12,7 @@ import { redisAnswers } from '../sim/private-redis.js';
 import { describeMachine } from './describe-machine.js';
 import type { BenchResults } from './figures.js';
 import { benchLatency } from './latency.js';
+import { benchReads } from './reads.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './parse-bench-options.js';
 import { plotScaling } from './plot.js';
 import { renderReport } from './render-report.js';
@@ -19,6 +20,7 @@ import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
+const READS = { workloads: 200, backgroundPods: 1_000 };
 const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPods: 1_000 };
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -58,7 +60,7 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: { total: number; watcher?: number; latency?: number; storm?: number } = { total: 0 };
+  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; reads?: number } = { total: 0 };
 
   if (options.only.includes('watcher')) {
     log('');
@@ -86,6 +88,13 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     const run = await timed(() => benchStorm({ ...STORM, redisUrl }, log));
     results.storm = run.value;
     seconds.storm = run.seconds;
+  }
+  if (options.only.includes('reads')) {
+    log('');
+    log(`Kubernetes reads per incident: ${READS.workloads} Deployments killed once (first incidents), then once more (repeats of posted alerts)`);
+    const run = await timed(() => benchReads({ ...READS, redisUrl }, log));
+    results.reads = run.value;
+    seconds.reads = run.seconds;
   }
   seconds.total = (performance.now() - t0) / 1000;
 

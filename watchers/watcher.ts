@@ -31,6 +31,8 @@ export interface WatcherOptions {
   dedupeTtlMs: number;
   heartbeatEveryMs?: number;
   watchTimeoutSeconds?: number;
+  /** Objects per page of a list (default 500). */
+  pageSize?: number;
   backoff?: { initialMs: number; maxMs: number };
   now?: () => Date;
 }
@@ -173,6 +175,7 @@ export class Watcher {
       silenceMs: this.opts.silenceMs,
       backoff: this.opts.backoff,
       watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+      pageSize: this.opts.pageSize,
       handlers: {
         onList: async (items, page) => {
           metrics.eventsSeen.inc({ cluster, resource }, items.length);
