@@ -10,9 +10,6 @@ import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
-import { startWatcherRole } from '../watchers/start-watcher.js';
-import { startWorkerRole } from '../handlers/start-worker.js';
-import { botRole } from '../bot/start-bot.js';
 
 export interface Oombot {
   port: number;
@@ -27,12 +24,20 @@ export interface Oombot {
   stop(): Promise<void>;
 }
 
+// Each role's code is loaded only when the role starts: a watcher-only process never loads Bolt, the
+// BullMQ worker, the diagnosis or the renderers (tens of MiB it would keep for nothing).
 const watcherRole: RoleStarter = async (ctx) => {
+  const { startWatcherRole } = await import('../watchers/start-watcher.js');
   const kube = ctx.kube();
   return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
 };
 
-const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
+const workerRole: RoleStarter = async (ctx) => {
+  const { startWorkerRole } = await import('../handlers/start-worker.js');
+  return startWorkerRole({ ...ctx, kube: ctx.kube() });
+};
+
+const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
 
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
 export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {

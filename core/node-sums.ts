@@ -36,16 +36,28 @@ export function parseNodeSums(text: string | null | undefined): NodeSums | undef
 
 /** A pod-level memory limit or request (KEP-2837) bounds the whole pod: it counts instead of its containers'. */
 export function podMemory(pod: V1Pod): { requests: number; limits: number } {
+  const bytes = memoryBytes;
   const podLevel = (pod.spec as { resources?: { limits?: Record<string, string>; requests?: Record<string, string> } } | undefined)?.resources;
   let limits = 0;
   let requests = 0;
   const containers = pod.spec?.containers;
   for (const c of Array.isArray(containers) ? containers : []) {
-    limits += parseMemoryBytes(c?.resources?.limits?.memory) ?? 0;
-    requests += parseMemoryBytes(c?.resources?.requests?.memory) ?? 0;
+    limits += bytes(c?.resources?.limits?.memory) ?? 0;
+    requests += bytes(c?.resources?.requests?.memory) ?? 0;
   }
   return {
-    limits: parseMemoryBytes(podLevel?.limits?.memory) ?? limits,
-    requests: parseMemoryBytes(podLevel?.requests?.memory) ?? requests,
+    limits: bytes(podLevel?.limits?.memory) ?? limits,
+    requests: bytes(podLevel?.requests?.memory) ?? requests,
   };
+}
+
+/** Quantities repeat across a cluster's pods ("512Mi"): each text is parsed once. */
+const parsed = new Map<string, number | undefined>();
+
+function memoryBytes(q: unknown): number | undefined {
+  if (typeof q !== 'string') return parseMemoryBytes(q);
+  if (parsed.has(q)) return parsed.get(q);
+  const value = parseMemoryBytes(q);
+  if (parsed.size < 10_000) parsed.set(q, value);
+  return value;
 }

@@ -216,7 +216,9 @@ export class Watcher {
     for (const pod of items) {
       const uid = pod.metadata?.uid;
       if (uid) present.add(uid);
-      await this.onPod('ADDED', pod, false);
+      // Most pods show no incident and are handled synchronously: no promise, no await, for them.
+      const handing = this.onPod('ADDED', pod, false);
+      if (handing) await handing;
     }
     if (!page.last) return;
     this.listing.delete(scope);
