@@ -232,7 +232,7 @@ function kubeCallsSection(latency: LatencyFigures[], storm?: StormFigures): stri
   return [
     '## Kubernetes API calls per incident',
     '',
-    "Counted twice: by the worker, which logs the calls it made for each incident it processed (min / avg / max below), and by the simulated API server's request log, by kind (the watcher's own lists and watches left out). The pod, its Events, its owners, the pods on its node, its usage and its previous logs are read for every incident, repeats included; nodes, LimitRanges and whether metrics.k8s.io exists are read once a minute and shared, so the incident that finds them expired makes up to three calls more than the others.",
+    "Counted twice: by the worker, which logs the calls it made for each incident it processed (min / avg / max below), and by the simulated API server's request log, by kind (the watcher's own lists and watches left out). The pod and its Events come with the job (as the watcher saw them) and the node's memory sums from the watcher; a first incident reads its top owner, its usage and its previous logs, a repeat of a posted alert only its usage. Nodes, LimitRanges, VPAs and whether metrics.k8s.io exists are read once a minute and owner chains once in five, shared through Redis, so the incident that finds them expired makes a few calls more than the others.",
     '',
     '| run | incidents | calls per incident: min / avg / max |',
     '| --- | ---: | ---: |',
