@@ -97,8 +97,23 @@ export interface ReadsFigures {
   repeat: ReadsPhase;
 }
 
+export interface BotMemoryFigures {
+  pods: number;
+  command: 'top' | 'why';
+  /** Commands sent at once. */
+  inFlight: number;
+  rssBeforeBytes: number;
+  /** Highest RSS while they ran over RSS before, divided by the commands. */
+  rssGrowthPerCommandBytes: number;
+  heapGrowthPerCommandBytes: number;
+  /** Until every one was answered. */
+  seconds: number;
+  answered: number;
+}
+
 export interface BenchResults {
   reads?: ReadsFigures;
+  bot?: BotMemoryFigures[];
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;

@@ -1,7 +1,7 @@
 /** The benchmark report as Markdown, from the figures alone. */
 import { KUBE_CALL_KINDS, type KubeCallKind } from './classify-kube-call.js';
 import type { Machine } from './describe-machine.js';
-import type { BenchResults, LatencyFigures, ReadsFigures, Spread, StormFigures, WatcherFigures } from './figures.js';
+import type { BenchResults, BotMemoryFigures, LatencyFigures, ReadsFigures, Spread, StormFigures, WatcherFigures } from './figures.js';
 import { formatPods } from './plot.js';
 
 export interface ReportInput {
@@ -10,7 +10,7 @@ export interface ReportInput {
   command: string;
   startedAt: Date;
   /** Wall time of the whole run and of each benchmark, in seconds. */
-  seconds: { total: number; watcher?: number; latency?: number; storm?: number; reads?: number };
+  seconds: { total: number; watcher?: number; latency?: number; storm?: number; reads?: number; bot?: number };
   /** 1-minute load average of the machine before and after the run: others' work shows here. */
   loadAverage: { before: number; after: number };
   latencyTargetMs: number;
@@ -118,6 +118,24 @@ function syncFloor(watcher: WatcherFigures[]): string[] {
     '| pods | sync / download | ≤ 1.5× |',
     '| ---: | ---: | :---: |',
     ...rows,
+  ];
+}
+
+/** The bot's memory per command in flight. */
+function botSection(bot: BotMemoryFigures[], seconds?: number): string[] {
+  const limit = 50 * 2 ** 20;
+  return [
+    '## Bot: memory per command in flight',
+    '',
+    `The bot alone in its own process (HTTP mode) against a cluster of ${int(bot[0]!.pods)} pods. \`/oom top\` ranks the cluster's pods; \`/oom why\` is given a pod name prefix without a namespace, so the bot looks through every namespace's pods for it. Commands are sent at once; the highest RSS and heap the bot reaches until all are answered, over what it had before (after a forced collection), divided by the commands. Target: at most 50 MiB per command in flight.`,
+    ...(seconds ? ['', `This benchmark took ${duration(seconds)}.`] : []),
+    '',
+    '| command | in flight | RSS before | RSS per command | heap per command | answered | time | ≤ 50 MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
+    ...bot.map(
+      (f) =>
+        `| \`/oom ${f.command}\` | ${f.inFlight} | ${mib(f.rssBeforeBytes)} | ${mib(f.rssGrowthPerCommandBytes)} | ${mib(f.heapGrowthPerCommandBytes)} | ${f.answered} of ${f.inFlight} | ${f.seconds.toFixed(1)} s | ${f.rssGrowthPerCommandBytes <= limit ? '✓' : '✗'} |`,
+    ),
   ];
 }
 
@@ -300,6 +318,7 @@ export function renderReport(input: ReportInput): string {
   }
   if (results.watcher?.length) sections.push(watcherSection(results.watcher, input.seconds.watcher));
   if (results.reads) sections.push(readsSection(results.reads, input.seconds.reads));
+  if (results.bot?.length) sections.push(botSection(results.bot, input.seconds.bot));
   if (results.latency?.length) sections.push(latencySection(results.latency, input.latencyTargetMs, input.seconds.latency));
   if (results.latency?.length || results.storm) sections.push(kubeCallsSection(results.latency ?? [], results.storm));
   if (results.storm) sections.push(stormSection(results.storm, input.seconds.storm));
