@@ -73,6 +73,11 @@ function trimContainer(c: V1Container): V1Container {
   return out;
 }
 
+/** A string field, trimmed; anything else (a broken object) is left out. */
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v.slice(0, MESSAGE_MAX) : undefined;
+}
+
 function list<T>(v: T[] | undefined): T[] {
   return Array.isArray(v) ? v.filter((x) => typeof x === 'object' && x !== null) : [];
 }
@@ -112,7 +117,7 @@ export function trimPod(pod: V1Pod): V1Pod {
     status: status && {
       phase: status.phase,
       reason: status.reason,
-      message: status.message?.slice(0, MESSAGE_MAX),
+      message: text(status.message),
       qosClass: status.qosClass,
       startTime: status.startTime,
       containerStatuses: status.containerStatuses,
@@ -127,14 +132,14 @@ export function trimEvent(e: CoreV1Event): CoreV1Event {
     metadata: { name: e.metadata?.name, namespace: e.metadata?.namespace, creationTimestamp: e.metadata?.creationTimestamp },
     involvedObject: { uid: e.involvedObject?.uid, fieldPath: e.involvedObject?.fieldPath, name: e.involvedObject?.name, kind: e.involvedObject?.kind },
     reason: e.reason,
-    message: e.message?.slice(0, MESSAGE_MAX),
+    message: text(e.message),
     type: e.type,
     count: e.count,
     firstTimestamp: e.firstTimestamp,
     lastTimestamp: e.lastTimestamp,
     eventTime: e.eventTime,
     series: e.series,
-    source: e.source?.component ? { component: e.source.component } : undefined,
+    source: typeof e.source?.component === 'string' ? { component: e.source.component } : undefined,
     reportingComponent: e.reportingComponent,
   } as CoreV1Event;
 }

@@ -255,8 +255,12 @@ export class Watcher {
     }
     const known = this.pods.get(uid) ?? null;
     if (!this.pods.has(uid) && this.opts.namespaces.length > 1) this.podNamespace.set(uid, pod.metadata?.namespace ?? '');
-    if (type === 'DELETED') this.nodeSums.remove(uid);
-    else this.nodeSums.update(uid, pod);
+    try {
+      if (type === 'DELETED') this.nodeSums.remove(uid);
+      else this.nodeSums.update(uid, pod);
+    } catch (err) {
+      this.opts.log.error({ err: errorMessage(err), pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'node sums: pod not counted');
+    }
     const fresh = incidents.filter((i) => !known?.includes(i.id));
     if (fresh.length === 0) {
       this.settlePod(type, uid, known, live);
@@ -276,10 +280,16 @@ export class Watcher {
    * the worker does not read them again.
    */
   private withObserved(incident: Incident, pod: V1Pod): Incident {
-    const uid = pod.metadata?.uid ?? '';
-    const node = pod.spec?.nodeName;
-    const events = [...this.recent.get(uid), ...(node ? this.recentNodeOoms(node) : [])];
-    return { ...incident, observed: { pod: trimPod(pod), events } };
+    try {
+      const uid = pod.metadata?.uid ?? '';
+      const node = pod.spec?.nodeName;
+      const events = [...this.recent.get(uid), ...(typeof node === 'string' ? this.recentNodeOoms(node) : [])];
+      return { ...incident, observed: { pod: trimPod(pod), events } };
+    } catch (err) {
+      // An odd object is read by the worker instead: the incident goes out all the same.
+      this.opts.log.warn({ err: errorMessage(err), incident: incident.id }, 'pod not sent with its incident');
+      return incident;
+    }
   }
 
   private recentNodeOoms(node: string): CoreV1Event[] {
@@ -331,9 +341,9 @@ export class Watcher {
     if (!reason) return;
     const uid = event.involvedObject?.uid;
     // A pod's events go with its next incident (the SIGKILL correlation reads Killing among them).
-    if (uid && event.involvedObject?.kind === 'Pod') this.recent.add(uid, event);
+    if (typeof uid === 'string' && uid !== '' && event.involvedObject?.kind === 'Pod') this.recent.add(uid, event);
     if (!EVENT_REASONS.has(reason)) return;
-    if (reason === 'SystemOOM' && isNodeEvent(event)) this.rememberNodeOom(event);
+    if (reason === 'SystemOOM' && isNodeEvent(event) && typeof event.involvedObject?.name === 'string') this.rememberNodeOom(event);
     let incidents: Incident[] = [];
     try {
       incidents = detectEventIncidents(event, this.context(live));
