@@ -95,6 +95,7 @@ const KIND_LABELS: Record<IncidentKind, string> = {
   evicted: 'Eviction',
   disruption: 'Eviction (disruption)',
   'node-oom': 'Node out of memory',
+  'process-oom': 'Process OOM kill (container kept running)',
 };
 
 const RELEVANT_EVENTS = new Set([
@@ -114,7 +115,8 @@ const RELEVANT_EVENTS = new Set([
 function title(e: EnrichedIncident, d: Diagnosis): string {
   const i = e.incident;
   const where = i.pod ? `${i.pod.namespace}/${i.pod.name}` : '';
-  const c = i.termination?.container ? ` (${i.termination.container})` : '';
+  const containerName = i.termination?.container ?? i.processOom?.container;
+  const c = containerName ? ` (${containerName})` : '';
   switch (i.kind) {
     case 'container-oom':
       return d.cause === 'node-pressure' ? `OOM kill by node pressure: ${where}${c}` : `OOMKilled: ${where}${c}`;
@@ -128,6 +130,8 @@ function title(e: EnrichedIncident, d: Diagnosis): string {
       return `Evicted (${i.disruption?.reason ?? 'disruption'}): ${where}`;
     case 'node-oom':
       return `Node out of memory: ${i.nodeOom?.node ?? e.node?.name ?? 'unknown node'}`;
+    case 'process-oom':
+      return `Process ${i.processOom?.process ?? '?'} OOM-killed, container kept running: ${where}${c}`;
     default:
       return `Incident: ${where}`;
   }
@@ -154,8 +158,13 @@ function facts(e: EnrichedIncident): MessageFact[] {
   else if (e.owner) add('Workload', 'none (bare pod)');
   else if (i.pod?.owner) add('Workload', `${i.pod.owner.kind} ${i.pod.owner.name}`);
   add('Pod', i.pod ? `${i.pod.name}${e.pod?.gone ? ' (gone)' : ''}` : undefined);
-  const name = i.termination?.container;
+  const name = i.termination?.container ?? i.processOom?.container;
   add('Container', name);
+  const killed = i.processOom ?? e.processKills?.at(-1);
+  if (killed) add('Killed process', `${killed.process} (pid ${killed.pid})`);
+  if (killed?.anonRssKb !== undefined) {
+    add('Process memory', `${formatMemoryApprox((killed.anonRssKb + (killed.fileRssKb ?? 0) + (killed.shmemRssKb ?? 0)) * 1024)} resident (kernel log)`);
+  }
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
   const c = name ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((x) => x.name === name) : undefined;
   if (name) {
@@ -177,7 +186,7 @@ function facts(e: EnrichedIncident): MessageFact[] {
     add('Restarts', i.termination.restartCount);
     add('Exit code', describeExitCode(i.termination.exitCode));
   }
-  add('Node', i.pod?.nodeName ?? pod?.nodeName ?? e.node?.name ?? i.nodeOom?.node);
+  add('Node', i.pod?.nodeName ?? pod?.nodeName ?? e.node?.name ?? i.nodeOom?.node ?? i.processOom?.node);
   return out;
 }
 
@@ -224,20 +233,36 @@ export function tailLog(text: string, maxLines: number): { lines: string[]; trun
 
 function describeProposal(p: Proposal): MessageProposal {
   const owner = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
+  const request = p.toRequest ? ` (request ${p.fromRequest ?? 'none'} → ${p.toRequest})` : '';
   const summary =
     p.target === 'limit'
-      ? `Raise the memory limit of ${p.container} in ${owner} from ${p.fromLimit} to ${p.toLimit}${p.toRequest ? ` (request ${p.fromRequest ?? 'none'} → ${p.toRequest})` : ''}`
+      ? p.scope === 'pod'
+        ? `Raise the pod-level memory limit (spec.resources) of ${owner} from ${p.fromLimit} to ${p.toLimit}${request}`
+        : `Raise the memory limit of ${p.container} in ${owner} from ${p.fromLimit} to ${p.toLimit}${request}`
       : `Raise the memory request of ${p.container} in ${owner} from ${p.fromRequest ?? 'none'} to ${p.toRequest}`;
   const notes = [p.requestNote, p.revertWarning].filter((n): n is string => typeof n === 'string' && n !== '');
   return { summary, reason: p.reason, notes };
 }
 
-/** "Deployment shop/api, container api: memory limit 512Mi → 640Mi, request 256Mi → 640Mi". */
+/**
+ * "Deployment shop/api, container api: memory limit 512Mi → 640Mi, request 256Mi → 640Mi", or for the
+ * pod-level limit "pod-level memory limit of Deployment shop/api: 1Gi → 1280Mi, request 1Gi → 1280Mi".
+ */
 export function describeChange(p: Proposal): string {
+  const owner = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
+  const request = p.toRequest !== undefined ? `request ${p.fromRequest ?? 'none'} → ${p.toRequest}` : undefined;
+  if (p.target === 'limit' && p.scope === 'pod')
+    return `pod-level memory limit of ${owner}: ${[`${p.fromLimit} → ${p.toLimit}`, request].filter(Boolean).join(', ')}`;
   const parts: string[] = [];
   if (p.target === 'limit') parts.push(`memory limit ${p.fromLimit} → ${p.toLimit}`);
-  if (p.toRequest !== undefined) parts.push(`${p.target === 'limit' ? '' : 'memory '}request ${p.fromRequest ?? 'none'} → ${p.toRequest}`);
-  return `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}, container ${p.container}: ${parts.join(', ')}`;
+  if (request) parts.push(`${p.target === 'limit' ? '' : 'memory '}${request}`);
+  return `${owner}, container ${p.container}: ${parts.join(', ')}`;
+}
+
+/** Where the change goes in the object: the pod template's container (by name) or its pod-level resources. */
+export function patchedPath(p: Proposal): string {
+  const template = p.owner.kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
+  return p.target === 'limit' && p.scope === 'pod' ? `${template}.resources` : `${template}.containers[${p.container}].resources`;
 }
 
 export type ChangeDirection = 'raise' | 'undo';
@@ -249,20 +274,45 @@ export interface ProposalActionOptions {
   approvers?: boolean;
 }
 
+/** Slack's limit on a confirm dialog's text. */
+export const CONFIRM_TEXT_MAX = 300;
+
+const CAP_WORDS: Record<NonNullable<Proposal['cappedBy']>, string> = {
+  policy: 'OOMBOT_MAX_MEMORY_LIMIT',
+  node: "the largest node's allocatable memory",
+  'limit-range': 'the LimitRange maximum',
+};
+
 /**
- * The dialog Slack shows before a change is sent: the workload and container, old → new limit (and
- * request when it changes too), who will revert it (GitOps, Helm), and the reason, last because Slack
- * cuts the text at 300 characters. The alert's button and the bot's own buttons (fresh proposal, Try
- * again, Undo) all use this one.
+ * The dialog Slack shows before a change is sent, stating the rules it is applied by: exactly what is
+ * patched (object, path, old → new limit and request), that a server-side dry run runs first, that the
+ * patch is refused when the object changed since it was read (resourceVersion), the cap, and who may
+ * approve. Within Slack's 300 characters: what is patched comes first and is always there; the rules
+ * follow in order while they fit (the reason is in the alert itself). The alert's button and the bot's
+ * own buttons (fresh proposal, Try again, Undo) all use this one.
  */
 export function proposalConfirm(p: Proposal, direction: ChangeDirection = 'raise', opts: ProposalActionOptions = {}): MessageConfirm {
-  const what = p.target === 'limit' ? 'limit' : 'request';
+  const what = p.target === 'limit' ? (p.scope === 'pod' ? 'pod-level memory limit' : 'memory limit') : 'memory request';
   const to = p.target === 'limit' ? p.toLimit : p.toRequest;
-  const revert = p.managedBy ? ` Managed by ${describeManagedBy(p.managedBy)}: it will be reverted unless committed to its source.` : '';
-  const blocked = opts.approvers === false ? ' Nobody may apply changes from Slack yet: set OOMBOT_APPROVERS to allow it.' : '';
+  const values: string[] = [];
+  if (p.target === 'limit') values.push(`limit ${p.fromLimit} → ${p.toLimit}`);
+  if (p.toRequest !== undefined) values.push(`request ${p.fromRequest ?? 'none'} → ${p.toRequest}`);
+  else if (p.fromRequest !== undefined) values.push(`request ${p.fromRequest} kept`);
+  const head = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}, ${patchedPath(p)}: memory ${values.join(', ')}.`;
+  const cap = direction === 'undo' ? undefined : p.cappedBy ? `Capped at ${to} by ${CAP_WORDS[p.cappedBy]}.` : 'Cap: OOMBOT_MAX_MEMORY_LIMIT, largest node.';
+  const rules = [
+    p.managedBy ? `${describeManagedBy(p.managedBy)} reverts it unless committed to its source.` : undefined,
+    opts.approvers === false ? 'Nobody may apply changes yet: set OOMBOT_APPROVERS.' : undefined,
+    'Dry run first; refused if changed since read (resourceVersion).',
+    opts.approvers === false ? undefined : 'Approvers only (OOMBOT_APPROVERS).',
+    cap,
+  ];
+  // Very long names: the path gives way to the change itself (Slack would cut the text at 300).
+  let text = head.length <= CONFIRM_TEXT_MAX ? head : `${describeChange(p)}.`;
+  for (const rule of rules) if (rule && text.length + 1 + rule.length <= CONFIRM_TEXT_MAX) text += ` ${rule}`;
   return {
-    title: direction === 'undo' ? `Restore the memory ${what}?` : `Raise the memory ${what}?`,
-    text: `${describeChange(p)}.${revert}${blocked} Why: ${p.reason}`,
+    title: direction === 'undo' ? `Restore the ${what}?` : `Raise the ${what}?`,
+    text,
     confirm: direction === 'undo' ? `Restore ${to}` : `Raise to ${to}`,
     deny: 'Cancel',
   };
@@ -270,7 +320,7 @@ export function proposalConfirm(p: Proposal, direction: ChangeDirection = 'raise
 
 /** The button that applies a stored proposal: it carries only the proposal's id. */
 export function proposalAction(p: Proposal, proposalId: string, direction: ChangeDirection = 'raise', opts: ProposalActionOptions = {}): MessageAction {
-  const what = p.target === 'limit' ? 'limit' : 'request';
+  const what = p.target === 'limit' ? (p.scope === 'pod' ? 'pod limit' : 'limit') : 'request';
   const to = p.target === 'limit' ? p.toLimit : p.toRequest;
   return {
     id: direction === 'undo' ? ACTION_UNDO : ACTION_RAISE_LIMIT,

@@ -27,6 +27,8 @@ export interface LatencyFigures {
   clusterPods: number;
   rate: number;
   seconds: number;
+  /** Channels (one per namespace) the incidents were spread over. */
+  channels: number;
   incidents: number;
   delivered: number;
   p50Ms: number;
@@ -58,6 +60,8 @@ export interface StormFigures {
   updates: number;
   rateLimited: number;
   rateLimitedByMethod: Record<string, number>;
+  /** Every Web API call by method, 429s included. */
+  callsByMethod: Record<string, number>;
   /** From the first kill to the last Slack call that changed a message. */
   drainSeconds: number;
   /** One message per Deployment at Slack's 1 message/s per channel. */
@@ -68,7 +72,11 @@ export interface StormFigures {
   wrongCounts: string[];
   /** Deployments with more than one top-level message. */
   duplicated: string[];
-  /** Repeats the thread replies account for ("N more incidents"); kills minus Deployments when none is missing. */
+  /**
+   * Repeats listed word for word: in the first messages (those that came before they went out) and in
+   * thread replies (those that brought a new node, container, cause or image). The others are counted
+   * in the alert only.
+   */
   threadRepeats: number;
   kubeCalls: Spread;
   kubeCallsTotal: number;
@@ -111,10 +119,40 @@ export interface BotMemoryFigures {
   answered: number;
 }
 
+export interface Percentiles {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface HeadOfLineFigures {
+  stormDeployments: number;
+  /** Pods of each storming Deployment, spread over the nodes. */
+  replicas: number;
+  stormKills: number;
+  stormSeconds: number;
+  /** Unrelated Deployments killed once each during the storm, in the same channel. */
+  unrelated: number;
+  /** Of those, how many alerts reached Slack. */
+  delivered: number;
+  /** Time from kill to alert in Slack of unrelated kills in the quiet channel before the storm (the baseline). */
+  quiet: Percentiles;
+  /** The same during the storm. */
+  storm: Percentiles;
+  /** Slack calls the storm made meanwhile. */
+  stormAlerts: number;
+  stormUpdates: number;
+  stormThreadReplies: number;
+  rateLimited: number;
+}
+
 export interface BenchResults {
   reads?: ReadsFigures;
   bot?: BotMemoryFigures[];
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;
+  headOfLine?: HeadOfLineFigures;
+  /** Alert latency at scale (many channels), beside the latency benchmark's rate in the same run. */
+  scale?: LatencyFigures[];
 }

@@ -24,12 +24,21 @@ export interface Oombot {
   stop(): Promise<void>;
 }
 
-// Each role's code is loaded only when the role starts: a watcher-only process never loads Bolt, the
-// BullMQ worker, the diagnosis or the renderers (tens of MiB it would keep for nothing).
+// Each role's code is loaded only when the role runs: a process running one role (the node agent on
+// every node, above all) does not carry the others' libraries (Bolt, the BullMQ worker) in memory.
 const watcherRole: RoleStarter = async (ctx) => {
   const { startWatcherRole } = await import('../watchers/start-watcher.js');
+  const { IncidentHistory, historyFromStatus } = await import('../stores/incident-history.js');
   const kube = ctx.kube();
-  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  // Kills already in pod status at a first look are written to the incident history, not alerted.
+  const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
+  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
+};
+
+const nodeAgentRole: RoleStarter = async (ctx) => {
+  const { startNodeAgentRole } = await import('../watchers/node-agent/start-node-agent.js');
+  const kube = ctx.kube();
+  return startNodeAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
 };
 
 const workerRole: RoleStarter = async (ctx) => {
@@ -44,6 +53,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   watcher: watcherRole,
   worker: workerRole,
   bot: botRole,
+  'node-agent': nodeAgentRole,
 };
 
 /**
@@ -143,7 +153,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['watcher', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

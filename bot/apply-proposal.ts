@@ -15,7 +15,7 @@ import { describePatchError } from './describe-patch-error.js';
 import { buttonBlock, describeChange, proposalButton, reverseProposal } from './proposal-button.js';
 import { offerResize } from './resize-offer.js';
 import { code, codeBlock, safe, textReply, type Reply } from './reply.js';
-import { isPatchableKind, liveContainer, memoryPatch, STRATEGIC_MERGE_PATCH, workloadPath, yamlSnippet, type LiveContainer } from './workload-patch.js';
+import { isPatchableKind, liveTarget, memoryPatch, STRATEGIC_MERGE_PATCH, workloadPath, yamlSnippet, type LiveContainer } from './workload-patch.js';
 
 export type ChangeKind = ChangeDirection;
 
@@ -190,8 +190,14 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
         `${safe(what)} is controlled by ${safe(`${controller.kind} ${p.owner.namespace}/${controller.name}`)}, which would roll a change here back: nothing was changed. Run \`/oom why\` on the pod for a proposal on the ${safe(controller.kind)}.`,
       );
     }
-    const live = liveContainer(p.owner.kind, obj, p.container);
-    if (!live) return refuse(`${safe(what)} has no container ${code(p.container, 63)} any more. Nothing was changed.`);
+    const live = liveTarget(p.owner.kind, obj, p);
+    if (!live) {
+      return refuse(
+        p.target === 'limit' && p.scope === 'pod'
+          ? `The pod template of ${safe(what)} has no pod-level memory limit (spec.resources.limits.memory) any more: it was removed since, or set when the pod was created. Nothing was changed.`
+          : `${safe(what)} has no container ${code(p.container, 63)} any more. Nothing was changed.`,
+      );
+    }
     const changedReply = await changedSince(deps, stored, live, kind, what);
     const changed = changedReply ? { reply: changedReply } : undefined;
     if (changed) {
@@ -310,7 +316,7 @@ async function finish(
   const buttons = applied.undo ? [proposalButton(applied.undo.id, applied.undo.proposal, 'undo')] : [];
   // Relief without a restart for the pods running now, where the cluster can resize pods in place.
   if (kind === 'raise') {
-    const resize = await offerResize(deps, stored, live.list);
+    const resize = await offerResize(deps, stored, live.list, c.opts.signal);
     if (resize) buttons.push(resize);
   }
   if (buttons.length) reply.blocks = [...(reply.blocks ?? []), { type: 'actions', block_id: 'oom_bot_actions', elements: buttons }];

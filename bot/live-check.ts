@@ -13,7 +13,7 @@ import { NODES_CACHE_KEY, NODES_CACHE_OPTIONS, readNodes } from '../investigate/
 import type { BotDeps } from './bot-deps.js';
 import { buttonBlock, describeChange, proposalButton } from './proposal-button.js';
 import { code, safe, textReply, type Reply } from './reply.js';
-import { type LiveContainer, liveContainer } from './workload-patch.js';
+import { type LiveContainer, liveTarget } from './workload-patch.js';
 
 function answer(text: string, extra: Reply['blocks'] = []): Reply {
   const r = textReply(text);
@@ -89,7 +89,7 @@ export interface LiveObject {
 export async function readBack(deps: BotDeps, path: string, p: Proposal, list: LiveContainer['list']): Promise<'applied' | 'not-applied' | 'unknown'> {
   try {
     const obj = await deps.kube.getJson(path);
-    const now = liveContainer(p.owner.kind, obj, p.container);
+    const now = liveTarget(p.owner.kind, obj, p);
     if (!now || now.list !== list) return 'unknown';
     const value = p.target === 'limit' ? now.limit : now.request;
     const to = p.target === 'limit' ? p.toLimit : p.toRequest;
@@ -122,10 +122,14 @@ export async function changedSince(
   const requestMoved = p.toRequest !== undefined && p.target === 'limit' && live.request !== undefined && !sameQuantity(live.request, p.fromRequest);
   if ((liveValue === undefined || sameQuantity(liveValue, fromValue)) && !requestMoved) return undefined;
   const field = p.target === 'limit' && !requestMoved ? 'limit' : 'request';
+  const subject =
+    p.target === 'limit' && p.scope === 'pod'
+      ? `The pod-level memory ${field} of ${safe(what)}`
+      : `The memory ${field} of ${code(p.container, 63)} in ${safe(what)}`;
   if (sameQuantity(liveValue, toValue) && !requestMoved) {
-    return answer(`The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is already ${code(liveValue ?? 'none', 40)}. Nothing was changed.`);
+    return answer(`${subject} is already ${code(liveValue ?? 'none', 40)}. Nothing was changed.`);
   }
-  const head = `The memory ${field} of ${code(p.container, 63)} in ${safe(what)} is now ${code((field === 'limit' ? live.limit : live.request) ?? 'none', 40)}, not ${code((field === 'limit' ? fromValue : p.fromRequest) ?? 'none', 40)} as when this was proposed: someone changed it since. Nothing was changed.`;
+  const head = `${subject} is now ${code((field === 'limit' ? live.limit : live.request) ?? 'none', 40)}, not ${code((field === 'limit' ? fromValue : p.fromRequest) ?? 'none', 40)} as when this was proposed: someone changed it since. Nothing was changed.`;
   if (kind === 'undo') return answer(`${head} There is nothing to undo safely.`);
   const fresh = freshFromLive(p, live, await capsFor(deps));
   if (!fresh.proposal) return answer(fresh.reason ? `${head} ${safe(fresh.reason, 400)}` : head);

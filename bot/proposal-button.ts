@@ -35,6 +35,7 @@ export function reverseProposal(p: Proposal, by: string, at: string): Proposal {
       toLimitBytes: p.fromLimitBytes,
       reason,
     };
+    if (p.scope === 'pod') r.scope = 'pod';
     if (p.toRequest !== undefined) {
       r.fromRequest = p.toRequest;
       r.toRequest = p.fromRequest ?? 'none';

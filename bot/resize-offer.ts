@@ -20,18 +20,22 @@ interface ResourceList {
   resources?: Array<{ name?: string; verbs?: string[] }>;
 }
 
-/** Whether core/v1 discovery lists pods/resize with the patch verb; asked once, then cached. */
-export async function resizeSupported(deps: BotDeps): Promise<boolean> {
-  const { value } = await deps.cache.get('discovery:/api/v1:pods/resize', async () => {
-    try {
-      const doc = await deps.kube.getJson<ResourceList>('/api/v1');
+/**
+ * Whether core/v1 discovery lists pods/resize with the patch verb. Only an answer is cached (a minute, as
+ * every discovery read): a failed read (5xx, timeout) says nothing about the cluster, so the button is
+ * left out this time and discovery is asked again next time.
+ */
+export async function resizeSupported(deps: BotDeps, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const { value } = await deps.cache.get('discovery:/api/v1:pods/resize', async () => {
+      const doc = await deps.kube.getJson<ResourceList>('/api/v1', undefined, signal);
       return (doc.resources ?? []).some((r) => r.name === 'pods/resize' && (r.verbs ?? []).includes('patch'));
-    } catch (err) {
-      deps.log.info({ err: errorMessage(err) }, 'cannot read /api/v1 discovery: the resize button is not offered');
-      return false;
-    }
-  });
-  return value;
+    });
+    return value;
+  } catch (err) {
+    deps.log.info({ err: errorMessage(err) }, 'cannot read /api/v1 discovery: the resize button is not offered this time');
+    return false;
+  }
 }
 
 export function resizeButton(stored: StoredProposal): Button | undefined {
@@ -53,10 +57,10 @@ export function resizeButton(stored: StoredProposal): Button | undefined {
  * The resize button for a raise just applied, or undefined where resizing does not apply. It never
  * fails the raise: a problem here only leaves the button out (and is logged).
  */
-export async function offerResize(deps: BotDeps, raised: StoredProposal, list: LiveContainer['list']): Promise<Button | undefined> {
+export async function offerResize(deps: BotDeps, raised: StoredProposal, list: LiveContainer['list'], signal?: AbortSignal): Promise<Button | undefined> {
   if (list !== 'containers' || !RESIZABLE_KINDS.includes(raised.proposal.owner.kind)) return undefined;
   try {
-    if (!(await resizeSupported(deps))) return undefined;
+    if (!(await resizeSupported(deps, signal))) return undefined;
     const stored = await deps.proposals.create({
       incidentId: raised.incidentId,
       cluster: raised.cluster,

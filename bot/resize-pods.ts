@@ -7,7 +7,7 @@
  * pod's outcome is reported as the API server shows it in the pod's status.
  */
 import { errorMessage } from '../core/errors.js';
-import { ProposalStore, type StoredProposal } from '../stores/proposal-store.js';
+import { CLAIM_LEASE_MS, ProposalStore, type StoredProposal } from '../stores/proposal-store.js';
 import type { BotDeps } from './bot-deps.js';
 import { approverRefusal, refuse, type ApplyResult, type Clicker } from './apply-proposal.js';
 import { inScope } from './scope.js';
@@ -40,7 +40,18 @@ interface LivePod {
   };
 }
 
-type Outcome = { pod: string; result: 'resized' | 'in progress' | 'Infeasible' | 'Deferred' | 'failed'; detail?: string };
+type Outcome = { pod: string; result: 'resized' | 'in progress' | 'Infeasible' | 'Deferred' | 'failed' | 'not attempted'; detail?: string };
+
+export interface ResizeOptions {
+  /**
+   * Aborted when the click has waited too long (a stalled API server): every read gives up, and no pod's
+   * resize is sent after it; pods not reached are reported as such, never resized behind the person's back.
+   */
+  signal?: AbortSignal;
+}
+
+/** The click's time ran out before anything was resized. */
+class TooSlow extends Error {}
 
 /** A label selector in the list API's syntax (matchLabels and the set-based expressions). */
 export function selectorString(s: LabelSelector | undefined): string | undefined {
@@ -81,7 +92,7 @@ function outcomeOf(pod: LivePod, container: string, wanted: string | undefined, 
   return { pod: name, result: running !== undefined && sameQuantity(running, wanted) ? 'resized' : 'in progress' };
 }
 
-async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: StoredProposal): Promise<Outcome> {
+async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: StoredProposal, signal: AbortSignal | undefined): Promise<Outcome> {
   const p = stored.proposal;
   const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name)}/resize`;
   const change = memoryChange(p);
@@ -93,12 +104,16 @@ async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: Stored
   const body = { spec: { containers: [{ name: p.container, resources }] } };
   let out: LivePod | undefined;
   for (const dryRun of [true, false]) {
+    // Never sent later than the person was told; the dry run may be cut short, the resize itself is not.
+    if (signal?.aborted) return { pod: pod.metadata.name, result: 'not attempted' };
     try {
       out = await deps.kube.send<LivePod>('PATCH', path, body, {
         contentType: STRATEGIC_MERGE_PATCH,
         query: dryRun ? { dryRun: 'All', fieldManager: 'oombot' } : { fieldManager: 'oombot' },
+        ...(dryRun && signal ? { signal } : {}),
       });
     } catch (err) {
+      if (dryRun && signal?.aborted) return { pod: pod.metadata.name, result: 'not attempted' };
       const r = describePatchError(err, `Pod ${ns}/${pod.metadata.name}`);
       return { pod: pod.metadata.name, result: 'failed', detail: `${dryRun ? 'dry run: ' : ''}${r.detail}` };
     }
@@ -111,17 +126,19 @@ function describeOutcome(o: Outcome): string {
   const what =
     o.result === 'resized'
       ? 'resized'
-      : o.result === 'in progress'
-        ? 'resize requested; the kubelet has not reported it yet'
-        : o.result === 'failed'
-          ? 'failed'
-          : o.result === 'Infeasible'
-            ? '`Infeasible`: its node can never fit the new memory; the next rollout places the pod on a node that can'
-            : '`Deferred`: its node has no room right now; the kubelet retries when memory frees up';
+      : o.result === 'not attempted'
+        ? 'not resized: the Kubernetes API server was too slow to reach it in time; the next rollout gives it the new value'
+        : o.result === 'in progress'
+          ? 'resize requested; the kubelet has not reported it yet'
+          : o.result === 'failed'
+            ? 'failed'
+            : o.result === 'Infeasible'
+              ? '`Infeasible`: its node can never fit the new memory; the next rollout places the pod on a node that can'
+              : '`Deferred`: its node has no room right now; the kubelet retries when memory frees up';
   return `${icon} ${code(o.pod, 253)}: ${what}${o.detail ? ` (${safe(o.detail, 300)})` : ''}`;
 }
 
-export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: Clicker): Promise<ApplyResult> {
+export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: Clicker, opts: ResizeOptions = {}): Promise<ApplyResult> {
   const { log, config } = deps;
   const refused = approverRefusal(deps, by, 'resize', proposalId);
   if (refused) return refused;
@@ -140,6 +157,13 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
     log.warn({ user: by.id, proposal: proposalId, namespace: p.owner.namespace }, 'resize refused: namespace not watched');
     return refuse(`${safe(what)} is outside the namespaces oombot watches (WATCH_NAMESPACES): it changes nothing there. Nothing was changed.`);
   }
+  if (p.target === 'limit' && p.scope === 'pod') {
+    // Offered for containers only (the in-place resize of pod-level resources is alpha in 1.35): never from another button's proposal.
+    log.warn({ user: by.id, proposal: proposalId }, 'resize refused: a pod-level proposal');
+    return refuse(
+      'oombot resizes the memory of containers in place, not pod-level resources. Nothing was changed; the next rollout gives the pods the raised value.',
+    );
+  }
   if (!RESIZABLE_KINDS.includes(p.owner.kind))
     return refuse(`oombot resizes the pods of Deployments, StatefulSets, DaemonSets and ReplicaSets only. Nothing was changed.`);
   const claim = await deps.proposals.claim(proposalId, by.id);
@@ -147,15 +171,29 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
     log.info({ user: by.id, proposal: proposalId }, 'resize refused: proposal already claimed');
     return refuse('These pods were already resized (or are being resized right now): each resize runs at most once. Nothing more was changed.');
   }
+  // A lease, renewed while resizing: a bot that dies midway frees the resize within a minute.
+  const renewal = setInterval(() => void deps.proposals.renew(claim).catch(() => false), CLAIM_LEASE_MS / 3);
+  renewal.unref();
   let outcomes: Outcome[];
   try {
-    outcomes = await resizeAll(deps, found);
+    outcomes = await resizeAll(deps, found, opts.signal);
   } catch (err) {
-    // Nothing was patched (reading failed): the same button may try again.
+    clearInterval(renewal);
+    // Nothing was patched (reading failed, or the time ran out first): the same button may try again.
     await deps.proposals.release(claim).catch(() => false);
+    if (err instanceof TooSlow || opts.signal?.aborted) {
+      log.warn({ user: by.id, proposal: proposalId, workload: what }, 'resize not applied: the Kubernetes API server is too slow');
+      return refuse(`The Kubernetes API server did not answer in time: no pod of ${safe(what)} was resized. Try again in a minute.`);
+    }
     const r = describePatchError(err, what);
     log.warn({ user: by.id, proposal: proposalId, err: r.detail }, 'resize not applied: cannot read the workload or its pods');
     return refuse(`${safe(r.summary, 600)} Nothing was changed; try again.`);
+  }
+  clearInterval(renewal);
+  if (outcomes.length > 0 && outcomes.every((o) => o.result === 'not attempted')) {
+    await deps.proposals.release(claim).catch(() => false);
+    log.warn({ user: by.id, proposal: proposalId, workload: what }, 'resize not applied: the Kubernetes API server is too slow');
+    return refuse(`The Kubernetes API server did not answer in time: no pod of ${safe(what)} was resized. Try again in a minute.`);
   }
   await deps.proposals.settle(claim).catch((err: unknown) => log.warn({ proposal: proposalId, err: errorMessage(err) }, 'cannot mark the resize done'));
   const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length;
@@ -181,15 +219,16 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
   return { reply: textReply(lines.join('\n')) };
 }
 
-async function resizeAll(deps: BotDeps, stored: StoredProposal): Promise<Outcome[]> {
+async function resizeAll(deps: BotDeps, stored: StoredProposal, signal: AbortSignal | undefined): Promise<Outcome[]> {
   const p = stored.proposal;
   const ns = p.owner.namespace;
-  const workload = await deps.kube.getJson<{ spec?: { selector?: LabelSelector } }>(workloadPath(p.owner));
+  if (signal?.aborted) throw new TooSlow();
+  const workload = await deps.kube.getJson<{ spec?: { selector?: LabelSelector } }>(workloadPath(p.owner), undefined, signal);
   const labelSelector = selectorString(workload.spec?.selector);
   if (!labelSelector) return [];
   const from = p.target === 'limit' ? p.fromLimit : p.fromRequest;
   const pods: LivePod[] = [];
-  for await (const page of deps.kube.listPages<LivePod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector })) {
+  for await (const page of deps.kube.listPages<LivePod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector }, 500, signal)) {
     for (const pod of page) {
       if (pod.status?.phase !== 'Running' || pod.metadata.deletionTimestamp || !ownedByWorkload(pod, p.owner)) continue;
       const c = pod.spec?.containers?.find((x) => x.name === p.container);
@@ -198,6 +237,6 @@ async function resizeAll(deps: BotDeps, stored: StoredProposal): Promise<Outcome
     }
   }
   const outcomes: Outcome[] = [];
-  for (const pod of pods.slice(0, MAX_PODS)) outcomes.push(await resizeOne(deps, ns, pod, stored));
+  for (const pod of pods.slice(0, MAX_PODS)) outcomes.push(await resizeOne(deps, ns, pod, stored, signal));
   return outcomes;
 }

@@ -15,6 +15,7 @@ import { AlertGroups } from '../stores/alert-groups.js';
 import { RedisSharedCache } from '../stores/shared-cache.js';
 import { NodeSumsReader } from '../stores/node-sums-reader.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_RESIZE, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
 import { resizeRunningPods } from './resize-pods.js';
@@ -24,6 +25,8 @@ import { boltLogger } from './bolt-logger.js';
 import type { BotDeps } from './bot-deps.js';
 import { runOomCommand } from './oom-command.js';
 import { recordChange } from './record-change.js';
+import { recordFix } from './record-fix.js';
+import { FixStore } from '../stores/fix-store.js';
 import { safe, textReply, type Reply } from './reply.js';
 import { SharedHttpReceiver, SLACK_EVENTS_PATH } from './shared-http-receiver.js';
 
@@ -104,12 +107,15 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     cluster: kube.target.clusterName,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
+    kernelKills: new KernelKills(ctx.redis, config.queueName),
     proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
     cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName)),
     nodeSums: new NodeSumsReader(ctx.redis, config.queueName),
     now: opts.now ?? (() => new Date()),
+    fixes: new FixStore(ctx.redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log),
+    metrics: ctx.metrics,
   };
   const ackBudgetMs = opts.ackBudgetMs ?? 2_000;
   const workTimeoutMs = opts.workTimeoutMs ?? 25_000;
@@ -231,6 +237,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
           .then((result) => {
             // The audit trail goes on by itself: the person's answer does not wait for it.
             if (result.applied) void track(recordChange(deps, botToken ? client : undefined, result.applied, alertBlocks ? { blocks: alertBlocks } : {}));
+            if (result.applied) void track(recordFix(deps, result.applied));
             return result.reply;
           }),
       );
@@ -278,7 +285,15 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   app.action<BlockAction<ButtonAction>>(ACTION_RESIZE, async ({ ack, body, action, respond }) => {
     await ack();
     const by = { id: body.user.id, ...(body.user.username || body.user.name ? { name: body.user.username ?? body.user.name } : {}) };
-    const work = track(resizeRunningPods(deps, action.value, by).then((r) => r.reply));
+    // Past the time limit no read waits on and no resize is sent (see resizeRunningPods).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), workTimeoutMs);
+    timer.unref();
+    const work = track(
+      resizeRunningPods(deps, action.value, by, { signal: abort.signal })
+        .finally(() => clearTimeout(timer))
+        .then((r) => r.reply),
+    );
     void track(
       answerLater(
         respond,
@@ -286,6 +301,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
         'Resize running pods',
         true,
         `:hourglass_flowing_sand: Still resizing after ${seconds}: the Kubernetes API server is slow. The result will follow here; do not click again.`,
+        workTimeoutMs + 2_000,
       ),
     );
   });

@@ -36,28 +36,49 @@ interface ContainerLike {
 }
 
 export interface LiveContainer {
-  list: 'containers' | 'initContainers';
+  /** Where the values are in the pod template: a container list, or the pod-level `spec.resources`. */
+  list: 'containers' | 'initContainers' | 'pod';
   limit?: string;
   request?: string;
 }
 
-/** The named container in a live workload object's pod template, with its memory limit and request. */
-export function liveContainer(kind: string, obj: unknown, container: string): LiveContainer | undefined {
+type TemplateSpec = { containers?: ContainerLike[]; initContainers?: ContainerLike[]; resources?: ContainerLike['resources'] };
+
+function templateSpec(kind: string, obj: unknown): TemplateSpec | undefined {
   const k = KINDS[kind];
   if (!k) return undefined;
   let node: unknown = obj;
   for (const key of k.template) node = (node as Record<string, unknown> | undefined)?.[key];
-  const spec = (node as { spec?: { containers?: ContainerLike[]; initContainers?: ContainerLike[] } } | undefined)?.spec;
+  return (node as { spec?: TemplateSpec } | undefined)?.spec;
+}
+
+function valuesOf(list: LiveContainer['list'], resources: ContainerLike['resources']): LiveContainer {
+  const out: LiveContainer = { list };
+  const limit = resources?.limits?.memory;
+  const request = resources?.requests?.memory;
+  if (limit !== undefined) out.limit = String(limit);
+  if (request !== undefined) out.request = String(request);
+  return out;
+}
+
+/**
+ * What a proposal changes in a live workload object's pod template: the named container's memory limit
+ * and request, or for a pod-level proposal the template's `spec.resources` (undefined when the template
+ * has no pod-level memory limit: one set at admission is not the template's to change).
+ */
+export function liveTarget(kind: string, obj: unknown, p: Pick<Proposal, 'container'> & { scope?: 'pod' }): LiveContainer | undefined {
+  if (p.scope !== 'pod') return liveContainer(kind, obj, p.container);
+  const spec = templateSpec(kind, obj);
+  if (spec?.resources?.limits?.memory === undefined) return undefined;
+  return valuesOf('pod', spec.resources);
+}
+
+/** The named container in a live workload object's pod template, with its memory limit and request. */
+export function liveContainer(kind: string, obj: unknown, container: string): LiveContainer | undefined {
+  const spec = templateSpec(kind, obj);
   for (const list of ['containers', 'initContainers'] as const) {
     const c = spec?.[list]?.find((x) => x?.name === container);
-    if (c) {
-      const out: LiveContainer = { list };
-      const limit = c.resources?.limits?.memory;
-      const request = c.resources?.requests?.memory;
-      if (limit !== undefined) out.limit = String(limit);
-      if (request !== undefined) out.request = String(request);
-      return out;
-    }
+    if (c) return valuesOf(list, c.resources);
   }
   return undefined;
 }
@@ -70,11 +91,15 @@ export function memoryChange(p: Proposal): { limits?: { memory: string | null };
   return out;
 }
 
-/** `{spec:{template:{spec:{containers:[{name, resources}]}}}}` (or the CronJob's jobTemplate path). */
+/**
+ * `{spec:{template:{spec:{containers:[{name, resources}]}}}}` (or the CronJob's jobTemplate path); for the
+ * pod-level limit `{spec:{template:{spec:{resources}}}}`.
+ */
 export function memoryPatch(kind: string, list: LiveContainer['list'], p: Proposal): Record<string, unknown> {
   const k = KINDS[kind];
   if (!k) throw new Error(`${kind} is not patched by oombot`);
-  let body: Record<string, unknown> = { spec: { [list]: [{ name: p.container, resources: memoryChange(p) }] } };
+  let body: Record<string, unknown> =
+    list === 'pod' ? { spec: { resources: memoryChange(p) } } : { spec: { [list]: [{ name: p.container, resources: memoryChange(p) }] } };
   for (const key of [...k.template].reverse()) body = { [key]: body };
   return body;
 }
@@ -85,10 +110,14 @@ export function yamlSnippet(kind: string, list: LiveContainer['list'], p: Propos
   const path = k ? [...k.template, 'spec'] : ['spec', 'template', 'spec'];
   const lines: string[] = [];
   for (const [i, key] of path.entries()) lines.push(`${'  '.repeat(i)}${key}:`);
-  const d = '  '.repeat(path.length);
-  lines.push(`${d}${list}:`, `${d}  - name: ${p.container}`, `${d}    resources:`);
+  let d = '  '.repeat(path.length);
+  if (list === 'pod') lines.push(`${d}resources:`);
+  else {
+    lines.push(`${d}${list}:`, `${d}  - name: ${p.container}`, `${d}    resources:`);
+    d += '    ';
+  }
   const change = memoryChange(p);
-  if (change.limits) lines.push(`${d}      limits:`, `${d}        memory: ${change.limits.memory ?? 'null'}`);
-  if (change.requests) lines.push(`${d}      requests:`, `${d}        memory: ${change.requests.memory ?? 'null'}`);
+  if (change.limits) lines.push(`${d}  limits:`, `${d}    memory: ${change.limits.memory ?? 'null'}`);
+  if (change.requests) lines.push(`${d}  requests:`, `${d}    memory: ${change.requests.memory ?? 'null'}`);
   return lines.join('\n');
 }

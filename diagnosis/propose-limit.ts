@@ -52,6 +52,11 @@ interface ProposalBase {
 
 export interface LimitProposal extends ProposalBase {
   target: 'limit';
+  /**
+   * 'pod': the pod-level limit (spec.resources, KEP-2837) of the template, not the container's; the
+   * request that follows it is the pod-level request. `container` is then the one that was killed.
+   */
+  scope?: 'pod';
   fromLimit: string;
   toLimit: string;
   fromLimitBytes: number;
@@ -91,6 +96,10 @@ export interface ProposeLimitInput {
   atLeastBytes?: number;
   atLeastReason?: string;
   caps: Caps;
+  /** 'pod' when the limit and request are the pod-level ones (spec.resources, KEP-2837). */
+  scope?: 'pod';
+  /** The pod's status.qosClass, for the words about the request. */
+  qosClass?: string;
 }
 
 const CAP_LABEL: Record<CapName, string> = {
@@ -121,7 +130,13 @@ export function lowestCap(caps: Caps): { name: CapName; bytes: number } | undefi
 }
 
 /** The object to patch, or why there is none (`what` is the change in words, e.g. "memory limit to 640Mi"). */
-export function patchTarget(owner: OwnerChain | undefined, namespace: string, container: string, what: string): { owner: ProposalOwner } | { reason: string } {
+export function patchTarget(
+  owner: OwnerChain | undefined,
+  namespace: string,
+  container: string,
+  what: string,
+  scope: 'container' | 'pod' = 'container',
+): { owner: ProposalOwner } | { reason: string } {
   if (!owner) {
     return {
       reason: `The pod's owner could not be resolved, so there is nothing safe to patch: set the ${what} for container ${container} in the workload that created the pod.`,
@@ -133,7 +148,8 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
       reason: `The pod has no controller, so there is nothing to patch (a running pod's resources cannot be changed in place): set the ${what} for container ${container} in the manifest that created it and re-create the pod.`,
     };
   }
-  if (owner.templateContainers && !owner.templateContainers.includes(container)) {
+  // A pod-level limit is the template's own spec.resources, whichever container was killed.
+  if (scope === 'container' && owner.templateContainers && !owner.templateContainers.includes(container)) {
     // Added to the pod at admission (istio-proxy, linkerd-proxy, a Vault agent): the template has no such
     // container, so a patch of it cannot apply; the injector's own settings size it.
     const hint =
@@ -161,9 +177,10 @@ export function patchTarget(owner: OwnerChain | undefined, namespace: string, co
   return { owner: { kind: top.kind, name: top.name, namespace } };
 }
 
-function revertWarning(managedBy: ManagedBy, container: string, field: string, value: string): string {
+function revertWarning(managedBy: ManagedBy, container: string, field: string, value: string, scope: 'container' | 'pod' = 'container'): string {
   const when = managedBy.tool === 'helm' ? 'by the next helm upgrade' : 'at its next sync';
-  return `Managed by ${describeManagedBy(managedBy)}: a change made from Slack will be reverted ${when}. Commit ${field}: ${value} for container ${container} to its source as well.`;
+  const where = scope === 'pod' ? 'in the pod template' : `for container ${container}`;
+  return `Managed by ${describeManagedBy(managedBy)}: a change made from Slack will be reverted ${when}. Commit ${field}: ${value} ${where} to its source as well.`;
 }
 
 /** The VPA value before caps: max(used + 100Mi, used × 1.2), raised to atLeast, rounded up. */
@@ -205,7 +222,14 @@ export function proposeLimit(input: ProposeLimitInput): ProposalResult<LimitProp
     return { reason: `The computed limit ${formatMemory(target)} is not above the current ${fromLimit}.` };
   }
   const toLimit = formatMemory(target);
-  const where = patchTarget(input.owner, input.namespace, container, `memory limit to ${toLimit}`);
+  const pod = input.scope === 'pod';
+  const where = patchTarget(
+    input.owner,
+    input.namespace,
+    container,
+    pod ? `pod-level memory limit (spec.resources.limits.memory) to ${toLimit}` : `memory limit to ${toLimit}`,
+    pod ? 'pod' : 'container',
+  );
   if ('reason' in where) return { reason: where.reason, suggested: toLimit };
 
   const proposal: LimitProposal = {
@@ -216,24 +240,30 @@ export function proposeLimit(input: ProposeLimitInput): ProposalResult<LimitProp
     toLimit,
     fromLimitBytes: limitBytes,
     toLimitBytes: target,
-    reason: `VPA rule after an OOM kill: ${parts.join('; ')}.`,
+    reason: `VPA rule after an OOM kill${pod ? ', for the pod-level limit' : ''}: ${parts.join('; ')}.`,
   };
+  if (pod) proposal.scope = 'pod';
   if (cappedBy) proposal.cappedBy = cappedBy;
   if (requestBytes !== undefined) {
+    const request = pod ? 'pod-level request' : 'request';
     proposal.fromRequest = input.requestText ?? formatMemory(requestBytes);
     proposal.fromRequestBytes = requestBytes;
     if (requestBytes === limitBytes) {
+      // Request = limit stays so (the limit only would leave it behind); "Guaranteed" only when the pod is.
       proposal.toRequest = toLimit;
       proposal.toRequestBytes = target;
-      proposal.requestNote = `The request is raised with the limit (${proposal.fromRequest} → ${toLimit}) to keep the pod Guaranteed.`;
+      const why = input.qosClass === 'Guaranteed' ? 'to keep the pod Guaranteed' : 'to keep it equal to the limit';
+      proposal.requestNote = `The ${request} is raised with the limit (${proposal.fromRequest} → ${toLimit}) ${why}.`;
     } else {
-      proposal.requestNote = `The request stays at ${proposal.fromRequest}: the scheduler reserves only that, so under node pressure the memory above it is at risk. Raise it too if the container really needs about ${formatMemoryApprox(used)}.`;
+      proposal.requestNote = `The ${request} stays at ${proposal.fromRequest}: the scheduler reserves only that, so under node pressure the memory above it is at risk. Raise it too if the ${pod ? 'pod' : 'container'} really needs about ${formatMemoryApprox(used)}.`;
     }
   }
   const managedBy = input.owner?.managedBy;
   if (managedBy) {
     proposal.managedBy = managedBy;
-    proposal.revertWarning = revertWarning(managedBy, container, 'resources.limits.memory', toLimit);
+    proposal.revertWarning = pod
+      ? revertWarning(managedBy, container, 'spec.resources.limits.memory', toLimit, 'pod')
+      : revertWarning(managedBy, container, 'resources.limits.memory', toLimit);
   }
   return { proposal };
 }

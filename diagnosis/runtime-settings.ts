@@ -4,7 +4,9 @@
  * --max-old-space-size, PHP memory_limit, and the env vars GOMEMLIMIT, GOGC, DOTNET_GCHeapHardLimit(Percent).
  *
  * Secrets never leave this function. Env values may be secrets, so:
- * - for GOMEMLIMIT, GOGC, DOTNET_* and PHP_MEMORY_LIMIT only the NAME is reported (the variable is set);
+ * - for GOMEMLIMIT, GOGC, DOTNET_* and PHP_MEMORY_LIMIT the NAME is reported (the variable is set), and for
+ *   GOMEMLIMIT and DOTNET_GCHeapHardLimit the size too when the whole value is exactly a size (`2GiB`,
+ *   `0x40000000`), rebuilt from its parsed parts;
  * - for the runtime option variables (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS, JAVA_OPTS,
  *   NODE_OPTIONS), which hold standard flags, each recognised memory flag is matched by a strict pattern
  *   (digits and a unit letter only) and REBUILT from its parsed parts (`-Xmx4g`); no other part of the
@@ -136,7 +138,9 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
     if (!env || typeof env.name !== 'string') continue;
     const setOnly = SET_ONLY_VARS[env.name];
     if (setOnly) {
-      settings.push({ name: setOnly, source: 'env', envName: env.name });
+      // A size that is nothing but a size is read (and rebuilt); any other value stays unread.
+      const size = typeof env.value === 'string' ? strictSize(setOnly, env.value) : undefined;
+      settings.push({ name: setOnly, source: 'env', envName: env.name, ...(size ? { bytes: size.bytes, flag: `${env.name}=${size.text}` } : {}) });
       continue;
     }
     if (OPTION_VARS.has(env.name) && typeof env.value === 'string') {
@@ -144,6 +148,31 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
     }
   }
   return settings;
+}
+
+const GO_SIZE = /^(\d{1,13})(B|KiB|MiB|GiB|TiB)?$/;
+const GO_UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+const HEX_SIZE = /^(?:0[xX])?([0-9a-fA-F]{1,12})$/;
+
+/**
+ * GOMEMLIMIT (`2GiB`, `1073741824`) and DOTNET_GCHeapHardLimit (hex bytes, `0x40000000`) when the value
+ * is exactly a size; rebuilt from its parsed parts so nothing else of the value can pass.
+ */
+function strictSize(name: RuntimeSettingName, value: string): { bytes: number; text: string } | undefined {
+  const v = value.trim();
+  if (name === 'GOMEMLIMIT') {
+    const m = GO_SIZE.exec(v);
+    if (!m) return undefined;
+    const bytes = Number(m[1]) * (GO_UNIT[m[2] ?? ''] ?? 1);
+    return Number.isSafeInteger(bytes) ? { bytes, text: `${Number(m[1])}${m[2] ?? ''}` } : undefined;
+  }
+  if (name === 'DOTNET_GCHeapHardLimit') {
+    const m = HEX_SIZE.exec(v);
+    if (!m) return undefined;
+    const bytes = Number.parseInt(m[1] ?? '', 16);
+    return Number.isSafeInteger(bytes) && bytes > 0 ? { bytes, text: `0x${(m[1] ?? '').toLowerCase()}` } : undefined;
+  }
+  return undefined;
 }
 
 /** Names of the env vars in a container spec (never their values). */

@@ -62,7 +62,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   const lr = toLimitRangeMax(g.limitRanges);
   if (lr) enriched.limitRange = lr;
   const top = owner?.chain[owner.chain.length - 1];
-  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container) : undefined;
+  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container ?? incident.processOom?.container) : undefined;
   if (vpa) enriched.vpa = vpa;
   if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
   return enriched;
@@ -88,6 +88,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
   if (s.terminated) {
     return {
       state: 'terminated',
+      ...(typeof s.terminated.containerID === 'string' ? { containerID: s.terminated.containerID.slice(0, 200) } : {}),
       reason: s.terminated.reason,
       exitCode: s.terminated.exitCode,
       signal: s.terminated.signal,
@@ -105,6 +106,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
 function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init: boolean): ContainerSnapshot {
   const snap: ContainerSnapshot = {
     name: c.name,
+    ...(typeof status?.containerID === 'string' ? { containerID: status.containerID.slice(0, 200) } : {}),
     image: c.image,
     limits: resources(c.resources?.limits as Record<string, string> | undefined),
     requests: resources(c.resources?.requests as Record<string, string> | undefined),
@@ -155,6 +157,8 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
+  const vpaUpdates = pod.metadata?.annotations?.vpaUpdates;
+  if (typeof vpaUpdates === 'string' && vpaUpdates !== '') snap.vpaUpdates = cleanText(vpaUpdates).slice(0, 300);
   const podLevel = podResources(pod);
   if (podLevel?.limits) snap.podLimits = resources(podLevel.limits);
   if (podLevel?.requests) snap.podRequests = resources(podLevel.requests);
@@ -195,6 +199,8 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
     if (!top.metadata) chain.verified = false;
     const names = templateContainerNames(top);
     if (names) chain.templateContainers = names;
+    const memory = templateMemory(top);
+    if (memory) chain.templateMemory = memory;
     const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
     if (m) chain.managedBy = m;
     return chain;
@@ -242,7 +248,7 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined, sum
 }
 
 function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
-  const name = incident.termination?.container;
+  const name = incident.termination?.container ?? incident.processOom?.container;
   const m = g.podMetrics;
   if (!name || !m?.containers) return undefined;
   const c = items(m.containers).find((x) => x.name === name);
@@ -323,7 +329,22 @@ function templateContainerNames(owner: OwnerObject): string[] | undefined {
   return [...items(podSpec.containers), ...items(podSpec.initContainers)].map((c) => c?.name).filter((n): n is string => typeof n === 'string');
 }
 
+/** Memory limit and request per container of an owner's pod template, as written; undefined when unread. */
+function templateMemory(owner: OwnerObject): Record<string, { limit?: string; request?: string }> | undefined {
+  const spec = owner as unknown as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } };
+  const podSpec = spec.spec?.template?.spec ?? spec.spec?.jobTemplate?.spec?.template?.spec;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  const out: Record<string, { limit?: string; request?: string }> = {};
+  for (const c of [...items(podSpec.containers), ...items(podSpec.initContainers)]) {
+    if (typeof c?.name !== 'string' || Object.hasOwn(out, c.name)) continue;
+    const limit = c.resources?.limits?.memory;
+    const request = c.resources?.requests?.memory;
+    out[c.name] = { ...(limit !== undefined ? { limit: String(limit) } : {}), ...(request !== undefined ? { request: String(request) } : {}) };
+  }
+  return out;
+}
+
 interface PodSpecLike {
-  containers?: { name?: string }[];
-  initContainers?: { name?: string }[];
+  containers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
+  initContainers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
 }

@@ -10,8 +10,11 @@ import { diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import type { EnrichedIncident } from '../diagnosis/enriched.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
+import type { KernelKills } from '../stores/kernel-kills.js';
+import type { ChangeCache } from '../stores/change-cache.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, type NodeSumsSource, cachedOwnerChain, gatherIncident } from './gather.js';
+import { readWorkloadChange } from './workload-change.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
@@ -20,6 +23,10 @@ export interface InvestigateDeps {
   history: IncidentHistory;
   /** Each node's memory sums as the watcher keeps them; without it the node's pods are listed. */
   nodeSums?: NodeSumsSource;
+  /** What the node agents read in the kernel logs (absent: nothing is looked up). */
+  kernelKills?: KernelKills;
+  /** Where each workload revision's change is kept; without it, every OOM kill reads the workload's history. */
+  changes?: ChangeCache;
 }
 
 export interface Investigation {
@@ -40,8 +47,18 @@ const HISTORY_DEPTH = 20;
 export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date, opts: { repeat?: boolean } = {}): Promise<Investigation> {
   const gathered = await gatherIncident(deps.kube, incident, deps.cache, { nodeSums: deps.nodeSums, repeat: opts.repeat });
   const workload = workloadOf(incident, gathered.owners);
-  const previous = await deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH);
+  const [previous, changed] = await Promise.all([
+    deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH),
+    // The change that started it, for a kill: at most one read per workload revision (then cached).
+    incident.kind === 'container-oom' && deps.changes ? readWorkloadChange(deps.kube, incident, gathered.owners, deps.changes) : undefined,
+  ]);
+  if (changed) {
+    gathered.apiCalls += changed.apiCalls;
+    if (changed.gap) gathered.gaps.push(changed.gap);
+  }
   const enriched = toEnriched(gathered, previous, now);
+  await addKernelKills(deps, incident, enriched, gathered);
+  if (changed?.change) enriched.change = changed.change;
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
 }
@@ -68,4 +85,24 @@ export async function cachedWorkloadOf(cache: ClusterCache, incident: Incident):
   if (!first) return workloadOf(incident, []);
   const owners = await cachedOwnerChain(cache, ref.namespace, first);
   return owners ? workloadOf(incident, owners) : undefined;
+}
+
+/**
+ * The node agent's word on the kill: the processes the kernel killed in the incident's container, and
+ * global OOM kills on its node. Best effort: without them the diagnosis goes on what Kubernetes shows.
+ */
+async function addKernelKills(deps: InvestigateDeps, incident: Incident, enriched: EnrichedIncident, gathered: Gathered): Promise<void> {
+  if (!deps.kernelKills) return;
+  const containerID = incident.termination?.containerID ?? incident.processOom?.containerId;
+  const node = incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node;
+  try {
+    const [inContainer, onNode] = await Promise.all([
+      deps.kernelKills.inContainer(incident.cluster, containerID),
+      deps.kernelKills.onNode(incident.cluster, node),
+    ]);
+    if (inContainer.length > 0) enriched.processKills = inContainer;
+    if (onNode.length > 0) enriched.nodeKernelOoms = onNode;
+  } catch (err) {
+    gathered.gaps.push(`kernel OOM kills: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -24,10 +24,12 @@ export async function startWatcherRole(deps: {
   queue: Queue<Incident>;
   log: Logger;
   metrics: Metrics;
+  /** Records a kill seen in pod status at a first look, older than the look-back, as history. */
+  history?: (incident: Incident) => Promise<void>;
 }): Promise<WatcherRole> {
-  const { config, kube, cluster, redis, queue, metrics } = deps;
+  const { config, kube, cluster, redis, queue, metrics, history } = deps;
   const log = deps.log.child({ cluster });
-  const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log });
+  const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log, history });
   const watcher = new Watcher({
     kube,
     cluster,

@@ -37,6 +37,9 @@ export interface WatcherOptions {
   now?: () => Date;
 }
 
+/** Kinds of incident a first look records as history when they are older than the look-back. */
+const HISTORY_KINDS = new Set<Incident['kind']>(['container-oom', 'child-oom', 'evicted']);
+
 /** Event reasons a detector can use; other events are only kept as recent events of their pod. */
 const EVENT_REASONS = new Set(['Evicted', 'SystemOOM', 'Preempted', 'TaintManagerEviction']);
 /** SystemOOM events kept per node, and for how long, to go with the incidents of the node's pods. */
@@ -64,6 +67,8 @@ export class Watcher {
   private readonly watches: ListWatch<KubeObject>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private cutoff = new Date(0);
+  /** Kills older than this are neither alerts nor history: their ids are no longer remembered. */
+  private historyFloor = new Date(0);
   private readonly now: () => Date;
   private started = false;
 
@@ -197,11 +202,11 @@ export class Watcher {
     return watch as unknown as ListWatch<KubeObject>;
   }
 
-  private context(live: boolean): DetectContext {
+  private context(live: boolean, cutoff = this.cutoff): DetectContext {
     return {
       cluster: this.opts.cluster,
       now: this.now(),
-      cutoff: this.cutoff,
+      cutoff,
       live,
       recentPodEvents: (uid) => this.recent.get(uid),
     };
@@ -248,7 +253,8 @@ export class Watcher {
     if (!uid) return;
     let incidents: Incident[] = [];
     try {
-      incidents = detectPodIncidents(pod, this.context(live));
+      // A list also looks back past the cutoff: what it finds there is history, not an alert.
+      incidents = detectPodIncidents(pod, this.context(live, live ? this.cutoff : this.historyFloor));
     } catch (err) {
       // Detectors are total; this is a last line of defence so one odd object never stops the watch.
       this.opts.log.error({ err: errorMessage(err), pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'detection failed for pod');
@@ -312,11 +318,20 @@ export class Watcher {
     }
   }
 
+  /** Before the cutoff: history (when of a kind worth remembering), never an alert. */
+  private isHistory(incident: Incident): boolean {
+    return Date.parse(incident.occurredAt) < this.cutoff.getTime();
+  }
+
   private async handOver(type: 'ADDED' | 'MODIFIED' | 'DELETED', uid: string, known: string[] | null, incidents: Incident[], live: boolean): Promise<void> {
     let handed = known;
     for (const incident of incidents) {
-      // A deferred incident is retried by the sink; remembering it here avoids handing it over twice.
-      await this.opts.sink.submit(incident, this.opts.cluster);
+      if (this.isHistory(incident)) {
+        if (HISTORY_KINDS.has(incident.kind)) await this.opts.sink.recordHistory(incident);
+      } else {
+        // A deferred incident is retried by the sink; remembering it here avoids handing it over twice.
+        await this.opts.sink.submit(incident, this.opts.cluster);
+      }
       handed = [...(handed ?? []), incident.id].slice(-16);
     }
     this.settlePod(type, uid, handed, live);
@@ -399,9 +414,10 @@ export class Watcher {
       log.warn({ err: errorMessage(err) }, 'cannot read the last watcher heartbeat; using the look-back only');
     }
     const cutoff = last === undefined ? now - lookbackMs : Math.max(floor, Math.min(now - lookbackMs, last - lookbackMs));
+    this.historyFloor = new Date(Math.min(floor, cutoff));
     const at = new Date(cutoff);
     if (last === undefined) {
-      log.info({ cluster, cutoff: at.toISOString() }, 'first start for this cluster: kills before the look-back are history, not alerts');
+      log.info({ cluster, cutoff: at.toISOString() }, 'first start for this cluster: kills before the look-back are recorded as history, not alerts');
     } else {
       log.info({ cluster, lastSeen: new Date(last).toISOString(), cutoff: at.toISOString() }, 'resuming: kills since the last watcher ran are reported');
     }

@@ -47,6 +47,11 @@ export interface Ctx {
   /** The pod-level memory limit, when the pod has one. */
   podLimitBytes?: number;
   podLimitText?: string;
+  /** The pod-level memory request, when the pod has one. */
+  podRequestBytes?: number;
+  podRequestText?: string;
+  /** The pod's status.qosClass. */
+  qosClass?: string;
   uptimeSeconds?: number;
   usageAtKill?: number;
   /** How long before the kill the usage sample was taken (seconds), when it came from metrics. */
@@ -61,7 +66,7 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const incident = e.incident;
   const t = incident.termination;
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
-  const containerName = t?.container;
+  const containerName = t?.container ?? incident.processOom?.container;
   const container = containerName ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName) : undefined;
   const ownLimitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
   const requestText = container?.requests.memory?.text ?? t?.resources?.requests?.memory;
@@ -71,6 +76,9 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const usage = usageOf(e, containerName);
   const podLimitText = pod?.podLimits?.memory?.text;
   const podLimitBytes = pod?.podLimits?.memory?.bytes ?? parseMemoryBytes(podLimitText);
+  const podRequestText = pod?.podRequests?.memory?.text;
+  const podRequestBytes = pod?.podRequests?.memory?.bytes ?? parseMemoryBytes(podRequestText);
+  const qosClass = pod?.qosClass ?? incident.pod?.qosClass;
   const scope = podLimitBytes !== undefined && podLimitBinds(ownLimitBytes, podLimitBytes, usage.usageAtKill) ? 'pod' : 'container';
   const limitText = scope === 'pod' ? podLimitText : ownLimitText;
   return {
@@ -87,6 +95,8 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
     limitScope: scope,
     podLimitBytes,
     podLimitText,
+    ...(podRequestBytes !== undefined ? { podRequestBytes, podRequestText } : {}),
+    ...(qosClass ? { qosClass } : {}),
     uptimeSeconds: secondsBetween(t?.startedAt, t?.finishedAt),
     ...usage,
     caps: {
@@ -168,6 +178,7 @@ export function result(
   if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
   if (extra.raisingIsWrongFix) d.raisingIsWrongFix = extra.raisingIsWrongFix;
   if (extra.nodeOom) d.nodeOom = extra.nodeOom;
+  if (extra.joinsContainerOom) d.joinsContainerOom = true;
   return d;
 }
 
@@ -177,33 +188,25 @@ export function withLimitProposal(ctx: Ctx, atLeast?: { bytes: number; reason: s
   if (ctx.limitBytes === undefined || ctx.containerName === undefined) {
     return { noProposalReason: "The container's current memory limit is not known, so no new value can be computed." };
   }
+  // The pod-level limit (KEP-2837) when that is what the kill hit: the template's spec.resources is raised.
   const r = proposeLimit(limitInput(ctx, ctx.limitBytes, ctx.containerName, atLeast));
   const note = vpaNote(ctx);
   const extra: Partial<Diagnosis> = note.length > 0 ? { advice: note } : {};
-  if (ctx.limitScope === 'pod') return { ...extra, noProposalReason: podLimitReason(ctx, r.proposal?.toLimit ?? r.suggested) };
   return r.proposal ? { ...extra, proposal: r.proposal } : { ...extra, noProposalReason: r.reason };
 }
 
-/**
- * oombot patches containers' resources only: a pod-level limit is changed by hand, in the workload's
- * pod template, with the value the container rule would have proposed.
- */
-function podLimitReason(ctx: Ctx, suggested: string | undefined): string {
-  const top = ctx.owner?.chain[ctx.owner.chain.length - 1];
-  const where = top ? ` of ${top.kind} ${top.name}` : '';
-  const to = suggested ? ` to about ${suggested}` : '';
-  return `The limit that was hit is the pod-level memory limit (spec.resources.limits.memory, ${ctx.podLimitText ?? 'set'}), which oombot does not patch: raise spec.template.spec.resources.limits.memory${where}${to}.`;
-}
-
 function limitInput(ctx: Ctx, limitBytes: number, container: string, atLeast: { bytes: number; reason: string } | undefined): ProposeLimitInput {
+  const pod = ctx.limitScope === 'pod';
   return {
     container,
     namespace: ctx.namespace,
     owner: ctx.owner,
     limitBytes,
     limitText: ctx.limitText,
-    requestBytes: ctx.requestBytes,
-    requestText: ctx.requestText,
+    requestBytes: pod ? ctx.podRequestBytes : ctx.requestBytes,
+    requestText: pod ? ctx.podRequestText : ctx.requestText,
+    ...(pod ? { scope: 'pod' as const } : {}),
+    ...(ctx.qosClass ? { qosClass: ctx.qosClass } : {}),
     // A sample well under the limit was taken before the kill (a container OOM-killed at its limit used all
     // of it then): the VPA rule then starts from the limit, never from the older, lower number.
     usageAtKillBytes: ctx.usageAtKill !== undefined && ctx.usageAtKill >= limitBytes * UNDER_LIMIT_SHARE ? ctx.usageAtKill : undefined,

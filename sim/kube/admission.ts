@@ -40,8 +40,64 @@ export function defaultRequestsFromLimits(spec: Json): Json {
   const same =
     containers.every((c: Json, i: number) => c === spec.containers[i]) &&
     (!initContainers || initContainers.every((c: Json, i: number) => c === spec.initContainers[i]));
-  if (same) return spec;
-  return { ...spec, containers, ...(initContainers ? { initContainers } : {}) };
+  const out = same ? spec : { ...spec, containers, ...(initContainers ? { initContainers } : {}) };
+  return defaultPodLevelRequests(out);
+}
+
+/** The resources a pod-level spec.resources may name (IsSupportedPodLevelResource). */
+const POD_LEVEL_RESOURCES = new Set(['cpu', 'memory']);
+
+/**
+ * defaultPodRequests (SetDefaults_Pod, PodLevelResources): with a pod-level limit set, a pod-level request
+ * left out becomes the sum of its containers' requests (init containers: the largest) when any container
+ * requests it, else the pod-level limit. On the Pod only, like the container defaults.
+ */
+function defaultPodLevelRequests(spec: Json): Json {
+  const limits: Json | undefined = spec.resources?.limits;
+  if (!limits || Object.keys(limits).length === 0) return spec;
+  const requests: Json = { ...(spec.resources.requests ?? {}) };
+  let changed = false;
+  for (const r of POD_LEVEL_RESOURCES) {
+    if (requests[r] !== undefined) continue;
+    const sum = aggregateRequest(spec, r);
+    if (sum !== undefined) requests[r] = r === 'memory' ? formatBytes(sum) : canonicalQuantity(`${sum / 1000}`);
+    else if (limits[r] !== undefined) requests[r] = limits[r];
+    else continue;
+    changed = true;
+  }
+  return changed ? { ...spec, resources: { ...spec.resources, requests } } : spec;
+}
+
+/** The containers' effective request of `r` (bytes for memory, millicores for cpu), or undefined when none asks. */
+function aggregateRequest(spec: Json, r: string): number | undefined {
+  const value = (q: unknown): number | undefined => (r === 'memory' ? bytesOf(q) : quantityValue(q) === undefined ? undefined : quantityValue(q)! * 1000);
+  let any = false;
+  let sum = 0;
+  for (const c of spec.containers ?? []) {
+    const v = value(c.resources?.requests?.[r]);
+    if (v !== undefined) {
+      any = true;
+      sum += v;
+    }
+  }
+  let init = 0;
+  for (const c of spec.initContainers ?? []) {
+    const v = value(c.resources?.requests?.[r]);
+    if (v !== undefined) {
+      any = true;
+      init = Math.max(init, v);
+    }
+  }
+  return any ? Math.max(sum, init) : undefined;
+}
+
+/**
+ * dropDisabledPodFields: a server without PodLevelResources (before 1.34) drops spec.resources from a new
+ * pod or template, and from an update unless the old object already had it.
+ */
+export function dropDisabledPodFields(cluster: SimCluster, spec: Json | undefined, old?: Json): void {
+  if (!spec || cluster.podLevelResources || spec.resources === undefined || old?.resources !== undefined) return;
+  delete spec.resources;
 }
 
 /** LimitRanger's mutation: fill default limits and requests into containers that lack them. */
@@ -94,7 +150,71 @@ export function validateResources(def: ResourceDef, name: string, spec: Json, sp
       }
     });
   }
+  errors.push(...podLevelErrors(spec, specPath));
   if (errors.length) throw invalid(def, name, errors);
+}
+
+/**
+ * validatePodResourceRequirements (PodLevelResources): only cpu and memory, each request at most its limit,
+ * no container limit above the pod-level limit, and the containers' requests within the pod-level request.
+ */
+function podLevelErrors(spec: Json, specPath: string): FieldError[] {
+  const res = spec.resources;
+  if (!res) return [];
+  const errors: FieldError[] = [];
+  const at = `${specPath}.resources`;
+  const lim: Json = res.limits ?? {};
+  const req: Json = res.requests ?? {};
+  for (const [kind, list] of [
+    ['limits', lim],
+    ['requests', req],
+  ] as const) {
+    for (const [r, v] of Object.entries(list)) {
+      if (!POD_LEVEL_RESOURCES.has(r)) {
+        errors.push({ field: `${at}.${kind}[${r}]`, type: 'FieldValueNotSupported', detail: `Unsupported value: "${r}": supported values: "cpu", "memory"` });
+      } else if (quantityOf(v) === undefined) {
+        errors.push({ field: `${at}.${kind}[${r}]`, type: 'FieldValueInvalid', detail: `Invalid value: "${String(v)}": must be a valid quantity` });
+      }
+    }
+  }
+  if (errors.length) return errors;
+  for (const [r, v] of Object.entries(req)) {
+    if (compareValues(v, lim[r]) === 1) {
+      errors.push({
+        field: `${at}.requests`,
+        type: 'FieldValueInvalid',
+        detail: `Invalid value: "${canonicalQuantity(v)}": must be less than or equal to ${r} limit of ${canonicalQuantity(lim[r])}`,
+      });
+    }
+  }
+  for (const [field, list] of [
+    ['initContainers', spec.initContainers],
+    ['containers', spec.containers],
+  ] as const) {
+    (list ?? []).forEach((c: Json, i: number) => {
+      for (const [r, v] of Object.entries<unknown>(c.resources?.limits ?? {})) {
+        if (lim[r] !== undefined && compareValues(v, lim[r]) === 1) {
+          errors.push({
+            field: `${specPath}.${field}[${i}].resources.limits[${r}]`,
+            type: 'FieldValueInvalid',
+            detail: `Invalid value: "${canonicalQuantity(v)}": must be less than or equal to pod limits`,
+          });
+        }
+      }
+    });
+  }
+  if (req.memory !== undefined) {
+    const sum = aggregateRequest(spec, 'memory');
+    const podReq = bytesOf(req.memory);
+    if (sum !== undefined && podReq !== undefined && sum > podReq) {
+      errors.push({
+        field: `${at}.requests[memory]`,
+        type: 'FieldValueInvalid',
+        detail: `Invalid value: "${canonicalQuantity(req.memory)}": must be greater than or equal to aggregate container requests of ${formatBytes(sum)}`,
+      });
+    }
+  }
+  return errors;
 }
 
 /** LimitRanger's validation for containers (min, max, maxLimitRequestRatio). */
@@ -132,6 +252,9 @@ export function checkLimitRange(cluster: SimCluster, def: ResourceDef, name: str
 }
 
 function podMemory(spec: Json, kind: 'limits' | 'requests'): number {
+  // A pod-level value is what the pod accounts for (PodRequests/PodLimits with PodLevelResources).
+  const podLevel = bytesOf(spec.resources?.[kind]?.memory);
+  if (podLevel !== undefined) return podLevel;
   let sum = 0;
   for (const c of spec.containers ?? []) sum += bytesOf(c.resources?.[kind]?.memory) ?? 0;
   let init = 0;

@@ -55,7 +55,8 @@ export const DEFAULT_TOLERATIONS: readonly Json[] = [
  * cpu and memory, and the sums of requests and limits to be equal.
  */
 export function qosClass(spec: Json): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers: Json[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  // With pod-level resources (KEP-2837) they alone decide (ComputePodQOS).
+  const containers: Json[] = spec.resources ? [spec] : [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   const requests = new Map<string, bigint>();
   const limits = new Map<string, bigint>();
   let guaranteed = true;

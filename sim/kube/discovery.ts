@@ -10,21 +10,25 @@ export interface OptionalApis {
   podResize: boolean;
 }
 
-export const SIM_VERSION = {
-  major: '1',
-  minor: '32',
-  emulationMajor: '1',
-  emulationMinor: '32',
-  minCompatibilityMajor: '1',
-  minCompatibilityMinor: '31',
-  gitVersion: 'v1.32.4',
-  gitCommit: '59526cd4867447956156ae3a602fcbac10a2c335',
-  gitTreeState: 'clean',
-  buildDate: '2025-04-22T16:02:27Z',
-  goVersion: 'go1.23.6',
-  compiler: 'gc',
-  platform: 'linux/amd64',
-};
+/** The /version document of a server of Kubernetes 1.`minor` (the patch releases are real ones). */
+export function simVersion(minor: number): Record<string, string> {
+  const patch: Record<number, string> = { 31: '9', 32: '4', 33: '5', 34: '2', 35: '0' };
+  return {
+    major: '1',
+    minor: String(minor),
+    emulationMajor: '1',
+    emulationMinor: String(minor),
+    minCompatibilityMajor: '1',
+    minCompatibilityMinor: String(minor - 1),
+    gitVersion: `v1.${minor}.${patch[minor] ?? '0'}`,
+    gitCommit: '59526cd4867447956156ae3a602fcbac10a2c335',
+    gitTreeState: 'clean',
+    buildDate: '2025-12-17T16:02:27Z',
+    goVersion: minor >= 35 ? 'go1.25.5' : minor >= 33 ? 'go1.24.4' : 'go1.23.6',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
 
 const SUBRESOURCES: Record<string, Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }>> = {
   pods: [

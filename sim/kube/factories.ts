@@ -26,6 +26,8 @@ export interface PodTemplateOptions {
   priority?: number;
   nodeSelector?: Record<string, string>;
   serviceAccountName?: string;
+  /** Pod-level resources (spec.resources, KEP-2837), e.g. `{ limits: { memory: '1Gi' } }`. */
+  podResources?: { limits?: Record<string, string>; requests?: Record<string, string> };
 }
 
 export interface WorkloadOptions extends PodTemplateOptions {
@@ -99,6 +101,7 @@ export function makePodSpec(defaultName: string, o: PodTemplateOptions): Json {
   if (o.priority !== undefined) spec.priority = o.priority;
   if (o.nodeSelector) spec.nodeSelector = o.nodeSelector;
   if (o.serviceAccountName) spec.serviceAccountName = o.serviceAccountName;
+  if (o.podResources) spec.resources = structuredClone(o.podResources);
   return spec;
 }
 

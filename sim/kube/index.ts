@@ -1,7 +1,15 @@
 /** Simulated Kubernetes cluster and API server for tests, the demo and benchmarks. */
 export { SimCluster, type SimClusterOptions, type ContainerLogs, type WriteOptions } from './cluster.js';
 export { withKind, controllerOf } from './object-meta.js';
-export { startSimApiServer, type SimApiServer, type SimApiServerOptions, type FailOptions, type RequestFilter } from './server.js';
+export {
+  startSimApiServer,
+  type SimApiServer,
+  type SimApiServerOptions,
+  type FailOptions,
+  type RequestFilter,
+  type Interceptor,
+  type InterceptAction,
+} from './server.js';
 export { ManualClock, systemClock, rfc3339, type SimClock } from './clock.js';
 export { SimApiError, makeStatus, type StatusObject } from './status.js';
 export { RESOURCES, resourceDef, type ResourceDef, type ResourceName } from './resources.js';

@@ -5,11 +5,14 @@ import { withKind } from './object-meta.js';
 import type { ResourceDef } from './resources.js';
 import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from './status.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
-import { checkLimitRange, checkQuota, validatePodUpdate, validateResources } from './admission.js';
+import { checkLimitRange, checkQuota, dropDisabledPodFields, validatePodUpdate, validateResources } from './admission.js';
 import { defaultTemplate } from './controllers/on-create.js';
+import type { FieldManager } from './managed-fields.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
+  /** Who patches (metadata.managedFields). */
+  manager?: FieldManager;
 }
 
 export const PATCH_CONTENT_TYPES = {
@@ -72,6 +75,7 @@ export function admitUpdate(cluster: SimCluster, def: ResourceDef, current: Kube
   if (def.plural === 'cronjobs') next.spec.jobTemplate.spec.template = defaultTemplate(next.spec.jobTemplate.spec.template, 'Never');
   else next.spec.template = defaultTemplate(next.spec.template, def.plural === 'jobs' ? 'Never' : 'Always');
   const admitted = templateOf(def, next)!;
+  dropDisabledPodFields(cluster, admitted.spec, templateOf(def, current)?.spec);
   validateResources(def, name, admitted.spec, t.path);
   const ns = current.metadata.namespace!;
   if (JSON.stringify(templateOf(def, current)?.spec) !== JSON.stringify(admitted.spec) || next.spec?.replicas !== current.spec?.replicas) {
@@ -127,5 +131,5 @@ export function patchObject(
   const next = patchedCopy(def, current, name, body, contentType);
   admitUpdate(cluster, def, current!, next);
   next.metadata.resourceVersion = current!.metadata.resourceVersion;
-  return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun });
+  return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun, ...(opts.manager ? { manager: opts.manager } : {}) });
 }

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { SimCluster } from './cluster.js';
 import type { RecordedRequest } from './types.js';
 import { VPA_GROUP, findResource } from './resources.js';
-import { toStatus } from './status.js';
+import { makeStatus, toStatus } from './status.js';
 import type { WatchConn } from './watch-conn.js';
 import { kubeconfigText, writeKubeconfigFile, type KubeconfigOptions } from './kubeconfig.js';
 import { InjectedFailures, type FailOptions } from './http/faults.js';
@@ -23,6 +23,22 @@ import { serveLog } from './http/logs.js';
 import { serveMetrics } from './http/metrics.js';
 
 export type { FailOptions } from './http/faults.js';
+
+/**
+ * What an interceptor has done with a request it caught: served as usual (after whatever the hook did to
+ * the cluster, e.g. another writer's change landing just before it), the connection reset before anything
+ * happened, or the request committed and then the connection reset before the answer left (a write whose
+ * outcome the client cannot know), or answered with an error status (a Status object) instead.
+ */
+export type InterceptAction = 'serve' | 'reset' | 'commit-then-reset' | { status: number; message?: string };
+
+export interface Interceptor {
+  filter: RequestFilter;
+  /** Runs before the request is served; its answer (default 'serve') decides what happens. */
+  hook: (r: RecordedRequest, cluster: SimCluster) => InterceptAction | undefined | void;
+  /** How many matching requests it catches (default 1). */
+  times?: number;
+}
 export type { RequestFilter } from './http/route.js';
 
 export interface SimApiServerOptions {
@@ -60,6 +76,11 @@ export interface SimApiServer {
   setUnreachable(on: boolean): Promise<void>;
   /** The next `n` list requests answer with this HTTP status (default 500) as a Status object. */
   failNext(n: number, status?: number, opts?: FailOptions): void;
+  /**
+   * Catches the next requests matching `filter` (see Interceptor): a test runs something between a
+   * client's read and its write, or loses the answer to a write. Returns a function that removes it.
+   */
+  intercept(filter: RequestFilter, hook: Interceptor['hook'], times?: number): () => void;
   watchCount(): number;
   /** TCP connections accepted since the server started (to check that clients reuse connections). */
   connectionCount(): number;
@@ -81,6 +102,7 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
   private connectionsOpened = 0;
   private unreachable = false;
   private readonly failures = new InjectedFailures();
+  private interceptors: Array<Interceptor & { left: number }> = [];
   private readonly unsubscribe: () => void;
 
   constructor(opts: SimApiServerOptions) {
@@ -187,6 +209,23 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     this.failures.set(n, status, opts);
   }
 
+  intercept(filter: RequestFilter, hook: Interceptor['hook'], times = 1): () => void {
+    const entry = { filter, hook, left: times };
+    this.interceptors.push(entry);
+    return () => {
+      this.interceptors = this.interceptors.filter((i) => i !== entry);
+    };
+  }
+
+  /** The action of the first interceptor that catches `record` (each catches its `times` requests). */
+  private intercepted(record: RecordedRequest): InterceptAction {
+    const i = this.interceptors.find((x) => x.left > 0 && matchesFilter(record, x.filter));
+    if (!i) return 'serve';
+    i.left--;
+    if (i.left <= 0) this.interceptors = this.interceptors.filter((x) => x !== i);
+    return i.hook(record, this.cluster) ?? 'serve';
+  }
+
   connectionCount(): number {
     return this.connectionsOpened;
   }
@@ -216,8 +255,32 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     if (req.headers.accept) record.accept = req.headers.accept;
     if (body) record.body = body;
     this.cluster.recordRequest(record);
+    res.once('finish', () => {
+      record.status = res.statusCode;
+    });
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (res.destroyed) return;
+    const action = this.intercepted(record);
+    if (action === 'reset') {
+      record.reset = { committed: false };
+      req.socket.destroy();
+      return;
+    }
+    if (typeof action === 'object') {
+      sendStatus(res, makeStatus(action.status, action.message ?? 'Internal error occurred: injected failure'));
+      return;
+    }
+    if (action === 'commit-then-reset') {
+      // Served in full against the cluster, but the answer never leaves: the socket is reset instead.
+      const socket = req.socket;
+      record.reset = { committed: true };
+      res.writeHead = (() => res) as typeof res.writeHead;
+      res.write = (() => true) as typeof res.write;
+      res.end = (() => {
+        socket.destroy();
+        return res;
+      }) as typeof res.end;
+    }
 
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const segs = path
@@ -228,7 +291,12 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
     const metrics = this.cluster.metricsEnabled;
     if (
       method === 'GET' &&
-      serveDiscovery(res, path, segs, `${this.host}:${this.port}`, { metrics, vpa: this.cluster.vpaEnabled, podResize: this.cluster.podResizeEnabled })
+      serveDiscovery(res, path, segs, `${this.host}:${this.port}`, {
+        metrics,
+        vpa: this.cluster.vpaEnabled,
+        podResize: this.cluster.podResizeServed,
+        minorVersion: this.cluster.minorVersion,
+      })
     )
       return;
 
@@ -252,14 +320,14 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
         if (this.failures.take(res)) return;
         return serveList(this.cluster, req, res, def, ns, query);
       }
-      if (method === 'POST') return serveCreate(this.cluster, res, def, ns, body, query);
+      if (method === 'POST') return serveCreate(this.cluster, req, res, def, ns, body, query);
       throw methodNotAllowed();
     }
 
     const name = route.name;
     if (route.sub === 'log' && def.plural === 'pods' && method === 'GET') return serveLog(this.cluster, res, ns!, name, query);
     if (route.sub === 'eviction' && def.plural === 'pods' && method === 'POST') return serveEviction(this.cluster, res, def, ns, name, query);
-    if (route.sub === 'resize' && def.plural === 'pods' && this.cluster.podResizeEnabled)
+    if (route.sub === 'resize' && def.plural === 'pods' && this.cluster.podResizeServed)
       return serveResize(this.cluster, req, res, def, ns!, name, body, query);
     if (route.sub && route.sub !== 'status') throw notFoundPath();
     return serveObject(this.cluster, req, res, def, ns, name, body, query);

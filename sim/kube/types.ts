@@ -64,4 +64,8 @@ export interface RecordedRequest {
   accept?: string;
   body?: string;
   at: number;
+  /** The HTTP status answered, once answered (none for a watch still open, or a connection reset). */
+  status?: number;
+  /** Set when an interceptor reset the connection: `committed` tells whether the request took effect. */
+  reset?: { committed: boolean };
 }

@@ -28,7 +28,7 @@ describe('buildMessage actions', () => {
   it('warns in the confirm dialog when GitOps or Helm will revert the change', () => {
     const e = loadFixture('jvm-heap');
     const m = buildMessage(e, diagnose(e, POLICY), { proposalId: 'prop-1' });
-    expect(m.actions[0]?.confirm?.text).toMatch(/Helm.*reverted/);
+    expect(m.actions[0]?.confirm?.text).toMatch(/Helm \(release orders\) reverts it unless committed to its source/);
   });
 
   it('does not offer logs of a pod that is gone', () => {

@@ -53,17 +53,19 @@ describe('/oom', () => {
     expect(answer).toMatch(/"value":"p_[A-Za-z0-9_-]{22}"/);
   });
 
-  it("why shows the Raise button's dialog with the change, its reason and workload; without approvers it says how to allow changes", async () => {
+  it("why shows the Raise button's dialog with the object, path, change and rules; without approvers it says how to allow changes", async () => {
     h = await startBotHarness();
     await seedGonePod(h);
     const withApprovers = await h.answer(await h.command('why api-5d8f7c-gone1'));
-    expect(withApprovers).toMatch(/Deployment shop\/api, container api: memory limit 512Mi → \d+Mi\. Why: /);
-    expect(withApprovers).not.toContain('OOMBOT_APPROVERS');
+    expect(withApprovers).toMatch(
+      /Deployment shop\/api, spec\.template\.spec\.containers\[api\]\.resources: memory limit 512Mi → \d+Mi\. Dry run first; refused if changed since read \(resourceVersion\)\. Approvers only \(OOMBOT_APPROVERS\)\./,
+    );
+    expect(withApprovers).not.toContain('Nobody may apply');
     await h.close();
 
     h = await startBotHarness({ env: { OOMBOT_APPROVERS: '' } });
     await seedGonePod(h);
-    expect(await h.answer(await h.command('why api-5d8f7c-gone1'))).toContain('Nobody may apply changes from Slack yet: set OOMBOT_APPROVERS to allow it.');
+    expect(await h.answer(await h.command('why api-5d8f7c-gone1'))).toContain('Nobody may apply changes yet: set OOMBOT_APPROVERS.');
   });
 
   it('why <workload> answers for its most recent incident; why <namespace/pod> and -n work', async () => {

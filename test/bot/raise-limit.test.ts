@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { replaySignedRequest } from '../../sim/slack/index.js';
+import { replaySignedRequest, validateMessage } from '../../sim/slack/index.js';
 import { makeDeployment, makeLimitRange, makeResourceQuota, type KubeObject } from '../../sim/kube/index.js';
 import { ProposalStore } from '../../stores/proposal-store.js';
 import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../../alert/action-ids.js';
@@ -262,23 +262,25 @@ describe('Raise limit button', () => {
     expect(h.slack.threadOf('C0ALERTS', ts)[1]!.text).toContain('Restored by');
   });
 
-  it('every button the bot offers shows the same confirm dialog as the alert: workload, old → new limit and request, reason', async () => {
+  it('every button the bot offers shows the same confirm dialog as the alert: object, path, old → new limit and request, and the rules', async () => {
     h = await startBotHarness();
     const stored = await h.createProposal({ toRequest: '640Mi', toRequestBytes: 640 * 2 ** 20 });
     const done = await h.answer(await h.click(ACTION_RAISE_LIMIT, stored.id));
     const undo = buttonsOf(blocksOf(done)).find((b) => b.action_id === ACTION_UNDO)!;
     const undoText = undo.confirm?.text?.text ?? '';
     expect(undoText).toBe(proposalConfirm((await h.proposals.get(undo.value!))!.proposal, 'undo').text);
-    expect(undoText).toContain('Deployment shop/api, container api: memory limit 640Mi → 512Mi, request 640Mi → 256Mi.');
-    expect(undoText).toContain('Why: Undo of the change applied by olga');
+    expect(undoText).toBe(
+      'Deployment shop/api, spec.template.spec.containers[api].resources: memory limit 640Mi → 512Mi, request 640Mi → 256Mi. Dry run first; refused if changed since read (resourceVersion). Approvers only (OOMBOT_APPROVERS).',
+    );
 
     // A conflict's fresh proposal (the limit is 640Mi now, not 512Mi).
     const again = await h.createProposal({ toLimit: '576Mi', toLimitBytes: 576 * 2 ** 20 });
     const fresh = buttonsOf(blocksOf(await h.answer(await h.click(ACTION_RAISE_LIMIT, again.id)))).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
     const freshText = fresh.confirm?.text?.text ?? '';
     expect(freshText).toBe(proposalConfirm((await h.proposals.get(fresh.value!))!.proposal).text);
-    expect(freshText).toContain('memory limit 640Mi → 768Mi');
-    expect(freshText).toContain('Why: Fresh proposal from the live limit 640Mi');
+    expect(freshText).toContain('spec.template.spec.containers[api].resources: memory limit 640Mi → 768Mi');
+    expect(freshText).toContain('Cap: OOMBOT_MAX_MEMORY_LIMIT, largest node.');
+    for (const b of [undo, fresh]) expect(validateMessage({ text: 'x', blocks: [{ type: 'actions', elements: [b] }] }).error).toBeUndefined();
   });
 
   it('a workload managed by Argo CD is patched with a warning and the YAML to commit', async () => {

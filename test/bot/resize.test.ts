@@ -135,4 +135,72 @@ describe('Resize running pods now', () => {
     expect(buttonsOf(answer).map((b) => b.action_id)).not.toContain(ACTION_RESIZE);
     expect(h.kube.requestCount({ method: 'GET', path: '/api/v1' })).toBe(1);
   });
+
+  it('a failed discovery (503) is not cached as "unsupported": no button this time, the next raise asks again and offers it', async () => {
+    h = await startBotHarness();
+    h.kube.intercept({ method: 'GET', path: '/api/v1' }, () => ({ status: 503, message: 'the server is currently unable to handle the request' }));
+    const first = await raise(h);
+    expect(buttonsOf(first).map((b) => b.action_id)).not.toContain(ACTION_RESIZE);
+    expect(h.kube.requests({ method: 'GET', path: '/api/v1' }).map((r) => r.status)).toEqual([503]);
+    expect(h.logs.lines().some((l) => l.msg === 'cannot read /api/v1 discovery: the resize button is not offered this time')).toBe(true);
+
+    const second = await raise(h, { fromLimit: '640Mi', fromLimitBytes: 640 * MiB, toLimit: '768Mi', toLimitBytes: 768 * MiB });
+    expect(buttonsOf(second).find((b) => b.action_id === ACTION_RESIZE)?.text?.text).toBe('Resize running pods now');
+    expect(h.kube.requests({ method: 'GET', path: '/api/v1' }).map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('a stalled API server during a resize: no pod is resized, the answer says so, and the same button works later', async () => {
+    h = await startBotHarness({ bot: { workTimeoutMs: 1_500 } });
+    const button = buttonsOf(await raise(h)).find((b) => b.action_id === ACTION_RESIZE)!;
+    h.kube.latencyMs = 6_000;
+    const t0 = Date.now();
+    const click = await h.click(ACTION_RESIZE, button.value!);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    const refused = await h.answer(click);
+    expect(refused).toContain('The Kubernetes API server did not answer in time: no pod of Deployment shop/api was resized. Try again in a minute.');
+    expect(await h.proposals.claimedBy(button.value!)).toBeUndefined();
+    h.kube.latencyMs = 0;
+    // The stalled reads are answered by now; nothing was resized behind the person's back.
+    await h.bot.idle();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(resizePatches(h)).toHaveLength(0);
+    expect(pods(h).every((p) => p.limit === '512Mi')).toBe(true);
+
+    const result = await h.answer(await h.click(ACTION_RESIZE, button.value!));
+    expect(result).toContain(': resized');
+    expect(resizePatches(h).filter((p) => !p.dryRun)).toHaveLength(2);
+  });
+
+  it('an older cluster (1.32) lists no pods/resize: the answer to a raise has no "Resize running pods now"', async () => {
+    h = await startBotHarness();
+    h.cluster.minorVersion = 32;
+    const answer = await raise(h);
+    expect(buttonsOf(answer).map((b) => b.action_id)).not.toContain(ACTION_RESIZE);
+    expect(h.kube.requests({ method: 'GET', path: '/api/v1' }).map((r) => r.status)).toEqual([200]);
+  });
+
+  it('a pod whose node has no room now is reported Deferred (the kubelet retries), the other one resized', async () => {
+    h = await startBotHarness();
+    const busy = pods(h)[0]!;
+    // Another pod on that node holds nearly all of its allocatable memory: the resize fits the node, not now.
+    const allocatable = String(h.cluster.get('nodes', undefined, busy.node)!.status.allocatable.memory);
+    h.cluster.createPod({ name: 'hog', namespace: 'other', nodeName: busy.node, memoryRequest: allocatable, memoryLimit: allocatable });
+    const button = buttonsOf(await raise(h, { toRequest: '640Mi' })).find((b) => b.action_id === ACTION_RESIZE)!;
+    const result = await h.answer(await h.click(ACTION_RESIZE, button.value!));
+    const after = pods(h);
+    expect(after.find((p) => p.name === busy.name)!.pending?.reason).toBe('Deferred');
+    expect(result).toContain(`\`${busy.name}\`: \`Deferred\`: its node has no room right now; the kubelet retries when memory frees up`);
+    const other = after.find((p) => p.name !== busy.name)!;
+    expect(other.running).toBe('640Mi');
+    expect(result).toContain(`\`${other.name}\`: resized`);
+  });
+
+  it('a pod-level proposal sent to the resize button is refused: no pod is patched', async () => {
+    h = await startBotHarness();
+    const stored = await h.createProposal({ scope: 'pod' });
+    const answer = await h.answer(await h.click(ACTION_RESIZE, stored.id));
+    expect(answer).toContain('not pod-level resources. Nothing was changed');
+    expect(resizePatches(h)).toHaveLength(0);
+    expect(await h.proposals.claimedBy(stored.id)).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveContainer, memoryPatch, yamlSnippet } from '../../bot/workload-patch.js';
+import { liveContainer, liveTarget, memoryPatch, yamlSnippet } from '../../bot/workload-patch.js';
 import { describePatchError } from '../../bot/describe-patch-error.js';
 import { proposalButton, reverseProposal } from '../../bot/proposal-button.js';
 import { updatedAlertBlocks } from '../../bot/record-change.js';
@@ -12,6 +12,35 @@ import { sampleProposal } from '../helpers/proposals.js';
 const p: LimitProposal = sampleProposal({ fromRequest: '512Mi', toRequest: '640Mi', reason: 'VPA rule after an OOM kill: '.padEnd(500, 'x') });
 
 describe('workload patches', () => {
+  it('a pod-level proposal patches the template spec.resources and reads its live value from there', () => {
+    const pod: LimitProposal = { ...p, scope: 'pod' };
+    expect(memoryPatch('Deployment', 'pod', pod)).toEqual({
+      spec: { template: { spec: { resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } } } },
+    });
+    expect(memoryPatch('CronJob', 'pod', pod)).toEqual({
+      spec: { jobTemplate: { spec: { template: { spec: { resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } } } } } },
+    });
+    expect(yamlSnippet('Deployment', 'pod', pod)).toBe(
+      [
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      resources:',
+        '        limits:',
+        '          memory: 640Mi',
+        '        requests:',
+        '          memory: 640Mi',
+      ].join('\n'),
+    );
+    const obj = {
+      spec: { template: { spec: { resources: { limits: { memory: '512Mi' } }, containers: [{ name: 'api', resources: { limits: { memory: '256Mi' } } }] } } },
+    };
+    expect(liveTarget('Deployment', obj, pod)).toEqual({ list: 'pod', limit: '512Mi' });
+    expect(liveTarget('Deployment', obj, p)).toEqual({ list: 'containers', limit: '256Mi' });
+    // No pod-level limit in the template: nothing of the template's to change.
+    expect(liveTarget('Deployment', { spec: { template: { spec: { containers: [{ name: 'api' }] } } } }, pod)).toBeUndefined();
+  });
+
   it('patch the container by name, limit and request together', () => {
     expect(memoryPatch('StatefulSet', 'containers', p)).toEqual({
       spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '640Mi' }, requests: { memory: '640Mi' } } }] } } },
@@ -73,13 +102,25 @@ describe('patch refusals in plain words', () => {
 });
 
 describe('bot buttons and the audited alert stay inside Slack limits', () => {
-  it('confirm dialogs show workload, old → new limit and request, and the reason', () => {
+  it('confirm dialogs state what is patched (object, path, old → new limit and request) and the rules, within 300 characters', () => {
     const b = proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', p, 'raise');
     const text = b.confirm!.text.text;
-    expect(text).toContain('Deployment shop/api');
-    expect(text).toContain('memory limit 512Mi → 640Mi');
-    expect(text).toContain('request 512Mi → 640Mi');
-    expect(text).toContain('Why: VPA rule');
+    expect(text).toBe(
+      'Deployment shop/api, spec.template.spec.containers[api].resources: memory limit 512Mi → 640Mi, request 512Mi → 640Mi. Dry run first; refused if changed since read (resourceVersion). Approvers only (OOMBOT_APPROVERS). Cap: OOMBOT_MAX_MEMORY_LIMIT, largest node.',
+    );
+    const capped = proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', { ...p, cappedBy: 'policy', toRequest: undefined }, 'raise').confirm!.text.text;
+    expect(capped).toContain('request 512Mi kept.');
+    expect(capped).toContain('Capped at 640Mi by OOMBOT_MAX_MEMORY_LIMIT.');
+    const pod = proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', { ...p, scope: 'pod', owner: { kind: 'CronJob', name: 'report', namespace: 'shop' } }, 'raise')
+      .confirm!;
+    expect(pod.title?.text).toBe('Raise the pod-level memory limit?');
+    expect(pod.text.text).toContain('CronJob shop/report, spec.jobTemplate.spec.template.spec.resources: memory limit 512Mi → 640Mi');
+    // Names at their longest: what is patched stays, rules that no longer fit are left out, never cut.
+    const long = { ...p, owner: { kind: 'Deployment', name: 'd'.repeat(120), namespace: 'n'.repeat(63) } };
+    const longText = proposalButton('p_AAAAAAAAAAAAAAAAAAAAAA', long, 'raise').confirm!.text.text;
+    expect(longText.length).toBeLessThanOrEqual(300);
+    expect(longText).toContain(`${'n'.repeat(63)}/${'d'.repeat(120)}`);
+    expect(longText).toContain('memory limit 512Mi → 640Mi, request 512Mi → 640Mi.');
     expect(text.length).toBeLessThanOrEqual(300);
   });
 

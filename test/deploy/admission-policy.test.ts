@@ -231,13 +231,14 @@ function resizeRequest(change: (pod: Json) => void): AdmissionRequest {
 }
 
 describe("the admission policy on the bot's changes", () => {
-  const PATCHES: [string, 'containers' | 'initContainers', string, Proposal][] = [
+  const PATCHES: [string, 'containers' | 'initContainers' | 'pod', string, Proposal][] = [
     ['a memory limit raised', 'containers', 'api', proposal({ toLimit: '640Mi' })],
     ['a memory limit raised with its request', 'containers', 'api', proposal({ toLimit: '640Mi', toRequest: '640Mi' })],
     ['a memory request changed', 'containers', 'api', proposal({ toRequest: '384Mi' })],
     ['a memory request removed (an undo back to none)', 'containers', 'api', proposal({ toRequest: 'none' })],
     ['a memory limit set where there was none', 'containers', 'proxy', proposal({ toLimit: '256Mi' }, 'proxy')],
     ["an init container's memory limit raised", 'initContainers', 'migrate', proposal({ toLimit: '256Mi' }, 'migrate')],
+    ['a pod-level memory limit set with its request (KEP-2837)', 'pod', 'api', { ...proposal({ toLimit: '1Gi', toRequest: '1Gi' }), scope: 'pod' } as Proposal],
   ];
 
   it.each(Object.keys(KINDS) as Kind[])('admits each memory patch the bot sends to a %s', (kind) => {
@@ -278,6 +279,12 @@ describe("the admission policy on the bot's changes", () => {
     ['a pod spec change (host network)', (d) => (podSpec(d).hostNetwork = true), 'changes the pod template outside its containers'],
     ['a different service account', (d) => (podSpec(d).serviceAccountName = 'admin'), 'changes the pod template outside its containers'],
     ['a status change', (d) => ((d.status as Json).observedGeneration = 9), 'changes more than its spec'],
+    [
+      'a pod-level CPU limit',
+      (d) => (podSpec(d).resources = { limits: { cpu: '4', memory: '1Gi' } }),
+      'changes the pod-level resources (spec.resources) otherwise',
+    ],
+    ['another pod-level key', (d) => (podSpec(d).resources = { claims: [{ name: 'gpu' }] }), 'changes the pod-level resources (spec.resources) otherwise'],
   ];
 
   it.each(REFUSED)('refuses %s by the bot', (_what, change, message) => {

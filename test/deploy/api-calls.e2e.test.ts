@@ -36,8 +36,8 @@ const MiB = 2 ** 20;
 interface Running {
   cluster: SimCluster;
   slack: SlackServer;
-  proxies: Record<Role, RecordingProxy>;
-  apps: Record<Role, Oombot>;
+  proxies: Record<(typeof ROLES)[number], RecordingProxy>;
+  apps: Record<(typeof ROLES)[number], Oombot>;
   queueName: string;
   botUrl: string;
   close(): Promise<void>;
@@ -122,12 +122,12 @@ async function start(mode: Mode): Promise<Running> {
     bot: await startRecordingProxy(sim.server.url, { replicationControllers: [structuredClone(LEGACY_RC)], authorize: rbac('bot') }),
   };
   const base = { REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', SLACK_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl, WATCH_NAMESPACES: mode.watchNamespaces };
-  const env: Record<Role, Record<string, string>> = {
+  const env: Record<(typeof ROLES)[number], Record<string, string>> = {
     watcher: base,
     worker: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token' },
     bot: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, OOMBOT_APPROVERS: APPROVER },
   };
-  const apps = {} as Record<Role, Oombot>;
+  const apps = {} as Record<(typeof ROLES)[number], Oombot>;
   for (const role of ['watcher', 'worker', 'bot'] as const) {
     apps[role] = await startOombot({
       config: loadConfig(env[role]),
@@ -216,6 +216,13 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
   const { cluster, slack, apps } = r;
   await until(async () => (await apps.watcher.http.readiness()).ok, 'the watcher to sync');
 
+  // A rollout first (revision 2), so the worker reads the Deployment's ReplicaSets for the change before the kill.
+  for (const plural of ['deployments', 'statefulsets']) {
+    const name = plural === 'deployments' ? 'api' : cluster.list('statefulsets', 'shop')[0]!.metadata.name;
+    cluster.update(plural, 'shop', name, (d) => {
+      d.spec.template.metadata = { ...(d.spec.template.metadata ?? {}), annotations: { 'example.com/rollout': '2' } };
+    });
+  }
   // Watcher and worker: a kill under each owner kind, and a node OOM.
   const apiPod = podOf(cluster, 'ReplicaSet');
   cluster.setUsage('shop', apiPod, 'api', 510 * MiB);

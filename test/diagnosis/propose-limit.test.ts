@@ -31,10 +31,14 @@ describe('proposeLimit', () => {
     expect(proposeLimit({ ...base, limitBytes: GiB, requestBytes: GiB, usageAtKillBytes: 100 * MiB }).proposal?.toLimit).toBe('1280Mi');
   });
 
-  it('raises the request with the limit when they are equal, keeping Guaranteed', () => {
-    const p = proposeLimit({ ...base, limitBytes: GiB, requestBytes: GiB }).proposal;
+  it('raises the request with the limit when they are equal, and calls the pod Guaranteed only when its status says so', () => {
+    const p = proposeLimit({ ...base, limitBytes: GiB, requestBytes: GiB, qosClass: 'Guaranteed' }).proposal;
     expect(p).toMatchObject({ toLimit: '1280Mi', fromRequest: '1Gi', toRequest: '1280Mi' });
-    expect(p?.requestNote).toMatch(/Guaranteed/);
+    expect(p?.requestNote).toMatch(/keep the pod Guaranteed/);
+    // A Burstable pod (another container, an injected sidecar, with requests below limits): not "Guaranteed".
+    const burstable = proposeLimit({ ...base, limitBytes: GiB, requestBytes: GiB, qosClass: 'Burstable' }).proposal;
+    expect(burstable?.toRequest).toBe('1280Mi');
+    expect(burstable?.requestNote).toBe('The request is raised with the limit (1Gi → 1280Mi) to keep it equal to the limit.');
   });
 
   it('is capped by policy, node and LimitRange, the lowest first', () => {

@@ -79,6 +79,10 @@ function incidentOf(pod: Json): Incident {
 }
 
 function diagnosed(pod: Json, vpas: Json[] | undefined): Diagnosis {
+  return diagnose(enrichedOf(pod, vpas), POLICY);
+}
+
+function enrichedOf(pod: Json, vpas: Json[] | undefined): ReturnType<typeof toEnriched> {
   const g: Gathered = {
     incident: incidentOf(pod),
     pod: pod as V1Pod,
@@ -91,7 +95,7 @@ function diagnosed(pod: Json, vpas: Json[] | undefined): Diagnosis {
     gaps: [],
   };
   if (vpas) g.vpas = vpas;
-  return diagnose(toEnriched(g, [], new Date('2026-11-23T10:16:00Z')), POLICY);
+  return toEnriched(g, [], new Date('2026-11-23T10:16:00Z'));
 }
 
 /** The plain pod with a different memory limit on its container. */
@@ -194,7 +198,7 @@ describe('a VPA that targets the workload', () => {
 });
 
 describe('pod-level resources (spec.resources)', () => {
-  it('a container without its own limit under a pod-level limit is not "no memory limit"; no button, the reason names the field', () => {
+  it('a container without its own limit under a pod-level limit is not "no memory limit"; the proposal raises the pod-level limit', () => {
     const d = diagnosed(apiFixture('pod-oom-pod-level'), undefined);
     expect(d.cause).toBe('limit-too-low');
     expect(d.headline).toContain('1Gi');
@@ -202,17 +206,40 @@ describe('pod-level resources (spec.resources)', () => {
     expect(d.raisingIsWrongFix).toBeUndefined();
     expect(d.evidence.map((e) => e.text)).toContain('Pod-level memory limit 1Gi (spec.resources), shared by all containers: the limit this kill hit');
     expect(d.evidence.map((e) => e.text).join(' ')).toContain('No memory limit of its own, request 256Mi');
-    expect(d.proposal).toBeUndefined();
-    expect(d.noProposalReason).toContain('pod-level memory limit (spec.resources.limits.memory, 1Gi)');
-    expect(d.noProposalReason).toContain('spec.template.spec.resources.limits.memory of Deployment api to about');
+    // The pod-level request (512Mi) is below the limit: it stays, and the note says so.
+    expect(d.proposal).toMatchObject({
+      target: 'limit',
+      scope: 'pod',
+      fromLimit: '1Gi',
+      toLimit: '1280Mi',
+      fromRequest: '512Mi',
+      owner: { kind: 'Deployment', name: 'api' },
+    });
+    expect(d.proposal?.toRequest).toBeUndefined();
+    expect(d.proposal?.requestNote).toContain('The pod-level request stays at 512Mi');
+    expect(d.noProposalReason).toBeUndefined();
+  });
+
+  it('a pod-level request equal to the pod-level limit is raised with it', () => {
+    const pod = apiFixture('pod-oom-pod-level');
+    pod.spec.resources.requests.memory = '1Gi';
+    const d = diagnosed(pod, undefined);
+    expect(d.proposal).toMatchObject({ scope: 'pod', fromLimit: '1Gi', toLimit: '1280Mi', fromRequest: '1Gi', toRequest: '1280Mi' });
+  });
+
+  it('the pod-level proposal is capped like every proposal (OOMBOT_MAX_MEMORY_LIMIT)', () => {
+    const capped = diagnose(enrichedOf(apiFixture('pod-oom-pod-level'), undefined), { maxMemoryLimitBytes: 1152 * 2 ** 20 });
+    expect(capped.proposal).toMatchObject({ scope: 'pod', toLimit: '1152Mi', cappedBy: 'policy' });
+    const atCap = diagnose(enrichedOf(apiFixture('pod-oom-pod-level'), undefined), { maxMemoryLimitBytes: 2 ** 30 });
+    expect(atCap.proposal).toBeUndefined();
+    expect(atCap.noProposalReason).toContain('No higher limit fits');
   });
 
   it('a container limit above the pod-level one: the pod-level limit is what was hit', () => {
     const pod = apiFixture('pod-oom-pod-level');
     pod.spec.containers[0].resources.limits = { memory: '2Gi' };
     const d = diagnosed(pod, undefined);
-    expect(d.proposal).toBeUndefined();
-    expect(d.noProposalReason).toContain('pod-level memory limit');
+    expect(d.proposal).toMatchObject({ scope: 'pod', fromLimit: '1Gi' });
     expect(d.evidence.map((e) => e.text)).toContain('Memory limit 2Gi, request 256Mi (QoS Burstable)');
   });
 

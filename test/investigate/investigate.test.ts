@@ -41,7 +41,7 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-/** `usageBytes`: the working set of container main just before the kill. */
+/** `usageBytes`: the working set of `container` just before the kill; the incident is that container's. */
 function killedIncident(namespace: string, deployment: string, usageBytes?: number, container = 'main'): Incident {
   const pod = sim.cluster.list('pods', namespace).find((p) => String(p.metadata.name).startsWith(`${deployment}-`));
   if (!pod) throw new Error(`no pod of ${deployment}`);
@@ -49,7 +49,9 @@ function killedIncident(namespace: string, deployment: string, usageBytes?: numb
   if (usageBytes !== undefined) sim.cluster.setUsage(namespace, String(pod.metadata.name), container, usageBytes);
   const killed = sim.cluster.oomKill(namespace, String(pod.metadata.name), container);
   const now = sim.clock.now();
-  const [incident] = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true });
+  const incident = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true }).find(
+    (i) => i.termination?.container === container,
+  );
   if (!incident) throw new Error('the kill was not detected');
   return incident;
 }
@@ -128,6 +130,41 @@ describe('investigate', () => {
     expect(found.diagnosis.noProposalReason).toContain('sidecar.istio.io/proxyMemoryLimit');
   });
 
+  it('with app and istio-proxy, the killed container is named first and gets the proposal and its own previous logs; the other is context', async () => {
+    sim.cluster.createDeployment({
+      name: 'basket',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/basket:3', memoryRequest: '256Mi', memoryLimit: '512Mi' }],
+    });
+    const pod = sim.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('basket-'))!;
+    const name = String(pod.metadata.name);
+    sim.cluster.update('pods', 'shop', name, (draft) => {
+      draft.spec.containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0', resources: { limits: { memory: '256Mi' } } });
+      draft.status.containerStatuses.push({
+        ...structuredClone(draft.status.containerStatuses[0]),
+        name: 'istio-proxy',
+        image: 'docker.io/istio/proxyv2:1.24.0',
+      });
+    });
+    sim.cluster.setLogs('shop', name, 'main', { previous: 'main: heap exhausted\n' });
+    sim.cluster.setLogs('shop', name, 'istio-proxy', { previous: 'envoy: upstream reset\n' });
+    const logReads = () => sim.server.requests((r) => r.path === `/api/v1/namespaces/shop/pods/${name}/log`).map((r) => r.query.container);
+
+    const app = await investigate(deps, killedIncident('shop', 'basket', 510 * 2 ** 20, 'main'), sim.clock.now());
+    expect(app.diagnosis.proposal?.container).toBe('main');
+    expect(app.enriched.previousLogs).toContain('heap exhausted');
+    expect(logReads()).toEqual(['main']);
+    expect(app.diagnosis.headline).toMatch(/^main /);
+
+    const proxy = await investigate(deps, killedIncident('shop', 'basket', 255 * 2 ** 20, 'istio-proxy'), sim.clock.now());
+    expect(proxy.diagnosis.proposal).toBeUndefined();
+    expect(proxy.enriched.previousLogs).toContain('upstream reset');
+    expect(proxy.enriched.previousLogs).not.toContain('heap exhausted');
+    expect(logReads()).toEqual(['main', 'istio-proxy']);
+    expect(proxy.diagnosis.headline).toMatch(/^istio-proxy /);
+  });
+
   it('a VPA in Auto mode that targets the Deployment: no proposal, and the reason names the VPA', async () => {
     sim.cluster.createDeployment({
       name: 'catalog',
@@ -176,22 +213,14 @@ describe('investigate', () => {
     }
   });
 
-  it('a pod-level memory limit hit by a container without its own: no "no memory limit", no button, the reason names the field', async () => {
+  it('a pod-level memory limit hit by a container without its own: no "no memory limit", a raise of the pod-level limit', async () => {
+    // Pod-level resources (KEP-2837): the limit is the pod's, the container only requests.
     sim.cluster.createDeployment({
       name: 'render',
       namespace: 'shop',
       replicas: 1,
-      containers: [{ name: 'main', image: 'registry.example/render:1', memoryRequest: '256Mi', memoryLimit: '1Gi' }],
-    });
-    // Pod-level resources (KEP-2837): the limit moves from the container to the pod.
-    sim.cluster.update('deployments', 'shop', 'render', (d) => {
-      d.spec.template.spec.resources = { limits: { memory: '1Gi' } };
-      delete d.spec.template.spec.containers[0].resources.limits;
-    });
-    const pod = sim.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('render-'))!;
-    sim.cluster.update('pods', 'shop', String(pod.metadata.name), (p) => {
-      p.spec.resources = { limits: { memory: '1Gi' } };
-      delete p.spec.containers[0].resources.limits;
+      podResources: { limits: { memory: '1Gi' } },
+      containers: [{ name: 'main', image: 'registry.example/render:1', memoryRequest: '256Mi' }],
     });
     const found = await investigate(deps, killedIncident('shop', 'render', 1000 * 2 ** 20), sim.clock.now());
     expect(isPodPresent(found.enriched.pod) && found.enriched.pod.podLimits?.memory).toEqual({ text: '1Gi', bytes: 2 ** 30 });
@@ -200,8 +229,17 @@ describe('investigate', () => {
     expect(found.diagnosis.evidence.map((e) => e.text)).toContain(
       'Pod-level memory limit 1Gi (spec.resources), shared by all containers: the limit this kill hit',
     );
-    expect(found.diagnosis.proposal).toBeUndefined();
-    expect(found.diagnosis.noProposalReason).toContain('spec.template.spec.resources.limits.memory of Deployment render');
+    // The API server defaulted the pod-level request to the containers' 256Mi: it stays, the limit is raised.
+    expect(found.diagnosis.proposal).toMatchObject({
+      target: 'limit',
+      scope: 'pod',
+      owner: { kind: 'Deployment', name: 'render', namespace: 'shop' },
+      fromLimit: '1Gi',
+      toLimit: '1280Mi',
+      fromRequest: '256Mi',
+    });
+    expect(found.diagnosis.proposal?.toRequest).toBeUndefined();
+    expect(found.diagnosis.noProposalReason).toBeUndefined();
   });
 
   it('the pod and events the watcher sent, and the Deployment known from the template hash, give the same investigation as reading them', async () => {

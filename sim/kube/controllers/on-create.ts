@@ -3,22 +3,38 @@ import type { Json, KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import type { ResourceDef } from '../resources.js';
 import { defaultPodSpec, DEFAULT_TOLERATIONS } from '../defaults.js';
-import { applyLimitRangeDefaults, defaultRequestsFromLimits } from '../admission.js';
+import { applyLimitRangeDefaults, defaultRequestsFromLimits, dropDisabledPodFields } from '../admission.js';
 import { podStatus } from './pods.js';
+import { injectSidecars } from '../sidecar-injector.js';
 
 export function prepareCreate(cluster: SimCluster, def: ResourceDef, obj: KubeObject): void {
+  defaultByKind(cluster, def, obj);
+  dropDisabledPodFields(cluster, def.plural === 'pods' ? obj.spec : templateSpecOf(def.plural, obj));
+}
+
+/** The pod template's spec inside a workload. */
+export function templateSpecOf(plural: string, obj: KubeObject): Json | undefined {
+  if (plural === 'cronjobs') return obj.spec?.jobTemplate?.spec?.template?.spec;
+  if (['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'replicationcontrollers'].includes(plural)) return obj.spec?.template?.spec;
+  return undefined;
+}
+
+function defaultByKind(cluster: SimCluster, def: ResourceDef, obj: KubeObject): void {
   const at = cluster.nowIso();
   switch (def.plural) {
     case 'pods': {
       if (obj.status?.phase) return; // built by a controller, or a fixture with its own status
+      dropDisabledPodFields(cluster, obj.spec);
       obj.spec = defaultPodSpec(obj.spec ?? {}, obj.spec?.restartPolicy ?? 'Always');
       const ns = obj.metadata.namespace!;
       if (cluster.count('limitranges', ns) > 0) obj.spec = applyLimitRangeDefaults(cluster, ns, obj.spec);
       obj.spec = defaultRequestsFromLimits(obj.spec);
+      obj.spec = injectSidecars(cluster, ns, obj.metadata, obj.spec);
       obj.spec.tolerations = [...(obj.spec.tolerations ?? []), ...DEFAULT_TOLERATIONS];
-      const node = obj.spec.nodeName ? cluster.peek('nodes', undefined, obj.spec.nodeName) : cluster.pickNode();
+      const placed = obj.spec.nodeName ? { node: cluster.peek('nodes', undefined, obj.spec.nodeName) } : cluster.scheduleFor(obj.spec);
+      const node = placed.node;
       if (node) obj.spec.nodeName = node.metadata.name;
-      obj.status = podStatus(cluster, obj.spec, node, at);
+      obj.status = podStatus(cluster, obj.spec, node, at, placed.reason);
       return;
     }
     case 'nodes': {

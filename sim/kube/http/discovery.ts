@@ -1,15 +1,15 @@
 /** GET of the discovery documents, /version and the health endpoints. */
 import type { ServerResponse } from 'node:http';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, SIM_VERSION, type OptionalApis } from '../discovery.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, simVersion, type OptionalApis } from '../discovery.js';
 import { notFoundPath, sendJson, sendStatus } from './respond.js';
 
 /**
  * Answers the GET if `path` is a discovery or health path, and says whether it did. `host` is the
  * server's address as /api advertises it; `apis` which optional groups are served.
  */
-export function serveDiscovery(res: ServerResponse, path: string, segs: string[], host: string, apis: OptionalApis): boolean {
+export function serveDiscovery(res: ServerResponse, path: string, segs: string[], host: string, apis: OptionalApis & { minorVersion: number }): boolean {
   if (path === '/version') {
-    sendJson(res, 200, SIM_VERSION);
+    sendJson(res, 200, simVersion(apis.minorVersion));
     return true;
   }
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {

@@ -65,7 +65,7 @@ describe.skipIf(!KUBECTL)('real kubectl against the simulated API server', () =>
     expect(events).toMatch(/Warning\s+BackOff\s+pod\/api-\S+\s+Back-off restarting failed container api in pod api-/);
     const nodes = await kubectl('get', 'nodes');
     expect(nodes.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
-    expect(nodes).toMatch(/node-1\s+Ready\s+<none>\s+\S+\s+v1\.32\.4/);
+    expect(nodes).toMatch(/node-1\s+Ready\s+<none>\s+\S+\s+v1\.35\.\d+/);
     const deploys = await kubectl('get', 'deployments', '-A');
     expect(deploys).toMatch(/shop\s+api\s+1\/2\s+2\s+1\s+/);
   });
