@@ -2,9 +2,11 @@
  * The pod as the watcher saw it, trimmed to what enrichment reads, and the events it saw for the pod:
  * carried in the queued job so the worker need not read them again. Never an env value or a
  * command-line secret: of command, args and the runtime option variables only the tokens that look
- * like a memory flag are kept (the diagnosis parses them strictly), of every other env var its name.
+ * like a memory flag are kept (the diagnosis parses them strictly), of GOMEMLIMIT and
+ * DOTNET_GCHeapHardLimit the value only when it is exactly a size, of every other env var its name.
  */
 import type { CoreV1Event, V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
+import { sizeVarKind, strictRuntimeSize } from './runtime-size.js';
 
 export interface Observed {
   /** The pod at the moment its incident was detected (trimmed). */
@@ -46,6 +48,12 @@ function trimEnv(env: unknown): V1EnvVar[] | undefined {
   return env
     .filter((e): e is V1EnvVar => typeof e?.name === 'string')
     .map((e) => {
+      const size = sizeVarKind(e.name);
+      if (size && typeof e.value === 'string') {
+        // A heap size only when the whole value is one, rebuilt from its parts.
+        const parsed = strictRuntimeSize(size, e.value);
+        return parsed ? { name: e.name, value: parsed.text } : { name: e.name };
+      }
       if (!OPTION_VARS.has(e.name) || typeof e.value !== 'string') return { name: e.name };
       return { name: e.name, value: (memoryTokens([e.value]) ?? []).join(' ') };
     });

@@ -24,6 +24,7 @@ const pod: V1Pod = {
           { name: 'DB_PASSWORD', value: 'hunter2' },
           { name: 'JAVA_TOOL_OPTIONS', value: '-Xms512m -Djavax.net.ssl.trustStorePassword=hunter2' },
           { name: 'GOMEMLIMIT', value: '900MiB' },
+          { name: 'DOTNET_GCHeapHardLimit', value: '0x10 hunter3' },
         ],
         resources: { limits: { memory: '512Mi' }, requests: { memory: '256Mi' } },
         livenessProbe: { periodSeconds: 10, failureThreshold: 3, httpGet: { path: '/healthz', port: 8080 } },
@@ -52,7 +53,10 @@ describe('the pod as the watcher sends it with an incident', () => {
     const text = JSON.stringify(trimPod(pod));
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('s3cr3t');
-    expect(text).not.toContain('900MiB');
+    // A heap size is carried only when the whole value is one (rebuilt); anything else keeps only the name.
+    expect(text).toContain('{"name":"GOMEMLIMIT","value":"900MiB"}');
+    expect(text).not.toContain('hunter3');
+    expect(text).toContain('{"name":"DOTNET_GCHeapHardLimit"}');
     expect(text).not.toContain('last-applied');
     expect(text).toContain('DB_PASSWORD');
   });
