@@ -2,10 +2,15 @@
 
 export interface WatcherFigures {
   pods: number;
-  mode: 'oombot' | 'naive';
+  /** `download`: the same paged list only downloaded and parsed, nothing kept: the floor of a sync. */
+  mode: 'oombot' | 'naive' | 'download';
   syncMs: number;
   rssBytes: number;
   heapBytes: number;
+  /** V8 heap committed, used or not (RSS beyond it is code, native memory and the allocator's). */
+  heapTotalBytes?: number;
+  externalBytes?: number;
+  /** Pod status updates taken in per second (not measured for `download`). */
   eventsPerSecond: number;
 }
 
@@ -83,6 +88,37 @@ export interface StormFigures {
   problems: Record<string, number>;
 }
 
+export interface ReadsPhase {
+  incidents: number;
+  /** Reads the simulated API server recorded, per incident. */
+  readsPerIncident: number;
+  /** The same by kind (classify-kube-call.ts). */
+  byKind: Record<string, number>;
+  /** Calls each incident's worker counted (cluster reads made for it, cached ones not counted). */
+  spread: Spread;
+}
+
+export interface ReadsFigures {
+  workloads: number;
+  backgroundPods: number;
+  first: ReadsPhase;
+  repeat: ReadsPhase;
+}
+
+export interface BotMemoryFigures {
+  pods: number;
+  command: 'top' | 'why';
+  /** Commands sent at once. */
+  inFlight: number;
+  rssBeforeBytes: number;
+  /** Highest RSS while they ran over RSS before, divided by the commands. */
+  rssGrowthPerCommandBytes: number;
+  heapGrowthPerCommandBytes: number;
+  /** Until every one was answered. */
+  seconds: number;
+  answered: number;
+}
+
 export interface Percentiles {
   p50Ms: number;
   p99Ms: number;
@@ -111,6 +147,8 @@ export interface HeadOfLineFigures {
 }
 
 export interface BenchResults {
+  reads?: ReadsFigures;
+  bot?: BotMemoryFigures[];
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;

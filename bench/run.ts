@@ -12,6 +12,8 @@ import { redisAnswers } from '../sim/private-redis.js';
 import { describeMachine } from './describe-machine.js';
 import type { BenchResults } from './figures.js';
 import { benchLatency } from './latency.js';
+import { benchReads } from './reads.js';
+import { benchBotMemory } from './bot-memory.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './parse-bench-options.js';
 import { plotScaling } from './plot.js';
 import { plotSlack } from './plot-slack.js';
@@ -21,6 +23,8 @@ import { benchWatcherScale } from './watcher-scale.js';
 import { benchHeadOfLine } from './head-of-line.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
+const READS = { workloads: 200, backgroundPods: 1_000 };
+const BOT = { pods: 150_000, inFlight: [1, 4] };
 const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPods: 1_000 };
 /** Storm drain over its floor, 429 answers: the most the storm may take. */
 const STORM_TARGET = { drainRatio: 1.1, rateLimited: 5 };
@@ -80,7 +84,9 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; headOfLine?: number; scale?: number } = { total: 0 };
+  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; headOfLine?: number; scale?: number; reads?: number; bot?: number } = {
+    total: 0,
+  };
 
   if (options.only.includes('watcher')) {
     log('');
@@ -129,6 +135,20 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     ]);
     results.scale = run.value;
     seconds.scale = run.seconds;
+  }
+  if (options.only.includes('reads')) {
+    log('');
+    log(`Kubernetes reads per incident: ${READS.workloads} Deployments killed once (first incidents), then once more (repeats of posted alerts)`);
+    const run = await timed(() => benchReads({ ...READS, redisUrl }, log));
+    results.reads = run.value;
+    seconds.reads = run.seconds;
+  }
+  if (options.only.includes('bot')) {
+    log('');
+    log(`Bot memory: /oom top and /oom why at ${BOT.pods.toLocaleString('en-US')} pods, ${BOT.inFlight.join(' and ')} commands in flight`);
+    const run = await timed(() => benchBotMemory({ ...BOT, redisUrl }, log));
+    results.bot = run.value;
+    seconds.bot = run.seconds;
   }
   seconds.total = (performance.now() - t0) / 1000;
 

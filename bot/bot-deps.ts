@@ -5,7 +5,7 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
-import type { ClusterCache } from '../investigate/gather.js';
+import type { ClusterCache, NodeSumsSource } from '../investigate/gather.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import type { KernelKills } from '../stores/kernel-kills.js';
@@ -31,6 +31,8 @@ export interface BotDeps {
   /** The alert groups, to keep a change on the alert when the worker updates it later. */
   alerts: AlertGroups;
   cache: ClusterCache;
+  /** Each node's memory sums as the watcher keeps them (the node's overcommit without listing its pods). */
+  nodeSums?: NodeSumsSource;
   now: () => Date;
   /** Fixes applied from Slack, followed after the click (stores/fix-store.ts). */
   fixes?: FixStore;

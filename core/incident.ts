@@ -4,6 +4,8 @@
  * Watchers create it (watchers/), workers read it (handlers/), the bot looks it up (bot/).
  */
 
+import type { Observed } from './observed-pod.js';
+
 export const INCIDENT_VERSION = 1 as const;
 
 /**
@@ -176,6 +178,12 @@ export interface Incident {
   disruption?: DisruptionDetail;
   probeKill?: ProbeKill;
   nodeOom?: NodeOomDetail;
+  /**
+   * The pod and its events as the watcher saw them when it detected the incident (trimmed: no env
+   * values, no secrets), so the worker reads only what is missing. Absent for incidents seen first in
+   * an event, and in jobs queued by older watchers: the worker then reads the pod and its events.
+   */
+  observed?: Observed;
   processOom?: ProcessOomDetail;
 }
 

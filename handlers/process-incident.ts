@@ -10,7 +10,8 @@ import type { ClusterCache } from '../investigate/gather.js';
 import type { ChangeCache } from '../stores/change-cache.js';
 import type { ScaleEvents } from '../core/scale-events.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
-import { investigate } from '../investigate/investigate.js';
+import { cachedWorkloadOf, investigate } from '../investigate/investigate.js';
+import type { NodeSumsSource } from '../investigate/gather.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import { buildMessage, type MessageModel } from '../alert/message.js';
 import { ACTION_RAISE_LIMIT } from '../alert/action-ids.js';
@@ -29,6 +30,7 @@ export interface ProcessDeps {
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  nodeSums?: NodeSumsSource;
   /** Each workload revision's change, read once and shared by the workers. */
   changes?: ChangeCache;
   /** Scale events the watcher kept: a scale-down before the kills, read from Redis. */
@@ -64,6 +66,8 @@ export interface ProcessResult {
   /** `joined`: a process kill that ended its container, named in the container's own OOMKilled alert. */
   outcome: PublishResult | 'snoozed' | 'joined';
   apiCalls: number;
+  /** The workload's alert was already posted: a repeat, which reads less. */
+  repeat: boolean;
   diagnosis: Diagnosis;
   model: MessageModel;
   channel: string;
@@ -85,7 +89,8 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     );
   }
   const now = deps.now?.() ?? new Date();
-  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
+  const repeat = await isRepeatOfPosted(deps, incident);
+  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now, { repeat });
   const namespace = incident.pod?.namespace;
   const record = historyRecord(incident, enriched, diagnosis, workload);
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
@@ -111,7 +116,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const channel = channelFor(deps.config, namespace);
   // A kill at the raised limit is one incident with the kill that led to the raise: the same alert.
   const group = again?.fix.alert?.group ?? groupOf(incident, workloadKey, diagnosis);
-  const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
+  const base = { apiCalls: gathered.apiCalls, repeat, diagnosis, model, channel, group };
   if (diagnosis.joinsContainerOom) {
     deps.log.info({ incident: incident.id, subject: describeSubject(incident) }, 'the kill ended the container: its OOMKilled alert names the process');
     return { outcome: 'joined', ...base };
@@ -132,7 +137,7 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     facets: repeatFacets(incident, enriched, diagnosis),
   });
   deps.log.info(
-    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
+    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls, repeat },
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
@@ -153,6 +158,22 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
       .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
   }
   return { outcome, ...base };
+}
+
+/**
+ * Whether the incident's workload already has its alert posted, decided before anything is read (from
+ * the owner chain in the cache and the alert group): a repeat only updates that alert, so it reads less.
+ */
+async function isRepeatOfPosted(deps: ProcessDeps, incident: Incident): Promise<boolean> {
+  if (!deps.alerts) return false;
+  try {
+    const workload = await cachedWorkloadOf(deps.cache, incident);
+    if (!workload) return false;
+    const group = `${IncidentHistory.workloadKey(incident.cluster, incident.pod?.namespace, workload)}/${incident.kind}`;
+    return Boolean((await deps.alerts.get(group)).ts);
+  } catch {
+    return false;
+  }
 }
 
 /** The proposal whose button the alert shows: in the group's first message (a repeat shows the first one). */

@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Container, V1ContainerState, V1ContainerStatus, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseMemoryBytes } from '../core/quantity.js';
 import type { Incident } from '../core/incident.js';
+import { podMemory, type NodeSums } from '../core/node-sums.js';
 import type { Gathered, OwnerObject } from './gather.js';
 import type { HistoryRecord } from '../stores/incident-history.js';
 import { cleanText } from '../core/text-safety.js';
@@ -51,7 +52,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (incident.pod) enriched.pod = g.pod ? toPodSnapshot(g.pod) : { gone: true };
   const owner = toOwnerChain(g.owners, g.pod, incident);
   if (owner) enriched.owner = owner;
-  const node = toNodeSnapshot(g.node, g.nodePods);
+  const node = toNodeSnapshot(g.node, g.nodePods, g.nodeSums);
   if (node) enriched.node = node;
   const largest = largestAllocatableBytes(g.nodes);
   if (largest > 0) enriched.largestNodeAllocatableBytes = largest;
@@ -216,7 +217,7 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
   return undefined;
 }
 
-function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): NodeSnapshot | undefined {
+function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined, sums: NodeSums | undefined): NodeSnapshot | undefined {
   if (!node?.metadata?.name) return undefined;
   const snap: NodeSnapshot = {
     name: node.metadata.name,
@@ -224,23 +225,20 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
     capacityBytes: parseMemoryBytes(node.status?.capacity?.memory),
     memoryPressure: items(node.status?.conditions).find((c) => c.type === 'MemoryPressure')?.status === 'True',
   };
-  if (pods) {
+  if (sums) {
+    snap.sumLimitsBytes = sums.limitsBytes;
+    snap.sumRequestsBytes = sums.requestsBytes;
+    snap.podCount = sums.pods;
+  } else if (pods) {
     let limits = 0;
     let requests = 0;
     let count = 0;
     for (const p of items(pods)) {
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       count++;
-      // A pod-level limit or request (KEP-2837) bounds the whole pod: it counts instead of its containers'.
-      const podLevel = podResources(p);
-      let podLimits = 0;
-      let podRequests = 0;
-      for (const c of items(p.spec?.containers)) {
-        podLimits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
-        podRequests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
-      }
-      limits += parseMemoryBytes(podLevel?.limits?.memory) ?? podLimits;
-      requests += parseMemoryBytes(podLevel?.requests?.memory) ?? podRequests;
+      const pod = podMemory(p);
+      limits += pod.limits;
+      requests += pod.requests;
     }
     snap.sumLimitsBytes = limits;
     snap.sumRequestsBytes = requests;

@@ -13,7 +13,7 @@ import type { IncidentHistory } from '../stores/incident-history.js';
 import type { KernelKills } from '../stores/kernel-kills.js';
 import type { ChangeCache } from '../stores/change-cache.js';
 import { toEnriched } from './enrich.js';
-import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
+import { type ClusterCache, type Gathered, type NodeSumsSource, cachedOwnerChain, gatherIncident } from './gather.js';
 import { readWorkloadChange } from './workload-change.js';
 import type { ScaleEvents } from '../core/scale-events.js';
 import { readScaleDown } from './scale-down.js';
@@ -23,6 +23,8 @@ export interface InvestigateDeps {
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  /** Each node's memory sums as the watcher keeps them; without it the node's pods are listed. */
+  nodeSums?: NodeSumsSource;
   /** What the node agents read in the kernel logs (absent: nothing is looked up). */
   kernelKills?: KernelKills;
   /** Where each workload revision's change is kept; without it, every OOM kill reads the workload's history. */
@@ -42,8 +44,12 @@ export interface Investigation {
 /** How many earlier incidents of the workload the diagnosis looks at. */
 const HISTORY_DEPTH = 20;
 
-export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date): Promise<Investigation> {
-  const gathered = await gatherIncident(deps.kube, incident, deps.cache);
+/**
+ * `repeat`: the workload's alert is already posted, and this incident only updates it: what only the
+ * first alert shows (the previous logs) is not read.
+ */
+export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date, opts: { repeat?: boolean } = {}): Promise<Investigation> {
+  const gathered = await gatherIncident(deps.kube, incident, deps.cache, { nodeSums: deps.nodeSums, repeat: opts.repeat });
   const workload = workloadOf(incident, gathered.owners);
   const [previous, changed, scaleDown] = await Promise.all([
     deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH),
@@ -77,6 +83,19 @@ export function workloadOf(incident: Incident, owners: Gathered['owners']): stri
   if (incident.pod) return `Pod/${incident.pod.name}`;
   if (incident.nodeOom) return `Node/${incident.nodeOom.node}`;
   return undefined;
+}
+
+/**
+ * The workload an incident belongs to as far as it can be told without reading the cluster: from the
+ * pod's controller and the owner chain in the cache. undefined when the chain is not cached.
+ */
+export async function cachedWorkloadOf(cache: ClusterCache, incident: Incident): Promise<string | undefined> {
+  const ref = incident.pod;
+  if (!ref) return workloadOf(incident, []);
+  const first = ref.owner ?? incident.observed?.pod?.metadata?.ownerReferences?.find((o) => o?.controller);
+  if (!first) return workloadOf(incident, []);
+  const owners = await cachedOwnerChain(cache, ref.namespace, first);
+  return owners ? workloadOf(incident, owners) : undefined;
 }
 
 /**

@@ -149,6 +149,9 @@ export const AlertChangeSchema = z.object({
     .optional(),
 });
 
+/** At most this many events travel with a job (the watcher keeps fewer). */
+const MAX_OBSERVED_EVENTS = 64;
+
 /**
  * A queued job's incident, as far as the worker relies on it to read the cluster: its identity and the
  * pod or node it names. Details the diagnosis reads defensively pass through unchanged.
@@ -164,6 +167,13 @@ export const IncidentSchema = z.looseObject({
   // so that an odd name from a proxy or a future field still gets its alert.
   pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
   nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
+  // The pod and events as the watcher saw them: read defensively by enrichment, like an API answer.
+  observed: z
+    .looseObject({
+      pod: z.looseObject({ metadata: z.looseObject({ uid: text(64) }) }).optional(),
+      events: z.array(z.looseObject({})).max(MAX_OBSERVED_EVENTS).optional(),
+    })
+    .optional(),
   processOom: ProcessOomSchema.optional(),
 });
 

@@ -240,6 +240,21 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
     return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0;
   }, 'the queue to drain');
 
+  // Worker: a pod of a ReplicaSet no Deployment owns (its metadata is read, then its template), and a job
+  // queued by a watcher of the previous version, which carries no pod (the worker reads it).
+  cluster.scale('replicasets', 'shop', 'batch', 1);
+  const batchPod = () => cluster.list('pods', 'shop').find((p) => p.metadata.ownerReferences?.some((o: { name?: string }) => o.name === 'batch'));
+  await until(async () => batchPod() !== undefined, 'a pod of the standalone ReplicaSet');
+  cluster.oomKill('shop', batchPod()!.metadata.name as string, 'batch', { startedAt });
+  const done = (await apps.worker.queue.getJobs(['completed'])).find((j) => j.data.pod?.name === apiPod)!;
+  const { observed: _seen, ...older } = done.data;
+  await apps.worker.queue.add(older.kind, { ...older, id: `${older.id}-older` }, { jobId: `${older.id}-older` });
+  await until(async () => ((await apps.worker.queue.getJobCounts('completed')).completed ?? 0) >= 7, 'seven incidents handled');
+  cluster.scale('replicasets', 'shop', 'batch', 0);
+  // The bot reads for itself what the worker left in the shared cache, as when the cache has expired.
+  const cached = await apps.bot.redis.keys(`oombot:${r.queueName}:cache:*`);
+  if (cached.length > 0) await apps.bot.redis.del(...cached);
+
   // Bot: the alert's buttons.
   const alert = await slack.waitFor(
     () => slack.messagesIn('#alerts').find((m) => JSON.stringify(m.blocks).includes(apiPod) && JSON.stringify(m.blocks).includes(ACTION_RAISE_LIMIT)),

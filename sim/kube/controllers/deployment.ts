@@ -91,6 +91,13 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
         });
       }
     }
+    // The Deployment carries its newest revision too, as the real controller sets it.
+    const revision = cluster.peek('replicasets', ns, rsName)?.metadata.annotations?.['deployment.kubernetes.io/revision'];
+    if (revision && cluster.peek('deployments', ns, d.metadata.name)?.metadata.annotations?.['deployment.kubernetes.io/revision'] !== revision) {
+      cluster.update('deployments', ns, d.metadata.name, (x) => {
+        x.metadata.annotations = { ...(x.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': revision };
+      });
+    }
     // Steps of the rolling update until nothing moves (pods here are Ready as soon as they are scheduled).
     for (let step = 0; step < 2 * replicas + 4; step++) {
       const rs = cluster.peek('replicasets', ns, rsName);
