@@ -10,10 +10,6 @@ import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
-import { startWatcherRole } from '../watchers/start-watcher.js';
-import { IncidentHistory, historyFromStatus } from '../stores/incident-history.js';
-import { startWorkerRole } from '../handlers/start-worker.js';
-import { botRole } from '../bot/start-bot.js';
 
 export interface Oombot {
   port: number;
@@ -28,20 +24,36 @@ export interface Oombot {
   stop(): Promise<void>;
 }
 
+// Each role's code is loaded only when the role runs: a process running one role (the node agent on
+// every node, above all) does not carry the others' libraries (Bolt, the BullMQ worker) in memory.
 const watcherRole: RoleStarter = async (ctx) => {
+  const { startWatcherRole } = await import('../watchers/start-watcher.js');
+  const { IncidentHistory, historyFromStatus } = await import('../stores/incident-history.js');
   const kube = ctx.kube();
   // Kills already in pod status at a first look are written to the incident history, not alerted.
   const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
   return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
 };
 
-const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
+const nodeAgentRole: RoleStarter = async (ctx) => {
+  const { startNodeAgentRole } = await import('../watchers/node-agent/start-node-agent.js');
+  const kube = ctx.kube();
+  return startNodeAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
+
+const workerRole: RoleStarter = async (ctx) => {
+  const { startWorkerRole } = await import('../handlers/start-worker.js');
+  return startWorkerRole({ ...ctx, kube: ctx.kube() });
+};
+
+const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
 
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
 export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   watcher: watcherRole,
   worker: workerRole,
   bot: botRole,
+  'node-agent': nodeAgentRole,
 };
 
 /**
@@ -141,7 +153,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['watcher', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

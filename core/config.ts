@@ -2,8 +2,10 @@ import ms from 'ms';
 import { redactUrl } from './redact.js';
 import { clusterQueueName, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-url.js';
 
-export type Role = 'watcher' | 'worker' | 'bot';
-export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
+export type Role = 'watcher' | 'worker' | 'bot' | 'node-agent';
+export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'node-agent'];
+/** What `oombot start` runs without `--roles`: the node agent runs only where asked (a DaemonSet). */
+export const DEFAULT_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -52,6 +54,12 @@ export interface Config {
   verifyWindowMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
+  /** The node agent's node (NODE_NAME, from the downward API). */
+  nodeName?: string;
+  /** The kernel log the node agent follows (OOMBOT_KMSG): /dev/kmsg, or a file or FIFO in its format. */
+  kmsgPath: string;
+  /** The node's boot id (OOMBOT_BOOT_ID); undefined: read /proc/sys/kernel/random/boot_id. */
+  bootId?: string;
 }
 
 export class ConfigError extends Error {
@@ -201,6 +209,15 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const nodeName = str(env, 'NODE_NAME');
+  if (nodeName !== undefined && (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName) || nodeName.length > 253)) {
+    problems.push(`NODE_NAME="${nodeName}" is not a node name: set it from the downward API (fieldRef spec.nodeName)`);
+  }
+  const bootId = str(env, 'OOMBOT_BOOT_ID');
+  if (bootId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(bootId)) {
+    problems.push(`OOMBOT_BOOT_ID="${bootId}" is not a boot id: leave it unset (it is read from /proc/sys/kernel/random/boot_id)`);
+  }
+
   const config: Config = {
     kubeconfig: str(env, 'KUBECONFIG'),
     clusterName: str(env, 'CLUSTER_NAME'),
@@ -223,6 +240,9 @@ export function loadConfig(env: Env = process.env): Config {
     jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
     verifyWindowMs: duration('OOMBOT_VERIFY_WINDOW', '24h'),
     maxMemoryLimitBytes,
+    nodeName,
+    kmsgPath: str(env, 'OOMBOT_KMSG') ?? '/dev/kmsg',
+    bootId,
   };
   if (config.dedupeTtlMs < config.lookbackMs) {
     problems.push('OOMBOT_DEDUPE_TTL must be at least OOMBOT_LOOKBACK, or a replayed kill could be alerted twice');

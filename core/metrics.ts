@@ -9,6 +9,12 @@ export class Metrics {
     labelNames: ['cluster', 'resource'] as const,
     registers: [this.registry],
   });
+  readonly kernelOomKills = new Counter({
+    name: 'oombot_kernel_oom_kills_total',
+    help: 'OOM kills the node agent read in the kernel log, by constraint (memcg, global) and what became of them',
+    labelNames: ['constraint', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly incidentsEnqueued = new Counter({
     name: 'oombot_incidents_enqueued_total',
     help: 'Incidents put on the queue, by kind',

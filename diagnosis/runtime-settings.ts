@@ -16,6 +16,7 @@
  */
 import type { V1Container } from '@kubernetes/client-node';
 import type { RuntimeMemorySetting, RuntimeSettingName } from './enriched.js';
+import { strictRuntimeSize } from '../core/runtime-size.js';
 
 const OPTION_VARS = new Set(['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'NODE_OPTIONS']);
 const SET_ONLY_VARS: Record<string, RuntimeSettingName> = {
@@ -150,28 +151,10 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
   return settings;
 }
 
-const GO_SIZE = /^(\d{1,13})(B|KiB|MiB|GiB|TiB)?$/;
-const GO_UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
-const HEX_SIZE = /^(?:0[xX])?([0-9a-fA-F]{1,12})$/;
-
-/**
- * GOMEMLIMIT (`2GiB`, `1073741824`) and DOTNET_GCHeapHardLimit (hex bytes, `0x40000000`) when the value
- * is exactly a size; rebuilt from its parsed parts so nothing else of the value can pass.
- */
+/** GOMEMLIMIT and DOTNET_GCHeapHardLimit when the value is exactly a size (core/runtime-size.ts). */
 function strictSize(name: RuntimeSettingName, value: string): { bytes: number; text: string } | undefined {
-  const v = value.trim();
-  if (name === 'GOMEMLIMIT') {
-    const m = GO_SIZE.exec(v);
-    if (!m) return undefined;
-    const bytes = Number(m[1]) * (GO_UNIT[m[2] ?? ''] ?? 1);
-    return Number.isSafeInteger(bytes) ? { bytes, text: `${Number(m[1])}${m[2] ?? ''}` } : undefined;
-  }
-  if (name === 'DOTNET_GCHeapHardLimit') {
-    const m = HEX_SIZE.exec(v);
-    if (!m) return undefined;
-    const bytes = Number.parseInt(m[1] ?? '', 16);
-    return Number.isSafeInteger(bytes) && bytes > 0 ? { bytes, text: `0x${(m[1] ?? '').toLowerCase()}` } : undefined;
-  }
+  if (name === 'GOMEMLIMIT') return strictRuntimeSize('go', value);
+  if (name === 'DOTNET_GCHeapHardLimit') return strictRuntimeSize('dotnet', value);
   return undefined;
 }
 

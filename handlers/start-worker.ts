@@ -9,9 +9,13 @@ import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
 import { ClusterCache } from '../investigate/gather.js';
+import { ScaleEvents } from '../core/scale-events.js';
 import { ChangeCache } from '../stores/change-cache.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { AlertGroups } from '../stores/alert-groups.js';
+import { RedisSharedCache } from '../stores/shared-cache.js';
+import { NodeSumsReader } from '../stores/node-sums-reader.js';
 import { Publisher } from './publisher.js';
 import { ConsoleTransport, FIX_KILL_EVENT_TYPE, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
 import { FixStore, type FixRecord } from '../stores/fix-store.js';
@@ -117,9 +121,12 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
       });
     },
     kube,
-    cache: new ClusterCache(),
+    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(redis, config.queueName)),
+    nodeSums: new NodeSumsReader(redis, config.queueName),
     history,
     changes: new ChangeCache(redis, config.queueName),
+    scaleEvents: new ScaleEvents(redis, config.queueName),
+    kernelKills: new KernelKills(redis, config.queueName),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     publisher,

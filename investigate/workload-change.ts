@@ -134,8 +134,12 @@ function historyOf(ns: string, incident: Incident, owners: readonly OwnerObject[
   const base = `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}`;
   if (first?.kind === 'ReplicaSet' && second?.kind === 'Deployment') {
     const rs = first as unknown as WorkloadLike;
-    const revision = Number(rs.metadata?.annotations?.[REVISION]);
-    if (!Number.isInteger(revision)) return undefined;
+    const rsRevision = Number(rs.metadata?.annotations?.[REVISION]);
+    // A ReplicaSet known only by its name (inferred from the pod's template hash, not read) has no
+    // annotations: the list tells its revision. The Deployment's own revision is its newest, so a
+    // Deployment at revision 1 has nothing before it.
+    const deploymentRevision = Number((second as unknown as WorkloadLike).metadata?.annotations?.[REVISION]);
+    const revision = Number.isInteger(rsRevision) ? rsRevision : Number.isInteger(deploymentRevision) && deploymentRevision <= 1 ? 1 : undefined;
     return {
       workload: { kind: 'Deployment', name: second.name, object: second as unknown as WorkloadLike },
       sourceKind: 'ReplicaSet',

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import { HistoryRecordSchema, parseChecked } from './schemas.js';
-import type { Incident, IncidentKind, PodRef } from '../core/incident.js';
+import type { Incident, IncidentKind, PodRef, ProcessOomDetail } from '../core/incident.js';
 
 /** What is remembered of one incident: enough for leak detection, `/oom why` and `/oom history`. */
 export interface HistoryRecord {
@@ -24,6 +24,8 @@ export interface HistoryRecord {
   node?: string;
   cause?: string;
   headline?: string;
+  /** The process the kernel killed (process-oom): what `/oom why` says of it once the queued job is gone. */
+  processOom?: ProcessOomDetail;
   /** The Slack alert that shows this incident (its group's first message), once posted. */
   alert?: { channel: string; ts: string; group?: string };
   /** Seen in the pod's status on a first start, older than the look-back: recorded, never alerted. */

@@ -60,6 +60,21 @@ export const StoredProposalSchema = z.object({
 
 export const SnoozeSchema = z.object({ until: isoTime, by: text(40) });
 
+/** A kernel OOM kill as the node agent reported it (process-oom incidents and their history). */
+const ProcessOomSchema = z.looseObject({
+  node: z.string().min(1).max(253),
+  container: z.string().max(253).optional(),
+  containerId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  process: z.string().max(64),
+  pid: z.number().int().nonnegative(),
+  constraint: z.enum(['memcg', 'global', 'cpuset', 'mempolicy']),
+  bootId: z.string().max(64),
+  seq: z.number().int().nonnegative(),
+});
+
 /** A workload's change between two revisions, or `none` (its first revision, or nothing to say). */
 export const WorkloadChangeSchema = z.union([
   z.object({ none: z.literal(true) }),
@@ -94,9 +109,32 @@ export const HistoryRecordSchema = z.looseObject({
   workload: text(600).optional(),
   occurredAt: isoTime,
   alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
-export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000) });
+/** What a repeat is about, compared with what its alert already showed (alert-groups.ts). */
+export const RepeatFacetsSchema = z.object({
+  node: text(300).optional(),
+  container: text(300).optional(),
+  /** The process the kernel killed (process-oom incidents from the node agent). */
+  process: text(64).optional(),
+  cause: text(100).optional(),
+  image: text(600).optional(),
+});
+export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000), facets: RepeatFacetsSchema.optional() });
+/** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
+export const RepeatNewsSchema = z.object({
+  note: RepeatNoteSchema,
+  news: z.array(z.object({ kind: z.enum(['node', 'container', 'process', 'cause', 'image']), value: text(600) })).max(5),
+});
+/** The facets an alert and its thread showed so far, by kind. */
+export const SeenFacetsSchema = z.object({
+  node: z.array(text(300)).max(100).optional(),
+  container: z.array(text(300)).max(100).optional(),
+  process: z.array(text(64)).max(100).optional(),
+  cause: z.array(text(100)).max(100).optional(),
+  image: z.array(text(600)).max(100).optional(),
+});
 
 /** A change shown on an alert: its audit line, and the Undo button (one of ours, carrying a proposal id). */
 export const AlertChangeSchema = z.object({
@@ -111,6 +149,9 @@ export const AlertChangeSchema = z.object({
     .optional(),
 });
 
+/** At most this many events travel with a job (the watcher keeps fewer). */
+const MAX_OBSERVED_EVENTS = 64;
+
 /**
  * A queued job's incident, as far as the worker relies on it to read the cluster: its identity and the
  * pod or node it names. Details the diagnosis reads defensively pass through unchanged.
@@ -118,7 +159,7 @@ export const AlertChangeSchema = z.object({
 export const IncidentSchema = z.looseObject({
   v: z.literal(1),
   id: z.string().min(1).max(200),
-  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom']),
+  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom', 'process-oom']),
   cluster: text(253),
   occurredAt: isoTime,
   detectedAt: isoTime,
@@ -126,6 +167,14 @@ export const IncidentSchema = z.looseObject({
   // so that an odd name from a proxy or a future field still gets its alert.
   pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
   nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
+  // The pod and events as the watcher saw them: read defensively by enrichment, like an API answer.
+  observed: z
+    .looseObject({
+      pod: z.looseObject({ metadata: z.looseObject({ uid: text(64) }) }).optional(),
+      events: z.array(z.looseObject({})).max(MAX_OBSERVED_EVENTS).optional(),
+    })
+    .optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
 /**

@@ -47,6 +47,11 @@ export class IncidentSink {
     return this.pending.size;
   }
 
+  /** Whether this incident waits in memory for Redis (deferred, not queued yet). */
+  isPending(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   async submit(incident: Incident, cluster = incident.cluster): Promise<SubmitResult> {
     // Redis known to be away: defer at once. Waiting out the timeout for each incident would hold up
     // the watch behind it for as long as Redis is down, and delay every alert after it.

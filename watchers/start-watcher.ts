@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
 import type { KubeHttp } from '../core/kube.js';
+import { ScaleEvents } from '../core/scale-events.js';
 import { IncidentSink } from './incident-sink.js';
 import { Watcher } from './watcher.js';
 
@@ -42,6 +43,7 @@ export async function startWatcherRole(deps: {
     silenceMs: config.watchSilenceMs,
     lookbackMs: config.lookbackMs,
     dedupeTtlMs: config.dedupeTtlMs,
+    scaleEvents: new ScaleEvents(redis, config.queueName),
   });
   await watcher.start();
   log.info({ server: kube.target.server, namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'watching pods, events and nodes');

@@ -3,7 +3,8 @@
  * evidence says so: the new revision was made before the first kill of this run, and no kill of the
  * workload is on record from before it (else the earlier revision was killed too, and the change is not
  * what started it). A memory limit lowered in that change is a limit cut: a sentence of its own, and
- * "limit too low" is then sure.
+ * "limit too low" is then sure. A scale-down before the kills (fewer replicas share the load) takes the
+ * same path (./scale-down.ts).
  */
 import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
@@ -11,6 +12,7 @@ import type { TemplateChange, WorkloadChange } from '../enriched.js';
 import { lowerIfGone, withLimitProposal, type Ctx } from './context.js';
 import { isPodPresent } from '../enriched.js';
 import { parseMemoryBytes } from '../../core/quantity.js';
+import { withScaleDown } from './scale-down.js';
 
 export interface ChangeSignal {
   change: WorkloadChange;
@@ -59,7 +61,7 @@ export function changeThatStartedIt(ctx: Ctx): ChangeSignal | undefined {
 /** The diagnosis with the change that started it, when there is one. Not for a node OOM: the node, not the change, killed it. */
 export function withChange(ctx: Ctx, d0: Diagnosis): Diagnosis {
   if (d0.cause === 'node-pressure' || d0.nodeOom) return d0;
-  const d = withVpaAdmission(ctx, d0);
+  const d = withScaleDown(ctx, withVpaAdmission(ctx, d0));
   const signal = changeThatStartedIt(ctx);
   if (!signal) return d;
   const { change, limitCut } = signal;
@@ -81,14 +83,18 @@ export function withChange(ctx: Ctx, d0: Diagnosis): Diagnosis {
 }
 
 /**
- * A VPA that rewrote this pod's memory at admission (its `vpaUpdates` annotation) to a value other than
- * the template's: the pod runs with what the VPA chose, a change no rollout shows.
+ * A VPA that set this pod's memory to a value other than the template's: at admission (its `vpaUpdates`
+ * annotation), or in place (InPlaceOrRecreate: the updater's `InPlaceResizedByVPA` Event on the pod, before
+ * the kill). The pod runs with what the VPA chose, a change no rollout shows. What the VPA set before is
+ * not in any object (its status holds only the current recommendation), so only pod against template is said.
  */
 function withVpaAdmission(ctx: Ctx, d: Diagnosis): Diagnosis {
   const pod = isPodPresent(ctx.e.pod) ? ctx.e.pod : undefined;
   const name = ctx.containerName;
   const template = name ? ctx.e.owner?.templateMemory?.[name] : undefined;
-  if (!pod?.vpaUpdates || !/memory/.test(pod.vpaUpdates) || !template || !ctx.container) return d;
+  const inPlace = inPlaceResize(ctx);
+  const admitted = pod?.vpaUpdates !== undefined && /memory/.test(pod.vpaUpdates);
+  if (!pod || !(admitted || inPlace) || !template || !ctx.container) return d;
   const podLimit = ctx.container.limits.memory;
   const podRequest = ctx.container.requests.memory;
   const diffs: string[] = [];
@@ -98,16 +104,32 @@ function withVpaAdmission(ctx: Ctx, d: Diagnosis): Diagnosis {
     diffs.push(`request ${podRequest.text} in the pod, ${template.request} in the template`);
   if (diffs.length === 0) return d;
   const lowered = podLimit?.bytes !== undefined && (parseMemoryBytes(template.limit) ?? 0) > podLimit.bytes;
+  const evidence: Evidence = inPlace
+    ? {
+        text: `The VPA updater resized pod ${pod.name} in place at ${formatTime(inPlace.at)}, ${formatDuration(inPlace.beforeKill)} before the kill (${oneLine(inPlace.message, 120)}): ${diffs.join('; ')}`,
+        source: 'events',
+      }
+    : { text: `The VPA rewrote the memory of ${name} when the pod was created (${oneLine(pod.vpaUpdates ?? '', 200)}): ${diffs.join('; ')}`, source: 'vpa' };
   return {
     ...d,
-    evidence: [
-      ...d.evidence,
-      { text: `The VPA rewrote the memory of ${name} when the pod was created (${oneLine(pod.vpaUpdates, 200)}): ${diffs.join('; ')}`, source: 'vpa' },
-    ],
+    evidence: [...d.evidence, evidence],
     advice: lowered
       ? [`The VPA gave ${name} a lower memory limit than its template: check its recommendation and set minAllowed (or maxAllowed) for memory.`, ...d.advice]
       : d.advice,
   };
+}
+
+/** The VPA updater's latest in-place resize of this pod before the kill (its Event on the pod). */
+function inPlaceResize(ctx: Ctx): { at: string; beforeKill: number; message: string } | undefined {
+  const kill = Date.parse(ctx.incident.occurredAt);
+  let best: { at: string; beforeKill: number; message: string } | undefined;
+  for (const e of ctx.e.events) {
+    if (e.reason !== 'InPlaceResizedByVPA' || (e.involvedKind !== undefined && e.involvedKind !== 'Pod') || !e.lastTimestamp) continue;
+    const at = Date.parse(e.lastTimestamp);
+    if (!Number.isFinite(at) || !(at < kill) || (best && Date.parse(best.at) >= at)) continue;
+    best = { at: e.lastTimestamp, beforeKill: (kill - at) / 1000, message: e.message };
+  }
+  return best;
 }
 
 function describeChanges(changes: readonly TemplateChange[], killed: string | undefined): string {

@@ -8,7 +8,7 @@ import type { Confidence, Diagnosis } from '../diagnosis.js';
 import { STARTUP_SECONDS, lowerIfGone, result, withLimitProposal, type Ctx } from './context.js';
 import { withChange } from './change.js';
 import { detectLeak, earlierKillCount } from './leak.js';
-import { limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
+import { killedInNodeOom, limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
 import { readOomKill, type AtLimit } from './oom-kill.js';
 import { runtimeEvidence, runtimeHeap } from './runtime-heap.js';
 import { vpaIsActive } from './vpa.js';
@@ -19,7 +19,9 @@ export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
 
 function decide(ctx: Ctx): Diagnosis {
   const kill = readOomKill(ctx);
-  // 1. Not the container's own limit.
+  // 1. Not the container's own limit: the kernel log says so, or the spec and the node do.
+  const global = killedInNodeOom(kill);
+  if (global) return global;
   if (ctx.limitKnownAbsent) return noLimit(kill);
   if (ctx.limitBytes === undefined) return limitUnknown(kill);
   const atLimit: AtLimit = { ...kill, limitBytes: ctx.limitBytes };

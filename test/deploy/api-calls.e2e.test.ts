@@ -36,8 +36,8 @@ const MiB = 2 ** 20;
 interface Running {
   cluster: SimCluster;
   slack: SlackServer;
-  proxies: Record<Role, RecordingProxy>;
-  apps: Record<Role, Oombot>;
+  proxies: Record<(typeof ROLES)[number], RecordingProxy>;
+  apps: Record<(typeof ROLES)[number], Oombot>;
   queueName: string;
   botUrl: string;
   close(): Promise<void>;
@@ -122,12 +122,12 @@ async function start(mode: Mode): Promise<Running> {
     bot: await startRecordingProxy(sim.server.url, { replicationControllers: [structuredClone(LEGACY_RC)], authorize: rbac('bot') }),
   };
   const base = { REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', SLACK_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl, WATCH_NAMESPACES: mode.watchNamespaces };
-  const env: Record<Role, Record<string, string>> = {
+  const env: Record<(typeof ROLES)[number], Record<string, string>> = {
     watcher: base,
     worker: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token' },
     bot: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, OOMBOT_APPROVERS: APPROVER },
   };
-  const apps = {} as Record<Role, Oombot>;
+  const apps = {} as Record<(typeof ROLES)[number], Oombot>;
   for (const role of ['watcher', 'worker', 'bot'] as const) {
     apps[role] = await startOombot({
       config: loadConfig(env[role]),
@@ -239,6 +239,21 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
     const c = await apps.worker.queue.getJobCounts('waiting', 'active', 'delayed');
     return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0;
   }, 'the queue to drain');
+
+  // Worker: a pod of a ReplicaSet no Deployment owns (its metadata is read, then its template), and a job
+  // queued by a watcher of the previous version, which carries no pod (the worker reads it).
+  cluster.scale('replicasets', 'shop', 'batch', 1);
+  const batchPod = () => cluster.list('pods', 'shop').find((p) => p.metadata.ownerReferences?.some((o: { name?: string }) => o.name === 'batch'));
+  await until(async () => batchPod() !== undefined, 'a pod of the standalone ReplicaSet');
+  cluster.oomKill('shop', batchPod()!.metadata.name as string, 'batch', { startedAt });
+  const done = (await apps.worker.queue.getJobs(['completed'])).find((j) => j.data.pod?.name === apiPod)!;
+  const { observed: _seen, ...older } = done.data;
+  await apps.worker.queue.add(older.kind, { ...older, id: `${older.id}-older` }, { jobId: `${older.id}-older` });
+  await until(async () => ((await apps.worker.queue.getJobCounts('completed')).completed ?? 0) >= 7, 'seven incidents handled');
+  cluster.scale('replicasets', 'shop', 'batch', 0);
+  // The bot reads for itself what the worker left in the shared cache, as when the cache has expired.
+  const cached = await apps.bot.redis.keys(`oombot:${r.queueName}:cache:*`);
+  if (cached.length > 0) await apps.bot.redis.del(...cached);
 
   // Bot: the alert's buttons.
   const alert = await slack.waitFor(

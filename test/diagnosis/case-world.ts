@@ -27,6 +27,10 @@ export interface CaseWorld {
   change?: WorkloadChange;
   /** The namespace's VerticalPodAutoscalers, as listed. */
   vpas?: unknown[];
+  /** Events of the workload and its HPAs the watcher keeps (ScalingReplicaSet, SuccessfulRescale). */
+  scaleEvents?: CoreV1Event[];
+  /** The Deployment's managedFields (who wrote spec.replicas). */
+  deploymentManagedFields?: unknown[];
   /** Which incident of the pod to diagnose (default: the first detected). */
   kind?: Incident['kind'];
 }
@@ -67,7 +71,13 @@ function ownersOf(world: CaseWorld): OwnerObject[] {
         },
         spec: { template },
       } as OwnerObject,
-      { kind: 'Deployment', name: deployment, namespace: ns, metadata: { uid: 'd-uid' }, spec: { template } } as OwnerObject,
+      {
+        kind: 'Deployment',
+        name: deployment,
+        namespace: ns,
+        metadata: { uid: 'd-uid', ...(world.deploymentManagedFields ? { managedFields: world.deploymentManagedFields } : {}) },
+        spec: { template },
+      } as OwnerObject,
     ];
   }
   if (!direct) return [];

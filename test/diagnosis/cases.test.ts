@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { buildMessage } from '../../alert/message.js';
 import { renderSlack } from '../../alert/render-slack.js';
 import { renderText } from '../../alert/render-text.js';
@@ -17,12 +17,17 @@ import { toEnriched } from '../../investigate/enrich.js';
 import {
   containerSpec,
   disruptionTarget,
+  eventObject,
   evictionAnnotations,
   evictionMessage,
   podCondition,
   runningStatus,
+  scalingReplicaSetEvent,
+  successfulRescaleEvent,
   systemOomEvent,
 } from '../../sim/kube/build/index.js';
+import { scaleEventOf, type ScaleEvent } from '../../core/scale-events.js';
+import { scaleDownBefore } from '../../investigate/scale-down.js';
 import { createDisruptedPod, createEvictedEvent, createEvictedPod, createOomKilledPod, createSystemOomEvent, type Overrides } from '../helpers/pods.js';
 import { CASE_NOW, type CaseWorld, gatherCase, node } from './case-world.js';
 import { POLICY } from './fixtures.js';
@@ -85,6 +90,47 @@ const running = (name: string) =>
     containerID: `containerd://${name}00000000`,
     startedAt: '2025-11-20T08:12:06Z',
   });
+
+/** An Event a controller (not the kubelet) writes on a workload object, as client-go's recorder does. */
+function controllerEvent(
+  involved: { kind: string; name: string; apiVersion: string },
+  text: { type: 'Normal' | 'Warning'; reason: string; message: string },
+  component: string,
+  at: string,
+): CoreV1Event {
+  return eventObject({
+    metadata: { name: `${involved.name}.${Date.parse(at).toString(16)}`, namespace: 'shop' },
+    involvedObject: { kind: involved.kind, namespace: 'shop', name: involved.name, uid: `${involved.kind}-uid`, apiVersion: involved.apiVersion },
+    ...text,
+    component,
+    firstTimestamp: at,
+  }) as unknown as CoreV1Event;
+}
+
+/** The VPA updater's Event on a pod it resized in place (InPlaceOrRecreate). */
+const VPA_RESIZED = { type: 'Normal' as const, reason: 'InPlaceResizedByVPA', message: 'Pod was resized in place by VPA Updater.' };
+
+const deploymentEvent = (replicaSet: string, from: number, to: number, at: string) =>
+  controllerEvent({ kind: 'Deployment', name: 'api', apiVersion: 'apps/v1' }, scalingReplicaSetEvent(replicaSet, from, to), 'deployment-controller', at);
+
+const hpaEvent = (size: number, reason: string, at: string) =>
+  controllerEvent(
+    { kind: 'HorizontalPodAutoscaler', name: 'api', apiVersion: 'autoscaling/v2' },
+    successfulRescaleEvent(size, reason),
+    'horizontal-pod-autoscaler',
+    at,
+  );
+
+/** A managedFields entry owning spec.replicas, as the API server records it. */
+const replicasWriter = (manager: string, time: string, subresource?: string) => ({
+  manager,
+  operation: 'Update',
+  apiVersion: 'apps/v1',
+  time,
+  fieldsType: 'FieldsV1',
+  fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+  ...(subresource ? { subresource } : {}),
+});
 
 const istio = () => container('istio-proxy', { image: 'docker.io/istio/proxyv2:1.24.1', limit: '256Mi', request: '128Mi' });
 
@@ -423,7 +469,121 @@ const CASES: Case[] = [
     ],
     proposal: '1Gi',
   },
+  {
+    // The HPA scaled api from 4 to 2 at 09:29; the kills began 12 minutes later. The rollout's scale-down
+    // of the old ReplicaSet at 08:12 is the rollout's, not a scale-down of the pod's ReplicaSet.
+    name: 'scale-down-by-hpa',
+    world: () => ({
+      pod: killed([container('api', { limit: '512Mi', request: '256Mi' })]),
+      metrics: sample('api', 506 * MiB, 12),
+      scaleEvents: [
+        deploymentEvent('api-6c8d7f5b9', 4, 0, '2025-11-20T08:12:40Z'),
+        deploymentEvent('api-7f9c6b8d4', 4, 2, '2025-11-20T09:29:05Z'),
+        hpaEvent(2, 'All metrics below target', '2025-11-20T09:29:04Z'),
+      ],
+      deploymentManagedFields: [replicasWriter('kube-controller-manager', '2025-11-20T09:29:04Z', 'scale')],
+    }),
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [
+      /Kills began 12m 6s after Deployment shop\/api was scaled down from 4 to 2 replicas at 2025-11-20 09:29:05 UTC \(ReplicaSet api-7f9c6b8d4, by the HPA shop\/api: All metrics below target\); no kill on record before it \(scale events\)/,
+      /Fewer replicas share the load since the scale-down, so each pod takes more: raise the HPA's minReplicas/,
+    ],
+    never: [/api-6c8d7f5b9/, NODE_BLAME],
+  },
+  {
+    // InPlaceOrRecreate: the VPA updater resized the running pod in place (its Event on the pod) to a lower
+    // limit than the template's; no admission annotation. Said as a resize at its time, not "when created".
+    name: 'vpa-in-place-lowered',
+    world: () => {
+      const pod = killed([container('api', { limit: '300Mi', request: '150Mi' })]);
+      const resized = controllerEvent({ kind: 'Pod', name: pod.metadata!.name!, apiVersion: 'v1' }, VPA_RESIZED, 'vpa-updater', '2025-11-20T09:22:40Z');
+      return {
+        pod,
+        events: [resized],
+        templateContainers: [container('api', { limit: '512Mi', request: '256Mi' })],
+        metrics: sample('api', 298 * MiB, 10),
+        vpas: [
+          {
+            metadata: { name: 'api', namespace: 'shop' },
+            spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, updatePolicy: { updateMode: 'InPlaceOrRecreate' } },
+          },
+        ],
+      };
+    },
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [
+      /The VPA updater resized pod api-7f9c6b8d4-x2k9p in place at 2025-11-20 09:22:40 UTC, 18m 31s before the kill \(Pod was resized in place by VPA Updater\.\): limit 300Mi in the pod, 512Mi in the template; request 150Mi in the pod, 256Mi in the template \(events\)/,
+      /The VPA gave api a lower memory limit than its template/,
+    ],
+    never: [/when the pod was created/, NODE_BLAME],
+  },
+  {
+    // An older controller wrote "Scaled down replica set <rs> to <n>" without "from": only the new size is said.
+    name: 'scale-down-old-format',
+    world: () => ({
+      pod: killed([container('api', { limit: '512Mi', request: '256Mi' })]),
+      metrics: sample('api', 506 * MiB, 12),
+      scaleEvents: [
+        controllerEvent(
+          { kind: 'Deployment', name: 'api', apiVersion: 'apps/v1' },
+          { type: 'Normal', reason: 'ScalingReplicaSet', message: 'Scaled down replica set api-7f9c6b8d4 to 1' },
+          'deployment-controller',
+          '2025-11-20T09:20:11Z',
+        ),
+      ],
+      deploymentManagedFields: [replicasWriter('kubectl', '2025-11-20T09:20:10Z', 'scale')],
+    }),
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [
+      /Kills began 21m after Deployment shop\/api was scaled down to 1 replica at 2025-11-20 09:20:11 UTC \(ReplicaSet api-7f9c6b8d4, by kubectl\); no kill on record before it \(scale events\)/,
+      /scale it back up, or raise the limit/,
+    ],
+    never: [/from \d+ to 1/, /HPA/],
+  },
+  {
+    // Killed before the scale-down too: the scale-down is not what started it, and nothing says so.
+    name: 'scale-down-after-kills',
+    world: () => ({
+      pod: killed([container('api', { limit: '512Mi', request: '256Mi' })]),
+      metrics: sample('api', 506 * MiB, 12),
+      scaleEvents: [deploymentEvent('api-7f9c6b8d4', 4, 2, '2025-11-20T09:29:05Z')],
+      history: [
+        {
+          id: 'container-oom-before-scale',
+          kind: 'container-oom',
+          cluster: 'prod',
+          namespace: 'shop',
+          pod: 'api-7f9c6b8d4-q8w2n',
+          container: 'api',
+          workload: 'Deployment/api',
+          occurredAt: '2025-11-20T07:02:00Z',
+          exitCode: 137,
+        },
+      ],
+    }),
+    cause: 'limit-too-low',
+    confidence: 'high',
+    says: [],
+    never: [/scaled down/i, /Fewer replicas/],
+  },
 ];
+
+/** The scale-down as the worker finds it: the kept events (as the watcher keeps them), the pod's ReplicaSet. */
+function scaleDownOf(world: CaseWorld, g: ReturnType<typeof gatherCase>) {
+  const kept = (world.scaleEvents ?? []).map((e) => scaleEventOf(e)).filter((e): e is ScaleEvent & { namespace: string; id: string } => e !== undefined);
+  const [rs, deployment] = g.owners;
+  if (rs?.kind !== 'ReplicaSet' || deployment?.kind !== 'Deployment') return undefined;
+  const managedFields = (deployment as unknown as { metadata?: { managedFields?: [] } }).metadata?.managedFields;
+  return scaleDownBefore(
+    kept.filter((e) => e.kind === 'Deployment'),
+    kept.filter((e) => e.kind === 'HorizontalPodAutoscaler'),
+    { replicaSet: rs.name, deployment: deployment.name, managedFields },
+    g.incident.occurredAt,
+  );
+}
 
 function run(c: Case) {
   const world = c.world();
@@ -435,6 +595,8 @@ function run(c: Case) {
   const g = gatherCase(world);
   const enriched = toEnriched(g, world.history ?? [], CASE_NOW);
   if (world.change) enriched.change = world.change;
+  const scaleDown = scaleDownOf(world, g);
+  if (scaleDown) enriched.scaleDown = scaleDown;
   const d = diagnose(enriched, POLICY);
   const model = buildMessage(enriched, d, d.proposal ? { proposalId: `prop-${c.name}` } : {});
   return { world, enriched, d, model, text: renderText(model) };

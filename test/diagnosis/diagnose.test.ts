@@ -24,6 +24,8 @@ const expected: Record<string, { cause: Cause; confidence: Confidence; proposal:
   'hostile-text': { cause: 'limit-too-low', confidence: 'medium', proposal: '448Mi' },
   'vpa-auto-capped': { cause: 'limit-too-low', confidence: 'high', proposal: null },
   'pod-level-limit': { cause: 'limit-too-low', confidence: 'medium', proposal: '1280Mi' },
+  'process-oom': { cause: 'process-oom', confidence: 'high', proposal: '1280Mi' },
+  'process-oom-node': { cause: 'node-pressure', confidence: 'high', proposal: null },
 };
 
 describe('diagnose: fixtures', () => {

@@ -6,7 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { trimEvent, trimPod } from '../../core/observed-pod.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../core/incident.js';
@@ -239,5 +240,61 @@ describe('investigate', () => {
     });
     expect(found.diagnosis.proposal?.toRequest).toBeUndefined();
     expect(found.diagnosis.noProposalReason).toBeUndefined();
+  });
+
+  it('the pod and events the watcher sent, and the Deployment known from the template hash, give the same investigation as reading them', async () => {
+    sim.cluster.addNamespace('fleet');
+    sim.cluster.createDeployment({ name: 'cart', namespace: 'fleet', replicas: 1, memoryRequest: '128Mi', memoryLimit: '256Mi' });
+    const incident = killedIncident('fleet', 'cart', 250 * 2 ** 20, 'cart');
+    const pod = await kube.getJson<V1Pod>(`/api/v1/namespaces/fleet/pods/${incident.pod!.name}`);
+    const events = await kube.getJson<{ items: CoreV1Event[] }>('/api/v1/namespaces/fleet/events', {
+      fieldSelector: `involvedObject.uid=${incident.pod!.uid}`,
+    });
+    const now = sim.clock.now();
+    const read = await investigate({ ...deps, cache: new ClusterCache() }, incident, now);
+    const before = sim.server.requests().length;
+    const sent = await investigate(
+      { ...deps, cache: new ClusterCache() },
+      { ...incident, observed: { pod: trimPod(pod), events: events.items.map(trimEvent) } },
+      now,
+    );
+    const paths = sim.server
+      .requests()
+      .slice(before)
+      .map((r) => r.path);
+    expect(sent.workload).toBe('Deployment/cart');
+    expect(sent.diagnosis).toEqual(read.diagnosis);
+    const { gatheredAt: _a, incident: _i, ...sentEnriched } = sent.enriched;
+    const { gatheredAt: _b, incident: _j, ...readEnriched } = read.enriched;
+    expect(sentEnriched).toEqual(readEnriched);
+    // Neither the pod, its events nor its ReplicaSet was read.
+    expect(paths.filter((p) => /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+$|\/events$|\/replicasets\//.test(p))).toEqual([]);
+  });
+
+  it('a ReplicaSet no Deployment owns is read as metadata first, then whole for its template', async () => {
+    sim.cluster.addNamespace('solo');
+    sim.cluster.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'worker', namespace: 'solo', labels: { app: 'worker' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'worker' } },
+        template: {
+          metadata: { labels: { app: 'worker' } },
+          spec: { containers: [{ name: 'main', image: 'worker:1', resources: { limits: { memory: '256Mi' }, requests: { memory: '128Mi' } } }] },
+        },
+      },
+    });
+    const incident = killedIncident('solo', 'worker', 250 * 2 ** 20);
+    const before = sim.server.requests().length;
+    const found = await investigate({ ...deps, cache: new ClusterCache() }, incident, sim.clock.now());
+    const reads = sim.server
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.includes('/replicasets/'));
+    expect(reads.map((r) => Boolean(r.accept?.includes('as=PartialObjectMetadata')))).toEqual([true, false]);
+    expect(found.workload).toBe('ReplicaSet/worker');
+    expect(found.enriched.owner).toMatchObject({ chain: [{ kind: 'ReplicaSet', name: 'worker' }], templateContainers: ['main'] });
   });
 });

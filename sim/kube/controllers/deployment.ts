@@ -8,6 +8,7 @@ import type { Json, KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
 import { templateHash } from '../rand.js';
+import { scalingReplicaSetEvent } from '../build/events.js';
 import { guard, isActive, isReady, ownedBy, ownerRef } from './common.js';
 
 /** maxSurge (rounded up) and maxUnavailable (rounded down) of a RollingUpdate, as absolute counts. */
@@ -49,6 +50,8 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
     // A paused Deployment does not roll out template changes: its running pods keep the old template.
     if (d.spec.paused && owned.length > 0 && !current) return;
     const setReplicas = (name: string, n: number): void => {
+      const before = cluster.peek('replicasets', ns, name)?.spec.replicas ?? 0;
+      if (before !== n) scaledEvent(cluster, d, name, before, n);
       cluster.update('replicasets', ns, name, (r) => {
         r.spec.replicas = n;
         r.metadata.annotations = { ...(r.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(replicas) };
@@ -79,6 +82,7 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
           template: { metadata: { ...d.spec.template.metadata, labels }, spec: d.spec.template.spec },
         },
       });
+      if (start > 0) scaledEvent(cluster, d, rsName, 0, start);
     } else {
       const isLatest = Number(current.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0) === maxRevision;
       if (!isLatest) {
@@ -86,6 +90,13 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
           r.metadata.annotations = { ...(r.metadata.annotations ?? {}), ...annotations(maxRevision + 1) };
         });
       }
+    }
+    // The Deployment carries its newest revision too, as the real controller sets it.
+    const revision = cluster.peek('replicasets', ns, rsName)?.metadata.annotations?.['deployment.kubernetes.io/revision'];
+    if (revision && cluster.peek('deployments', ns, d.metadata.name)?.metadata.annotations?.['deployment.kubernetes.io/revision'] !== revision) {
+      cluster.update('deployments', ns, d.metadata.name, (x) => {
+        x.metadata.annotations = { ...(x.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': revision };
+      });
     }
     // Steps of the rolling update until nothing moves (pods here are Ready as soon as they are scheduled).
     for (let step = 0; step < 2 * replicas + 4; step++) {
@@ -123,6 +134,22 @@ export function syncDeployment(cluster: SimCluster, d: KubeObject): void {
     }
   });
   updateDeploymentStatus(cluster, d.metadata.namespace!, d.metadata.name);
+}
+
+/** The deployment controller's ScalingReplicaSet Event on the Deployment. */
+function scaledEvent(cluster: SimCluster, d: KubeObject, replicaSet: string, from: number, to: number): void {
+  cluster.recordEvent({
+    involved: {
+      kind: 'Deployment',
+      namespace: d.metadata.namespace!,
+      name: d.metadata.name,
+      uid: d.metadata.uid!,
+      apiVersion: 'apps/v1',
+      ...(d.metadata.resourceVersion ? { resourceVersion: d.metadata.resourceVersion } : {}),
+    },
+    ...scalingReplicaSetEvent(replicaSet, from, to),
+    component: 'deployment-controller',
+  });
 }
 
 export function updateDeploymentStatus(cluster: SimCluster, ns: string, name: string): void {

@@ -84,6 +84,15 @@ export function serveObject(
       const obj = cluster.peek(def.plural, ns, name);
       if (!obj) throw notFound(def, name);
       if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(def, [obj], cluster.resourceVersion, cluster.now().getTime()));
+      // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone.
+      if (wantsPartialMetadata(req.headers.accept)) {
+        return sendJson(
+          res,
+          200,
+          { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata },
+          { 'Content-Type': 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' },
+        );
+      }
       return sendJson(res, 200, objectJson(def, obj));
     }
     case 'PATCH': {
@@ -104,4 +113,9 @@ export function serveObject(
     default:
       throw methodNotAllowed();
   }
+}
+
+/** Whether the client asked for PartialObjectMetadata (first in its Accept list that the server knows). */
+function wantsPartialMetadata(accept: string | undefined): boolean {
+  return !!accept && /(^|,)\s*application\/json;\s*as=PartialObjectMetadata;\s*g=meta\.k8s\.io;\s*v=v1/.test(accept);
 }

@@ -27,6 +27,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The roles the chart runs, as a JSON list: the node agent only when nodeAgent.enabled.
+*/}}
+{{- define "oombot.roles" -}}
+{{- $roles := list "watcher" "worker" "bot" -}}
+{{- if .Values.nodeAgent.enabled }}{{ $roles = append $roles "node-agent" }}{{ end -}}
+{{- $roles | toJson -}}
+{{- end -}}
+
 {{- define "oombot.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
