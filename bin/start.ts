@@ -13,6 +13,8 @@ import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
 import { startWatcherRole } from '../watchers/start-watcher.js';
 import { startWorkerRole } from '../handlers/start-worker.js';
 import { botRole } from '../bot/start-bot.js';
+import { startSamplerRole } from '../sampler/start-sampler.js';
+import type { NearLimitJob } from '../core/near-limit.js';
 
 export interface Oombot {
   port: number;
@@ -34,11 +36,18 @@ const watcherRole: RoleStarter = async (ctx) => {
 
 const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
 
+const samplerRole: RoleStarter = async (ctx) => {
+  const kube = ctx.kube();
+  // Near-limit warnings share the incidents' queue (job name "near-limit"), so the worker posts them.
+  return startSamplerRole({ ...ctx, kube, cluster: kube.target.clusterName, queue: ctx.queue as unknown as Queue<NearLimitJob> });
+};
+
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
 export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   watcher: watcherRole,
   worker: workerRole,
   bot: botRole,
+  sampler: samplerRole,
 };
 
 /**
@@ -138,7 +147,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['watcher', 'bot', 'worker'] as const) {
+        for (const role of ['watcher', 'sampler', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

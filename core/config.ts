@@ -1,8 +1,8 @@
 import ms from 'ms';
 import { redactUrl } from './redact.js';
 
-export type Role = 'watcher' | 'worker' | 'bot';
-export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
+export type Role = 'watcher' | 'worker' | 'bot' | 'sampler';
+export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -49,6 +49,10 @@ export interface Config {
   jobLockMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
+  /** How often the sampler reads metrics.k8s.io (ms, at least 1 s). */
+  sampleIntervalMs: number;
+  /** Share of the memory limit (0..1) at or above which a rising working set is warned about. */
+  warnAt: number;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +201,16 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const sampleIntervalMs = duration('OOMBOT_SAMPLE_INTERVAL', '30s');
+  if (sampleIntervalMs < 1_000) problems.push(`OOMBOT_SAMPLE_INTERVAL="${str(env, 'OOMBOT_SAMPLE_INTERVAL')}" is shorter than 1s: set 1s or more`);
+
+  const warnRaw = str(env, 'OOMBOT_WARN_AT') ?? '90%';
+  const warnMatch = /^(\d+(?:\.\d+)?)(%?)$/.exec(warnRaw);
+  const warnValue = warnMatch ? Number(warnMatch[1]) / (warnMatch[2] || Number(warnMatch[1]) > 1 ? 100 : 1) : Number.NaN;
+  if (!(warnValue >= 0.5 && warnValue < 1)) {
+    problems.push(`OOMBOT_WARN_AT="${warnRaw}" is not a share of the limit from 50% to 99%: set it like 90% or 0.9`);
+  }
+
   const config: Config = {
     kubeconfig: str(env, 'KUBECONFIG'),
     clusterName: str(env, 'CLUSTER_NAME'),
@@ -215,6 +229,8 @@ export function loadConfig(env: Env = process.env): Config {
     groupWindowMs: duration('OOMBOT_GROUP_WINDOW', '30m'),
     jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
     maxMemoryLimitBytes,
+    sampleIntervalMs,
+    warnAt: warnValue >= 0.5 && warnValue < 1 ? warnValue : 0.9,
   };
   if (config.dedupeTtlMs < config.lookbackMs) {
     problems.push('OOMBOT_DEDUPE_TTL must be at least OOMBOT_LOOKBACK, or a replayed kill could be alerted twice');

@@ -16,6 +16,8 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
+import type { NearLimitWarnings } from '../stores/near-limit-warnings.js';
+import { warnedLine } from '../alert/near-limit-message.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -24,6 +26,8 @@ export interface ProcessDeps {
   history: IncidentHistory;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
+  /** The workload's near-limit warning, linked from its OOM alert. */
+  warnings?: NearLimitWarnings;
   publisher: Publisher;
   renderer: AlertRenderer;
   /**
@@ -71,11 +75,13 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     proposalId = stored.id;
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
+  const channel = channelFor(deps.config, namespace);
+  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  const warned = incident.pod ? await deps.warnings?.get(workloadKey) : undefined;
+  if (warned?.ts) model.facts.push({ label: 'Near-limit warning', value: warnedLine(warned.since, warned.peak, warned.state) });
   await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
-  const channel = channelFor(deps.config, namespace);
-  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
   const group = groupOf(incident, workloadKey, diagnosis);
   const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
   const snoozed = await deps.snoozes.until(workloadKey);

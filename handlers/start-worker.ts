@@ -16,6 +16,9 @@ import { Publisher } from './publisher.js';
 import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
 import { processIncident, type ProcessResult } from './process-incident.js';
+import { NEAR_LIMIT_JOB } from '../core/near-limit.js';
+import { NearLimitWarnings } from '../stores/near-limit-warnings.js';
+import { processNearLimit } from './process-near-limit.js';
 
 export interface WorkerRole {
   worker: Worker<Incident>;
@@ -68,6 +71,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
+    warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
     publisher,
     renderer,
     alerts: groups,
@@ -79,6 +83,11 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     async (job: Job<Incident>) => {
       const incident = job.data;
       try {
+        if (job.name === NEAR_LIMIT_JOB) {
+          const outcome = await processNearLimit(job.data, { ...deps, transport, log: log.child({ job: job.id }) }, job.attemptsMade > 0);
+          metrics.jobsProcessed.inc({ outcome: `near-limit-${outcome}` });
+          return { outcome };
+        }
         const result = await processIncident(incident, { ...deps, log: log.child({ job: job.id }) });
         metrics.jobsProcessed.inc({ outcome: result.outcome });
         metrics.apiCallsPerIncident.observe(result.apiCalls);

@@ -86,6 +86,10 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.groupWindow | quote }}
 - name: OOMBOT_JOB_LOCK
   value: {{ .Values.config.jobLock | quote }}
+- name: OOMBOT_SAMPLE_INTERVAL
+  value: {{ .Values.config.sampleInterval | quote }}
+- name: OOMBOT_WARN_AT
+  value: {{ .Values.config.warnAt | quote }}
 - name: OOMBOT_MAX_MEMORY_LIMIT
   value: {{ .Values.config.maxMemoryLimit | quote }}
 - name: OOMBOT_QUEUE
