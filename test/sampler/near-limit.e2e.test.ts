@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig, type Role } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
 import { startOombot, type Oombot } from '../../bin/start.js';
 import { startSlackServer, type SlackServer } from '../../sim/slack/index.js';
@@ -35,7 +35,10 @@ describe('near-limit warnings', () => {
     app = undefined;
   });
 
-  async function start(env: Record<string, string> = {}): Promise<{ cluster: SimCluster; slack: SlackServer; api: string; web: string }> {
+  async function start(
+    env: Record<string, string> = {},
+    roles: Role[] = ['worker', 'sampler'],
+  ): Promise<{ cluster: SimCluster; slack: SlackServer; api: string; web: string }> {
     const sim = await startSimCluster({ replicas: 1 });
     sim.cluster.createDeployment({ name: 'web', namespace: 'shop', replicas: 1, memoryRequest: '256Mi', memoryLimit: '512Mi' });
     kube = sim.server;
@@ -62,7 +65,7 @@ describe('near-limit warnings', () => {
     });
     app = await startOombot({
       config,
-      roles: ['worker', 'sampler'],
+      roles,
       log: (logs = captureLogger('debug')).log,
       kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }),
       host: '127.0.0.1',
@@ -113,4 +116,14 @@ describe('near-limit warnings', () => {
     expect(msgs).toContain('workload snoozed: near-limit warning not posted');
     expect(warnings(slack)).toEqual([]);
   }, 30_000);
+
+  it('an OOM kill of the workload after its warning shows the warning in the alert', async () => {
+    const { cluster, slack, api } = await start({}, ['watcher', 'worker', 'sampler']);
+    await slack.waitFor(() => warnings(slack)[0], 20_000);
+    clearInterval(ramp);
+    cluster.setUsage('shop', api, 'api', 511 * Mi);
+    cluster.oomKill('shop', api, 'api', { startedAt: new Date(Date.now() - 600_000).toISOString() });
+    const alert = await slack.waitFor(() => slack.messagesIn('#alerts').find((m) => m.text?.includes('OOMKilled')), 15_000);
+    expect(JSON.stringify(alert.blocks)).toMatch(/Near-limit warning.*warned at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, 9\d% of the limit and rising/);
+  }, 50_000);
 });
