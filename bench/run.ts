@@ -17,6 +17,7 @@ import { plotScaling } from './plot.js';
 import { renderReport } from './render-report.js';
 import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
+import { benchSampler } from './sampler.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
 const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPods: 1_000 };
@@ -58,7 +59,7 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: { total: number; watcher?: number; latency?: number; storm?: number } = { total: 0 };
+  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; sampler?: number } = { total: 0 };
 
   if (options.only.includes('watcher')) {
     log('');
@@ -86,6 +87,13 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     const run = await timed(() => benchStorm({ ...STORM, redisUrl }, log));
     results.storm = run.value;
     seconds.storm = run.seconds;
+  }
+  if (options.only.includes('sampler')) {
+    log('');
+    log(`Sampler: API calls, CPU and wall time per round, Redis memory of the history, at ${options.samplerSizes.join(', ')} containers`);
+    const run = await timed(() => benchSampler(options.samplerSizes, redisUrl, log));
+    results.sampler = run.value;
+    seconds.sampler = run.seconds;
   }
   seconds.total = (performance.now() - t0) / 1000;
 

@@ -24,8 +24,9 @@ const RECORD = 8;
 /**
  * Appends one sample to a container's two tiers and answers the recent tier's last `ARGV[4]` records.
  * Each tier is a string of fixed 8-byte records (uint32 epoch seconds, uint32 KiB, big-endian): about
- * 8 bytes a point instead of the 60 or so a sorted-set member costs. A tier longer than its bound loses
- * its oldest records. The coarse tier keeps the largest sample of each minute, so a spike survives the
+ * 8 bytes a point instead of the 60 or so a sorted-set member costs. A full tier is rewritten whole
+ * (SET of its newest records) rather than appended to, so Redis keeps no spare room after it: a full
+ * tier costs its 1,920 bytes of records in a 2 KiB allocation. The coarse tier keeps the largest sample of each minute, so a spike survives the
  * downsampling. Both keys expire a while after the last sample: a container that is gone costs nothing.
  */
 const APPEND_SAMPLE = `
@@ -35,10 +36,12 @@ local ttl = tonumber(ARGV[3])
 local want = tonumber(ARGV[4])
 local maxRecent = tonumber(ARGV[5]) * 8
 local maxCoarse = tonumber(ARGV[6]) * 8
-local len = redis.call('APPEND', KEYS[1], rec)
-if len > maxRecent then
-  redis.call('SET', KEYS[1], redis.call('GETRANGE', KEYS[1], len - maxRecent, -1))
+local len = redis.call('STRLEN', KEYS[1])
+if len + 8 > maxRecent then
+  redis.call('SET', KEYS[1], redis.call('GETRANGE', KEYS[1], len + 8 - maxRecent, -1) .. rec)
   len = maxRecent
+else
+  len = redis.call('APPEND', KEYS[1], rec)
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 local clen = redis.call('STRLEN', KEYS[2])
@@ -50,8 +53,11 @@ end
 if lastMinute == minute then
   if string.sub(rec, 5, 8) > string.sub(last, 5, 8) then redis.call('SETRANGE', KEYS[2], clen - 8, rec) end
 else
-  clen = redis.call('APPEND', KEYS[2], rec)
-  if clen > maxCoarse then redis.call('SET', KEYS[2], redis.call('GETRANGE', KEYS[2], clen - maxCoarse, -1)) end
+  if clen + 8 > maxCoarse then
+    redis.call('SET', KEYS[2], redis.call('GETRANGE', KEYS[2], clen + 8 - maxCoarse, -1) .. rec)
+  else
+    redis.call('APPEND', KEYS[2], rec)
+  end
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
 local from = len - want * 8
