@@ -18,6 +18,7 @@ import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
 import type { NearLimitWarnings } from '../stores/near-limit-warnings.js';
 import { warnedLine } from '../alert/near-limit-message.js';
+import { attachChart, type ChartDeps } from './attach-chart.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -26,6 +27,8 @@ export interface ProcessDeps {
   history: IncidentHistory;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
+  /** Where the memory chart of a kill goes (its alert's thread); none: no chart. */
+  chart?: ChartDeps;
   /** The workload's near-limit warning, linked from its OOM alert. */
   warnings?: NearLimitWarnings;
   publisher: Publisher;
@@ -79,7 +82,8 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
   const warned = incident.pod ? await deps.warnings?.get(workloadKey) : undefined;
   if (warned?.ts) model.facts.push({ label: 'Near-limit warning', value: warnedLine(warned.since, warned.peak, warned.state) });
-  await deps.history.add(historyRecord(incident, enriched, diagnosis, workload));
+  const record = historyRecord(incident, enriched, diagnosis, workload);
+  await deps.history.add(record);
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
   const group = groupOf(incident, workloadKey, diagnosis);
@@ -103,6 +107,12 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
+  if (outcome === 'posted' && deps.chart && deps.alerts) {
+    const at = await deps.alerts.get(group).catch(() => undefined);
+    if (at?.channel && at.ts) {
+      await attachChart(deps.chart, incident, { channel: at.channel, ts: at.ts }, { limitBytes: record.limitBytes, previous: enriched.previousIncidents });
+    }
+  }
   return { outcome, ...base };
 }
 

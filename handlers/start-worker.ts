@@ -72,6 +72,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
+    chart: { redis, queueName: config.queueName, transport, log, onceMs: config.dedupeTtlMs },
     publisher,
     renderer,
     alerts: groups,

@@ -23,6 +23,8 @@ export const METHOD_SCOPES: Record<string, { bot: string[] } | { appToken: strin
   'conversations.replies': { bot: ['channels:history', 'groups:history', 'im:history', 'mpim:history'] },
   'users.info': { bot: ['users:read'] },
   'views.open': { bot: [] },
+  'files.getUploadURLExternal': { bot: ['files:write'] },
+  'files.completeUploadExternal': { bot: ['files:write'] },
   'apps.connections.open': { appToken: 'connections:write' },
 };
 
