@@ -36,8 +36,25 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function hhmm(sec: number): string {
-  return new Date(sec * 1000).toISOString().slice(11, 16);
+function hhmm(sec: number, seconds = false): string {
+  return new Date(sec * 1000).toISOString().slice(11, seconds ? 19 : 16);
+}
+
+/**
+ * The window a chart shows: the hour before the kill, or less when the samples begin later (a container
+ * sampled for five minutes gets a five-minute chart, not a line squeezed against the right edge).
+ */
+export function chartWindow(points: readonly ChartPoint[], killAt: number, hour = 3600): { from: number; to: number } {
+  const first = points[0]?.at ?? killAt - hour;
+  const from = Math.max(killAt - hour, Math.min(first, killAt - 60) - 5);
+  const to = Math.max(killAt, points[points.length - 1]?.at ?? killAt) + Math.max(5, Math.round((killAt - from) / 60));
+  return { from, to };
+}
+
+/** "last hour", "last 12 min", "last 40 s". */
+export function windowLabel(from: number, to: number): string {
+  const s = to - from;
+  return s >= 3300 ? 'last hour' : s >= 120 ? `last ${Math.round(s / 60)} min` : `last ${Math.round(s)} s`;
 }
 
 /** The SVG document of the chart. */
@@ -60,10 +77,10 @@ export function memoryChartSvg(input: MemoryChartInput): string {
     out.push(`<line x1="${M.left}" x2="${M.left + w}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="#e8e8e8"/>`);
     out.push(`<text x="${M.left - 8}" y="${f(y(v) + 4)}" font-size="12" text-anchor="end" fill="#616061">${esc(formatMemoryApprox(v))}</text>`);
   }
-  const tick = span > 2 * 3600 ? 1800 : span > 3600 ? 900 : span > 1200 ? 600 : span > 300 ? 120 : 60;
+  const tick = span > 2 * 3600 ? 1800 : span > 3600 ? 900 : span > 1200 ? 600 : span > 300 ? 120 : span > 120 ? 30 : 10;
   for (let t = Math.ceil(input.from / tick) * tick; t <= input.to; t += tick) {
     out.push(`<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${M.top + h}" y2="${M.top + h + 5}" stroke="#616061"/>`);
-    out.push(`<text x="${f(x(t))}" y="${M.top + h + 19}" font-size="12" text-anchor="middle" fill="#616061">${hhmm(t)}</text>`);
+    out.push(`<text x="${f(x(t))}" y="${M.top + h + 19}" font-size="12" text-anchor="middle" fill="#616061">${hhmm(t, tick < 60)}</text>`);
   }
   out.push(`<text x="${M.left + w}" y="${CHART_HEIGHT - 6}" font-size="11" text-anchor="end" fill="#616061">UTC</text>`);
   out.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + h}" stroke="#616061"/>`);
@@ -97,10 +114,14 @@ export function memoryChartSvg(input: MemoryChartInput): string {
 
 const BARS = '▁▂▃▄▅▆▇█';
 
-/** The working set as one line of block characters (0 to the limit), for the console. */
+/**
+ * The working set as one line of block characters, for the console: from its lowest sample (▁) to the
+ * limit or its highest sample (█), so that a climb shows even close under the limit.
+ */
 export function sparkline(points: readonly ChartPoint[], limitBytes: number | undefined, width = 40): string {
   if (points.length === 0) return '';
-  const top = Math.max(limitBytes ?? 0, ...points.map((p) => p.bytes), 1);
+  const low = Math.min(...points.map((p) => p.bytes));
+  const top = Math.max(limitBytes ?? 0, ...points.map((p) => p.bytes), low + 1);
   const n = Math.min(width, points.length);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -110,7 +131,7 @@ export function sparkline(points: readonly ChartPoint[], limitBytes: number | un
       Math.max(Math.floor(((i + 1) * points.length) / n), Math.floor((i * points.length) / n) + 1),
     );
     const v = Math.max(...slice.map((p) => p.bytes));
-    out.push(BARS[Math.min(BARS.length - 1, Math.floor((v / top) * BARS.length))]!);
+    out.push(BARS[Math.min(BARS.length - 1, Math.floor(((v - low) / (top - low)) * BARS.length))]!);
   }
   return out.join('');
 }

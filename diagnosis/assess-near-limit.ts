@@ -1,8 +1,8 @@
 /**
  * Is a container heading for its memory limit? Pure: the last few working-set samples and the limit in,
  * a verdict out. A container is "rising" when its last `minPoints` samples are all at or above `warnAt`
- * of the limit and the least-squares slope over all the points given (the sampler gives the last 8) is
- * positive; the time to the limit is projected
+ * of the limit and the least-squares slope over the trailing points at or above it (of the last 8 the sampler
+ * gives) is positive; the time to the limit is projected
  * from that slope.
  */
 
@@ -42,9 +42,13 @@ export function assessNearLimit(points: readonly NearLimitPoint[], limitBytes: n
   const last = points[points.length - 1];
   if (!last || limitBytes <= 0) return { state: 'below', share: 0, bytes: last?.bytes ?? 0, slope: 0 };
   const share = last.bytes / limitBytes;
+  const threshold = warnAt * limitBytes;
   const recent = points.slice(-minPoints);
-  const slope = slopeOf(points.length >= 2 ? points : recent);
-  const high = recent.length >= minPoints && recent.every((p) => p.bytes >= warnAt * limitBytes);
+  const high = recent.length >= minPoints && recent.every((p) => p.bytes >= threshold);
+  // The slope of the climb above the threshold only: a jump from far below would inflate it.
+  let from = points.length - 1;
+  while (from > 0 && points[from - 1]!.bytes >= threshold) from--;
+  const slope = slopeOf(high ? points.slice(from) : recent);
   if (!high) return { state: 'below', share, bytes: last.bytes, slope };
   // Rising means more than noise: at least 0.1% of the limit per minute.
   if (slope * 60 <= limitBytes * 0.001) return { state: 'high', share, bytes: last.bytes, slope };

@@ -5,7 +5,7 @@ import { KEY_PREFIX } from '../core/queue.js';
 import { errorMessage } from '../core/errors.js';
 import { formatMemoryApprox } from '../core/quantity.js';
 import { MemoryHistory } from '../stores/memory-history.js';
-import { memoryChartSvg, sparkline } from '../alert/memory-chart.js';
+import { chartWindow, memoryChartSvg, sparkline, windowLabel } from '../alert/memory-chart.js';
 import type { PreviousIncident } from '../diagnosis/enriched.js';
 import { renderPng } from './render-chart-png.js';
 import type { AlertTransport } from './transport.js';
@@ -47,19 +47,21 @@ export async function attachChart(
       ...(t.restartCount > 0 && t.startedAt ? [Date.parse(t.startedAt) / 1000] : []),
       ...facts.previous.filter((p) => p.container === t.container && p.startedAt).map((p) => Date.parse(p.startedAt!) / 1000),
     ].filter((s) => Number.isFinite(s));
-    const title = `${pod.namespace}/${pod.name} (${t.container}): working set, last hour`;
-    const svg = memoryChartSvg({ title, points, limitBytes: facts.limitBytes, restarts, killAt, from: killAt - WINDOW_S, to: killAt + 60 });
+    const { from, to } = chartWindow(points, killAt, WINDOW_S);
+    const span = windowLabel(from, to);
+    const title = `${pod.namespace}/${pod.name} (${t.container}): working set, ${span}`;
+    const svg = memoryChartSvg({ title, points, limitBytes: facts.limitBytes, restarts, killAt, from, to });
     const peak = Math.max(...points.map((p) => p.bytes));
     const line = sparkline(points, facts.limitBytes);
     const limit = facts.limitBytes ? ` of its ${formatMemoryApprox(facts.limitBytes)} limit` : '';
-    const comment = `Memory of ${t.container} over the last hour: peak ${formatMemoryApprox(peak)}${limit}, ${points.length} samples.`;
+    const comment = `Memory of ${t.container}, ${span} before the kill: peak ${formatMemoryApprox(peak)}${limit}, ${points.length} samples.`;
     const file = {
       filename: `memory-${pod.name}-${t.container}.png`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200),
       title: `Memory of ${t.container} in ${pod.name}`,
       bytes: renderPng(svg),
       altText: `${comment} ${line}`,
       comment,
-      consoleLine: `memory, last hour: ${line} peak ${formatMemoryApprox(peak)}${limit}`,
+      consoleLine: `memory, ${span}: ${line} peak ${formatMemoryApprox(peak)}${limit}`,
     };
     await deps.transport.uploadFile(at.channel, at.ts, file);
     return 'uploaded';

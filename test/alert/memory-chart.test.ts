@@ -42,7 +42,7 @@ describe('memory chart', () => {
     expect(png.length).toBeGreaterThan(bare.length + 2_000);
   });
 
-  it('sparkline: one block per slice, scaled to the limit, keeping spikes', () => {
+  it('sparkline: one block per slice, from the lowest sample to the limit, keeping spikes', () => {
     expect(sparkline([], 100)).toBe('');
     expect(
       sparkline(
@@ -56,6 +56,13 @@ describe('memory chart', () => {
     ).toBe('▁▅█');
     const flat = Array.from({ length: 80 }, (_, i) => ({ at: i, bytes: i === 41 ? 100 : 10 }));
     expect(sparkline(flat, 100, 40)).toBe(`${'▁'.repeat(20)}█${'▁'.repeat(19)}`);
+    // A climb close under the limit still shows.
+    expect(
+      sparkline(
+        [450, 460, 470, 480, 490, 500].map((b, i) => ({ at: i, bytes: b })),
+        512,
+      ),
+    ).toBe('▁▂▃▄▆▇');
   });
 });
 
@@ -63,3 +70,16 @@ if (process.env.WRITE_CHART) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(process.env.WRITE_CHART, renderPng(memoryChartSvg(input)));
 }
+
+describe('chart window', () => {
+  it('is the hour before the kill, or from the first sample when that is later', async () => {
+    const { chartWindow, windowLabel } = await import('../../alert/memory-chart.js');
+    const full = chartWindow(points, now - 30);
+    expect(full.from).toBe(Math.max(now - 30 - 3600, points[0]!.at - 5));
+    expect(chartWindow([{ at: now - 7200, bytes: 1 }, ...points], now - 30).from).toBe(now - 30 - 3600);
+    expect(windowLabel(full.from, full.to)).toBe('last hour');
+    const short = chartWindow(points.slice(-10), now - 30);
+    expect(short.from).toBe(points.at(-10)!.at - 5);
+    expect(windowLabel(short.from, short.to)).toMatch(/^last \d+ min$/);
+  });
+});

@@ -94,7 +94,7 @@ describe('memory chart in the alert thread', () => {
     expect(upload!.at).toBeLessThanOrEqual(complete!.at);
 
     // What the thread shows: the comment and the PNG, 720 × 360, that decodes whole.
-    expect(reply.text).toMatch(/^Memory of api over the last hour: peak ~?\d+(\.\d+)?Mi of its 512Mi limit, \d+ samples\.$/);
+    expect(reply.text).toMatch(/^Memory of api, last \d+ s before the kill: peak ~?\d+(\.\d+)?Mi of its 512Mi limit, \d+ samples\.$/);
     expect(reply.files).toEqual([expect.objectContaining({ id: fileId, mimetype: 'image/png', size: file.bytes!.length })]);
     expect(pngInfo(file.bytes!)).toEqual({ width: 720, height: 360, pixels: 720 * 360 });
   }, 40_000);
