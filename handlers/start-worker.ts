@@ -18,6 +18,7 @@ import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.
 import { processIncident, type ProcessResult } from './process-incident.js';
 import { NEAR_LIMIT_JOB } from '../core/near-limit.js';
 import { NearLimitWarnings } from '../stores/near-limit-warnings.js';
+import { MemoryHistory } from '../stores/memory-history.js';
 import { processNearLimit } from './process-near-limit.js';
 
 export interface WorkerRole {
@@ -73,6 +74,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     snoozes: new SnoozeStore(redis, config.queueName),
     warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
     chart: { redis, queueName: config.queueName, transport, log, onceMs: config.dedupeTtlMs },
+    memory: (cluster: string) => new MemoryHistory(redis, config.queueName, cluster),
     publisher,
     renderer,
     alerts: groups,

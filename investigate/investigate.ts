@@ -12,12 +12,15 @@ import type { EnrichedIncident } from '../diagnosis/enriched.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
+import type { MemoryHistory } from '../stores/memory-history.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  /** The sampler's working-set history of the cluster (none: the diagnosis has no curve). */
+  memory?: (cluster: string) => MemoryHistory;
 }
 
 export interface Investigation {
@@ -36,8 +39,24 @@ export async function investigate(deps: InvestigateDeps, incident: Incident, now
   const workload = workloadOf(incident, gathered.owners);
   const previous = await deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH);
   const enriched = toEnriched(gathered, previous, now);
+  const samples = await runSamples(deps, incident);
+  if (samples.length > 0) enriched.usageSamples = samples;
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
+}
+
+/**
+ * The sampled working set of the killed run, from its start to the kill: the leak rule reads a steady
+ * climb in it, the start-up rule how soon it peaked.
+ */
+async function runSamples(deps: InvestigateDeps, incident: Incident): Promise<{ at: string; workingSetBytes: number }[]> {
+  const t = incident.termination;
+  if (!deps.memory || !incident.pod || !t) return [];
+  const started = Date.parse(t.startedAt ?? '');
+  const ended = Date.parse(t.finishedAt ?? incident.occurredAt);
+  if (!Number.isFinite(started) || !Number.isFinite(ended)) return [];
+  const points = await deps.memory(incident.cluster).read(`${incident.pod.namespace}/${incident.pod.name}/${t.container}`, Math.floor(started / 1000));
+  return points.filter((p) => p.at * 1000 <= ended + 5_000).map((p) => ({ at: new Date(p.at * 1000).toISOString(), workingSetBytes: p.bytes }));
 }
 
 /** "Deployment/api", "StatefulSet/db", "Pod/debug-shell", "Node/worker-3". */
