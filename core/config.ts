@@ -53,6 +53,8 @@ export interface Config {
   sampleIntervalMs: number;
   /** Share of the memory limit (0..1) at or above which a rising working set is warned about. */
   warnAt: number;
+  /** Prometheus with cAdvisor's container_memory_working_set_bytes: the memory curve's source when set. */
+  prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -211,6 +213,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`OOMBOT_WARN_AT="${warnRaw}" is not a share of the limit from 50% to 99%: set it like 90% or 0.9`);
   }
 
+  const prometheusUrl = str(env, 'PROMETHEUS_URL');
+  if (prometheusUrl) {
+    try {
+      const u = new URL(prometheusUrl);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
+    } catch {
+      problems.push(`PROMETHEUS_URL="${redactUrl(prometheusUrl)}" is not a URL: set it like http://prometheus-server.monitoring:9090/`);
+    }
+  }
+
   const config: Config = {
     kubeconfig: str(env, 'KUBECONFIG'),
     clusterName: str(env, 'CLUSTER_NAME'),
@@ -231,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxMemoryLimitBytes,
     sampleIntervalMs,
     warnAt: warnValue >= 0.5 && warnValue < 1 ? warnValue : 0.9,
+    prometheusUrl,
   };
   if (config.dedupeTtlMs < config.lookbackMs) {
     problems.push('OOMBOT_DEDUPE_TTL must be at least OOMBOT_LOOKBACK, or a replayed kill could be alerted twice');

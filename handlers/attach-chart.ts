@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
 import { errorMessage } from '../core/errors.js';
 import { formatMemoryApprox } from '../core/quantity.js';
-import { MemoryHistory } from '../stores/memory-history.js';
+import type { WorkingSetHistory } from '../investigate/working-set-history.js';
 import { chartWindow, memoryChartSvg, sparkline, windowLabel } from '../alert/memory-chart.js';
 import type { PreviousIncident } from '../diagnosis/enriched.js';
 import { renderPng } from './render-chart-png.js';
@@ -15,6 +15,8 @@ export interface ChartDeps {
   queueName: string;
   transport: AlertTransport;
   log: Logger;
+  /** Where the curve comes from (Prometheus or the sampler's history). */
+  history: (cluster: string) => WorkingSetHistory;
   /** How long a chart is remembered as sent (the dedupe window). */
   onceMs: number;
 }
@@ -23,8 +25,8 @@ const WINDOW_S = 3600;
 
 /**
  * Puts the memory curve of the killed container's last hour (working set, limit, restarts, the kill) in
- * the alert's thread: a PNG in Slack, a sparkline and the PNG's path on the console. Only when the
- * sampler has recorded at least two samples of it; at most once per incident (a retried job does not
+ * the alert's thread: a PNG in Slack, a sparkline and the PNG's path on the console. Only when there
+ * are at least two samples of it (Prometheus, or the sampler's history); at most once per incident (a retried job does not
  * upload it again). Best effort: the alert is out already, a failure here is only logged.
  */
 export async function attachChart(
@@ -39,7 +41,7 @@ export async function attachChart(
   const killAt = Math.floor((Date.parse(t.finishedAt ?? incident.occurredAt) || Date.now()) / 1000);
   const container = `${pod.namespace}/${pod.name}/${t.container}`;
   try {
-    const points = await new MemoryHistory(deps.redis, deps.queueName, incident.cluster).read(container, killAt - WINDOW_S);
+    const points = (await deps.history(incident.cluster).read(container, killAt - WINDOW_S, killAt + 60)).filter((p) => p.at <= killAt + 60);
     if (points.length < 2) return 'skipped';
     const once = await deps.redis.set(`${KEY_PREFIX}:${deps.queueName}:chart:${incident.id}`, '1', 'PX', deps.onceMs, 'NX');
     if (once !== 'OK') return 'skipped';

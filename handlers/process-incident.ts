@@ -19,7 +19,7 @@ import type { AlertRenderer } from './renderers.js';
 import type { NearLimitWarnings } from '../stores/near-limit-warnings.js';
 import { warnedLine } from '../alert/near-limit-message.js';
 import { attachChart, type ChartDeps } from './attach-chart.js';
-import type { MemoryHistory } from '../stores/memory-history.js';
+import type { WorkingSetHistory } from '../investigate/working-set-history.js';
 
 export interface ProcessDeps {
   config: Config;
@@ -28,8 +28,8 @@ export interface ProcessDeps {
   history: IncidentHistory;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
-  /** The sampler's working-set history, for the diagnosis (the leak and start-up rules). */
-  memory?: (cluster: string) => MemoryHistory;
+  /** The working-set history (Prometheus or the sampler's), for the diagnosis and the chart. */
+  memory?: (cluster: string) => WorkingSetHistory;
   /** Where the memory chart of a kill goes (its alert's thread); none: no chart. */
   chart?: ChartDeps;
   /** The workload's near-limit warning, linked from its OOM alert. */

@@ -18,7 +18,8 @@ import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.
 import { processIncident, type ProcessResult } from './process-incident.js';
 import { NEAR_LIMIT_JOB } from '../core/near-limit.js';
 import { NearLimitWarnings } from '../stores/near-limit-warnings.js';
-import { MemoryHistory } from '../stores/memory-history.js';
+import { workingSetHistory } from '../investigate/working-set-history.js';
+import { PrometheusClient } from '../core/prometheus.js';
 import { processNearLimit } from './process-near-limit.js';
 
 export interface WorkerRole {
@@ -65,6 +66,12 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     flushLeaseMs: config.jobLockMs,
     foldRepeats: renderer.foldsRepeats,
   });
+  const memory = workingSetHistory({
+    redis,
+    queueName: config.queueName,
+    log,
+    ...(config.prometheusUrl ? { prometheus: new PrometheusClient(config.prometheusUrl) } : {}),
+  });
   const deps = {
     config,
     kube,
@@ -73,8 +80,8 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
-    chart: { redis, queueName: config.queueName, transport, log, onceMs: config.dedupeTtlMs },
-    memory: (cluster: string) => new MemoryHistory(redis, config.queueName, cluster),
+    chart: { redis, queueName: config.queueName, transport, log, onceMs: config.dedupeTtlMs, history: memory },
+    memory,
     publisher,
     renderer,
     alerts: groups,

@@ -12,15 +12,15 @@ import type { EnrichedIncident } from '../diagnosis/enriched.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import { toEnriched } from './enrich.js';
 import { type ClusterCache, type Gathered, gatherIncident } from './gather.js';
-import type { MemoryHistory } from '../stores/memory-history.js';
+import type { WorkingSetHistory } from './working-set-history.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
-  /** The sampler's working-set history of the cluster (none: the diagnosis has no curve). */
-  memory?: (cluster: string) => MemoryHistory;
+  /** The working-set history of the cluster: Prometheus or the sampler's (none: the diagnosis has no curve). */
+  memory?: (cluster: string) => WorkingSetHistory;
 }
 
 export interface Investigation {
@@ -55,7 +55,9 @@ async function runSamples(deps: InvestigateDeps, incident: Incident): Promise<{ 
   const started = Date.parse(t.startedAt ?? '');
   const ended = Date.parse(t.finishedAt ?? incident.occurredAt);
   if (!Number.isFinite(started) || !Number.isFinite(ended)) return [];
-  const points = await deps.memory(incident.cluster).read(`${incident.pod.namespace}/${incident.pod.name}/${t.container}`, Math.floor(started / 1000));
+  const points = await deps
+    .memory(incident.cluster)
+    .read(`${incident.pod.namespace}/${incident.pod.name}/${t.container}`, Math.floor(started / 1000), Math.ceil(ended / 1000) + 5);
   return points.filter((p) => p.at * 1000 <= ended + 5_000).map((p) => ({ at: new Date(p.at * 1000).toISOString(), workingSetBytes: p.bytes }));
 }
 

@@ -90,6 +90,8 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.sampleInterval | quote }}
 - name: OOMBOT_WARN_AT
   value: {{ .Values.config.warnAt | quote }}
+- name: PROMETHEUS_URL
+  value: {{ .Values.config.prometheusUrl | quote }}
 - name: OOMBOT_MAX_MEMORY_LIMIT
   value: {{ .Values.config.maxMemoryLimit | quote }}
 - name: OOMBOT_QUEUE
