@@ -143,13 +143,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         const pod = podsOf(cluster, 'shop', 'cart')[0];
         if (!pod) return;
         const Mi = 2 ** 20;
-        const t0 = Date.now();
-        // 450Mi climbing 8Mi a second: past 90% (461Mi) after about a second, at the limit after 8.
-        const climb = () => cluster.setUsage('shop', pod, 'main', Math.min(511 * Mi, Math.round(450 * Mi + ((Date.now() - t0) / 1000) * 8 * Mi)));
-        climb();
-        const timer = setInterval(climb, 250);
+        // 450Mi climbing 8Mi a second (the simulated metrics-server serves the ramp): past 90% (461Mi)
+        // after about a second, at the limit after 8.
+        cluster.setUsageRamp('shop', pod, 'main', { fromBytes: 450 * Mi, bytesPerSecond: 8 * Mi, maxBytes: 511 * Mi });
         await pause(8_000);
-        clearInterval(timer);
         cluster.setUsage('shop', pod, 'main', 511 * Mi);
         cluster.oomKill('shop', pod, 'main', { then: 'running', startedAt: new Date(cluster.now().getTime() - 30 * 60_000).toISOString() });
         // The restarted container starts small again: the warning is marked resolved.

@@ -39,9 +39,7 @@ describe('memory chart in the alert thread', () => {
   let kube: SimApiServer | undefined;
   let slack: SlackServer | undefined;
   let queueName = '';
-  let ramp: NodeJS.Timeout | undefined;
   afterEach(async () => {
-    clearInterval(ramp);
     await app?.stop();
     await kube?.close();
     await slack?.close();
@@ -56,7 +54,7 @@ describe('memory chart in the alert thread', () => {
     queueName = uniqueQueueName('chart');
     const pod = sim.cluster.list('pods', 'shop')[0]!.metadata.name as string;
     const t0 = Date.now();
-    ramp = setInterval(() => sim.cluster.setUsage('shop', pod, 'api', Math.round(300 * Mi + ((Date.now() - t0) / 1000) * 40 * Mi)), 100);
+    sim.cluster.setUsageRamp('shop', pod, 'api', { fromBytes: 300 * Mi, bytesPerSecond: 40 * Mi, maxBytes: 511 * Mi });
     app = await startOombot({
       config: loadConfig({
         REDIS_URL,
@@ -74,7 +72,6 @@ describe('memory chart in the alert thread', () => {
     });
     // A few samples of the climb, then the kill.
     await new Promise((r) => setTimeout(r, 4_500));
-    clearInterval(ramp);
     sim.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(t0 - 60_000).toISOString() });
     const alert = await slack.waitFor(() => slack!.messagesIn('#alerts').find((m) => m.text?.includes('OOMKilled')), 15_000);
     const reply = await slack.waitFor(() => slack!.threadOf('#alerts', alert.ts).find((m) => m.files), 15_000);

@@ -17,7 +17,6 @@ describe('near-limit warnings', () => {
   let kube: SimApiServer | undefined;
   let slack: SlackServer | undefined;
   let queueName = '';
-  let ramp: NodeJS.Timeout | undefined;
   let logs: ReturnType<typeof captureLogger> | undefined;
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === 'fail')
@@ -27,7 +26,6 @@ describe('near-limit warnings', () => {
           .map((l) => JSON.stringify(l))
           .join('\n'),
       );
-    clearInterval(ramp);
     await app?.stop();
     await kube?.close();
     await slack?.close();
@@ -49,10 +47,7 @@ describe('near-limit warnings', () => {
     const web = pods.find((p) => p.startsWith('web-'))!;
     // web stays at 60% of its limit; api starts at 85% and climbs 8Mi a second (the limit in about 10 s after 90%).
     sim.cluster.setUsage('shop', web, 'web', Math.round(0.6 * 512 * Mi));
-    const t0 = Date.now();
-    const climb = () => sim.cluster.setUsage('shop', api, 'api', Math.round(435 * Mi + ((Date.now() - t0) / 1000) * 8 * Mi));
-    climb();
-    ramp = setInterval(climb, 100);
+    sim.cluster.setUsageRamp('shop', api, 'api', { fromBytes: 435 * Mi, bytesPerSecond: 8 * Mi });
     const config = loadConfig({
       REDIS_URL,
       OOMBOT_QUEUE: queueName,
@@ -85,7 +80,6 @@ describe('near-limit warnings', () => {
     expect(body).toContain('/oom snooze shop/Deployment/api 2h');
     expect((warning!.metadata as { event_type?: string }).event_type).toBe('oombot_near_limit');
     // Falls back: the same message is marked resolved; nothing new is posted.
-    clearInterval(ramp);
     cluster.setUsage('shop', api, 'api', 200 * Mi);
     await slack.waitFor(() => slack.message(warning!.channel, warning!.ts)?.text?.startsWith('[RESOLVED]'), 10_000);
     const resolved = slack.message(warning!.channel, warning!.ts)!;
@@ -97,11 +91,9 @@ describe('near-limit warnings', () => {
   it('never posts a second warning for the workload within the window: climbing again updates the same message', async () => {
     const { cluster, slack, api } = await start();
     const [first] = await slack.waitFor(() => (warnings(slack).length > 0 ? warnings(slack) : undefined), 20_000);
-    clearInterval(ramp);
     cluster.setUsage('shop', api, 'api', 200 * Mi);
     await slack.waitFor(() => slack.message(first!.channel, first!.ts)?.text?.startsWith('[RESOLVED]'), 10_000);
-    const t1 = Date.now();
-    ramp = setInterval(() => cluster.setUsage('shop', api, 'api', Math.round(470 * Mi + ((Date.now() - t1) / 1000) * 4 * Mi)), 100);
+    cluster.setUsageRamp('shop', api, 'api', { fromBytes: 470 * Mi, bytesPerSecond: 4 * Mi });
     await slack.waitFor(() => slack.message(first!.channel, first!.ts)?.text?.startsWith('[WARNING]'), 15_000);
     expect(warnings(slack)).toHaveLength(1);
   }, 50_000);
@@ -120,7 +112,6 @@ describe('near-limit warnings', () => {
   it('an OOM kill of the workload after its warning shows the warning in the alert', async () => {
     const { cluster, slack, api } = await start({}, ['watcher', 'worker', 'sampler']);
     await slack.waitFor(() => warnings(slack)[0], 20_000);
-    clearInterval(ramp);
     cluster.setUsage('shop', api, 'api', 511 * Mi);
     cluster.oomKill('shop', api, 'api', { startedAt: new Date(Date.now() - 600_000).toISOString() });
     const alert = await slack.waitFor(() => slack.messagesIn('#alerts').find((m) => m.text?.includes('OOMKilled')), 15_000);
