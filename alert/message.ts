@@ -95,6 +95,7 @@ const KIND_LABELS: Record<IncidentKind, string> = {
   evicted: 'Eviction',
   disruption: 'Eviction (disruption)',
   'node-oom': 'Node out of memory',
+  'process-oom': 'Process OOM kill (container kept running)',
 };
 
 const RELEVANT_EVENTS = new Set([
@@ -114,7 +115,8 @@ const RELEVANT_EVENTS = new Set([
 function title(e: EnrichedIncident, d: Diagnosis): string {
   const i = e.incident;
   const where = i.pod ? `${i.pod.namespace}/${i.pod.name}` : '';
-  const c = i.termination?.container ? ` (${i.termination.container})` : '';
+  const containerName = i.termination?.container ?? i.processOom?.container;
+  const c = containerName ? ` (${containerName})` : '';
   switch (i.kind) {
     case 'container-oom':
       return d.cause === 'node-pressure' ? `OOM kill by node pressure: ${where}${c}` : `OOMKilled: ${where}${c}`;
@@ -128,6 +130,8 @@ function title(e: EnrichedIncident, d: Diagnosis): string {
       return `Evicted (${i.disruption?.reason ?? 'disruption'}): ${where}`;
     case 'node-oom':
       return `Node out of memory: ${i.nodeOom?.node ?? e.node?.name ?? 'unknown node'}`;
+    case 'process-oom':
+      return `Process ${i.processOom?.process ?? '?'} OOM-killed, container kept running: ${where}${c}`;
     default:
       return `Incident: ${where}`;
   }
@@ -154,8 +158,13 @@ function facts(e: EnrichedIncident): MessageFact[] {
   else if (e.owner) add('Workload', 'none (bare pod)');
   else if (i.pod?.owner) add('Workload', `${i.pod.owner.kind} ${i.pod.owner.name}`);
   add('Pod', i.pod ? `${i.pod.name}${e.pod?.gone ? ' (gone)' : ''}` : undefined);
-  const name = i.termination?.container;
+  const name = i.termination?.container ?? i.processOom?.container;
   add('Container', name);
+  const killed = i.processOom ?? e.processKills?.at(-1);
+  if (killed) add('Killed process', `${killed.process} (pid ${killed.pid})`);
+  if (killed?.anonRssKb !== undefined) {
+    add('Process memory', `${formatMemoryApprox((killed.anonRssKb + (killed.fileRssKb ?? 0) + (killed.shmemRssKb ?? 0)) * 1024)} resident (kernel log)`);
+  }
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
   const c = name ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((x) => x.name === name) : undefined;
   if (name) {
@@ -177,7 +186,7 @@ function facts(e: EnrichedIncident): MessageFact[] {
     add('Restarts', i.termination.restartCount);
     add('Exit code', describeExitCode(i.termination.exitCode));
   }
-  add('Node', i.pod?.nodeName ?? pod?.nodeName ?? e.node?.name ?? i.nodeOom?.node);
+  add('Node', i.pod?.nodeName ?? pod?.nodeName ?? e.node?.name ?? i.nodeOom?.node ?? i.processOom?.node);
   return out;
 }
 

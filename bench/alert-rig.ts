@@ -17,6 +17,8 @@ export interface AlertRigOptions {
   /** Namespaces of the workloads to kill, each with `perNamespace` Deployments of one pod. */
   namespaces: string[];
   perNamespace: number;
+  /** More Deployments of `replicas` pods each (spread over the nodes), e.g. to storm. */
+  more?: { namespaces: string[]; perNamespace: number; replicas: number };
   channels: SimChannel[];
   /** OOMBOT_ROUTES; alerts go to the first channel otherwise. */
   routes?: string;
@@ -38,6 +40,8 @@ export interface AlertRig {
   logs: LogTally;
   /** One per Deployment created for the benchmark, in namespace order. */
   workloads: KillTarget[];
+  /** The pods of the `more` Deployments, one target each. */
+  moreWorkloads: KillTarget[];
   close(): Promise<void>;
 }
 
@@ -54,6 +58,7 @@ export async function startAlertRig(opts: AlertRigOptions): Promise<AlertRig> {
   };
   try {
     const { workloads } = await sim.ask<SimWorkloads>({ cmd: 'workloads', namespaces: opts.namespaces, perNamespace: opts.perNamespace }, 'workloads');
+    const moreWorkloads = opts.more ? (await sim.ask<SimWorkloads>({ cmd: 'workloads', ...opts.more }, 'workloads')).workloads : [];
     slack = await startSlackServer({ channels: opts.channels });
     const config = loadConfig({
       REDIS_URL: opts.redisUrl,
@@ -80,7 +85,7 @@ export async function startAlertRig(opts: AlertRigOptions): Promise<AlertRig> {
       if (Date.now() > deadline) throw new Error(`oombot not ready after 10 min: ${JSON.stringify(readiness)}`);
       await sleep(50);
     }
-    return { sim, cluster: ready, slack, app, queueName, logs, workloads, close };
+    return { sim, cluster: ready, slack, app, queueName, logs, workloads, moreWorkloads, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

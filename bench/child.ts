@@ -11,11 +11,11 @@ export class Child<Command extends object = object> {
   constructor(
     private readonly script: string,
     args: string[],
-    opts: { gc?: boolean } = {},
+    opts: { gc?: boolean; nodeFlags?: string[] } = {},
   ) {
     const path = fileURLToPath(new URL(script, import.meta.url));
     this.proc = fork(path, args, {
-      execArgv: [...(opts.gc ? ['--expose-gc'] : []), '--max-old-space-size=8192'],
+      execArgv: [...(opts.gc ? ['--expose-gc'] : []), '--max-old-space-size=8192', ...(opts.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const wake = () => {

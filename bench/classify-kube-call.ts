@@ -5,7 +5,7 @@
 export const KUBE_CALL_KINDS = {
   pod: 'the pod itself (spec, status, owner)',
   'pod-events': 'Events of the pod (by involvedObject.uid)',
-  replicaset: 'owner chain: the ReplicaSet',
+  replicaset: 'owner chain: the ReplicaSet (its metadata, when not known from the pod)',
   deployment: 'owner chain: the Deployment',
   'other-owner': 'owner chain: another controller',
   'node-pods': 'pods on the same node (node overcommit)',
@@ -14,6 +14,8 @@ export const KUBE_CALL_KINDS = {
   nodes: 'all nodes (largest allocatable; cached 60 s)',
   limitranges: 'LimitRanges of the namespace (cached 60 s)',
   'metrics-discovery': 'whether metrics.k8s.io exists (cached 60 s)',
+  'vpa-discovery': 'whether the VPA API exists (cached 60 s)',
+  vpas: 'VerticalPodAutoscalers of the namespace (cached 60 s)',
   'node-events': 'Events of a node (node OOM)',
   other: 'anything else',
   'watcher-list': 'watcher: paged lists (start-up, relists)',
@@ -40,6 +42,8 @@ const PATTERNS: [RegExp, KubeCallKind][] = [
   [/^\/apis\/metrics\.k8s\.io\/v1beta1\/?$/, 'metrics-discovery'],
   [/^\/api\/v1\/nodes$/, 'nodes'],
   [/^\/api\/v1\/namespaces\/[^/]+\/limitranges$/, 'limitranges'],
+  [/^\/apis\/autoscaling\.k8s\.io\/v1\/?$/, 'vpa-discovery'],
+  [/^\/apis\/autoscaling\.k8s\.io\/v1\/namespaces\/[^/]+\/verticalpodautoscalers$/, 'vpas'],
 ];
 
 export function classifyKubeCall(r: { method: string; path: string; query: Record<string, string> }): KubeCallKind {

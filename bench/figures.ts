@@ -2,10 +2,15 @@
 
 export interface WatcherFigures {
   pods: number;
-  mode: 'oombot' | 'naive';
+  /** `download`: the same paged list only downloaded and parsed, nothing kept: the floor of a sync. */
+  mode: 'oombot' | 'naive' | 'download';
   syncMs: number;
   rssBytes: number;
   heapBytes: number;
+  /** V8 heap committed, used or not (RSS beyond it is code, native memory and the allocator's). */
+  heapTotalBytes?: number;
+  externalBytes?: number;
+  /** Pod status updates taken in per second (not measured for `download`). */
   eventsPerSecond: number;
 }
 
@@ -22,6 +27,8 @@ export interface LatencyFigures {
   clusterPods: number;
   rate: number;
   seconds: number;
+  /** Channels (one per namespace) the incidents were spread over. */
+  channels: number;
   incidents: number;
   delivered: number;
   p50Ms: number;
@@ -53,6 +60,8 @@ export interface StormFigures {
   updates: number;
   rateLimited: number;
   rateLimitedByMethod: Record<string, number>;
+  /** Every Web API call by method, 429s included. */
+  callsByMethod: Record<string, number>;
   /** From the first kill to the last Slack call that changed a message. */
   drainSeconds: number;
   /** One message per Deployment at Slack's 1 message/s per channel. */
@@ -63,7 +72,11 @@ export interface StormFigures {
   wrongCounts: string[];
   /** Deployments with more than one top-level message. */
   duplicated: string[];
-  /** Repeats the thread replies account for ("N more incidents"); kills minus Deployments when none is missing. */
+  /**
+   * Repeats listed word for word: in the first messages (those that came before they went out) and in
+   * thread replies (those that brought a new node, container, cause or image). The others are counted
+   * in the alert only.
+   */
   threadRepeats: number;
   kubeCalls: Spread;
   kubeCallsTotal: number;
@@ -91,9 +104,72 @@ export interface SamplerFigures {
   redisBytesPer10kFull: number;
 }
 
+export interface ReadsPhase {
+  incidents: number;
+  /** Reads the simulated API server recorded, per incident. */
+  readsPerIncident: number;
+  /** The same by kind (classify-kube-call.ts). */
+  byKind: Record<string, number>;
+  /** Calls each incident's worker counted (cluster reads made for it, cached ones not counted). */
+  spread: Spread;
+}
+
+export interface ReadsFigures {
+  workloads: number;
+  backgroundPods: number;
+  first: ReadsPhase;
+  repeat: ReadsPhase;
+}
+
+export interface BotMemoryFigures {
+  pods: number;
+  command: 'top' | 'why';
+  /** Commands sent at once. */
+  inFlight: number;
+  rssBeforeBytes: number;
+  /** Highest RSS while they ran over RSS before, divided by the commands. */
+  rssGrowthPerCommandBytes: number;
+  heapGrowthPerCommandBytes: number;
+  /** Until every one was answered. */
+  seconds: number;
+  answered: number;
+}
+
+export interface Percentiles {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface HeadOfLineFigures {
+  stormDeployments: number;
+  /** Pods of each storming Deployment, spread over the nodes. */
+  replicas: number;
+  stormKills: number;
+  stormSeconds: number;
+  /** Unrelated Deployments killed once each during the storm, in the same channel. */
+  unrelated: number;
+  /** Of those, how many alerts reached Slack. */
+  delivered: number;
+  /** Time from kill to alert in Slack of unrelated kills in the quiet channel before the storm (the baseline). */
+  quiet: Percentiles;
+  /** The same during the storm. */
+  storm: Percentiles;
+  /** Slack calls the storm made meanwhile. */
+  stormAlerts: number;
+  stormUpdates: number;
+  stormThreadReplies: number;
+  rateLimited: number;
+}
+
 export interface BenchResults {
+  reads?: ReadsFigures;
+  bot?: BotMemoryFigures[];
   sampler?: SamplerFigures[];
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;
+  headOfLine?: HeadOfLineFigures;
+  /** Alert latency at scale (many channels), beside the latency benchmark's rate in the same run. */
+  scale?: LatencyFigures[];
 }

@@ -4,8 +4,6 @@ import { isIncidentCall, type KubeCallKind } from './classify-kube-call.js';
 import type { LatencyFigures } from './figures.js';
 import type { SimCalls, SimKilled } from './procs/sim-protocol.js';
 
-const NAMESPACES = 20;
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -14,15 +12,17 @@ function percentile(sorted: number[], p: number): number {
 /**
  * End-to-end latency: pod status change on the simulated API server → alert arriving at the
  * Slack-compatible server, at a steady `rate` incidents/s for `seconds`, each a new workload (so each
- * posts), spread over 20 namespaces routed to 20 channels (Slack allows about 1 message/s per channel),
+ * posts), spread over `channels` namespaces (20 by default) routed to as many channels (Slack allows
+ * about 1 message/s per channel),
  * in a cluster with `backgroundPods` other pods that the watcher lists and watches too.
  * Also counts the Kubernetes API calls the worker makes per incident, by kind.
  */
 export async function benchLatency(
-  opts: { backgroundPods: number; rate: number; seconds: number; redisUrl: string },
+  opts: { backgroundPods: number; rate: number; seconds: number; channels?: number; redisUrl: string },
   log: (line: string) => void,
 ): Promise<LatencyFigures> {
   const { rate, seconds } = opts;
+  const NAMESPACES = opts.channels ?? 20;
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `team-${i}`);
   const total = rate * seconds;
   const rig = await startAlertRig({
@@ -32,7 +32,7 @@ export async function benchLatency(
     channels: namespaces.map((ns, i) => ({ id: `C0TEAM${String(i).padStart(4, '0')}`, name: ns, member: true })),
     routes: namespaces.map((ns) => `${ns}=#${ns}`).join(','),
     redisUrl: opts.redisUrl,
-    name: 'latency',
+    name: `latency-${NAMESPACES}`,
   });
   try {
     // A new workload each time, cycling through the namespaces: each namespace (channel) gets rate/20 per second.
@@ -70,6 +70,7 @@ export async function benchLatency(
       clusterPods: rig.cluster.pods + rig.workloads.length,
       rate,
       seconds,
+      channels: NAMESPACES,
       incidents: killed.length,
       delivered: latencies.length,
       p50Ms: percentile(latencies, 50),
@@ -81,7 +82,7 @@ export async function benchLatency(
       maxKillLagMs: maxLagMs,
     };
     log(
-      `  ${fig.clusterPods} pods: ${fig.incidents} incidents at ${rate}/s, delivered ${fig.delivered}, p50 ${fig.p50Ms.toFixed(0)} ms, p99 ${fig.p99Ms.toFixed(0)} ms, max ${fig.maxMs.toFixed(0)} ms; ` +
+      `  ${fig.clusterPods} pods, ${NAMESPACES} channels: ${fig.incidents} incidents at ${rate}/s, delivered ${fig.delivered}, p50 ${fig.p50Ms.toFixed(0)} ms, p99 ${fig.p99Ms.toFixed(0)} ms, max ${fig.maxMs.toFixed(0)} ms; ` +
         `Kubernetes API calls per incident min ${fig.kubeCalls.min} / avg ${fig.kubeCalls.avg.toFixed(2)} / max ${fig.kubeCalls.max}; ` +
         `CPU per incident: oombot ${fig.cpuMsPerIncident.oombot.toFixed(1)} ms, API server ${fig.cpuMsPerIncident.apiServer.toFixed(1)} ms`,
     );

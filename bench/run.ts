@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --sizes 10000,50000,100000 --latency-sizes 1000,10000,50000 --only watcher,latency,storm]
+ * npm run bench [-- --sizes 10000,50000,100000 --latency-sizes 1000,10000,50000 --only watcher,latency,storm,head-of-line,scale]
  * Runs the benchmarks, prints figures as they come, and writes bench/results/latest.md (with the plot
  * bench/results/latest.svg). Exits 0 when every benchmark ran and no alert was lost or undelivered.
  */
@@ -12,15 +12,36 @@ import { redisAnswers } from '../sim/private-redis.js';
 import { describeMachine } from './describe-machine.js';
 import type { BenchResults } from './figures.js';
 import { benchLatency } from './latency.js';
+import { benchReads } from './reads.js';
+import { benchBotMemory } from './bot-memory.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './parse-bench-options.js';
 import { plotScaling } from './plot.js';
+import { plotSlack } from './plot-slack.js';
 import { renderReport } from './render-report.js';
 import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
 import { benchSampler } from './sampler.js';
+import { benchHeadOfLine } from './head-of-line.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
+const READS = { workloads: 200, backgroundPods: 1_000 };
+const BOT = { pods: 150_000, inFlight: [1, 4] };
 const STORM = { kills: 2_000, deployments: 200, windowSeconds: 60, backgroundPods: 1_000 };
+/** Storm drain over its floor, 429 answers: the most the storm may take. */
+const STORM_TARGET = { drainRatio: 1.1, rateLimited: 5 };
+/** A few Deployments storming (their pods over many nodes) while unrelated ones alert into the same channel. */
+const HEAD_OF_LINE = {
+  stormDeployments: 3,
+  replicas: 40,
+  stormPerSecond: 10,
+  stormSeconds: 60,
+  unrelated: 30,
+  quiet: 10,
+  backgroundPods: 1_000,
+  targetMs: 2_000,
+};
+/** 100 incidents/s over 100 channels, beside the latency benchmark's 20/s over 20 channels in the same run. */
+const SCALE = { rate: 100, channels: 100, seconds: 20, backgroundPods: 1_000, targetMs: 300 };
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -36,6 +57,11 @@ function failedChecks(results: BenchResults): string[] {
     if (s.lost > 0) failures.push(`storm: ${s.lost} of ${s.kills} kills are not counted by any message in Slack`);
     if (s.wrongCounts.length > 0) failures.push(`storm: ${s.wrongCounts.length} Deployments show a wrong count (${s.wrongCounts.slice(0, 5).join('; ')})`);
     if (s.duplicated.length > 0) failures.push(`storm: ${s.duplicated.length} Deployments have more than one message`);
+  }
+  const h = results.headOfLine;
+  if (h && h.delivered < h.unrelated) failures.push(`head-of-line: ${h.unrelated - h.delivered} of ${h.unrelated} unrelated alerts never reached Slack`);
+  for (const f of results.scale ?? []) {
+    if (f.delivered < f.incidents) failures.push(`scale at ${f.rate}/s: ${f.incidents - f.delivered} of ${f.incidents} alerts never reached Slack`);
   }
   return failures;
 }
@@ -59,7 +85,19 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; sampler?: number } = { total: 0 };
+  const seconds: {
+    total: number;
+    watcher?: number;
+    latency?: number;
+    storm?: number;
+    headOfLine?: number;
+    scale?: number;
+    reads?: number;
+    bot?: number;
+    sampler?: number;
+  } = {
+    total: 0,
+  };
 
   if (options.only.includes('watcher')) {
     log('');
@@ -88,6 +126,41 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     results.storm = run.value;
     seconds.storm = run.seconds;
   }
+  if (options.only.includes('head-of-line')) {
+    log('');
+    log(
+      `Head-of-line: ${HEAD_OF_LINE.unrelated} unrelated kills during a storm of ${HEAD_OF_LINE.stormDeployments} Deployments (${HEAD_OF_LINE.replicas} pods each) at ${HEAD_OF_LINE.stormPerSecond} kills/s for ${HEAD_OF_LINE.stormSeconds} s, one channel`,
+    );
+    const run = await timed(() => benchHeadOfLine({ ...HEAD_OF_LINE, redisUrl }, log));
+    results.headOfLine = run.value;
+    seconds.headOfLine = run.seconds;
+  }
+  if (options.only.includes('scale')) {
+    log('');
+    log(
+      `Scale: ${SCALE.rate} incidents/s over ${SCALE.channels} channels for ${SCALE.seconds} s, beside ${LATENCY.rate}/s over 20 channels, with ${SCALE.backgroundPods} background pods`,
+    );
+    const run = await timed(async () => [
+      await benchLatency({ backgroundPods: SCALE.backgroundPods, rate: LATENCY.rate, seconds: SCALE.seconds, channels: 20, redisUrl }, log),
+      await benchLatency({ backgroundPods: SCALE.backgroundPods, rate: SCALE.rate, seconds: SCALE.seconds, channels: SCALE.channels, redisUrl }, log),
+    ]);
+    results.scale = run.value;
+    seconds.scale = run.seconds;
+  }
+  if (options.only.includes('reads')) {
+    log('');
+    log(`Kubernetes reads per incident: ${READS.workloads} Deployments killed once (first incidents), then once more (repeats of posted alerts)`);
+    const run = await timed(() => benchReads({ ...READS, redisUrl }, log));
+    results.reads = run.value;
+    seconds.reads = run.seconds;
+  }
+  if (options.only.includes('bot')) {
+    log('');
+    log(`Bot memory: /oom top and /oom why at ${BOT.pods.toLocaleString('en-US')} pods, ${BOT.inFlight.join(' and ')} commands in flight`);
+    const run = await timed(() => benchBotMemory({ ...BOT, redisUrl }, log));
+    results.bot = run.value;
+    seconds.bot = run.seconds;
+  }
   if (options.only.includes('sampler')) {
     log('');
     log(`Sampler: API calls, CPU and wall time per round, Redis memory of the history, at ${options.samplerSizes.join(', ')} containers`);
@@ -102,6 +175,9 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const svg = plotScaling(results, { latencyTargetMs: LATENCY.targetMs });
   if (svg) writeFileSync(`${RESULTS_DIR}latest.svg`, svg);
   else rmSync(`${RESULTS_DIR}latest.svg`, { force: true });
+  const slackSvg = plotSlack(results, { drainRatio: STORM_TARGET.drainRatio, headOfLineMs: HEAD_OF_LINE.targetMs, scaleMs: SCALE.targetMs });
+  if (slackSvg) writeFileSync(`${RESULTS_DIR}latest-slack.svg`, slackSvg);
+  else rmSync(`${RESULTS_DIR}latest-slack.svg`, { force: true });
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   writeFileSync(
     `${RESULTS_DIR}latest.md`,
@@ -113,12 +189,15 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
       seconds,
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
       latencyTargetMs: LATENCY.targetMs,
+      targets: { storm: STORM_TARGET, headOfLineMs: HEAD_OF_LINE.targetMs, scaleMs: SCALE.targetMs },
       plot: svg ? 'latest.svg' : undefined,
+      slackPlot: slackSvg ? 'latest-slack.svg' : undefined,
       failures,
     }),
   );
   log('');
-  log(`report written to bench/results/latest.md${svg ? ' (plot: bench/results/latest.svg)' : ''}; the run took ${(seconds.total / 60).toFixed(1)} min`);
+  const plots = [svg ? 'bench/results/latest.svg' : '', slackSvg ? 'bench/results/latest-slack.svg' : ''].filter(Boolean);
+  log(`report written to bench/results/latest.md${plots.length ? ` (plots: ${plots.join(', ')})` : ''}; the run took ${(seconds.total / 60).toFixed(1)} min`);
   for (const f of failures) process.stderr.write(`FAILED: ${f}\n`);
   return failures.length > 0 ? 1 : 0;
 }

@@ -22,10 +22,9 @@ function shownCount(message: SimMessage): number {
   return fromBlocks ? Number(fromBlocks[1]) : 1;
 }
 
-/** Repeats a thread reply stands for: "3 more incidents (13 in all): …". */
+/** Repeats a thread reply lists, one line each ("• <when>: pod …"). */
 function repeatsListed(reply: SimMessage): number {
-  const head = /^(\d+) more incidents? /.exec(reply.text ?? '');
-  return head ? Number(head[1]) : 0;
+  return (reply.text ?? '').split('\n').filter((l) => l.startsWith('• ')).length;
 }
 
 /** Waits until every job is done and no repeat waits to be shown; fails after DRAIN_TIMEOUT_MS. */
@@ -84,7 +83,11 @@ export async function benchStorm(
     const changed = calls.filter((c) => c.ok && (c.method === 'chat.postMessage' || c.method === 'chat.update'));
     const lastChange = Math.max(...changed.map((c) => c.at));
     const rateLimitedByMethod: Record<string, number> = {};
-    for (const c of calls) if (c.status === 429) rateLimitedByMethod[c.method] = (rateLimitedByMethod[c.method] ?? 0) + 1;
+    const callsByMethod: Record<string, number> = {};
+    for (const c of calls) {
+      callsByMethod[c.method] = (callsByMethod[c.method] ?? 0) + 1;
+      if (c.status === 429) rateLimitedByMethod[c.method] = (rateLimitedByMethod[c.method] ?? 0) + 1;
+    }
 
     // What Slack shows, per Deployment, against the kills of that Deployment.
     const expected = new Map<string, number>();
@@ -115,6 +118,7 @@ export async function benchStorm(
       updates: calls.filter((c) => c.method === 'chat.update' && c.ok).length,
       rateLimited: calls.filter((c) => c.status === 429).length,
       rateLimitedByMethod,
+      callsByMethod,
       drainSeconds: (lastChange - startedAt) / 1000,
       floorSeconds: deployments / POSTS_PER_SECOND,
       lost,
@@ -128,7 +132,9 @@ export async function benchStorm(
       problems: { ...rig.logs.problems },
     };
     log(
-      `  ${fig.kills} kills / ${deployments} Deployments: ${messages.length} messages; ${fig.slackCalls} Slack calls: ${fig.posts} posts, ${fig.threadReplies} thread replies, ${fig.updates} updates, ${fig.rateLimited} answered 429; ` +
+      `  ${fig.kills} kills / ${deployments} Deployments: ${messages.length} messages; ${fig.slackCalls} Slack calls (${Object.entries(callsByMethod)
+        .map(([m, n]) => `${m} ${n}`)
+        .join(', ')}): ${fig.posts} posts, ${fig.threadReplies} thread replies, ${fig.updates} updates, ${fig.rateLimited} answered 429; ` +
         `drained in ${fig.drainSeconds.toFixed(0)} s (floor ${fig.floorSeconds} s, ratio ${(fig.drainSeconds / fig.floorSeconds).toFixed(2)}); lost ${fig.lost}`,
     );
     return fig;

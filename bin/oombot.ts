@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ALL_ROLES, ConfigError, loadConfig, parseRoles, type Config, type Role } from '../core/config.js';
+import { ALL_ROLES, ConfigError, DEFAULT_ROLES, loadConfig, parseRoles, type Config, type Role } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import { type Oombot, ROLE_STARTERS, startOombot } from './start.js';
@@ -27,10 +27,15 @@ Configuration (environment variables):
   OOMBOT_WATCH_SILENCE     restart a watch silent for this long (default 5m)
   OOMBOT_GROUP_WINDOW      repeats of a workload within this window thread (default 30m)
   OOMBOT_JOB_LOCK          a crashed worker's jobs go to another worker after this (default 60s)
+  OOMBOT_VERIFY_WINDOW     a raise with no kill at the new limit this long after its rollout held (default 24h)
   OOMBOT_MAX_MEMORY_LIMIT  highest memory limit a fix may propose, e.g. 16Gi
   OOMBOT_QUEUE             queue name (default oombot-incidents)
   PORT                     HTTP port for /healthz, /readyz, /metrics, /slack/events (default 3000)
   LOG_LEVEL                fatal, error, warn, info, debug, trace, silent (default info)
+Node agent (--roles node-agent, one per node: the chart's DaemonSet):
+  NODE_NAME                the node it runs on (downward API spec.nodeName); required by the node agent
+  OOMBOT_KMSG              kernel log to follow (default /dev/kmsg; a file or FIFO in its format for tests)
+  OOMBOT_BOOT_ID           the node's boot id (default: read /proc/sys/kernel/random/boot_id)
 `;
 
 const program = new Command()
@@ -41,10 +46,12 @@ const program = new Command()
 
 program
   .command('start')
-  .description('run oombot: the watcher (Kubernetes -> queue), the worker (queue -> Slack) and the bot (Slack -> cluster)')
+  .description(
+    'run oombot: the watcher (Kubernetes -> queue), the worker (queue -> Slack) and the bot (Slack -> cluster); the node agent (kernel log -> queue) only when named in --roles',
+  )
   .addOption(
     new Option('--roles <roles>', `comma list of roles to run in this process (${ALL_ROLES.join(', ')})`).default(
-      ALL_ROLES.filter((r) => ROLE_STARTERS[r]).join(','),
+      DEFAULT_ROLES.filter((r) => ROLE_STARTERS[r]).join(','),
     ),
   )
   .addHelpText('after', ENV_HELP)
@@ -119,7 +126,7 @@ program
       throw err;
     }
     await demo(
-      ALL_ROLES.filter((r) => ROLE_STARTERS[r]),
+      DEFAULT_ROLES.filter((r) => ROLE_STARTERS[r]),
       config,
       Boolean(options.exitWhenDone),
       Number(options.step),

@@ -10,10 +10,6 @@ import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
-import { startWatcherRole } from '../watchers/start-watcher.js';
-import { startWorkerRole } from '../handlers/start-worker.js';
-import { botRole } from '../bot/start-bot.js';
-import { startSamplerRole } from '../sampler/start-sampler.js';
 import type { NearLimitJob } from '../core/near-limit.js';
 
 export interface Oombot {
@@ -29,14 +25,32 @@ export interface Oombot {
   stop(): Promise<void>;
 }
 
+// Each role's code is loaded only when the role runs: a process running one role (the node agent on
+// every node, above all) does not carry the others' libraries (Bolt, the BullMQ worker) in memory.
 const watcherRole: RoleStarter = async (ctx) => {
+  const { startWatcherRole } = await import('../watchers/start-watcher.js');
+  const { IncidentHistory, historyFromStatus } = await import('../stores/incident-history.js');
   const kube = ctx.kube();
-  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  // Kills already in pod status at a first look are written to the incident history, not alerted.
+  const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
+  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
 };
 
-const workerRole: RoleStarter = async (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube() });
+const nodeAgentRole: RoleStarter = async (ctx) => {
+  const { startNodeAgentRole } = await import('../watchers/node-agent/start-node-agent.js');
+  const kube = ctx.kube();
+  return startNodeAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
+
+const workerRole: RoleStarter = async (ctx) => {
+  const { startWorkerRole } = await import('../handlers/start-worker.js');
+  return startWorkerRole({ ...ctx, kube: ctx.kube() });
+};
+
+const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
 
 const samplerRole: RoleStarter = async (ctx) => {
+  const { startSamplerRole } = await import('../sampler/start-sampler.js');
   const kube = ctx.kube();
   // Near-limit warnings share the incidents' queue (job name "near-limit"), so the worker posts them.
   return startSamplerRole({ ...ctx, kube, cluster: kube.target.clusterName, queue: ctx.queue as unknown as Queue<NearLimitJob> });
@@ -48,6 +62,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   worker: workerRole,
   bot: botRole,
   sampler: samplerRole,
+  'node-agent': nodeAgentRole,
 };
 
 /**
@@ -147,7 +162,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['watcher', 'sampler', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

@@ -4,6 +4,7 @@ import { CAUSE_LABELS, type Cause } from '../diagnosis/diagnosis.js';
 import { formatMemoryApprox } from '../core/quantity.js';
 import { formatTime } from '../core/format.js';
 import type { BotDeps } from './bot-deps.js';
+import { OUTCOME_WORDS, type FixRecord } from '../stores/fix-store.js';
 import { candidatesReply, notFoundReply } from './answer-why.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import { describeWorkload, resolveWorkload } from './resolve-workload.js';
@@ -11,6 +12,16 @@ import { code, safe, textReply, type Reply } from './reply.js';
 import { snoozeRefusal, snoozeWorkload, unsnoozeWorkload } from './snooze.js';
 
 const HISTORY_LINES = 15;
+const FIX_LINES = 5;
+
+/** One fix and what became of it: every state it went through, the last one in bold. */
+function fixLine(f: FixRecord): string {
+  const path = f.transitions.map((t) => OUTCOME_WORDS[t.state]);
+  const last = path.pop();
+  const outcome = [...path, `*${last}*`].join(' → ');
+  const detail = f.detail && (f.state === 'stuck' || f.state === 'reverted' || f.state === 'killed-again') ? ` (${safe(f.detail, 200)})` : '';
+  return `• ${safe(formatTime(f.appliedAt), 40)} · memory ${f.target} of ${code(f.container, 63)} ${safe(f.from ?? 'none', 20)} → ${safe(f.to, 20)} by <@${safe(f.by.id, 40)}> · ${outcome}${detail}`;
+}
 
 function keyOf(deps: BotDeps, w: WorkloadRef): string {
   return IncidentHistory.workloadKey(deps.cluster, w.namespace, `${w.kind}/${w.name}`);
@@ -25,13 +36,15 @@ async function withWorkload(deps: BotDeps, q: WorkloadQuery, then: (w: WorkloadR
 
 export function answerHistory(deps: BotDeps, q: WorkloadQuery): Promise<Reply> {
   return withWorkload(deps, q, async (w) => {
-    const [records, snooze] = await Promise.all([
+    const [records, snooze, fixes] = await Promise.all([
       deps.history.forWorkload(deps.cluster, w.namespace, `${w.kind}/${w.name}`, HISTORY_LINES),
       deps.snoozes.until(keyOf(deps, w)),
+      deps.fixes ? deps.fixes.forWorkload(keyOf(deps, w), FIX_LINES) : Promise.resolve([]),
     ]);
+    const fixLines = fixes.length ? ['*Fixes from Slack* (newest first)', ...fixes.map(fixLine)] : [];
     const head = `*Incidents of ${safe(describeWorkload(w))}* (newest first${records.length === HISTORY_LINES ? `, last ${HISTORY_LINES}` : ''})`;
     const snoozed = snooze ? [`:zzz: Alerts snoozed until ${safe(formatTime(snooze.until), 60)}`] : [];
-    if (records.length === 0) return textReply([head, ...snoozed, 'No incident recorded (history is kept for a limited time).'].join('\n'));
+    if (records.length === 0) return textReply([head, ...snoozed, 'No incident recorded (history is kept for a limited time).', ...fixLines].join('\n'));
     const lines = records.map((r) => {
       const cause = r.cause ? (CAUSE_LABELS[r.cause as Cause] ?? r.cause) : r.kind;
       const usage =
@@ -40,7 +53,7 @@ export function answerHistory(deps: BotDeps, q: WorkloadQuery): Promise<Reply> {
           : '';
       return `• ${safe(formatTime(r.occurredAt), 40)} · ${code(r.pod ?? '?')}${r.container ? ` / ${code(r.container, 63)}` : ''} · ${safe(cause, 80)}${usage}${r.restartCount !== undefined ? ` · restart ${r.restartCount}` : ''}`;
     });
-    return textReply([head, ...snoozed, ...lines].join('\n'));
+    return textReply([head, ...snoozed, ...lines, ...fixLines].join('\n'));
   });
 }
 

@@ -5,9 +5,12 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
-import type { ClusterCache } from '../investigate/gather.js';
+import type { ClusterCache, NodeSumsSource } from '../investigate/gather.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
+import type { KernelKills } from '../stores/kernel-kills.js';
+import type { FixStore } from '../stores/fix-store.js';
+import type { Metrics } from '../core/metrics.js';
 
 /**
  * What every bot handler works with: one context object, as the workers' handlers get. Redis is reached
@@ -21,12 +24,19 @@ export interface BotDeps {
   cluster: string;
   queue: Queue<Incident>;
   history: IncidentHistory;
+  /** What the node agents read in the kernel logs, for `/oom why` and Explain to say what the alert said. */
+  kernelKills?: KernelKills;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   /** The alert groups, to keep a change on the alert when the worker updates it later. */
   alerts: AlertGroups;
   cache: ClusterCache;
+  /** Each node's memory sums as the watcher keeps them (the node's overcommit without listing its pods). */
+  nodeSums?: NodeSumsSource;
   now: () => Date;
+  /** Fixes applied from Slack, followed after the click (stores/fix-store.ts). */
+  fixes?: FixStore;
+  metrics?: Metrics;
   /** Posts a message for the team to see (a snooze, for one); absent without SLACK_BOT_TOKEN. */
   announce?: (message: { channel: string; threadTs?: string; text: string }) => Promise<void>;
 }

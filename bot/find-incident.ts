@@ -24,7 +24,10 @@ export function incidentFromHistory(r: HistoryRecord): Incident {
     const [kind, ...name] = (r.workload ?? '').split('/');
     if (kind && name.length > 0 && kind !== 'Pod') incident.pod.owner = { kind, name: name.join('/') };
   }
-  if (r.container) {
+  if (r.kind === 'process-oom') {
+    // The container kept running: no termination, the kernel's report instead.
+    if (r.processOom) incident.processOom = r.processOom;
+  } else if (r.container) {
     incident.termination = {
       container: r.container,
       init: false,

@@ -9,7 +9,7 @@ import { formatMemory, formatMemoryApprox, parseMemoryBytes, quantitiesEqual, ro
 import { bumpedLimitBytes, type Caps, lowestCap, type Proposal } from '../diagnosis/propose-limit.js';
 import type { AlertLocation, StoredProposal } from '../stores/proposal-store.js';
 import { largestAllocatableBytes } from '../investigate/enrich.js';
-import { NODES_CACHE_KEY, readNodes } from '../investigate/gather.js';
+import { NODES_CACHE_KEY, NODES_CACHE_OPTIONS, readNodes } from '../investigate/gather.js';
 import type { BotDeps } from './bot-deps.js';
 import { buttonBlock, describeChange, proposalButton } from './proposal-button.js';
 import { code, safe, textReply, type Reply } from './reply.js';
@@ -143,7 +143,7 @@ async function capsFor(deps: BotDeps): Promise<Caps> {
   if (deps.config.maxMemoryLimitBytes !== undefined) caps.policyMaxBytes = deps.config.maxMemoryLimitBytes;
   try {
     // The same cached node list the investigation reads: one read a minute, whoever asks first.
-    const { value: nodes } = await deps.cache.get(NODES_CACHE_KEY, () => readNodes(deps.kube));
+    const { value: nodes } = await deps.cache.get(NODES_CACHE_KEY, () => readNodes(deps.kube), NODES_CACHE_OPTIONS);
     const largest = largestAllocatableBytes(nodes);
     if (largest > 0) caps.largestNodeAllocatableBytes = largest;
   } catch (err) {

@@ -67,15 +67,14 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
   if (client && channel && ts) {
     tasks.push(
       (async () => {
-        // The group first, so that a repeat update racing this one keeps the change too.
-        if (c.stored.group) {
+        // The group first, so that a repeat update racing this one keeps the change too. A click that came
+        // before the worker told the proposal its group finds it in the incident's history record.
+        const group = c.stored.group ?? (await deps.history.get(c.stored.incidentId).catch(() => undefined))?.alert?.group;
+        if (group) {
           await deps.alerts
-            .recordChange(c.stored.group, ts, alertChange(c))
+            .recordChange(group, ts, alertChange(c))
             .catch((err: unknown) =>
-              deps.log.warn(
-                { err: errorMessage(err), group: c.stored.group },
-                'cannot record the change on the alert group: a later repeat update may hide it',
-              ),
+              deps.log.warn({ err: errorMessage(err), group }, 'cannot record the change on the alert group: a later repeat update may hide it'),
             );
         }
         const blocks = alert.blocks ?? (await currentBlocks(deps, client, channel, ts));

@@ -12,7 +12,10 @@ import { SnoozeStore } from '../stores/snooze-store.js';
 import type { RoleContext, RoleHandle } from '../core/role.js';
 import { ClusterCache } from '../investigate/gather.js';
 import { AlertGroups } from '../stores/alert-groups.js';
+import { RedisSharedCache } from '../stores/shared-cache.js';
+import { NodeSumsReader } from '../stores/node-sums-reader.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_RESIZE, ACTION_SHOW_LOGS, ACTION_SNOOZE, ACTION_UNDO } from '../alert/action-ids.js';
 import { applyProposal, type ChangeKind } from './apply-proposal.js';
 import { resizeRunningPods } from './resize-pods.js';
@@ -22,6 +25,8 @@ import { boltLogger } from './bolt-logger.js';
 import type { BotDeps } from './bot-deps.js';
 import { runOomCommand } from './oom-command.js';
 import { recordChange } from './record-change.js';
+import { recordFix } from './record-fix.js';
+import { FixStore } from '../stores/fix-store.js';
 import { safe, textReply, type Reply } from './reply.js';
 import { SharedHttpReceiver, SLACK_EVENTS_PATH } from './shared-http-receiver.js';
 
@@ -102,11 +107,15 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     cluster: kube.target.clusterName,
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
+    kernelKills: new KernelKills(ctx.redis, config.queueName),
     proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
-    cache: new ClusterCache(),
+    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName)),
+    nodeSums: new NodeSumsReader(ctx.redis, config.queueName),
     now: opts.now ?? (() => new Date()),
+    fixes: new FixStore(ctx.redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log),
+    metrics: ctx.metrics,
   };
   const ackBudgetMs = opts.ackBudgetMs ?? 2_000;
   const workTimeoutMs = opts.workTimeoutMs ?? 25_000;
@@ -228,6 +237,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
           .then((result) => {
             // The audit trail goes on by itself: the person's answer does not wait for it.
             if (result.applied) void track(recordChange(deps, botToken ? client : undefined, result.applied, alertBlocks ? { blocks: alertBlocks } : {}));
+            if (result.applied) void track(recordFix(deps, result.applied));
             return result.reply;
           }),
       );

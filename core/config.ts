@@ -1,8 +1,10 @@
 import ms from 'ms';
 import { redactUrl } from './redact.js';
 
-export type Role = 'watcher' | 'worker' | 'bot' | 'sampler';
-export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler'];
+export type Role = 'watcher' | 'worker' | 'bot' | 'sampler' | 'node-agent';
+export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler', 'node-agent'];
+/** What `oombot start` runs without `--roles`: the node agent runs only where asked (a DaemonSet). */
+export const DEFAULT_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -47,6 +49,8 @@ export interface Config {
    * killed, cut off from Redis) before another worker takes it over (ms).
    */
   jobLockMs: number;
+  /** After a raise has rolled out, how long without a kill at the new limit before it is called held (ms). */
+  verifyWindowMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
   /** How often the sampler reads metrics.k8s.io (ms, at least 1 s). */
@@ -55,6 +59,12 @@ export interface Config {
   warnAt: number;
   /** Prometheus with cAdvisor's container_memory_working_set_bytes: the memory curve's source when set. */
   prometheusUrl?: string;
+  /** The node agent's node (NODE_NAME, from the downward API). */
+  nodeName?: string;
+  /** The kernel log the node agent follows (OOMBOT_KMSG): /dev/kmsg, or a file or FIFO in its format. */
+  kmsgPath: string;
+  /** The node's boot id (OOMBOT_BOOT_ID); undefined: read /proc/sys/kernel/random/boot_id. */
+  bootId?: string;
 }
 
 export class ConfigError extends Error {
@@ -222,6 +232,14 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(`PROMETHEUS_URL="${redactUrl(prometheusUrl)}" is not a URL: set it like http://prometheus-server.monitoring:9090/`);
     }
   }
+  const nodeName = str(env, 'NODE_NAME');
+  if (nodeName !== undefined && (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName) || nodeName.length > 253)) {
+    problems.push(`NODE_NAME="${nodeName}" is not a node name: set it from the downward API (fieldRef spec.nodeName)`);
+  }
+  const bootId = str(env, 'OOMBOT_BOOT_ID');
+  if (bootId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(bootId)) {
+    problems.push(`OOMBOT_BOOT_ID="${bootId}" is not a boot id: leave it unset (it is read from /proc/sys/kernel/random/boot_id)`);
+  }
 
   const config: Config = {
     kubeconfig: str(env, 'KUBECONFIG'),
@@ -240,10 +258,14 @@ export function loadConfig(env: Env = process.env): Config {
     watchSilenceMs: duration('OOMBOT_WATCH_SILENCE', '5m'),
     groupWindowMs: duration('OOMBOT_GROUP_WINDOW', '30m'),
     jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
+    verifyWindowMs: duration('OOMBOT_VERIFY_WINDOW', '24h'),
     maxMemoryLimitBytes,
     sampleIntervalMs,
     warnAt: warnValue >= 0.5 && warnValue < 1 ? warnValue : 0.9,
     prometheusUrl,
+    nodeName,
+    kmsgPath: str(env, 'OOMBOT_KMSG') ?? '/dev/kmsg',
+    bootId,
   };
   if (config.dedupeTtlMs < config.lookbackMs) {
     problems.push('OOMBOT_DEDUPE_TTL must be at least OOMBOT_LOOKBACK, or a replayed kill could be alerted twice');

@@ -4,6 +4,8 @@
  * Watchers create it (watchers/), workers read it (handlers/), the bot looks it up (bot/).
  */
 
+import type { Observed } from './observed-pod.js';
+
 export const INCIDENT_VERSION = 1 as const;
 
 /**
@@ -16,10 +18,12 @@ export const INCIDENT_VERSION = 1 as const;
  * - `evicted`: kubelet node-pressure eviction (phase Failed, reason Evicted).
  * - `disruption`: another kind of eviction: preemption, taint manager, the eviction API.
  * - `node-oom`: a `SystemOOM` event on a node: the kernel OOM killer ran outside pod limits.
+ * - `process-oom`: the kernel log (read by the node agent) says a process inside a container was OOM-killed.
+ *   Kubernetes shows nothing when the container's main process survives (kubernetes/kubernetes#88522).
  */
-export type IncidentKind = 'container-oom' | 'child-oom' | 'sigkill' | 'evicted' | 'disruption' | 'node-oom';
+export type IncidentKind = 'container-oom' | 'child-oom' | 'sigkill' | 'evicted' | 'disruption' | 'node-oom' | 'process-oom';
 
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom'];
+export const INCIDENT_KINDS: readonly IncidentKind[] = ['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom', 'process-oom'];
 
 /** Reference to the controller that directly owns the pod (`metadata.ownerReferences[controller=true]`). */
 export interface OwnerRef {
@@ -129,6 +133,34 @@ export interface NodeOomDetail {
   count: number;
 }
 
+/** How the kernel chose to kill: at a memory cgroup's limit, or because the whole node ran out. */
+export type OomConstraint = 'memcg' | 'global' | 'cpuset' | 'mempolicy';
+
+/** A process the kernel OOM-killed, as its log told it (mm/oom_kill.c), mapped to its pod and container. */
+export interface ProcessOomDetail {
+  node: string;
+  /** The container the process ran in (absent when only the pod's cgroup was named). */
+  container?: string;
+  /** The container's id (64 hex) from the cgroup path. */
+  containerId?: string;
+  /** The command name (the kernel keeps 15 characters): untrusted text. */
+  process: string;
+  pid: number;
+  uid?: number;
+  constraint: OomConstraint;
+  /** Resident memory of the victim when killed, in KiB, as the kernel logged it. */
+  anonRssKb?: number;
+  fileRssKb?: number;
+  shmemRssKb?: number;
+  totalVmKb?: number;
+  oomScoreAdj?: number;
+  /** Killed as a member of its cgroup's group (memory.oom.group), not chosen alone. */
+  groupKill?: boolean;
+  /** The node's boot and the kernel log's sequence number: what makes the kill unique. */
+  bootId: string;
+  seq: number;
+}
+
 export interface Incident {
   v: typeof INCIDENT_VERSION;
   /** Deterministic: the same kill always gets the same id (see watchers/detect/incident-id.ts). */
@@ -146,12 +178,19 @@ export interface Incident {
   disruption?: DisruptionDetail;
   probeKill?: ProbeKill;
   nodeOom?: NodeOomDetail;
+  /**
+   * The pod and its events as the watcher saw them when it detected the incident (trimmed: no env
+   * values, no secrets), so the worker reads only what is missing. Absent for incidents seen first in
+   * an event, and in jobs queued by older watchers: the worker then reads the pod and its events.
+   */
+  observed?: Observed;
+  processOom?: ProcessOomDetail;
 }
 
 /** Short human name of an incident's subject for logs: "shop/api-7f9c/api" or "node/worker-3". */
 export function describeSubject(incident: Incident): string {
   if (incident.pod) {
-    const container = incident.termination?.container;
+    const container = incident.termination?.container ?? incident.processOom?.container;
     return `${incident.pod.namespace}/${incident.pod.name}${container ? `/${container}` : ''}`;
   }
   if (incident.nodeOom) return `node/${incident.nodeOom.node}`;

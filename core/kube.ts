@@ -213,8 +213,16 @@ export class KubeHttp {
     return this.timed(`GET ${path}`, signal, (s) => this.getJsonNow<T>(path, query, s));
   }
 
-  private async getJsonNow<T>(path: string, query: Query | undefined, signal: AbortSignal): Promise<T> {
-    const res = await this.request(HttpMethod.GET, path, query, { signal });
+  /**
+   * One object's metadata only (a PartialObjectMetadata: name, labels, annotations, owners), for an
+   * object whose spec is not needed: a fraction of its bytes.
+   */
+  async getMetadata<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.timed(`GET ${path}`, signal, (s) => this.getJsonNow<T>(path, undefined, s, PARTIAL_OBJECT_METADATA));
+  }
+
+  private async getJsonNow<T>(path: string, query: Query | undefined, signal: AbortSignal, accept?: string): Promise<T> {
+    const res = await this.request(HttpMethod.GET, path, query, { signal, accept });
     const text = await res.text();
     const body = parseJson(text);
     if (!res.ok) throw kubeError(res.status, body as KubeStatus, `GET ${path}`);
@@ -319,6 +327,9 @@ export class KubeHttp {
     }
   }
 }
+
+/** The Accept header asking for an object's metadata only (with JSON as the fallback). */
+const PARTIAL_OBJECT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 function parseJson(text: string): unknown {
   try {

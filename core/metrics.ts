@@ -9,6 +9,12 @@ export class Metrics {
     labelNames: ['cluster', 'resource'] as const,
     registers: [this.registry],
   });
+  readonly kernelOomKills = new Counter({
+    name: 'oombot_kernel_oom_kills_total',
+    help: 'OOM kills the node agent read in the kernel log, by constraint (memcg, global) and what became of them',
+    labelNames: ['constraint', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly incidentsEnqueued = new Counter({
     name: 'oombot_incidents_enqueued_total',
     help: 'Incidents put on the queue, by kind',
@@ -61,6 +67,12 @@ export class Metrics {
   readonly jobsProcessed = new Counter({
     name: 'oombot_jobs_processed_total',
     help: 'Incident jobs handled by workers, by outcome (posted, repeat, snoozed, done, failed, retry)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly fixOutcomes = new Counter({
+    name: 'oombot_fix_outcomes_total',
+    help: 'Fixes applied from Slack, by what became of them (applied, rolled-out, stuck, held, killed-again, reverted, undone)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -9,6 +9,7 @@
 import { formatMemory, formatMemoryApprox } from '../core/quantity.js';
 import type { RuntimeMemorySetting } from './enriched.js';
 import { describeSetting } from './runtime-settings.js';
+import { cgroupBlindRuntime } from './runtime-version.js';
 
 /** Heap share of the limit above which non-heap memory (metaspace, threads, buffers) has too little room. */
 export const MAX_HEAP_SHARE = 0.75;
@@ -19,6 +20,10 @@ export interface RuntimeFinding {
   raisingHelps: boolean;
   /** A fixed heap size that must fit under the limit with room (for sizing a proposal). */
   heapBytes?: number;
+  /** Why a bigger limit would not help, when it would not (default: the heap grows with the limit). */
+  whyNotRaise?: string;
+  /** The headline's reason when this finding is the cause. */
+  headline?: string;
 }
 
 export interface RuntimeAnalysis {
@@ -31,7 +36,7 @@ function last<T>(items: T[]): T | undefined {
   return items[items.length - 1];
 }
 
-export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitBytes: number | undefined, limitText?: string): RuntimeAnalysis {
+export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitBytes: number | undefined, limitText?: string, image?: string): RuntimeAnalysis {
   const out: RuntimeAnalysis = { strong: [], weak: [], hints: [] };
   const by = (name: RuntimeMemorySetting['name']) => settings.filter((s) => s.name === name);
   // The JVM uses the last occurrence of a flag; command/args come before env in the list, but
@@ -76,6 +81,16 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
     sized(xmx, 'Java heap', 'Lower -Xmx');
     sized(oldSpace, 'Node.js old space', 'Lower --max-old-space-size');
     sized(phpLimit, 'PHP memory per process', 'Lower memory_limit');
+    sized(pick('DOTNET_GCHeapHardLimit'), '.NET GC heap', 'Lower DOTNET_GCHeapHardLimit');
+    const goLimit = pick('GOMEMLIMIT');
+    if (goLimit?.bytes !== undefined && goLimit.bytes >= limitBytes) {
+      out.weak.push({
+        text: `${describeSetting(goLimit)} is at or above the ${limit} limit: the Go GC does not work harder before the kernel kills it`,
+        advice: `Set GOMEMLIMIT to about 90% of the limit (${formatMemoryApprox(Math.floor(limitBytes * 0.9))}).`,
+        raisingHelps: true,
+        headline: 'its GOMEMLIMIT is at or above the limit, so the Go GC never tightened before the kill',
+      });
+    }
     if (maxRam && maxRam.bytes !== undefined && maxRam.bytes > limitBytes && !xmx) {
       out.strong.push({
         text: `${describeSetting(maxRam)} tells the JVM it has ${formatMemoryApprox(maxRam.bytes)}, more than the ${limit} limit`,
@@ -93,12 +108,24 @@ export function analyseRuntime(settings: readonly RuntimeMemorySetting[], limitB
     if (pct.percent >= 90) out.strong.push(finding);
     else if (pct.percent > MAX_HEAP_SHARE * 100) out.weak.push(finding);
   }
+  const blind = cgroupBlindRuntime(image);
+  // With the heap set explicitly the runtime's own sizing does not matter.
+  const heapSet = blind?.runtime === 'JDK' ? Boolean(xmx || pct || maxRam) : Boolean(oldSpace);
+  if (blind && !heapSet) {
+    out.weak.push({
+      text: `The image tag names ${blind.runtime} ${blind.version}, which does not see cgroup v2 limits (fixed in ${blind.fixedIn}): on a cgroup v2 node it sizes its heap from the node's memory, not the container limit, and no ${blind.flag} bounds it`,
+      advice: `Upgrade to ${blind.runtime} ${blind.fixedIn} or later, or set ${blind.flag} to about 75% of the limit.`,
+      raisingHelps: false,
+      whyNotRaise: `${blind.runtime} ${blind.version} may size its heap from the node's memory whatever the limit`,
+      headline: `its image runs ${blind.runtime} ${blind.version}, which does not see cgroup v2 limits and no ${blind.flag} bounds its heap`,
+    });
+  }
   const names = new Set(settings.map((s) => s.name));
   if (names.has('GOGC') && !names.has('GOMEMLIMIT')) {
     out.hints.push('GOGC is set but GOMEMLIMIT is not: a Go program then ignores the container limit; set GOMEMLIMIT to about 90% of the limit.');
   }
   for (const s of settings) {
-    if (s.name === 'DOTNET_GCHeapHardLimit' || s.name === 'DOTNET_GCHeapHardLimitPercent') {
+    if ((s.name === 'DOTNET_GCHeapHardLimit' && s.bytes === undefined) || s.name === 'DOTNET_GCHeapHardLimitPercent') {
       out.hints.push(`${s.envName ?? s.name} is set (value not read): check that it keeps the .NET heap below the limit.`);
     }
     if (s.name === 'memory_limit' && s.source === 'env') {

@@ -13,6 +13,8 @@
  *  4. killed within 60 s of starting → start-up spike (runtime heap if a flag leaves too little room);
  *  5. a flag leaving too little room (heap > 75% of the limit) → runtime heap (medium);
  *  6. otherwise → limit too low for the load.
+ * A process OOM-killed inside a running container (kernel log, from the node agent): process OOM, or node
+ * pressure for a global OOM; when the kill ended the container, its OOMKilled alert names the process.
  * Other kinds: child OOM (OOMKilled + not 137), SIGKILL (probe, grace period, or unknown: never an OOM),
  * evictions (memory: raise the request; other resources: name them), disruptions, node OOM.
  * Confidence: high when the record says so directly; medium when inferred from one strong signal; low
@@ -27,6 +29,7 @@ import { buildCtx, result, type Ctx, type DiagnosePolicy } from './rules/context
 import { diagnoseDisruption } from './rules/disruption.js';
 import { diagnoseEviction } from './rules/eviction.js';
 import { diagnoseNodeOom } from './rules/node-oom.js';
+import { diagnoseProcessOom } from './rules/process-oom.js';
 import { diagnoseSigkill } from './rules/sigkill.js';
 
 export type { DiagnosePolicy } from './rules/context.js';
@@ -42,6 +45,7 @@ const RULES: Readonly<Record<IncidentKind, Rule>> = {
   evicted: diagnoseEviction,
   disruption: diagnoseDisruption,
   'node-oom': diagnoseNodeOom,
+  'process-oom': diagnoseProcessOom,
 };
 
 /** The diagnosis of one enriched incident. */

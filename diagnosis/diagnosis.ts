@@ -24,6 +24,8 @@ export type Cause =
   | 'disruption'
   /** OOMKilled with an exit code other than 137: a process inside was killed earlier. */
   | 'child-oom'
+  /** The kernel log says a process inside the container was OOM-killed and the container kept running. */
+  | 'process-oom'
   /** SIGKILL after a failed liveness (or startup) probe. */
   | 'probe-kill'
   /** SIGKILL after the termination grace period ran out. */
@@ -44,7 +46,10 @@ export type EvidenceSource =
   | 'limit range'
   | 'previous logs'
   | 'incident'
-  | 'vpa';
+  | 'vpa'
+  | 'kernel log'
+  | 'rollout history'
+  | 'scale events';
 
 export interface Evidence {
   text: string;
@@ -70,6 +75,11 @@ export interface Diagnosis {
    * this container's. The worker then makes the two one alert (the node's group), not two.
    */
   nodeOom?: { node: string; victim: string };
+  /**
+   * A `process-oom` whose kill ended the container itself (its main process, or all of it under
+   * memory.oom.group): the container's own OOMKilled alert names the process, so this one posts nothing.
+   */
+  joinsContainerOom?: boolean;
 }
 
 export const CAUSE_LABELS: Record<Cause, string> = {
@@ -82,6 +92,7 @@ export const CAUSE_LABELS: Record<Cause, string> = {
   'eviction-resource': 'evicted for a resource other than memory',
   disruption: 'evicted by the cluster (not a resource problem)',
   'child-oom': 'earlier OOM kill of a process inside the container',
+  'process-oom': 'a process inside the container was OOM-killed; the container kept running',
   'probe-kill': 'killed after failing a probe (not an OOM)',
   'grace-period': 'killed after the grace period (not an OOM)',
   unknown: 'unknown',

@@ -25,6 +25,8 @@ export interface ResourceValues {
 
 export interface ContainerStateSummary {
   state: 'running' | 'waiting' | 'terminated';
+  /** The id of the run (`containerd://<id>`), for a terminated state. */
+  containerID?: string;
   /** OOMKilled, Error, Completed, CrashLoopBackOff, ... */
   reason?: string;
   exitCode?: number;
@@ -73,6 +75,8 @@ export interface RuntimeMemorySetting {
 
 export interface ContainerSnapshot {
   name: string;
+  /** The id of the current run (`containerd://<id>`). */
+  containerID?: string;
   image?: string;
   init?: boolean;
   limits: ResourceValues;
@@ -119,6 +123,8 @@ export interface PodSnapshot {
    */
   podLimits?: ResourceValues;
   podRequests?: ResourceValues;
+  /** The VPA admission controller's `vpaUpdates` annotation: it rewrote this pod's resources (untrusted text). */
+  vpaUpdates?: string;
 }
 
 /** The pod no longer exists (deleted, replaced by a rollout, garbage-collected). */
@@ -163,6 +169,8 @@ export interface OwnerChain {
   verified?: boolean;
   /** The containers the top controller's pod template holds, when it was read. */
   templateContainers?: string[];
+  /** Memory limit and request of each container as the top controller's template writes them. */
+  templateMemory?: Record<string, { limit?: string; request?: string }>;
 }
 
 export interface NodeSnapshot {
@@ -216,6 +224,73 @@ export interface VpaSummary {
   maxAllowed?: QuantityValue;
 }
 
+/** A process the kernel OOM-killed, as the node agent read it from the node's kernel log. */
+export interface KernelKill {
+  /** When the kernel logged it, ISO 8601. */
+  at: string;
+  node: string;
+  /** Command name (15 characters at most in the kernel): untrusted text. */
+  process: string;
+  pid: number;
+  /** memcg: at a memory cgroup's limit; global: the whole node ran out. */
+  constraint: string;
+  container?: string;
+  pod?: string;
+  namespace?: string;
+  anonRssKb?: number;
+  fileRssKb?: number;
+  shmemRssKb?: number;
+  groupKill?: boolean;
+}
+
+/** One difference between two revisions of a workload's pod template. Env values, command and args never appear. */
+export interface TemplateChange {
+  /** The container it concerns; absent for the pod as a whole. */
+  container?: string;
+  field: 'image' | 'memory limit' | 'memory request' | 'env' | 'command' | 'args' | 'added' | 'removed';
+  from?: string;
+  to?: string;
+  fromBytes?: number;
+  toBytes?: number;
+}
+
+/**
+ * The change that made the revision the pod runs: a Deployment's ReplicaSet against the one before it, a
+ * StatefulSet's or DaemonSet's ControllerRevision against the previous one; when, and who (managedFields).
+ */
+export interface WorkloadChange {
+  /** `ReplicaSet` or `ControllerRevision`. */
+  sourceKind: string;
+  /** The object the revision lives in. */
+  sourceName: string;
+  revision: number;
+  previousRevision: number;
+  /** The new revision's creationTimestamp. */
+  at: string;
+  /** The managedFields entry of the workload that owns the pod template and was written then. */
+  by?: { manager: string; operation: string };
+  changes: TemplateChange[];
+}
+
+/**
+ * A scale-down of the workload, from the deployment controller's `ScalingReplicaSet` Event: the pod's own
+ * ReplicaSet scaled down (a rollout scales down the old one, not the pod's). Only what the record shows:
+ * `from` is absent when the controller's message did not carry it (before Kubernetes 1.27).
+ */
+export interface ScaleDown {
+  workloadKind: 'Deployment';
+  workloadName: string;
+  replicaSet: string;
+  from?: number;
+  to: number;
+  /** The event's time. */
+  at: string;
+  /** An HPA's `SuccessfulRescale` to the same size just before it, in the same namespace. */
+  hpa?: { name: string; reason: string };
+  /** The workload's managedFields entry that owns `spec.replicas`, written then. */
+  by?: { manager: string; operation: string };
+}
+
 export interface EnrichedIncident {
   v: typeof ENRICHED_VERSION;
   incident: Incident;
@@ -240,8 +315,16 @@ export interface EnrichedIncident {
   limitRange?: LimitRangeMax;
   /** Set when a VPA targets the workload. */
   vpa?: VpaSummary;
+  /** The change that made the pod's revision, when the workload's history could be read. */
+  change?: WorkloadChange;
+  /** The workload's latest scale-down before the incident, from the kept Events (no read of the cluster). */
+  scaleDown?: ScaleDown;
   /** What could not be gathered, in words (e.g. "metrics.k8s.io is not available"). */
   gaps?: string[];
+  /** Processes the kernel OOM-killed in this incident's container, oldest first (from the node agent). */
+  processKills?: KernelKill[];
+  /** Global (node-wide) OOM kills the kernel logged on the node around the incident, oldest first. */
+  nodeKernelOoms?: KernelKill[];
 }
 
 export function isPodPresent(pod: EnrichedIncident['pod']): pod is PodSnapshot {

@@ -4,7 +4,9 @@
  * --max-old-space-size, PHP memory_limit, and the env vars GOMEMLIMIT, GOGC, DOTNET_GCHeapHardLimit(Percent).
  *
  * Secrets never leave this function. Env values may be secrets, so:
- * - for GOMEMLIMIT, GOGC, DOTNET_* and PHP_MEMORY_LIMIT only the NAME is reported (the variable is set);
+ * - for GOMEMLIMIT, GOGC, DOTNET_* and PHP_MEMORY_LIMIT the NAME is reported (the variable is set), and for
+ *   GOMEMLIMIT and DOTNET_GCHeapHardLimit the size too when the whole value is exactly a size (`2GiB`,
+ *   `0x40000000`), rebuilt from its parsed parts;
  * - for the runtime option variables (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS, JAVA_OPTS,
  *   NODE_OPTIONS), which hold standard flags, each recognised memory flag is matched by a strict pattern
  *   (digits and a unit letter only) and REBUILT from its parsed parts (`-Xmx4g`); no other part of the
@@ -14,6 +16,7 @@
  */
 import type { V1Container } from '@kubernetes/client-node';
 import type { RuntimeMemorySetting, RuntimeSettingName } from './enriched.js';
+import { strictRuntimeSize } from '../core/runtime-size.js';
 
 const OPTION_VARS = new Set(['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS', 'JAVA_OPTS', 'NODE_OPTIONS']);
 const SET_ONLY_VARS: Record<string, RuntimeSettingName> = {
@@ -136,7 +139,9 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
     if (!env || typeof env.name !== 'string') continue;
     const setOnly = SET_ONLY_VARS[env.name];
     if (setOnly) {
-      settings.push({ name: setOnly, source: 'env', envName: env.name });
+      // A size that is nothing but a size is read (and rebuilt); any other value stays unread.
+      const size = typeof env.value === 'string' ? strictSize(setOnly, env.value) : undefined;
+      settings.push({ name: setOnly, source: 'env', envName: env.name, ...(size ? { bytes: size.bytes, flag: `${env.name}=${size.text}` } : {}) });
       continue;
     }
     if (OPTION_VARS.has(env.name) && typeof env.value === 'string') {
@@ -144,6 +149,13 @@ export function extractRuntimeMemorySettings(container: Pick<V1Container, 'comma
     }
   }
   return settings;
+}
+
+/** GOMEMLIMIT and DOTNET_GCHeapHardLimit when the value is exactly a size (core/runtime-size.ts). */
+function strictSize(name: RuntimeSettingName, value: string): { bytes: number; text: string } | undefined {
+  if (name === 'GOMEMLIMIT') return strictRuntimeSize('go', value);
+  if (name === 'DOTNET_GCHeapHardLimit') return strictRuntimeSize('dotnet', value);
+  return undefined;
 }
 
 /** Names of the env vars in a container spec (never their values). */

@@ -7,8 +7,11 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
+import type { ChangeCache } from '../stores/change-cache.js';
+import type { ScaleEvents } from '../core/scale-events.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
-import { investigate } from '../investigate/investigate.js';
+import { cachedWorkloadOf, investigate } from '../investigate/investigate.js';
+import type { NodeSumsSource } from '../investigate/gather.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import { buildMessage, type MessageModel } from '../alert/message.js';
 import { ACTION_RAISE_LIMIT } from '../alert/action-ids.js';
@@ -20,12 +23,22 @@ import type { NearLimitWarnings } from '../stores/near-limit-warnings.js';
 import { warnedLine } from '../alert/near-limit-message.js';
 import { attachChart, type ChartDeps } from './attach-chart.js';
 import type { WorkingSetHistory } from '../investigate/working-set-history.js';
+import type { FixRecord, FixStore } from '../stores/fix-store.js';
+import { alertStatus } from '../alert/fix-lines.js';
+import type { Metrics } from '../core/metrics.js';
+import { matchKillAtRaise } from './kill-at-raise.js';
+import { repeatFacets } from './repeat-facets.js';
 
 export interface ProcessDeps {
   config: Config;
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
+  nodeSums?: NodeSumsSource;
+  /** Each workload revision's change, read once and shared by the workers. */
+  changes?: ChangeCache;
+  /** Scale events the watcher kept: a scale-down before the kills, read from Redis. */
+  scaleEvents?: Pick<ScaleEvents, 'forWorkload'>;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
   /** The working-set history (Prometheus or the sampler's), for the diagnosis and the chart. */
@@ -41,6 +54,16 @@ export interface ProcessDeps {
    * history record learn it, so a change applied from Slack can update that alert.
    */
   alerts?: AlertLocator;
+  /** Fixes applied from Slack: a kill at a raised limit is told as such (handlers/kill-at-raise.ts). */
+  fixes?: FixStore;
+  metrics?: Metrics;
+  /**
+   * A thread reply under an earlier alert, at most once per incident: a kill at a raised limit that came
+   * after that alert's window tells its thread too.
+   */
+  /** Shows a fix's state on its alert (the worker's follower does the same for the other states). */
+  showFix?: (fix: FixRecord, text: string) => Promise<void>;
+  tellThread?: (channel: string, threadTs: string, text: string, incidentId: string) => Promise<void>;
   log: Logger;
   now?: () => Date;
 }
@@ -50,8 +73,11 @@ export interface AlertLocator {
 }
 
 export interface ProcessResult {
-  outcome: PublishResult | 'snoozed';
+  /** `joined`: a process kill that ended its container, named in the container's own OOMKilled alert. */
+  outcome: PublishResult | 'snoozed' | 'joined';
   apiCalls: number;
+  /** The workload's alert was already posted: a repeat, which reads less. */
+  repeat: boolean;
   diagnosis: Diagnosis;
   model: MessageModel;
   channel: string;
@@ -73,24 +99,40 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     );
   }
   const now = deps.now?.() ?? new Date();
-  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now);
+  const repeat = await isRepeatOfPosted(deps, incident);
+  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now, { repeat });
   const namespace = incident.pod?.namespace;
+  const record = historyRecord(incident, enriched, diagnosis, workload);
+  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  const again = deps.fixes
+    ? await matchKillAtRaise(
+        { fixes: deps.fixes, history: deps.history, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
+        workloadKey,
+        record,
+        now.toISOString(),
+      )
+    : undefined;
   let proposalId: string | undefined;
-  if (diagnosis.proposal) {
+  // Killed again at a raised limit: no plain second raise.
+  if (diagnosis.proposal && !again) {
     const stored = await deps.proposals.createForIncident({ incidentId: incident.id, cluster: incident.cluster, proposal: diagnosis.proposal });
     proposalId = stored.id;
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
-  const channel = channelFor(deps.config, namespace);
-  const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
+  if (again) model.warnings.unshift(again.line);
   const warned = incident.pod ? await deps.warnings?.get(workloadKey) : undefined;
   if (warned?.ts) model.facts.push({ label: 'Near-limit warning', value: warnedLine(warned.since, warned.peak, warned.state) });
-  const record = historyRecord(incident, enriched, diagnosis, workload);
   await deps.history.add(record);
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
-  const group = groupOf(incident, workloadKey, diagnosis);
-  const base = { apiCalls: gathered.apiCalls, diagnosis, model, channel, group };
+  const channel = channelFor(deps.config, namespace);
+  // A kill at the raised limit is one incident with the kill that led to the raise: the same alert.
+  const group = again?.fix.alert?.group ?? groupOf(incident, workloadKey, diagnosis);
+  const base = { apiCalls: gathered.apiCalls, repeat, diagnosis, model, channel, group };
+  if (diagnosis.joinsContainerOom) {
+    deps.log.info({ incident: incident.id, subject: describeSubject(incident) }, 'the kill ended the container: its OOMKilled alert names the process');
+    return { outcome: 'joined', ...base };
+  }
   const snoozed = await deps.snoozes.until(workloadKey);
   if (snoozed) {
     deps.log.info({ incident: incident.id, workload: workloadKey, until: snoozed.until }, 'workload snoozed: not posting');
@@ -104,9 +146,10 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     render: (view) => deps.renderer.first(model, view),
     model: JSON.stringify(model),
     repeatLine: repeatLine(incident, diagnosis),
+    facets: repeatFacets(incident, enriched, diagnosis),
   });
   deps.log.info(
-    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls },
+    { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls, repeat },
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
@@ -116,7 +159,39 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
       await attachChart(deps.chart, incident, { channel: at.channel, ts: at.ts }, { limitBytes: record.limitBytes, previous: enriched.previousIncidents });
     }
   }
+  if (again && deps.showFix) {
+    const status = alertStatus({ ...again.fix, state: 'killed-again', ...(again.leak ? { detail: 'leak likely' } : {}) });
+    if (status)
+      await deps
+        .showFix(again.fix, status)
+        .catch((err: unknown) => deps.log.info({ incident: incident.id, err: errorMessage(err) }, 'cannot show the kill at the raised limit on its alert'));
+  }
+  // The raised alert's thread names the raise: this kill joined that alert, or (its window had closed) it is
+  // posted as a new alert and the first alert's thread learns of it too. A thread reply of its own, since a
+  // repeat reaches the thread only when it brings a new node, container, cause or image.
+  const first = again?.fix.alert;
+  if (again && first && deps.tellThread) {
+    await deps
+      .tellThread(first.channel, first.ts, outcome === 'posted' ? `${again.line} It is posted as a new alert.` : again.line, incident.id)
+      .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
+  }
   return { outcome, ...base };
+}
+
+/**
+ * Whether the incident's workload already has its alert posted, decided before anything is read (from
+ * the owner chain in the cache and the alert group): a repeat only updates that alert, so it reads less.
+ */
+async function isRepeatOfPosted(deps: ProcessDeps, incident: Incident): Promise<boolean> {
+  if (!deps.alerts) return false;
+  try {
+    const workload = await cachedWorkloadOf(deps.cache, incident);
+    if (!workload) return false;
+    const group = `${IncidentHistory.workloadKey(incident.cluster, incident.pod?.namespace, workload)}/${incident.kind}`;
+    return Boolean((await deps.alerts.get(group)).ts);
+  } catch {
+    return false;
+  }
 }
 
 /** The proposal whose button the alert shows: in the group's first message (a repeat shows the first one). */
@@ -153,8 +228,10 @@ async function locateAlert(deps: ProcessDeps, group: string, incidentId: string)
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
   const t = incident.termination;
   const when = incident.occurredAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  const p = incident.processOom;
+  const inside = p?.container ? ` container \`${escapeMrkdwn(p.container)}\` process \`${escapeMrkdwn(p.process)}\` (pid ${p.pid})` : '';
   const who = incident.pod
-    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : ''}`
+    ? `pod \`${escapeMrkdwn(incident.pod.name)}\`${t ? ` container \`${escapeMrkdwn(t.container)}\`` : inside}`
     : `node \`${escapeMrkdwn(incident.nodeOom?.node ?? '?')}\``;
   const restarts = t ? `, restart ${t.restartCount}` : '';
   return `${when}: ${who}${restarts}: ${escapeMrkdwn(diagnosis.headline).slice(0, 300)}`;
@@ -172,7 +249,7 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     namespace: incident.pod?.namespace,
     pod: incident.pod?.name,
     podUid: incident.pod?.uid,
-    container: t?.container,
+    container: t?.container ?? incident.processOom?.container,
     workload,
     occurredAt: incident.occurredAt,
     startedAt: t?.startedAt,
@@ -181,9 +258,10 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
     exitCode: t?.exitCode,
     limitBytes: container?.limits.memory?.bytes,
     usageBytes: atKill ? enriched.usage?.containerWorkingSetBytes : undefined,
-    node: incident.pod?.nodeName ?? incident.nodeOom?.node,
+    node: incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node,
     cause: diagnosis.cause,
     headline: diagnosis.headline,
+    ...(incident.processOom ? { processOom: incident.processOom } : {}),
   };
 }
 

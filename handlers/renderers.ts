@@ -3,10 +3,10 @@ import { ACTION_RAISE_LIMIT, ACTION_UNDO } from '../alert/action-ids.js';
 import type { KnownBlock } from '@slack/types';
 import type { RepeatInfo } from '../alert/alert-state.js';
 import { renderRepeatUpdate, renderSlack, SLACK_LIMITS, withChanges } from '../alert/render-slack.js';
-import { clip } from '../core/text-safety.js';
+import { clip, escapeMrkdwn } from '../core/text-safety.js';
 import { renderText } from '../alert/render-text.js';
-import type { PendingRepeats } from '../stores/alert-groups.js';
-import type { GroupView } from './publisher.js';
+import type { FacetKind } from '../stores/alert-groups.js';
+import type { GroupView, ThreadNews } from './publisher.js';
 import { ALERT_EVENT_TYPE, type OutgoingMessage } from './transport.js';
 
 /** How alerts look on one transport: Block Kit for Slack, readable text for the console. */
@@ -15,7 +15,8 @@ export interface AlertRenderer {
   foldsRepeats: number;
   first(model: MessageModel, view: GroupView): OutgoingMessage;
   update(modelJson: string, view: GroupView): OutgoingMessage;
-  thread(pending: PendingRepeats, view: GroupView): OutgoingMessage;
+  /** A thread reply for repeats that brought something new (a node, container, cause or image). */
+  thread(news: ThreadNews, view: GroupView): OutgoingMessage;
 }
 
 const THREAD_LINES = 20;
@@ -29,12 +30,18 @@ function metadata(model: MessageModel) {
   return { event_type: ALERT_EVENT_TYPE, event_payload: { incident_id: model.incidentId, kind: model.kind } };
 }
 
-function threadText({ notes, trimmed }: PendingRepeats, view: GroupView): string {
-  const shown = notes.slice(-THREAD_LINES);
-  const total = notes.length + trimmed;
-  const more = total - shown.length;
-  const head = `${total} more ${total === 1 ? 'incident' : 'incidents'} (${view.count} in all):`;
-  return [head, ...shown.map((n) => `• ${n.line}`), ...(more > 0 ? [`…and ${more} earlier`] : [])].join('\n');
+const FACET_NAMES: Record<FacetKind, string> = { node: 'node', container: 'container', process: 'process', cause: 'cause', image: 'image' };
+
+/**
+ * "New since the alert: node `worker-7`" and the repeats that brought it, one line each. Repeats that
+ * bring nothing new are only counted, in the alert itself.
+ */
+function threadText({ items, repeats }: ThreadNews, view: GroupView): string {
+  const shown = items.slice(-THREAD_LINES);
+  const what = [...new Set(items.flatMap((i) => i.news.map((n) => `${FACET_NAMES[n.kind]} \`${escapeMrkdwn(n.value)}\``)))];
+  const head = `New since the alert: ${clip(what.join(', '), 1_000, { escape: false })} (${repeats} more ${repeats === 1 ? 'incident' : 'incidents'}, ${view.count} in all):`;
+  const more = items.length - shown.length;
+  return [head, ...shown.map((i) => `• ${i.note.line}`), ...(more > 0 ? [`…and ${more} earlier`] : [])].join('\n');
 }
 
 /** Repeats that came before the first message went out: listed in it (above the buttons), not in a thread reply. */
@@ -45,6 +52,19 @@ function withEarlier(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
     escape: false,
   });
   const block: KnownBlock = { type: 'section', block_id: 'oom_earlier', text: { type: 'mrkdwn', text: list } };
+  const at = blocks.findIndex((b) => b.type === 'actions');
+  const out = [...blocks];
+  out.splice(at < 0 ? out.length : at, 0, block);
+  return out.slice(0, SLACK_LIMITS.blocks);
+}
+
+/** News from repeats shown on the alert itself (the channel was busy with new alerts): a section above the buttons. */
+function withNews(blocks: KnownBlock[], view: GroupView): KnownBlock[] {
+  const items = view.news ?? [];
+  if (items.length === 0) return blocks;
+  const lines = items.map((i) => `• ${i.note.line} (new: ${i.news.map((n) => `${FACET_NAMES[n.kind]} \`${escapeMrkdwn(n.value)}\``).join(', ')})`);
+  const list = clip(['*New since this alert*', ...lines].join('\n'), SLACK_LIMITS.sectionText, { escape: false });
+  const block: KnownBlock = { type: 'section', block_id: 'oom_news', text: { type: 'mrkdwn', text: list } };
   const at = blocks.findIndex((b) => b.type === 'actions');
   const out = [...blocks];
   out.splice(at < 0 ? out.length : at, 0, block);
@@ -68,11 +88,11 @@ export const slackRenderer: AlertRenderer = {
   update(modelJson, view) {
     const model = JSON.parse(modelJson) as MessageModel;
     const msg = renderRepeatUpdate(model, repeatInfo(view));
-    const blocks = withEarlier(view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks, view);
+    const blocks = withNews(withEarlier(view.changes ? withChanges(msg.blocks, view.changes, [ACTION_RAISE_LIMIT, ACTION_UNDO]) : msg.blocks, view), view);
     return { ...msg, blocks, metadata: metadata(model) };
   },
-  thread(pending, view) {
-    return { text: threadText(pending, view) };
+  thread(news, view) {
+    return { text: threadText(news, view) };
   },
 };
 
@@ -85,7 +105,7 @@ export const consoleRenderer: AlertRenderer = {
     const model = JSON.parse(modelJson) as MessageModel;
     return { text: `${model.title}: now ${view.count} incidents, last at ${view.lastAt ?? '?'}` };
   },
-  thread(pending, view) {
-    return { text: threadText(pending, view) };
+  thread(news, view) {
+    return { text: threadText(news, view) };
   },
 };

@@ -10,10 +10,21 @@ import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
 import { ClusterCache } from '../investigate/gather.js';
+import { ScaleEvents } from '../core/scale-events.js';
+import { ChangeCache } from '../stores/change-cache.js';
 import { IncidentHistory } from '../stores/incident-history.js';
+import { KernelKills } from '../stores/kernel-kills.js';
 import { AlertGroups } from '../stores/alert-groups.js';
+import { RedisSharedCache } from '../stores/shared-cache.js';
+import { NodeSumsReader } from '../stores/node-sums-reader.js';
 import { Publisher } from './publisher.js';
-import { ConsoleTransport, SlackTransport, type AlertTransport } from './transport.js';
+import { ConsoleTransport, FIX_KILL_EVENT_TYPE, PRIORITY, SlackTransport, type AlertTransport } from './transport.js';
+import { FixStore, type FixRecord } from '../stores/fix-store.js';
+import { FixFollower } from './follow-fix.js';
+import { undoButton } from '../alert/fix-lines.js';
+import type { Button } from '@slack/types';
+import { z } from 'zod';
+import { AlertChangeSchema, parseChecked } from '../stores/schemas.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
 import { processIncident, type ProcessResult } from './process-incident.js';
 import { NEAR_LIMIT_JOB } from '../core/near-limit.js';
@@ -24,6 +35,7 @@ import { processNearLimit } from './process-near-limit.js';
 
 export interface WorkerRole {
   worker: Worker<Incident>;
+  follower: FixFollower;
   publisher: Publisher;
   transport: AlertTransport;
   stop(): Promise<void>;
@@ -41,6 +53,15 @@ export interface WorkerRoleOptions {
   concurrency?: number;
   flushDelayMs?: number;
   onProcessed?: (incident: Incident, result: ProcessResult) => void;
+  /** Least time between two checks of one followed fix (default 30 s; tests use less). */
+  followIntervalMs?: number;
+}
+
+/** The Undo button for `proposalId` the alert shows already (with its confirmation), if any. */
+function undoShown(changes: string | undefined, proposalId: string): Button | undefined {
+  if (!changes) return undefined;
+  const list = parseChecked(z.array(AlertChangeSchema).max(10), changes);
+  return list.ok ? (list.value.find((c) => c.undo?.value === proposalId)?.undo as Button | undefined) : undefined;
 }
 
 /**
@@ -72,11 +93,52 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     log,
     ...(config.prometheusUrl ? { prometheus: new PrometheusClient(config.prometheusUrl) } : {}),
   });
+  const history = new IncidentHistory(redis, config.queueName, config.dedupeTtlMs);
+  /** A followed fix's state as one line on its alert, while the alert's group is kept. */
+  const showOnAlert = async (fix: FixRecord, text: string): Promise<void> => {
+    // The alert's group: as the click knew it, else as the incident's history record knows it.
+    const group = fix.alert?.group ?? (await history.get(fix.incidentId))?.alert?.group;
+    if (!fix.alert || !group) return;
+    // The alert keeps its Undo button (the one the raise put there) while the fix is open.
+    const open = fix.undoProposalId && !['reverted', 'undone'].includes(fix.state);
+    const undo = open ? (undoShown((await groups.get(group)).changes, fix.undoProposalId!) ?? undoButton(fix.undoProposalId!, fix.from)) : undefined;
+    if (await groups.setChange(group, fix.alert.ts, { id: `fix_${fix.id}`, text, ...(undo ? { undo } : {}) })) await publisher.refresh(group);
+  };
+  const fixes = new FixStore(redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log);
+  const follower = new FixFollower({
+    fixes,
+    kube,
+    log: log.child({ part: 'follow-fix' }),
+    metrics,
+    verifyWindowMs: config.verifyWindowMs,
+    ...(opts.followIntervalMs !== undefined ? { intervalMs: opts.followIntervalMs, tickMs: Math.min(1_000, opts.followIntervalMs) } : {}),
+    showOnAlert,
+    post: async (channel, threadTs, line) => {
+      await transport.post(channel, { text: line.text, ...(line.blocks ? { blocks: line.blocks } : {}), threadTs }, PRIORITY.thread);
+    },
+  });
   const deps = {
     config,
+    fixes,
+    metrics,
+    showFix: showOnAlert,
+    tellThread: async (channel: string, threadTs: string, text: string, incidentId: string) => {
+      // Marked with the incident, and looked for before posting, so a retried job does not post it twice.
+      await transport.post(channel, { text, threadTs }, PRIORITY.thread, {
+        eventType: FIX_KILL_EVENT_TYPE,
+        key: 'incident_id',
+        value: incidentId,
+        sinceMs: 0,
+        retry: true,
+      });
+    },
     kube,
-    cache: new ClusterCache(),
-    history: new IncidentHistory(redis, config.queueName, config.dedupeTtlMs),
+    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(redis, config.queueName)),
+    nodeSums: new NodeSumsReader(redis, config.queueName),
+    history,
+    changes: new ChangeCache(redis, config.queueName),
+    scaleEvents: new ScaleEvents(redis, config.queueName),
+    kernelKills: new KernelKills(redis, config.queueName),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
     warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
@@ -138,14 +200,17 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker connection error'));
   publisher.start();
+  follower.start();
 
   return {
     worker,
+    follower,
     publisher,
     transport,
     readiness: () => (worker.isRunning() ? { ok: true } : { ok: false, detail: 'worker not running' }),
     async stop() {
       // Finish the jobs in hand (SIGTERM drain); jobs not started stay queued for another worker.
+      await follower.stop();
       await worker.close();
       await publisher.stop();
     },

@@ -8,6 +8,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
+/**
+ * chat.postMessage per channel: Slack allows about 1 message a second with short bursts. oombot keeps
+ * a margin under it: a little under one a second on average, and a burst of 2.
+ */
+export const POST_PACE = { intervalMs: 1_020, burst: 2 } as const;
+/** chat.update for the whole workspace: Slack's tier 3 is about 50 a minute; oombot makes at most 46. */
+export const UPDATE_PACE = { intervalMs: 1_300, burst: 5 } as const;
+/** How long a channel list read to map `#name` to an id is trusted for names it did not hold. */
+const CHANNEL_LIST_TTL_MS = 60_000;
+
 export interface OutgoingMessage {
   text: string;
   blocks?: KnownBlock[];
@@ -20,6 +30,8 @@ export type MessageSource = OutgoingMessage | (() => Promise<OutgoingMessage>);
 
 /** Metadata event type of an alert (a group's first message); its payload names the incident. */
 export const ALERT_EVENT_TYPE = 'oombot_incident';
+/** Metadata event type of a thread reply telling a raised alert of a kill at its new limit; its payload names the incident. */
+export const FIX_KILL_EVENT_TYPE = 'oombot_fix_kill';
 /** Metadata event type of a thread reply listing repeats; its payload names the batch. */
 export const REPEATS_EVENT_TYPE = 'oombot_repeats';
 
@@ -60,7 +72,13 @@ export interface AlertTransport {
    * waited behind others shows the latest count instead of needing an update right after.
    */
   post(channel: string, message: MessageSource, priority?: number, once?: PostOnce): Promise<PostResult>;
-  update(channel: string, ts: string, message: OutgoingMessage): Promise<void>;
+  /**
+   * `message` may be a function: it is rendered when the update's turn comes, so of several changes to
+   * one alert waiting for Slack's budget, the latest state is what goes out.
+   */
+  update(channel: string, ts: string, message: MessageSource): Promise<void>;
+  /** First alerts waiting for their turn at `channel` (its name or id): the channel is busy with new alerts. */
+  alertsWaiting?(channel: string): number;
   /** Shares a file in the thread of `threadTs` (the memory chart of an alert). */
   uploadFile?(channel: string, threadTs: string, file: OutgoingFile): Promise<UploadResult>;
 }
@@ -103,10 +121,13 @@ export interface SlackTransportOptions {
   token: string;
   apiUrl?: string;
   log: Logger;
-  /** Spacing of chat.postMessage per channel (Slack: about 1 per second). */
+  /** Average spacing of chat.postMessage per channel (Slack: about 1 per second); POST_PACE by default. */
   postIntervalMs?: number;
-  /** Spacing of chat.update for the workspace (Slack tier 3: about 50 per minute). */
+  /** Calls of chat.postMessage a channel may make at once after a quiet spell. */
+  postBurst?: number;
+  /** Average spacing of chat.update for the workspace (Slack tier 3: about 50 per minute); UPDATE_PACE by default. */
   updateIntervalMs?: number;
+  updateBurst?: number;
   /** How long one call may wait out 429s and 5xx before the job is retried later. */
   maxWaitMs?: number;
   client?: WebClient;
@@ -130,8 +151,12 @@ export class SlackTransport implements AlertTransport {
   private readonly updatePacer: Pacer;
   calls = 0;
   rateLimited = 0;
+  /** Calls made, by method (429s and failures included). */
+  readonly callsByMethod: Record<string, number> = {};
   /** Channel ids by the name they were configured with, learnt from posts and conversations.list. */
   private readonly channelIds = new Map<string, string>();
+  /** The workspace's channels by name, read once (shared by every name) and again when a name is missing. */
+  private channelList: { at: number; ids: Promise<Map<string, string> | undefined> } | undefined;
   /** Channels whose history oombot was refused, warned about once. */
   private readonly readWarned = new Set<string>();
 
@@ -145,14 +170,79 @@ export class SlackTransport implements AlertTransport {
         logLevel: SlackLogLevel.ERROR,
         timeout: 15_000,
       });
-    this.pacer = new Pacer(opts.postIntervalMs ?? 1_000);
-    this.updatePacer = new Pacer(opts.updateIntervalMs ?? 1_200);
+    this.pacer = new Pacer({ intervalMs: opts.postIntervalMs ?? POST_PACE.intervalMs, burst: opts.postBurst ?? POST_PACE.burst });
+    this.updatePacer = new Pacer({ intervalMs: opts.updateIntervalMs ?? UPDATE_PACE.intervalMs, burst: opts.updateBurst ?? UPDATE_PACE.burst });
+  }
+
+  /**
+   * The pacing lane of a channel: its id. Slack counts a channel's messages once, whether oombot names
+   * it `#oom` (configuration) or `C0123` (the `channel` of Slack's answers, used for thread replies and
+   * updates): two lanes for one channel would post at twice Slack's pace and earn 429s. A name is
+   * looked up once in the channel list; when that cannot be read, the name is its own lane until the
+   * first post's answer says which id it is, and the two lanes are then merged.
+   */
+  private async lane(channel: string): Promise<string> {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const known = this.channelIds.get(channel);
+    if (known) return known;
+    const id = await this.lookUpChannel(channel).catch(() => undefined);
+    if (id) {
+      this.channelIds.set(channel, id);
+      this.pacer.alias(channel, id);
+      return id;
+    }
+    return channel;
+  }
+
+  /** A channel's id from the workspace's channel list (read at most once a minute), or undefined. */
+  private async lookUpChannel(channel: string): Promise<string | undefined> {
+    const name = channel.replace(/^#/, '');
+    const cached = this.channelList;
+    if (cached) {
+      const ids = await cached.ids;
+      const hit = ids?.get(name);
+      if (hit || Date.now() - cached.at < CHANNEL_LIST_TTL_MS) return hit;
+    }
+    if (this.channelList === cached) {
+      const entry = { at: Date.now(), ids: this.readChannelList(channel) };
+      this.channelList = entry;
+      // A transient failure is not remembered: the next caller reads again.
+      entry.ids.catch(() => {
+        if (this.channelList === entry) this.channelList = undefined;
+      });
+    }
+    return (await this.channelList!.ids)?.get(name);
+  }
+
+  /** Every channel the token can see, by name; undefined when Slack does not let oombot list them. */
+  private async readChannelList(channel: string): Promise<Map<string, string> | undefined> {
+    const ids = new Map<string, string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      let res: { channels?: { id?: string; name?: string }[]; response_metadata?: { next_cursor?: string } };
+      try {
+        this.count('conversations.list');
+        res = await this.client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, cursor });
+      } catch (err) {
+        if (this.cannotRead(err, channel)) return undefined;
+        throw err;
+      }
+      for (const c of res.channels ?? []) if (c.id && c.name) ids.set(c.name, c.id);
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return ids;
+  }
+
+  private count(method: string): void {
+    this.callsByMethod[method] = (this.callsByMethod[method] ?? 0) + 1;
   }
 
   async post(channel: string, source: MessageSource, priority: number = PRIORITY.alert, once?: PostOnce): Promise<PostResult> {
     let unsure = once?.retry ?? false;
     let found = false;
-    const res = await this.call('chat.postMessage', channel, priority, this.pacer, async () => {
+    const lane = await this.lane(channel);
+    const res = await this.call('chat.postMessage', lane, priority, this.pacer, async () => {
       const message = await resolveMessage(source);
       if (once && unsure) {
         const existing = await this.findPosted(channel, message.threadTs, once);
@@ -179,7 +269,10 @@ export class SlackTransport implements AlertTransport {
       }
     });
     const posted = { channel: String(res.channel ?? channel), ts: String(res.ts) };
-    if (posted.channel !== channel && CHANNEL_ID.test(posted.channel)) this.channelIds.set(channel, posted.channel);
+    if (posted.channel !== channel && CHANNEL_ID.test(posted.channel)) {
+      this.channelIds.set(channel, posted.channel);
+      this.pacer.alias(channel, posted.channel);
+    }
     return found ? { ...posted, found } : posted;
   }
 
@@ -221,23 +314,10 @@ export class SlackTransport implements AlertTransport {
     if (CHANNEL_ID.test(channel)) return channel;
     const known = this.channelIds.get(channel);
     if (known) return known;
-    const name = channel.replace(/^#/, '');
-    let cursor: string | undefined;
-    for (let page = 0; page < 50; page++) {
-      let res: { channels?: { id?: string; name?: string }[]; response_metadata?: { next_cursor?: string } };
-      try {
-        res = await this.client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, cursor });
-      } catch (err) {
-        if (this.cannotRead(err, channel)) return undefined;
-        throw err;
-      }
-      const hit = res.channels?.find((c) => c.name === name);
-      if (hit?.id) {
-        this.channelIds.set(channel, hit.id);
-        return hit.id;
-      }
-      cursor = res.response_metadata?.next_cursor || undefined;
-      if (!cursor) break;
+    const id = await this.lookUpChannel(channel);
+    if (id) {
+      this.channelIds.set(channel, id);
+      return id;
     }
     this.cannotRead(undefined, channel);
     return undefined;
@@ -255,10 +335,16 @@ export class SlackTransport implements AlertTransport {
     return true;
   }
 
-  async update(channel: string, ts: string, message: OutgoingMessage): Promise<void> {
-    await this.call('chat.update', 'chat.update', PRIORITY.update, this.updatePacer, () =>
-      this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, metadata: message.metadata }),
-    );
+  alertsWaiting(channel: string): number {
+    return this.pacer.waiting(this.channelIds.get(channel) ?? channel, PRIORITY.alert);
+  }
+
+  /** chat.update on its own budget (tier 3, the whole workspace): it never waits behind a channel's posts. */
+  async update(channel: string, ts: string, source: MessageSource): Promise<void> {
+    await this.call('chat.update', 'chat.update', PRIORITY.update, this.updatePacer, async () => {
+      const message = await resolveMessage(source);
+      return this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, metadata: message.metadata });
+    });
   }
 
   /**
@@ -307,6 +393,7 @@ export class SlackTransport implements AlertTransport {
     for (;;) {
       await pacer.slot(paceKey, priority);
       this.calls++;
+      this.count(method);
       try {
         return await fn();
       } catch (err) {
@@ -382,7 +469,8 @@ export class ConsoleTransport implements AlertTransport {
     return { channel, ts };
   }
 
-  async update(_channel: string, _ts: string, message: OutgoingMessage): Promise<void> {
+  async update(_channel: string, _ts: string, source: MessageSource): Promise<void> {
+    const message = await resolveMessage(source);
     this.write(`${indent(message.text.split('\n')[0] ?? '', '   ~ ')}\n`);
   }
 

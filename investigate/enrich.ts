@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Container, V1ContainerState, V1ContainerStatus, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseMemoryBytes } from '../core/quantity.js';
 import type { Incident } from '../core/incident.js';
+import { podMemory, type NodeSums } from '../core/node-sums.js';
 import type { Gathered, OwnerObject } from './gather.js';
 import type { HistoryRecord } from '../stores/incident-history.js';
 import { cleanText } from '../core/text-safety.js';
@@ -51,7 +52,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   if (incident.pod) enriched.pod = g.pod ? toPodSnapshot(g.pod) : { gone: true };
   const owner = toOwnerChain(g.owners, g.pod, incident);
   if (owner) enriched.owner = owner;
-  const node = toNodeSnapshot(g.node, g.nodePods);
+  const node = toNodeSnapshot(g.node, g.nodePods, g.nodeSums);
   if (node) enriched.node = node;
   const largest = largestAllocatableBytes(g.nodes);
   if (largest > 0) enriched.largestNodeAllocatableBytes = largest;
@@ -61,7 +62,7 @@ export function toEnriched(g: Gathered, history: readonly HistoryRecord[], now: 
   const lr = toLimitRangeMax(g.limitRanges);
   if (lr) enriched.limitRange = lr;
   const top = owner?.chain[owner.chain.length - 1];
-  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container) : undefined;
+  const vpa = top ? toVpa(g.vpas, top, incident.termination?.container ?? incident.processOom?.container) : undefined;
   if (vpa) enriched.vpa = vpa;
   if (incident.pod && !g.metricsAvailable) enriched.gaps!.push('metrics.k8s.io is not available: no usage sample');
   return enriched;
@@ -87,6 +88,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
   if (s.terminated) {
     return {
       state: 'terminated',
+      ...(typeof s.terminated.containerID === 'string' ? { containerID: s.terminated.containerID.slice(0, 200) } : {}),
       reason: s.terminated.reason,
       exitCode: s.terminated.exitCode,
       signal: s.terminated.signal,
@@ -104,6 +106,7 @@ function toState(s: V1ContainerState | undefined): ContainerStateSummary | undef
 function toContainer(c: V1Container, status: V1ContainerStatus | undefined, init: boolean): ContainerSnapshot {
   const snap: ContainerSnapshot = {
     name: c.name,
+    ...(typeof status?.containerID === 'string' ? { containerID: status.containerID.slice(0, 200) } : {}),
     image: c.image,
     limits: resources(c.resources?.limits as Record<string, string> | undefined),
     requests: resources(c.resources?.requests as Record<string, string> | undefined),
@@ -154,6 +157,8 @@ export function toPodSnapshot(pod: V1Pod): PodSnapshot {
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds,
     containers: items(pod.spec?.containers).map((c) => toContainer(c, statuses.get(c.name), false)),
   };
+  const vpaUpdates = pod.metadata?.annotations?.vpaUpdates;
+  if (typeof vpaUpdates === 'string' && vpaUpdates !== '') snap.vpaUpdates = cleanText(vpaUpdates).slice(0, 300);
   const podLevel = podResources(pod);
   if (podLevel?.limits) snap.podLimits = resources(podLevel.limits);
   if (podLevel?.requests) snap.podRequests = resources(podLevel.requests);
@@ -194,6 +199,8 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
     if (!top.metadata) chain.verified = false;
     const names = templateContainerNames(top);
     if (names) chain.templateContainers = names;
+    const memory = templateMemory(top);
+    if (memory) chain.templateMemory = memory;
     const m = managedBy(top.metadata?.labels, top.metadata?.annotations) ?? incident.pod?.managedBy;
     if (m) chain.managedBy = m;
     return chain;
@@ -210,7 +217,7 @@ function toOwnerChain(owners: OwnerObject[], pod: V1Pod | undefined, incident: I
   return undefined;
 }
 
-function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): NodeSnapshot | undefined {
+function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined, sums: NodeSums | undefined): NodeSnapshot | undefined {
   if (!node?.metadata?.name) return undefined;
   const snap: NodeSnapshot = {
     name: node.metadata.name,
@@ -218,23 +225,20 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
     capacityBytes: parseMemoryBytes(node.status?.capacity?.memory),
     memoryPressure: items(node.status?.conditions).find((c) => c.type === 'MemoryPressure')?.status === 'True',
   };
-  if (pods) {
+  if (sums) {
+    snap.sumLimitsBytes = sums.limitsBytes;
+    snap.sumRequestsBytes = sums.requestsBytes;
+    snap.podCount = sums.pods;
+  } else if (pods) {
     let limits = 0;
     let requests = 0;
     let count = 0;
     for (const p of items(pods)) {
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       count++;
-      // A pod-level limit or request (KEP-2837) bounds the whole pod: it counts instead of its containers'.
-      const podLevel = podResources(p);
-      let podLimits = 0;
-      let podRequests = 0;
-      for (const c of items(p.spec?.containers)) {
-        podLimits += parseMemoryBytes(c.resources?.limits?.memory) ?? 0;
-        podRequests += parseMemoryBytes(c.resources?.requests?.memory) ?? 0;
-      }
-      limits += parseMemoryBytes(podLevel?.limits?.memory) ?? podLimits;
-      requests += parseMemoryBytes(podLevel?.requests?.memory) ?? podRequests;
+      const pod = podMemory(p);
+      limits += pod.limits;
+      requests += pod.requests;
     }
     snap.sumLimitsBytes = limits;
     snap.sumRequestsBytes = requests;
@@ -244,7 +248,7 @@ function toNodeSnapshot(node: V1Node | undefined, pods: V1Pod[] | undefined): No
 }
 
 function toUsage(g: Gathered, incident: Incident): UsageSample | undefined {
-  const name = incident.termination?.container;
+  const name = incident.termination?.container ?? incident.processOom?.container;
   const m = g.podMetrics;
   if (!name || !m?.containers) return undefined;
   const c = items(m.containers).find((x) => x.name === name);
@@ -325,7 +329,22 @@ function templateContainerNames(owner: OwnerObject): string[] | undefined {
   return [...items(podSpec.containers), ...items(podSpec.initContainers)].map((c) => c?.name).filter((n): n is string => typeof n === 'string');
 }
 
+/** Memory limit and request per container of an owner's pod template, as written; undefined when unread. */
+function templateMemory(owner: OwnerObject): Record<string, { limit?: string; request?: string }> | undefined {
+  const spec = owner as unknown as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } };
+  const podSpec = spec.spec?.template?.spec ?? spec.spec?.jobTemplate?.spec?.template?.spec;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  const out: Record<string, { limit?: string; request?: string }> = {};
+  for (const c of [...items(podSpec.containers), ...items(podSpec.initContainers)]) {
+    if (typeof c?.name !== 'string' || Object.hasOwn(out, c.name)) continue;
+    const limit = c.resources?.limits?.memory;
+    const request = c.resources?.requests?.memory;
+    out[c.name] = { ...(limit !== undefined ? { limit: String(limit) } : {}), ...(request !== undefined ? { request: String(request) } : {}) };
+  }
+  return out;
+}
+
 interface PodSpecLike {
-  containers?: { name?: string }[];
-  initContainers?: { name?: string }[];
+  containers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
+  initContainers?: { name?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
 }

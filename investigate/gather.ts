@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
+import type { NodeSums } from '../core/node-sums.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 
 /** A workload object as read from the API (only what enrichment looks at). */
@@ -9,6 +10,8 @@ export interface OwnerObject {
   name: string;
   namespace: string;
   apiVersion?: string;
+  /** Known from names alone (a Deployment's ReplicaSet, by the pod's template hash), not read. */
+  inferred?: boolean;
   metadata?: {
     uid?: string;
     labels?: Record<string, string>;
@@ -33,8 +36,10 @@ export interface Gathered {
   /** From the pod's direct owner up to the top controller. */
   owners: OwnerObject[];
   node?: V1Node;
-  /** Pods on the same node (for how overcommitted it is); undefined when not readable. */
+  /** Pods on the same node (for how overcommitted it is); undefined when not read (see nodeSums). */
   nodePods?: V1Pod[];
+  /** The node's sums of memory requests and limits as the watcher keeps them; when set, nodePods is not read. */
+  nodeSums?: NodeSums;
   /** Every node (for the largest allocatable a limit can fit in). */
   nodes: V1Node[];
   /** undefined: metrics.k8s.io is not installed or not readable. */
@@ -63,21 +68,105 @@ const VPA_GROUP_VERSION = '/apis/autoscaling.k8s.io/v1';
 const LOG_TAIL_LINES = 50;
 const LOG_LIMIT_BYTES = 16 * 1024;
 
-/** Short-lived cache of cluster-wide reads shared by all incidents (nodes, LimitRanges, metrics availability). */
+/**
+ * Where cached reads are shared between processes (every worker and bot replica): Redis in production
+ * (stores/shared-cache.ts). Values are JSON; a value that cannot be read back counts as a miss.
+ */
+export interface SharedCacheStore {
+  get(key: string): Promise<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
+export interface CacheOptions<T> {
+  /** Also kept in the shared store, so other processes need not read it again. */
+  shared?: boolean;
+  /** How long it is good for (default: the cache's). */
+  ttlMs?: number;
+  /** Whether a loaded value is good enough to keep (a read that partly failed is not). */
+  keep?: (value: T) => boolean;
+}
+
+/** Bounds the entries kept in a process (owner chains are per workload). */
+const MAX_LOCAL_ENTRIES = 10_000;
+
+/**
+ * Short-lived cache of reads shared by all incidents (nodes, LimitRanges, owner chains, metrics
+ * availability): in the process, and for `shared` keys in the shared store as well.
+ */
 export class ClusterCache {
-  private readonly entries = new Map<string, { at: number; value: unknown }>();
+  private readonly entries = new Map<string, { until: number; value: unknown }>();
   constructor(
     private readonly ttlMs = 60_000,
     private readonly clock: () => number = Date.now,
+    private readonly shared?: SharedCacheStore,
   ) {}
 
-  async get<T>(key: string, load: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
-    const hit = this.entries.get(key);
-    if (hit && this.clock() - hit.at < this.ttlMs) return { value: hit.value as T, cached: true };
+  async get<T>(key: string, load: () => Promise<T>, opts: CacheOptions<T> = {}): Promise<{ value: T; cached: boolean }> {
+    const hit = await this.peek<T>(key, opts);
+    if (hit !== undefined) return { value: hit, cached: true };
     const value = await load();
-    this.entries.set(key, { at: this.clock(), value });
+    if (opts.keep && !opts.keep(value)) return { value, cached: false };
+    const ttl = opts.ttlMs ?? this.ttlMs;
+    this.remember(key, value, ttl);
+    if (opts.shared && this.shared) await this.shared.set(key, JSON.stringify(value), ttl).catch(() => undefined);
     return { value, cached: false };
   }
+
+  /** The cached value, or undefined: never reads the cluster. */
+  async peek<T>(key: string, opts: { shared?: boolean; ttlMs?: number } = {}): Promise<T | undefined> {
+    const hit = this.entries.get(key);
+    if (hit && this.clock() < hit.until) return hit.value as T;
+    if (!opts.shared || !this.shared) return undefined;
+    const raw = await this.shared.get(key).catch(() => undefined);
+    if (typeof raw !== 'string') return undefined;
+    try {
+      const value = JSON.parse(raw) as T;
+      // Kept locally for a fraction of the time: the shared copy is the one that expires.
+      this.remember(key, value, Math.min(opts.ttlMs ?? this.ttlMs, 10_000));
+      return value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private remember(key: string, value: unknown, ttlMs: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { until: this.clock() + ttlMs, value });
+    while (this.entries.size > MAX_LOCAL_ENTRIES) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** Reads each node's memory sums as the watcher keeps them (stores/node-sums-reader.ts). */
+export interface NodeSumsSource {
+  /** undefined when the watcher's sums are not known to be complete and recent. */
+  get(cluster: string, node: string): Promise<NodeSums | undefined>;
+}
+
+export interface GatherOptions {
+  /** The node sums the watcher keeps; without it the node's pods are listed. */
+  nodeSums?: NodeSumsSource;
+  /**
+   * A repeat of a workload whose alert is already posted: its previous logs are not read (the repeat
+   * line does not show them, and the alert shows the first kill's).
+   */
+  repeat?: boolean;
+}
+
+/** Owner chains change only with a rollout (a new ReplicaSet, a new key): kept five minutes. */
+const OWNERS_TTL_MS = 5 * 60_000;
+
+/** Where the owner chain starting at a pod's controller is cached. */
+export function ownersCacheKey(ns: string, first: { kind: string; name: string }): string {
+  return `owners/${ns}/${first.kind}/${first.name}`;
+}
+
+/** The chain read from the cache, without reading the cluster (undefined when not cached). */
+export async function cachedOwnerChain(cache: ClusterCache, ns: string, first: { kind: string; name: string }): Promise<OwnerObject[] | undefined> {
+  return cache.peek<OwnerObject[]>(ownersCacheKey(ns, first), { shared: true, ttlMs: OWNERS_TTL_MS });
 }
 
 const OWNER_PATHS: Record<string, (ns: string, name: string) => string> = {
@@ -102,11 +191,27 @@ function enc(s: string): string {
 /** Where the node list lives in the shared ClusterCache: read at most once a minute for every incident and the bot. */
 export const NODES_CACHE_KEY = 'nodes';
 
+/** Every node, trimmed to what enrichment and the bot read (name, memory allocatable and capacity, MemoryPressure). */
 export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
-  return (await kube.getJson<List<V1Node>>('/api/v1/nodes')).items ?? [];
+  return ((await kube.getJson<List<V1Node>>('/api/v1/nodes')).items ?? []).map(trimNode);
 }
 
-export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache): Promise<Gathered> {
+/** Options for the shared node list: every process reads it at most once a minute between them. */
+export const NODES_CACHE_OPTIONS = { shared: true } as const;
+
+function trimNode(n: V1Node): V1Node {
+  const conditions = Array.isArray(n?.status?.conditions) ? n.status.conditions : [];
+  return {
+    metadata: { name: n?.metadata?.name },
+    status: {
+      allocatable: { memory: n?.status?.allocatable?.memory } as Record<string, string>,
+      capacity: { memory: n?.status?.capacity?.memory } as Record<string, string>,
+      conditions: conditions.filter((c) => c?.type === 'MemoryPressure').map((c) => ({ type: c.type, status: c.status })),
+    },
+  } as V1Node;
+}
+
+export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
   const out: Gathered = { incident, events: [], owners: [], nodes: [], limitRanges: [], metricsAvailable: false, apiCalls: 0, gaps: [] };
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     out.apiCalls++;
@@ -121,7 +226,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
   };
   const cached = async <T>(key: string, what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
     try {
-      const { value, cached: hit } = await cache.get(key, fn);
+      const { value, cached: hit } = await cache.get(key, fn, { shared: true });
       if (!hit) out.apiCalls++;
       return value;
     } catch (err) {
@@ -135,19 +240,25 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
   const ref = incident.pod;
   const ns = ref?.namespace;
   const nodeName = ref?.nodeName ?? incident.nodeOom?.node;
+  // What the watcher saw when it detected the incident: the pod and its events need not be read again.
+  const observedPod = ref && incident.observed?.pod?.metadata?.uid === ref.uid ? incident.observed.pod : undefined;
+  const observedEvents = observedPod ? items(incident.observed?.events) : undefined;
 
   // Independent reads go out together.
   const [pod, events, nodeOoms, nodes, limitRanges] = await Promise.all([
-    ref && ns ? call('pod', () => kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(ns)}/pods/${enc(ref.name)}`)) : undefined,
-    ref && ns
-      ? call('events', () => kube.getJson<List<CoreV1Event>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: `involvedObject.uid=${ref.uid}` }))
-      : nodeName
-        ? call('node events', () =>
-            kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}` }),
-          )
-        : undefined,
+    observedPod ?? (ref && ns ? call('pod', () => kube.getJson<V1Pod>(`/api/v1/namespaces/${enc(ns)}/pods/${enc(ref.name)}`)) : undefined),
+    observedEvents
+      ? { items: observedEvents }
+      : ref && ns
+        ? call('events', () => kube.getJson<List<CoreV1Event>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: `involvedObject.uid=${ref.uid}` }))
+        : nodeName
+          ? call('node events', () =>
+              kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}` }),
+            )
+          : undefined,
     // A pod's kill may be the victim of a node OOM: the node's SystemOOM events say so (one incident then).
-    ref && ns && nodeName
+    // The watcher sends the ones it saw with the pod's events.
+    ref && ns && nodeName && !observedEvents
       ? call('node OOM events', () =>
           kube.getJson<List<CoreV1Event>>('/api/v1/events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName},reason=SystemOOM` }),
         )
@@ -175,14 +286,15 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     const wantLogs = Boolean(container && out.pod && incident.termination?.from === 'lastState');
     // An incident seen first in an event carries no owner; the pod read has it.
     const firstOwner = ref.owner ?? out.pod?.metadata?.ownerReferences?.find((o) => o.controller);
+    const sums = nodeName && opts.nodeSums ? await opts.nodeSums.get(incident.cluster, nodeName).catch(() => undefined) : undefined;
     const [owners, nodePods, podMetrics, logs, vpas] = await Promise.all([
-      readOwnerChain(ns, firstOwner, (what, fn) => call(what, fn), kube),
+      ownerChain(ns, firstOwner, out.pod, (what, fn) => call(what, fn), kube, cache),
       // resourceVersion=0: served from the API server's cache (indexed by node), not read from etcd.
-      nodeName
+      nodeName && !sums
         ? call('pods on node', () => kube.getJson<List<V1Pod>>('/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion: '0' }))
         : undefined,
       readPodMetrics(kube, cache, ns, ref.name, out),
-      wantLogs
+      wantLogs && !opts.repeat
         ? call('previous logs', () =>
             kube.getText(`/api/v1/namespaces/${enc(ns)}/pods/${enc(ref.name)}/log`, {
               container,
@@ -198,32 +310,133 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
     out.owners = owners;
     out.vpas = vpas;
     out.nodePods = nodePods?.items;
+    if (sums) out.nodeSums = sums;
     out.podMetrics = podMetrics;
     out.previousLogs = logs;
   }
   return out;
 }
 
-async function readOwnerChain(
+type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T | undefined>;
+
+/**
+ * The owner chain from the pod's controller up, from the shared cache when another incident (or
+ * process) read it in the last minutes; a chain with an owner that could not be read is not kept.
+ */
+async function ownerChain(
   ns: string,
   first: { kind: string; name: string } | undefined,
-  call: <T>(what: string, fn: () => Promise<T>) => Promise<T | undefined>,
+  pod: V1Pod | undefined,
+  call: Call,
   kube: KubeHttp,
+  cache: ClusterCache,
 ): Promise<OwnerObject[]> {
+  if (!first) return [];
+  const { value } = await cache.get(ownersCacheKey(ns, first), () => readOwnerChain(ns, first, pod, call, kube), {
+    shared: true,
+    ttlMs: OWNERS_TTL_MS,
+    keep: (chain) => chain.every((o) => o.metadata !== undefined || !OWNER_PATHS[o.kind] || o.inferred === true),
+  });
+  return value;
+}
+
+/**
+ * Reads the chain. A ReplicaSet whose name is a Deployment's name and the pod's `pod-template-hash` (as
+ * the Deployment controller names them) is taken to belong to that Deployment when the Deployment
+ * selects the pod: one read instead of two. Otherwise the ReplicaSet's metadata alone is read, and its
+ * whole object only when nothing controls it (its template is then the one to fix).
+ */
+async function readOwnerChain(ns: string, first: { kind: string; name: string }, pod: V1Pod | undefined, call: Call, kube: KubeHttp): Promise<OwnerObject[]> {
   const chain: OwnerObject[] = [];
-  let next = first;
+  const deployment = deploymentOfReplicaSet(first, pod);
+  if (deployment) {
+    const obj = await call(`Deployment ${deployment}`, () =>
+      kube.getJson<OwnerObject & { spec?: DeploymentSpecLike }>(OWNER_PATHS.Deployment!(ns, deployment)),
+    );
+    if (obj && selects(obj.spec?.selector, pod?.metadata?.labels)) {
+      chain.push({ kind: first.kind, name: first.name, namespace: ns, inferred: true });
+      chain.push(trimOwner({ ...obj, kind: 'Deployment', name: deployment, namespace: ns }));
+      return chain;
+    }
+  }
+  let next: { kind: string; name: string } | undefined = first;
   while (next && chain.length < 4) {
-    const path = OWNER_PATHS[next.kind];
+    const path: ((ns: string, name: string) => string) | undefined = OWNER_PATHS[next.kind];
     if (!path) {
       chain.push({ kind: next.kind, name: next.name, namespace: ns });
       break;
     }
-    const current = next;
-    const obj = await call(`${current.kind} ${current.name}`, () => kube.getJson<OwnerObject>(path(ns, current.name)));
-    chain.push({ ...(obj ?? {}), kind: current.kind, name: current.name, namespace: ns });
+    const current: { kind: string; name: string } = next;
+    let obj: OwnerObject | undefined;
+    if (current.kind === 'ReplicaSet') {
+      obj = await call(`${current.kind} ${current.name}`, () => kube.getMetadata<OwnerObject>(path(ns, current.name)));
+      // Not controlled by anything: the ReplicaSet is the top, and its template is needed.
+      if (obj && !obj.metadata?.ownerReferences?.some((o) => o.controller))
+        obj = await call(`${current.kind} ${current.name}`, () => kube.getJson<OwnerObject>(path(ns, current.name)));
+    } else {
+      obj = await call(`${current.kind} ${current.name}`, () => kube.getJson<OwnerObject>(path(ns, current.name)));
+    }
+    chain.push(trimOwner({ ...(obj ?? {}), kind: current.kind, name: current.name, namespace: ns }));
     next = obj?.metadata?.ownerReferences?.find((o) => o.controller);
   }
   return chain;
+}
+
+interface DeploymentSpecLike {
+  selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+}
+
+/** The Deployment a ReplicaSet's name and the pod's template hash point at, if they do. */
+function deploymentOfReplicaSet(first: { kind: string; name: string }, pod: V1Pod | undefined): string | undefined {
+  if (first.kind !== 'ReplicaSet') return undefined;
+  const hash = pod?.metadata?.labels?.['pod-template-hash'];
+  if (!hash || !first.name.endsWith(`-${hash}`)) return undefined;
+  const name = first.name.slice(0, -(hash.length + 1));
+  return name === '' ? undefined : name;
+}
+
+/** Whether a selector of match labels only (what Deployments almost always have) selects the labels. */
+function selects(selector: DeploymentSpecLike['selector'], labels: Record<string, string> | undefined): boolean {
+  const match = selector?.matchLabels;
+  if (!match || Object.keys(match).length === 0 || (selector.matchExpressions?.length ?? 0) > 0) return false;
+  return Object.entries(match).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Annotations too large to keep in the cache and read by nothing. */
+const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+/** What enrichment reads of an owner: its metadata and its pod template's container names. */
+function trimOwner(o: OwnerObject): OwnerObject {
+  const spec = (o as { spec?: OwnerSpecLike }).spec;
+  const names = (list: { name?: string }[] | undefined) => (Array.isArray(list) ? list.map((c) => ({ name: c?.name })) : undefined);
+  const podSpec = (p: OwnerPodSpecLike | undefined) => p && { spec: { containers: names(p.spec?.containers), initContainers: names(p.spec?.initContainers) } };
+  const annotations = o.metadata?.annotations ? { ...o.metadata.annotations } : undefined;
+  for (const k of DROPPED_ANNOTATIONS) if (annotations) delete annotations[k];
+  const out: OwnerObject & { spec?: OwnerSpecLike } = { kind: o.kind, name: o.name, namespace: o.namespace };
+  if (o.apiVersion) out.apiVersion = o.apiVersion;
+  if (o.inferred) out.inferred = true;
+  if (o.metadata) out.metadata = { ...o.metadata, annotations };
+  if (spec) {
+    out.spec = {};
+    if (spec.selector) out.spec.selector = spec.selector;
+    if (spec.template) out.spec.template = podSpec(spec.template);
+    if (spec.jobTemplate) out.spec.jobTemplate = { spec: { template: podSpec(spec.jobTemplate.spec?.template) } };
+  }
+  return out;
+}
+
+interface OwnerPodSpecLike {
+  spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
+}
+
+interface OwnerSpecLike {
+  selector?: unknown;
+  template?: OwnerPodSpecLike;
+  jobTemplate?: { spec?: { template?: OwnerPodSpecLike } };
+}
+
+function items<T>(list: readonly T[] | null | undefined): T[] {
+  return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
 }
 
 async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
@@ -269,8 +482,11 @@ async function readVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Ga
     .then((r) => r.value);
   if (!installed) return undefined;
   try {
-    const { value, cached } = await cache.get(`vpas/${ns}`, () =>
-      kube.getJson<List<unknown>>(`${VPA_GROUP_VERSION}/namespaces/${enc(ns)}/verticalpodautoscalers`).then((l) => (Array.isArray(l.items) ? l.items : [])),
+    const { value, cached } = await cache.get(
+      `vpas/${ns}`,
+      () =>
+        kube.getJson<List<unknown>>(`${VPA_GROUP_VERSION}/namespaces/${enc(ns)}/verticalpodautoscalers`).then((l) => (Array.isArray(l.items) ? l.items : [])),
+      { shared: true },
     );
     if (!cached) out.apiCalls++;
     return value;

@@ -44,6 +44,10 @@ export interface GroupState {
   changes?: string;
   /** Repeats the first message listed itself (RepeatNote[] as JSON), so updates keep them. */
   earlier?: string;
+  /** The facets shown so far (SeenFacets as JSON): a repeat with none new needs no thread reply. */
+  seen?: string;
+  /** Repeats with something new shown on the alert itself rather than in its thread (JSON list). */
+  noted?: string;
 }
 
 export interface PendingRepeats {
@@ -64,7 +68,15 @@ export interface RepeatNote {
   incidentId: string;
   at: string;
   line: string;
+  /** What the repeat is about: a repeat gets a thread reply only when one of these is new to its alert. */
+  facets?: RepeatFacets;
 }
+
+export const FACET_KINDS = ['node', 'container', 'process', 'cause', 'image'] as const;
+export type FacetKind = (typeof FACET_KINDS)[number];
+export type RepeatFacets = Partial<Record<FacetKind, string>>;
+/** Values of each facet an alert (its first message and thread replies) has shown. */
+export type SeenFacets = Partial<Record<FacetKind, string[]>>;
 
 /**
  * KEYS: group, ids, dirty, pending. ARGV: incidentId, jobClaim, at, windowMs, flushAtMs, note, maxNotes, nowMs.
@@ -127,7 +139,7 @@ return {ARGV[1], '0', trimmed, unpack(redis.call('LRANGE', KEYS[3], 0, -1))}
 
 /**
  * KEYS: group, pending, batch, flushing, dirty. ARGV: shown, retryAtMs ('' for none), nextFlushAtMs,
- * batchDone ('1'/'0').
+ * batchDone ('1'/'0'), seen (JSON, '' to keep), noted (JSON, '' to keep).
  * Ends a flush. Never brings back a group that expired meanwhile (a key without a TTL would stay for
  * good); a group with more to show stays dirty.
  */
@@ -142,6 +154,8 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 redis.call('HSET', KEYS[1], 'shown', ARGV[1])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'seen', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'noted', ARGV[6]) end
 if ARGV[2] ~= '' then
   redis.call('ZADD', KEYS[5], ARGV[2], KEYS[1])
   return 1
@@ -157,6 +171,37 @@ redis.call('ZREM', KEYS[5], KEYS[1])
 return 0
 `;
 
+/**
+ * KEYS: dirty. ARGV: nowMs, limit, leaseMs.
+ * Leases up to `limit` due groups to this worker and moves them to the end of their lease in the dirty
+ * set, so that the next claim looks past groups already being flushed (which may wait a while for
+ * Slack's budget). A worker that dies leaves its groups due again when the lease runs out.
+ */
+const CLAIM_DUE = `
+local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]) * 2)
+local claimed = {}
+local untilMs = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for _, key in ipairs(keys) do
+  if #claimed >= tonumber(ARGV[2]) then break end
+  if redis.call('SET', key .. ':flushing', '1', 'PX', ARGV[3], 'NX') then
+    redis.call('ZADD', KEYS[1], 'XX', untilMs, key)
+    table.insert(claimed, key)
+  end
+end
+return claimed
+`;
+
+/** KEYS: dirty. ARGV: nowMs, leaseMs, group keys... Extends the leases still held (a finished flush holds none). */
+const RENEW = `
+local untilMs = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for i = 3, #ARGV do
+  if redis.call('PEXPIRE', ARGV[i] .. ':flushing', ARGV[2]) == 1 then
+    redis.call('ZADD', KEYS[1], 'XX', 'GT', untilMs, ARGV[i])
+  end
+end
+return 0
+`;
+
 /** Repeats kept word for word per group between two flushes; beyond that they are only counted. */
 export const MAX_NOTES = 200;
 
@@ -166,6 +211,26 @@ local cur = redis.call('HGET', KEYS[1], 'changes')
 local list = {}
 if cur then list = cjson.decode(cur) end
 table.insert(list, cjson.decode(ARGV[2]))
+while #list > 5 do table.remove(list, 1) end
+redis.call('HSET', KEYS[1], 'changes', cjson.encode(list))
+return 1
+`;
+
+/** Like RECORD_CHANGE_LUA, but a change with the same id is replaced where it stands (a status that moves on). */
+const SET_CHANGE_LUA = `
+if redis.call('HGET', KEYS[1], 'ts') ~= ARGV[1] then return 0 end
+local cur = redis.call('HGET', KEYS[1], 'changes')
+local list = {}
+if cur then list = cjson.decode(cur) end
+local change = cjson.decode(ARGV[2])
+local done = false
+for i, c in ipairs(list) do
+  if c.id == change.id then
+    list[i] = change
+    done = true
+  end
+end
+if not done then table.insert(list, change) end
 while #list > 5 do table.remove(list, 1) end
 redis.call('HSET', KEYS[1], 'changes', cjson.encode(list))
 return 1
@@ -231,6 +296,8 @@ export class AlertGroups {
       model: h.model,
       changes: h.changes,
       earlier: h.earlier,
+      seen: h.seen,
+      noted: h.noted,
     };
   }
 
@@ -242,12 +309,13 @@ export class AlertGroups {
     shown: number,
     model: string,
     folded?: { raw: readonly string[]; notes: readonly RepeatNote[] },
+    seen?: SeenFacets,
   ): Promise<void> {
     const key = this.groupKey(group);
     const count = Number((await this.redis.hget(key, 'count')) ?? 0);
     const multi = this.redis
       .multi()
-      .hset(key, { channel, ts, shown: String(shown), model })
+      .hset(key, { channel, ts, shown: String(shown), model, ...(seen ? { seen: JSON.stringify(seen) } : {}) })
       .hdel(key, 'claim', 'claimAt')
       .pexpire(key, this.windowMs);
     // Repeats the first message already lists are not posted again in the thread.
@@ -266,6 +334,15 @@ export class AlertGroups {
    */
   async recordChange(group: string, ts: string, change: AlertChange): Promise<boolean> {
     const done = await this.redis.eval(RECORD_CHANGE_LUA, 1, this.groupKey(group), ts, JSON.stringify(change));
+    return done === 1;
+  }
+
+  /**
+   * Sets a change shown on the alert by its id: replaced in place when the alert shows it already (the
+   * status of a followed fix), else added like `recordChange`. False when the group moved on or expired.
+   */
+  async setChange(group: string, ts: string, change: AlertChange): Promise<boolean> {
+    const done = await this.redis.eval(SET_CHANGE_LUA, 1, this.groupKey(group), ts, JSON.stringify(change));
     return done === 1;
   }
 
@@ -299,21 +376,13 @@ export class AlertGroups {
    * worker that dies mid-flush leaves the lease to run out; `renew` keeps a long flush's lease alive.
    */
   async claimDue(limit: number, leaseMs: number, now = Date.now()): Promise<string[]> {
-    const keys = await this.redis.zrangebyscore(this.dirtyKey, '-inf', now, 'LIMIT', 0, limit);
-    const claimed: string[] = [];
-    for (const key of keys) {
-      const ok = await this.redis.set(`${key}:flushing`, '1', 'PX', leaseMs, 'NX');
-      if (ok === 'OK') claimed.push(key);
-    }
-    return claimed;
+    return (await this.redis.eval(CLAIM_DUE, 1, this.dirtyKey, String(now), String(limit), String(leaseMs))) as string[];
   }
 
   /** Extends the flush leases of `keys`. */
   async renew(keys: string[], leaseMs: number): Promise<void> {
     if (keys.length === 0) return;
-    const multi = this.redis.multi();
-    for (const key of keys) multi.pexpire(`${key}:flushing`, leaseMs);
-    await multi.exec();
+    await this.redis.eval(RENEW, 1, this.dirtyKey, String(Date.now()), String(leaseMs), ...keys);
   }
 
   /**
@@ -336,7 +405,11 @@ export class AlertGroups {
    * The flush of `key` is done up to `shown`; more repeats since then stay dirty. `batchDone`: the
    * batch taken is in Slack (or given up for good) and is dropped; otherwise it stays for the next flush.
    */
-  async flushed(key: string, shown: number, opts: { retryAtMs?: number; batchDone?: boolean } = {}): Promise<void> {
+  async flushed(
+    key: string,
+    shown: number,
+    opts: { retryAtMs?: number; batchDone?: boolean; seen?: SeenFacets; noted?: readonly unknown[] } = {},
+  ): Promise<void> {
     await this.redis.eval(
       FLUSHED,
       5,
@@ -349,6 +422,8 @@ export class AlertGroups {
       opts.retryAtMs === undefined ? '' : String(opts.retryAtMs),
       String(Date.now() + this.flushDelayMs),
       opts.batchDone ? '1' : '0',
+      opts.seen ? JSON.stringify(opts.seen) : '',
+      opts.noted ? JSON.stringify(opts.noted) : '',
     );
   }
 

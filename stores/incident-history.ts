@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../core/queue.js';
 import { HistoryRecordSchema, parseChecked } from './schemas.js';
-import type { IncidentKind } from '../core/incident.js';
+import type { Incident, IncidentKind, PodRef, ProcessOomDetail } from '../core/incident.js';
 
 /** What is remembered of one incident: enough for leak detection, `/oom why` and `/oom history`. */
 export interface HistoryRecord {
@@ -24,8 +24,12 @@ export interface HistoryRecord {
   node?: string;
   cause?: string;
   headline?: string;
+  /** The process the kernel killed (process-oom): what `/oom why` says of it once the queued job is gone. */
+  processOom?: ProcessOomDetail;
   /** The Slack alert that shows this incident (its group's first message), once posted. */
   alert?: { channel: string; ts: string; group?: string };
+  /** Seen in the pod's status on a first start, older than the look-back: recorded, never alerted. */
+  fromStatus?: boolean;
 }
 
 /** A workload with incidents on record. */
@@ -155,6 +159,43 @@ export class IncidentHistory {
       .zremrangebyscore(this.k(`workloads:${cluster}`), '-inf', now - this.retentionMs)
       .exec();
   }
+}
+
+/**
+ * The record of a kill or eviction seen in a pod's status when oombot first looked, older than the
+ * look-back: history, not an alert. Only what the status says (no usage, no diagnosis). The workload is the
+ * one an investigation would find: a ReplicaSet named `<deployment>-<pod-template-hash>` is its Deployment's.
+ */
+export function historyFromStatus(incident: Incident): HistoryRecord {
+  const t = incident.termination;
+  return {
+    id: incident.id,
+    kind: incident.kind,
+    cluster: incident.cluster,
+    namespace: incident.pod?.namespace,
+    pod: incident.pod?.name,
+    podUid: incident.pod?.uid,
+    container: t?.container,
+    workload: incident.pod ? workloadOfPod(incident.pod) : undefined,
+    occurredAt: incident.occurredAt,
+    startedAt: t?.startedAt,
+    finishedAt: t?.finishedAt,
+    restartCount: t?.restartCount,
+    exitCode: t?.exitCode,
+    node: incident.pod?.nodeName,
+    fromStatus: true,
+  };
+}
+
+/** "Deployment/api" for a pod of ReplicaSet `api-7d9f8c6b5` (its pod-template-hash), else its owner, else the pod. */
+export function workloadOfPod(pod: PodRef): string {
+  const owner = pod.owner;
+  if (!owner) return `Pod/${pod.name}`;
+  const hash = pod.labels?.['pod-template-hash'];
+  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`) && owner.name.length > hash.length + 1) {
+    return `Deployment/${owner.name.slice(0, -(hash.length + 1))}`;
+  }
+  return `${owner.kind}/${owner.name}`;
 }
 
 /** A stored record, or undefined when it is not one (Redis is a trust boundary: it is skipped, not used). */

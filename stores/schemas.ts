@@ -60,6 +60,46 @@ export const StoredProposalSchema = z.object({
 
 export const SnoozeSchema = z.object({ until: isoTime, by: text(40) });
 
+/** A kernel OOM kill as the node agent reported it (process-oom incidents and their history). */
+const ProcessOomSchema = z.looseObject({
+  node: z.string().min(1).max(253),
+  container: z.string().max(253).optional(),
+  containerId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  process: z.string().max(64),
+  pid: z.number().int().nonnegative(),
+  constraint: z.enum(['memcg', 'global', 'cpuset', 'mempolicy']),
+  bootId: z.string().max(64),
+  seq: z.number().int().nonnegative(),
+});
+
+/** A workload's change between two revisions, or `none` (its first revision, or nothing to say). */
+export const WorkloadChangeSchema = z.union([
+  z.object({ none: z.literal(true) }),
+  z.object({
+    sourceKind: z.enum(['ReplicaSet', 'ControllerRevision']),
+    sourceName: kubeName,
+    revision: z.number().int().nonnegative(),
+    previousRevision: z.number().int().nonnegative(),
+    at: isoTime,
+    by: z.object({ manager: text(128), operation: text(20) }).optional(),
+    changes: z
+      .array(
+        z.object({
+          container: kubeName.optional(),
+          field: z.enum(['image', 'memory limit', 'memory request', 'env', 'command', 'args', 'added', 'removed']),
+          from: text(600).optional(),
+          to: text(600).optional(),
+          fromBytes: bytes.optional(),
+          toBytes: bytes.optional(),
+        }),
+      )
+      .max(50),
+  }),
+]);
+
 export const HistoryRecordSchema = z.looseObject({
   id: text(200),
   kind: text(40),
@@ -69,9 +109,32 @@ export const HistoryRecordSchema = z.looseObject({
   workload: text(600).optional(),
   occurredAt: isoTime,
   alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
-export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000) });
+/** What a repeat is about, compared with what its alert already showed (alert-groups.ts). */
+export const RepeatFacetsSchema = z.object({
+  node: text(300).optional(),
+  container: text(300).optional(),
+  /** The process the kernel killed (process-oom incidents from the node agent). */
+  process: text(64).optional(),
+  cause: text(100).optional(),
+  image: text(600).optional(),
+});
+export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), line: text(2000), facets: RepeatFacetsSchema.optional() });
+/** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
+export const RepeatNewsSchema = z.object({
+  note: RepeatNoteSchema,
+  news: z.array(z.object({ kind: z.enum(['node', 'container', 'process', 'cause', 'image']), value: text(600) })).max(5),
+});
+/** The facets an alert and its thread showed so far, by kind. */
+export const SeenFacetsSchema = z.object({
+  node: z.array(text(300)).max(100).optional(),
+  container: z.array(text(300)).max(100).optional(),
+  process: z.array(text(64)).max(100).optional(),
+  cause: z.array(text(100)).max(100).optional(),
+  image: z.array(text(600)).max(100).optional(),
+});
 
 /** A change shown on an alert: its audit line, and the Undo button (one of ours, carrying a proposal id). */
 export const AlertChangeSchema = z.object({
@@ -86,6 +149,9 @@ export const AlertChangeSchema = z.object({
     .optional(),
 });
 
+/** At most this many events travel with a job (the watcher keeps fewer). */
+const MAX_OBSERVED_EVENTS = 64;
+
 /**
  * A queued job's incident, as far as the worker relies on it to read the cluster: its identity and the
  * pod or node it names. Details the diagnosis reads defensively pass through unchanged.
@@ -93,7 +159,7 @@ export const AlertChangeSchema = z.object({
 export const IncidentSchema = z.looseObject({
   v: z.literal(1),
   id: z.string().min(1).max(200),
-  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom']),
+  kind: z.enum(['container-oom', 'child-oom', 'sigkill', 'evicted', 'disruption', 'node-oom', 'process-oom']),
   cluster: text(253),
   occurredAt: isoTime,
   detectedAt: isoTime,
@@ -101,6 +167,14 @@ export const IncidentSchema = z.looseObject({
   // so that an odd name from a proxy or a future field still gets its alert.
   pod: z.looseObject({ namespace: z.string().min(1).max(253), name: z.string().min(1).max(253), uid: text(64) }).optional(),
   nodeOom: z.looseObject({ node: z.string().min(1).max(253) }).optional(),
+  // The pod and events as the watcher saw them: read defensively by enrichment, like an API answer.
+  observed: z
+    .looseObject({
+      pod: z.looseObject({ metadata: z.looseObject({ uid: text(64) }) }).optional(),
+      events: z.array(z.looseObject({})).max(MAX_OBSERVED_EVENTS).optional(),
+    })
+    .optional(),
+  processOom: ProcessOomSchema.optional(),
 });
 
 /** A queued near-limit warning (core/near-limit.ts), refused whole when it does not fit. */
@@ -139,3 +213,42 @@ export function parseChecked<T>(schema: z.ZodType<T>, raw: string): { ok: true; 
   }
   return check(schema, value);
 }
+
+export const FIX_STATES = ['applied', 'rolling-out', 'rolled-out', 'stuck', 'held', 'killed-again', 'reverted', 'undone'] as const;
+
+/** A raise applied from Slack, followed until it held, failed or was reverted (stores/fix-store.ts). */
+export const FixRecordSchema = z.object({
+  id: z.string().regex(/^f_[A-Za-z0-9_-]{22}$/),
+  rev: z.number().int().nonnegative(),
+  cluster: text(253),
+  workloadKey: text(1000),
+  owner: z.object({ kind: z.string().regex(/^[A-Za-z]{1,40}$/), name: kubeName, namespace: kubeName }),
+  uid: text(64).optional(),
+  container: kubeName,
+  target: z.enum(['limit', 'request']),
+  from: quantity.optional(),
+  to: quantity,
+  toBytes: bytes,
+  fromRequest: quantity.optional(),
+  toRequest: quantity.optional(),
+  // Shown as a mention: a Slack user id only, never text that could become another mention or a link.
+  by: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/), name: text(200).optional() }),
+  appliedAt: isoTime,
+  incidentId: text(200),
+  proposalId: z.string().regex(/^p_[A-Za-z0-9_-]{22}$/),
+  undoProposalId: z
+    .string()
+    .regex(/^p_[A-Za-z0-9_-]{22}$/)
+    .optional(),
+  alert: z.object({ channel: text(40), ts: text(40), group: text(1000).optional() }).optional(),
+  state: z.enum(FIX_STATES),
+  /** Why a rollout is stuck, or who reverted it, in words (escaped when shown). */
+  detail: text(2000).optional(),
+  /** Rollout progress as last seen: pods on the new value, of how many. */
+  progress: z.object({ updated: z.number().int().nonnegative(), total: z.number().int().nonnegative() }).optional(),
+  /** A note on when the value takes effect, posted once (OnDelete, CronJob, bare ReplicaSet). */
+  noted: z.boolean().optional(),
+  rolledOutAt: isoTime.optional(),
+  verifyUntil: isoTime.optional(),
+  transitions: z.array(z.object({ state: z.enum(FIX_STATES), at: isoTime, detail: text(2000).optional() })).max(30),
+});

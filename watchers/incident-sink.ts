@@ -18,6 +18,11 @@ export interface IncidentSinkDeps {
   /** How long one enqueue may take before it is deferred and retried in the background. */
   timeoutMs?: number;
   retryEveryMs?: number;
+  /**
+   * Writes a kill seen in a pod's status on a first look, older than the look-back, into the incident
+   * history (not an alert). Without it such kills are dropped.
+   */
+  history?: (incident: Incident) => Promise<void>;
 }
 
 /**
@@ -43,6 +48,11 @@ export class IncidentSink {
     return this.pending.size;
   }
 
+  /** Whether this incident waits in memory for Redis (deferred, not queued yet). */
+  isPending(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   async submit(incident: Incident, cluster = incident.cluster): Promise<SubmitResult> {
     // Redis known to be away: defer at once. Waiting out the timeout for each incident would hold up
     // the watch behind it for as long as Redis is down, and delay every alert after it.
@@ -63,6 +73,27 @@ export class IncidentSink {
       return result;
     } catch (err) {
       return this.defer(incident, cluster, err);
+    }
+  }
+
+  /**
+   * Records an incident as history, not an alert: written to the history once, and its id marked seen, so
+   * the same kill is never queued as an alert later (by this watcher, another replica or a restart).
+   * Best effort: history that cannot be written now is simply not there (nothing is alerted instead).
+   */
+  async recordHistory(incident: Incident): Promise<'recorded' | 'duplicate' | 'skipped'> {
+    const { redis, queueName, dedupeTtlMs, history, log } = this.deps;
+    if (!history || this.redisAway()) return 'skipped';
+    const key = seenKey(queueName, incident.id);
+    try {
+      if ((await withTimeout(redis.exists(key), this.deps.timeoutMs ?? 5_000)) === 1) return 'duplicate';
+      await withTimeout(history(incident), this.deps.timeoutMs ?? 5_000);
+      await redis.set(key, incident.occurredAt, 'PX', dedupeTtlMs, 'NX');
+      log.debug({ incident: incident.id, kind: incident.kind, subject: describeSubject(incident), occurredAt: incident.occurredAt }, 'recorded as history');
+      return 'recorded';
+    } catch (err) {
+      log.debug({ incident: incident.id, err: errorMessage(err) }, 'history not recorded');
+      return 'skipped';
     }
   }
 

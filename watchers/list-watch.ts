@@ -38,6 +38,8 @@ export interface ListWatchOptions<T> {
   path: string;
   /** Name for logs and metrics: pods, events, nodes. */
   resource: string;
+  /** Selectors sent with the list and the watch, e.g. `{ fieldSelector: 'spec.nodeName=worker-3' }`. */
+  selectors?: { fieldSelector?: string; labelSelector?: string };
   handlers: ListWatchHandlers<T>;
   log: Logger;
   /** Restart a watch that delivers nothing (no event, no bookmark) for this long. */
@@ -188,6 +190,7 @@ export class ListWatch<T extends KubeObject> {
       const page = await this.opts.kube.getJson<KubeList<T>>(
         this.opts.path,
         {
+          ...this.opts.selectors,
           limit: this.opts.pageSize ?? 500,
           continue: cont,
         },
@@ -261,6 +264,7 @@ export class ListWatch<T extends KubeObject> {
       .watch<T | { code?: number; message?: string }>(
         this.opts.path,
         {
+          ...this.opts.selectors,
           resourceVersion: this.resourceVersion,
           allowWatchBookmarks: true,
           timeoutSeconds: this.opts.watchTimeoutSeconds,

@@ -1,15 +1,17 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
+import { trimEvent } from '../core/observed-pod.js';
 
 /**
- * Recent Killing/Unhealthy events per pod uid, so a SIGKILL seen on the pod can name the liveness
- * probe that caused it. Bounded: a few events per pod, a capped number of pods, and an age limit.
+ * Recent events per pod uid (trimmed): they go with the pod's next incident, so the worker need not read
+ * them, and a SIGKILL seen on the pod can name the liveness probe that caused it. Bounded: a few events
+ * per pod, a capped number of pods, and an age limit.
  */
 export class RecentPodEvents {
   private readonly byPod = new Map<string, { at: number; events: CoreV1Event[] }>();
 
   constructor(
-    private readonly maxPods = 5_000,
-    private readonly perPod = 6,
+    private readonly maxPods = 2_000,
+    private readonly perPod = 8,
     private readonly maxAgeMs = 15 * 60_000,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -18,7 +20,7 @@ export class RecentPodEvents {
     const now = this.clock();
     const entry = this.byPod.get(podUid);
     const kept = (entry?.events ?? []).filter((e) => e.metadata?.name !== event.metadata?.name);
-    kept.push(slim(event));
+    kept.push(trimEvent(event));
     // Re-insert so the Map's order is least recently touched first.
     this.byPod.delete(podUid);
     this.byPod.set(podUid, { at: now, events: kept.slice(-this.perPod) });
@@ -46,19 +48,4 @@ export class RecentPodEvents {
   get size(): number {
     return this.byPod.size;
   }
-}
-
-/** Only the fields the SIGKILL correlation reads. */
-function slim(e: CoreV1Event): CoreV1Event {
-  return {
-    metadata: { name: e.metadata?.name, namespace: e.metadata?.namespace },
-    involvedObject: { uid: e.involvedObject?.uid, fieldPath: e.involvedObject?.fieldPath, name: e.involvedObject?.name, kind: e.involvedObject?.kind },
-    reason: e.reason,
-    message: e.message?.slice(0, 512),
-    type: e.type,
-    count: e.count,
-    firstTimestamp: e.firstTimestamp,
-    lastTimestamp: e.lastTimestamp,
-    eventTime: e.eventTime,
-  } as CoreV1Event;
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
 import type { KubeHttp } from '../core/kube.js';
+import { ScaleEvents } from '../core/scale-events.js';
 import { IncidentSink } from './incident-sink.js';
 import { Watcher } from './watcher.js';
 
@@ -24,10 +25,12 @@ export async function startWatcherRole(deps: {
   queue: Queue<Incident>;
   log: Logger;
   metrics: Metrics;
+  /** Records a kill seen in pod status at a first look, older than the look-back, as history. */
+  history?: (incident: Incident) => Promise<void>;
 }): Promise<WatcherRole> {
-  const { config, kube, cluster, redis, queue, metrics } = deps;
+  const { config, kube, cluster, redis, queue, metrics, history } = deps;
   const log = deps.log.child({ cluster });
-  const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log });
+  const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log, history });
   const watcher = new Watcher({
     kube,
     cluster,
@@ -40,6 +43,7 @@ export async function startWatcherRole(deps: {
     silenceMs: config.watchSilenceMs,
     lookbackMs: config.lookbackMs,
     dedupeTtlMs: config.dedupeTtlMs,
+    scaleEvents: new ScaleEvents(redis, config.queueName),
   });
   await watcher.start();
   log.info({ server: kube.target.server, namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'watching pods, events and nodes');

@@ -6,11 +6,14 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import { errorMessage } from '../core/errors.js';
 import { heartbeatKey } from '../core/queue.js';
+import type { ScaleEvents } from '../core/scale-events.js';
 import { ListWatch, type KubeObject } from './list-watch.js';
 
 type ListPage = { relist: boolean; first: boolean; last: boolean };
 import type { IncidentSink } from './incident-sink.js';
 import { RecentPodEvents } from './recent-pod-events.js';
+import { NodeSumsTracker } from './node-sums.js';
+import { trimEvent, trimPod } from '../core/observed-pod.js';
 import { detectEventIncidents, detectPodIncidents } from './detect/index.js';
 import type { DetectContext } from './detect/context.js';
 
@@ -29,12 +32,24 @@ export interface WatcherOptions {
   dedupeTtlMs: number;
   heartbeatEveryMs?: number;
   watchTimeoutSeconds?: number;
+  /** Objects per page of a list (default 500). */
+  pageSize?: number;
   backoff?: { initialMs: number; maxMs: number };
   now?: () => Date;
+  /** Where scale-downs and HPA rescales are kept for the diagnosis (absent: they are dropped). */
+  scaleEvents?: Pick<ScaleEvents, 'record'>;
 }
 
-/** Event reasons a detector or the SIGKILL correlation can use; every other event is dropped at once. */
-const EVENT_REASONS = new Set(['Evicted', 'SystemOOM', 'Preempted', 'TaintManagerEviction', 'Killing', 'Unhealthy']);
+/** Kinds of incident a first look records as history when they are older than the look-back. */
+const HISTORY_KINDS = new Set<Incident['kind']>(['container-oom', 'child-oom', 'evicted']);
+
+/** Event reasons a detector can use; other events are only kept as recent events of their pod. */
+const EVENT_REASONS = new Set(['Evicted', 'SystemOOM', 'Preempted', 'TaintManagerEviction']);
+/** SystemOOM events kept per node, and for how long, to go with the incidents of the node's pods. */
+const NODE_OOMS_KEPT = 4;
+const NODE_OOM_MAX_AGE_MS = 15 * 60_000;
+/** Event reasons kept for the change that started it: a Deployment scaled down, an HPA rescale. */
+const SCALE_REASONS = new Set(['ScalingReplicaSet', 'SuccessfulRescale']);
 
 interface NodeMemo {
   memoryPressure: boolean;
@@ -51,14 +66,38 @@ export class Watcher {
   private readonly pods = new Map<string, string[] | null>();
   private readonly nodes = new Map<string, NodeMemo>();
   private readonly recent = new RecentPodEvents();
+  /** Recent SystemOOM events per node (trimmed), for the incidents of the node's pods. */
+  private readonly nodeOoms = new Map<string, { at: number; event: CoreV1Event }[]>();
+  private readonly nodeSums: NodeSumsTracker;
   private readonly watches: ListWatch<KubeObject>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private cutoff = new Date(0);
+  /** Kills older than this are neither alerts nor history: their ids are no longer remembered. */
+  private historyFloor = new Date(0);
   private readonly now: () => Date;
   private started = false;
 
   constructor(private readonly opts: WatcherOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.nodeSums = new NodeSumsTracker({
+      redis: opts.redis,
+      queueName: opts.queueName,
+      cluster: opts.cluster,
+      // Complete once every pod watch has listed (one per watched namespace).
+      synced: () => this.watches.filter((w) => w.name.endsWith('/pods')).every((w) => w.synced),
+      now: this.now,
+      onError: (err) => opts.log.debug({ err: errorMessage(err) }, 'node sums not written'),
+    });
+  }
+
+  /** Memory requests, limits and running pods of a node, as the pod watch has them now. */
+  nodeSumsOf(node: string) {
+    return this.nodeSums.get(node);
+  }
+
+  /** Writes the node sums that changed now (they are also written every second). */
+  flushNodeSums(): Promise<void> {
+    return this.nodeSums.flush();
   }
 
   get podCount(): number {
@@ -108,12 +147,14 @@ export class Watcher {
       }),
     );
     for (const w of this.watches) w.start();
+    this.nodeSums.start();
     this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatEveryMs ?? 15_000);
     this.heartbeat.unref();
   }
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.nodeSums.stop();
     const synced = this.watches.length > 0 && this.watches.every((w) => w.synced);
     await Promise.all(this.watches.map((w) => w.stop()));
     if (synced) await this.beat(true);
@@ -144,6 +185,7 @@ export class Watcher {
       silenceMs: this.opts.silenceMs,
       backoff: this.opts.backoff,
       watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+      pageSize: this.opts.pageSize,
       handlers: {
         onList: async (items, page) => {
           metrics.eventsSeen.inc({ cluster, resource }, items.length);
@@ -165,11 +207,11 @@ export class Watcher {
     return watch as unknown as ListWatch<KubeObject>;
   }
 
-  private context(live: boolean): DetectContext {
+  private context(live: boolean, cutoff = this.cutoff): DetectContext {
     return {
       cluster: this.opts.cluster,
       now: this.now(),
-      cutoff: this.cutoff,
+      cutoff,
       live,
       recentPodEvents: (uid) => this.recent.get(uid),
     };
@@ -184,7 +226,9 @@ export class Watcher {
     for (const pod of items) {
       const uid = pod.metadata?.uid;
       if (uid) present.add(uid);
-      await this.onPod('ADDED', pod, false);
+      // Most pods show no incident and are handled synchronously: no promise, no await, for them.
+      const handing = this.onPod('ADDED', pod, false);
+      if (handing) await handing;
     }
     if (!page.last) return;
     this.listing.delete(scope);
@@ -202,6 +246,7 @@ export class Watcher {
   private forget(uid: string): void {
     this.pods.delete(uid);
     this.podNamespace.delete(uid);
+    this.nodeSums.remove(uid);
   }
 
   /**
@@ -213,26 +258,85 @@ export class Watcher {
     if (!uid) return;
     let incidents: Incident[] = [];
     try {
-      incidents = detectPodIncidents(pod, this.context(live));
+      // A list also looks back past the cutoff: what it finds there is history, not an alert.
+      incidents = detectPodIncidents(pod, this.context(live, live ? this.cutoff : this.historyFloor));
     } catch (err) {
       // Detectors are total; this is a last line of defence so one odd object never stops the watch.
       this.opts.log.error({ err: errorMessage(err), pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'detection failed for pod');
     }
     const known = this.pods.get(uid) ?? null;
     if (!this.pods.has(uid) && this.opts.namespaces.length > 1) this.podNamespace.set(uid, pod.metadata?.namespace ?? '');
+    try {
+      if (type === 'DELETED') this.nodeSums.remove(uid);
+      else this.nodeSums.update(uid, pod);
+    } catch (err) {
+      this.opts.log.error({ err: errorMessage(err), pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'node sums: pod not counted');
+    }
     const fresh = incidents.filter((i) => !known?.includes(i.id));
     if (fresh.length === 0) {
       this.settlePod(type, uid, known, live);
       return;
     }
-    return this.handOver(type, uid, known, fresh, live);
+    return this.handOver(
+      type,
+      uid,
+      known,
+      fresh.map((i) => this.withObserved(i, pod)),
+      live,
+    );
+  }
+
+  /**
+   * The pod as seen now and the events seen for it (and its node's SystemOOMs) go with the incident, so
+   * the worker does not read them again.
+   */
+  private withObserved(incident: Incident, pod: V1Pod): Incident {
+    try {
+      const uid = pod.metadata?.uid ?? '';
+      const node = pod.spec?.nodeName;
+      const events = [...this.recent.get(uid), ...(typeof node === 'string' ? this.recentNodeOoms(node) : [])];
+      return { ...incident, observed: { pod: trimPod(pod), events } };
+    } catch (err) {
+      // An odd object is read by the worker instead: the incident goes out all the same.
+      this.opts.log.warn({ err: errorMessage(err), incident: incident.id }, 'pod not sent with its incident');
+      return incident;
+    }
+  }
+
+  private recentNodeOoms(node: string): CoreV1Event[] {
+    const cutoff = this.now().getTime() - NODE_OOM_MAX_AGE_MS;
+    return (this.nodeOoms.get(node) ?? []).filter((e) => e.at >= cutoff).map((e) => e.event);
+  }
+
+  private rememberNodeOom(event: CoreV1Event): void {
+    const node = event.involvedObject?.name;
+    if (!node) return;
+    const kept = (this.nodeOoms.get(node) ?? []).filter((e) => e.event.metadata?.name !== event.metadata?.name);
+    kept.push({ at: this.now().getTime(), event: trimEvent(event) });
+    this.nodeOoms.delete(node);
+    this.nodeOoms.set(node, kept.slice(-NODE_OOMS_KEPT));
+    // Bounded like the nodes: the least recently touched go first.
+    while (this.nodeOoms.size > 5_000) {
+      const oldest = this.nodeOoms.keys().next().value;
+      if (oldest === undefined) break;
+      this.nodeOoms.delete(oldest);
+    }
+  }
+
+  /** Before the cutoff: history (when of a kind worth remembering), never an alert. */
+  private isHistory(incident: Incident): boolean {
+    return Date.parse(incident.occurredAt) < this.cutoff.getTime();
   }
 
   private async handOver(type: 'ADDED' | 'MODIFIED' | 'DELETED', uid: string, known: string[] | null, incidents: Incident[], live: boolean): Promise<void> {
     let handed = known;
     for (const incident of incidents) {
-      // A deferred incident is retried by the sink; remembering it here avoids handing it over twice.
-      await this.opts.sink.submit(incident, this.opts.cluster);
+      if (this.isHistory(incident)) {
+        if (HISTORY_KINDS.has(incident.kind)) await this.opts.sink.recordHistory(incident);
+      } else {
+        // A deferred incident is retried by the sink; remembering it here avoids handing it over twice.
+        await this.opts.sink.submit(incident, this.opts.cluster);
+      }
       handed = [...(handed ?? []), incident.id].slice(-16);
     }
     this.settlePod(type, uid, handed, live);
@@ -254,12 +358,13 @@ export class Watcher {
 
   private onEvent(event: CoreV1Event, live: boolean): void | Promise<void> {
     const reason = event?.reason;
-    if (!reason || !EVENT_REASONS.has(reason)) return;
+    if (reason && SCALE_REASONS.has(reason)) return this.keepScaleEvent(event);
+    if (!reason) return;
     const uid = event.involvedObject?.uid;
-    if ((reason === 'Killing' || reason === 'Unhealthy') && uid) {
-      this.recent.add(uid, event);
-      return;
-    }
+    // A pod's events go with its next incident (the SIGKILL correlation reads Killing among them).
+    if (typeof uid === 'string' && uid !== '' && event.involvedObject?.kind === 'Pod') this.recent.add(uid, event);
+    if (!EVENT_REASONS.has(reason)) return;
+    if (reason === 'SystemOOM' && isNodeEvent(event) && typeof event.involvedObject?.name === 'string') this.rememberNodeOom(event);
     let incidents: Incident[] = [];
     try {
       incidents = detectEventIncidents(event, this.context(live));
@@ -269,6 +374,16 @@ export class Watcher {
     const fresh = incidents.filter((i) => !(i.pod?.uid && this.pods.get(i.pod.uid)?.includes(i.id)));
     if (fresh.length === 0) return;
     return this.handOverEvent(fresh);
+  }
+
+  /** A scale event kept in Redis for the worker; best effort (a lost one only loses a sentence). */
+  private keepScaleEvent(event: CoreV1Event): void | Promise<void> {
+    const store = this.opts.scaleEvents;
+    if (!store) return;
+    return store.record(this.opts.cluster, event).then(
+      () => undefined,
+      (err: unknown) => this.opts.log.debug({ err: errorMessage(err), event: event.metadata?.name }, 'scale event not kept'),
+    );
   }
 
   private async handOverEvent(incidents: Incident[]): Promise<void> {
@@ -315,9 +430,10 @@ export class Watcher {
       log.warn({ err: errorMessage(err) }, 'cannot read the last watcher heartbeat; using the look-back only');
     }
     const cutoff = last === undefined ? now - lookbackMs : Math.max(floor, Math.min(now - lookbackMs, last - lookbackMs));
+    this.historyFloor = new Date(Math.min(floor, cutoff));
     const at = new Date(cutoff);
     if (last === undefined) {
-      log.info({ cluster, cutoff: at.toISOString() }, 'first start for this cluster: kills before the look-back are history, not alerts');
+      log.info({ cluster, cutoff: at.toISOString() }, 'first start for this cluster: kills before the look-back are recorded as history, not alerts');
     } else {
       log.info({ cluster, lastSeen: new Date(last).toISOString(), cutoff: at.toISOString() }, 'resuming: kills since the last watcher ran are reported');
     }

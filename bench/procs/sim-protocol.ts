@@ -15,8 +15,8 @@ export interface KillRecord extends KillTarget {
 export type SimCommand =
   /** Update `count` pod statuses (a Ready condition's probe time) as fast as possible. */
   | { cmd: 'churn'; count: number }
-  /** Add Deployments `app-0` … `app-(n-1)` of one pod each to each namespace. */
-  | { cmd: 'workloads'; namespaces: string[]; perNamespace: number }
+  /** Add Deployments `app-0` … `app-(n-1)` of one pod each (or `replicas`) to each namespace; one target per pod. */
+  | { cmd: 'workloads'; namespaces: string[]; perNamespace: number; replicas?: number }
   /** OOM-kill the targets in order at a steady rate (each container restarts at once). */
   | { cmd: 'kill'; targets: KillTarget[]; perSecond: number }
   /** Tally the API calls made (and CPU used) since the last `calls`, or the start. */

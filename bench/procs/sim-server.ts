@@ -70,19 +70,21 @@ function churn(count: number): SimChurned {
   return { churned: count, ms: performance.now() - started };
 }
 
-function addWorkloads(namespaces: string[], perNamespace: number): SimWorkloads {
+function addWorkloads(namespaces: string[], perNamespace: number, replicas = 1): SimWorkloads {
   clock.offsetMs = -3_600_000;
   // Nodes for the new pods too, so that a node keeps about PODS_PER_NODE pods whatever the cluster size.
-  cluster.addNodes(Math.ceil((namespaces.length * perNamespace) / PODS_PER_NODE), { memory: '64Gi', prefix: 'workload-node' });
+  const first = cluster.list('nodes').filter((n) => (n.metadata.name as string).startsWith('workload-node-')).length;
+  const count = Math.ceil((namespaces.length * perNamespace * replicas) / PODS_PER_NODE);
+  for (let i = 0; i < count; i++) cluster.addNode(`workload-node-${first + i + 1}`, { memory: '64Gi' });
   const workloads: KillTarget[] = [];
   for (const namespace of namespaces) {
     if (!cluster.peek('namespaces', undefined, namespace)) cluster.addNamespace(namespace);
     for (let d = 0; d < perNamespace; d++) {
       const name = `app-${d}`;
-      cluster.createDeployment({ name, namespace, replicas: 1, memoryRequest: '256Mi', memoryLimit: '512Mi' });
-      const pod = cluster.list('pods', namespace).find((p) => (p.metadata.name as string).startsWith(`${name}-`));
-      if (!pod) throw new Error(`Deployment ${namespace}/${name} made no pod`);
-      workloads.push({ namespace, pod: pod.metadata.name as string, container: name });
+      cluster.createDeployment({ name, namespace, replicas, memoryRequest: '256Mi', memoryLimit: '512Mi' });
+      const pods = cluster.list('pods', namespace).filter((p) => (p.metadata.name as string).startsWith(`${name}-`));
+      if (pods.length === 0) throw new Error(`Deployment ${namespace}/${name} made no pod`);
+      for (const pod of pods) workloads.push({ namespace, pod: pod.metadata.name as string, container: name });
     }
   }
   clock.offsetMs = 0;
@@ -127,7 +129,7 @@ process.on('message', (msg: SimCommand) => {
     case 'churn':
       return reply(churn(msg.count));
     case 'workloads':
-      return reply(addWorkloads(msg.namespaces, msg.perNamespace));
+      return reply(addWorkloads(msg.namespaces, msg.perNamespace, msg.replicas));
     case 'kill':
       return void kill(msg.targets, msg.perSecond).then(reply);
     case 'calls':

@@ -12,7 +12,7 @@ import { createLogger } from '../../core/logger.js';
 import { connectRedis, createIncidentQueue } from '../../core/queue.js';
 import { IncidentSink } from '../../watchers/incident-sink.js';
 import { Watcher } from '../../watchers/watcher.js';
-import type { ProbeCommand, ProbeIngested, ProbeSynced } from './probe-protocol.js';
+import type { ProbeCommand, ProbeIngested, ProbeMemory, ProbeSynced } from './probe-protocol.js';
 
 const [mode, kubeconfig, queueName] = process.argv.slice(2) as [string, string, string];
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -21,11 +21,11 @@ function send(msg: ProbeSynced | ProbeIngested): void {
   process.send?.(msg);
 }
 
-function memory(): { rssBytes: number; heapBytes: number } {
+function memory(): ProbeMemory {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapBytes: m.heapUsed };
+  return { rssBytes: m.rss, heapBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers };
 }
 
 // The benchmark went away (finished, failed or interrupted): so does the probe.
@@ -53,6 +53,7 @@ if (mode === 'oombot') {
     silenceMs: 60_000,
     lookbackMs: 900_000,
     dedupeTtlMs: 3_600_000,
+    ...(process.env.BENCH_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_PAGE_SIZE) } : {}),
   });
   await watcher.start();
   while (!watcher.readiness().ok) await new Promise((r) => setTimeout(r, 20));
@@ -72,6 +73,13 @@ if (mode === 'oombot') {
       });
     }, 5);
   });
+} else if (mode === 'download') {
+  // The floor of a sync: the same paged list downloaded and parsed, nothing kept.
+  const kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'bench' }));
+  let pods = 0;
+  for await (const page of kube.listPages<V1Pod>('/api/v1/pods', {}, Number(process.env.BENCH_PAGE_SIZE ?? 500))) pods += page.length;
+  const syncMs = performance.now() - started;
+  send({ synced: true, syncMs, pods, ...memory() });
 } else {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);

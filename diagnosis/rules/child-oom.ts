@@ -5,22 +5,24 @@
 import { describeExitCode } from '../../core/format.js';
 import type { Diagnosis } from '../diagnosis.js';
 import { result, type Ctx } from './context.js';
-import { limitEvidence, logEvidence, podGoneEvidence } from './evidence.js';
+import { containerKernelKills, describeKernelKill, kernelKillEvidence, limitEvidence, logEvidence, podGoneEvidence } from './evidence.js';
 
 export function diagnoseChildOom(ctx: Ctx): Diagnosis {
   const name = ctx.containerName ?? 'the container';
   const t = ctx.incident.termination;
+  const victim = containerKernelKills(ctx).at(-1);
   return result(
     ctx,
     'child-oom',
     'high',
-    `A process inside ${name} was OOM-killed earlier; the container itself stopped later with ${describeExitCode(t?.exitCode)}, so this stop was not an OOM kill.`,
+    `${victim ? `The kernel OOM-killed ${describeKernelKill(victim)} inside ${name} earlier` : `A process inside ${name} was OOM-killed earlier`}; the container itself stopped later with ${describeExitCode(t?.exitCode)}, so this stop was not an OOM kill.`,
     [
       { text: `Container ${name} stopped with reason OOMKilled but ${describeExitCode(t?.exitCode)}, not 137`, source: 'pod status' },
       {
         text: "The runtime reports OOMKilled from the container's cumulative OOM counter: an earlier kill of a process inside it (not its main process) sets it",
         source: 'pod status',
       },
+      ...kernelKillEvidence(ctx),
       ...podGoneEvidence(ctx),
       ...limitEvidence(ctx),
       ...logEvidence(ctx),

@@ -7,15 +7,22 @@ import { formatMemoryApprox } from '../../core/quantity.js';
 import { analyseRuntime, type RuntimeAnalysis } from '../analyse-runtime.js';
 import type { Confidence, Diagnosis, Evidence } from '../diagnosis.js';
 import { STARTUP_SECONDS, lowerIfGone, result, withLimitProposal, type Ctx } from './context.js';
+import { withChange } from './change.js';
 import { detectLeak, earlierKillCount } from './leak.js';
-import { limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
+import { killedInNodeOom, limitUnknown, noLimit, nodeRanOut, underLimit } from './not-own-limit.js';
 import { readOomKill, type AtLimit } from './oom-kill.js';
 import { runtimeEvidence, runtimeHeap } from './runtime-heap.js';
 import { vpaIsActive } from './vpa.js';
 
 export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
+  return withChange(ctx, decide(ctx));
+}
+
+function decide(ctx: Ctx): Diagnosis {
   const kill = readOomKill(ctx);
-  // 1. Not the container's own limit.
+  // 1. Not the container's own limit: the kernel log says so, or the spec and the node do.
+  const global = killedInNodeOom(kill);
+  if (global) return global;
   if (ctx.limitKnownAbsent) return noLimit(kill);
   if (ctx.limitBytes === undefined) return limitUnknown(kill);
   const atLimit: AtLimit = { ...kill, limitBytes: ctx.limitBytes };
@@ -25,7 +32,7 @@ export function diagnoseContainerOom(ctx: Ctx): Diagnosis {
 /** Rules 2-6: the container reached its own limit; why. */
 function ownLimit(kill: AtLimit): Diagnosis {
   const { ctx, name, base, logs, limitBytes } = kill;
-  const runtime = analyseRuntime(ctx.container?.runtimeMemorySettings ?? [], limitBytes, ctx.limitText);
+  const runtime = analyseRuntime(ctx.container?.runtimeMemorySettings ?? [], limitBytes, ctx.limitText, ctx.container?.image);
 
   // 2. A runtime flag alone explains it.
   if (runtime.strong.length > 0) {
@@ -62,7 +69,8 @@ function ownLimit(kill: AtLimit): Diagnosis {
 
   // 5. Flags that leave too little room.
   if (runtime.weak.length > 0) {
-    return runtimeHeap(ctx, runtime, 'medium', `${name} was OOM-killed at its ${ctx.limitText} limit; its runtime flags leave little room outside the heap.`, [
+    const why = runtime.weak[0]?.headline ?? 'its runtime flags leave little room outside the heap';
+    return runtimeHeap(ctx, runtime, 'medium', `${name} was OOM-killed at its ${ctx.limitText} limit; ${why}.`, [
       ...base,
       ...runtimeEvidence(runtime, 'weak'),
       ...logs,

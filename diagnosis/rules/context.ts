@@ -66,7 +66,7 @@ export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const incident = e.incident;
   const t = incident.termination;
   const pod = isPodPresent(e.pod) ? e.pod : undefined;
-  const containerName = t?.container;
+  const containerName = t?.container ?? incident.processOom?.container;
   const container = containerName ? [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((c) => c.name === containerName) : undefined;
   const ownLimitText = container?.limits.memory?.text ?? t?.resources?.limits?.memory;
   const requestText = container?.requests.memory?.text ?? t?.resources?.requests?.memory;
@@ -178,6 +178,7 @@ export function result(
   if (extra.noProposalReason) d.noProposalReason = extra.noProposalReason;
   if (extra.raisingIsWrongFix) d.raisingIsWrongFix = extra.raisingIsWrongFix;
   if (extra.nodeOom) d.nodeOom = extra.nodeOom;
+  if (extra.joinsContainerOom) d.joinsContainerOom = true;
   return d;
 }
 

@@ -9,6 +9,8 @@ const DISRUPTION_TEXT: Record<string, string> = {
   DeletionByTaintManager: 'evicted by the taint manager because its node got a NoExecute taint (for example, it stopped being ready)',
   TaintManagerEviction: 'evicted by the taint manager because its node got a NoExecute taint (for example, it stopped being ready)',
   EvictionByEvictionAPI: 'evicted through the eviction API (a node drain, the cluster autoscaler or a descheduler)',
+  TerminationByKubelet: 'stopped by the kubelet (a graceful node shutdown, or room made for a critical pod)',
+  DeletionByPodGC: 'deleted by the pod garbage collector (its node is gone, or it was orphaned)',
 };
 
 export function diagnoseDisruption(ctx: Ctx): Diagnosis {

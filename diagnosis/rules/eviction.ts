@@ -151,10 +151,25 @@ function raiseRequest(ctx: Ctx, podName: string, evidence: Evidence[], top: Evic
     evidence,
     [
       `Raise the memory request of ${top.name} toward its real use (${formatMemoryApprox(top.usageBytes ?? 0)}) so the scheduler reserves it.`,
+      ...qosAdvice(ctx),
       'Pods using more than they request are evicted first; Guaranteed pods (requests = limits) last.',
     ],
     vpa ? { ...vpa, raisingIsWrongFix } : r.proposal ? { proposal: r.proposal, raisingIsWrongFix } : { noProposalReason: r.reason, raisingIsWrongFix },
   );
+}
+
+/** What the pod's QoS class means for the next memory pressure: BestEffort goes first, Burstable next. */
+function qosAdvice(ctx: Ctx): string[] {
+  const qos = isPodPresent(ctx.e.pod) ? ctx.e.pod.qosClass : ctx.incident.pod?.qosClass;
+  if (qos === 'BestEffort') {
+    return [
+      'The pod is BestEffort (no requests or limits): it is the first evicted under memory pressure. Set a memory request (and limit) on every container.',
+    ];
+  }
+  if (qos === 'Burstable') {
+    return ['The pod is Burstable: for a workload that must not be evicted, set requests = limits (Guaranteed QoS).'];
+  }
+  return [];
 }
 
 /** Another resource ran low on the node, or the pod went over its own ephemeral-storage limit. */

@@ -3,9 +3,9 @@
  * limit, uptime and usage, and whether the pod is gone.
  */
 import { formatMemoryApprox } from '../../core/quantity.js';
-import { formatDuration, oneLine, percent, timeMs } from '../../core/format.js';
+import { formatDuration, formatTime, oneLine, percent, timeMs } from '../../core/format.js';
 import type { Evidence } from '../diagnosis.js';
-import { isPodPresent, type EventSummary } from '../enriched.js';
+import { isPodPresent, type EventSummary, type KernelKill } from '../enriched.js';
 import { SYSTEM_OOM_WINDOW_MS, type Ctx } from './context.js';
 
 const OOM_LOG_PATTERNS: readonly [RegExp, string][] = [
@@ -24,6 +24,8 @@ export interface NodeEvidence {
   evidence: Evidence[];
   overcommitted: boolean;
   pressure: boolean;
+  /** The node's kernel log has a global (node-wide) OOM kill at the time (the node agent read it). */
+  kernelOom: boolean;
 }
 
 export function nodeEvidence(ctx: Ctx): NodeEvidence {
@@ -44,7 +46,63 @@ export function nodeEvidence(ctx: Ctx): NodeEvidence {
       evidence.push({ text: `Node ${n.name} reports MemoryPressure`, source: 'node' });
     }
   }
-  return { evidence, overcommitted, pressure };
+  const kernel = nodeKernelOoms(ctx);
+  for (const k of kernel.slice(-2)) {
+    evidence.push({
+      text: `The kernel log of node ${k.node} has a global OOM kill (the whole node out of memory, CONSTRAINT_NONE) at ${formatTime(k.at)}: it killed ${describeKernelKill(k)}`,
+      source: 'kernel log',
+    });
+  }
+  return { evidence, overcommitted, pressure, kernelOom: kernel.length > 0 };
+}
+
+/** Global OOM kills on the incident's node within the SystemOOM window of it (not the incident's own kill). */
+export function nodeKernelOoms(ctx: Ctx): KernelKill[] {
+  const killed = timeMs(ctx.incident.occurredAt);
+  const own = ctx.incident.processOom;
+  return (ctx.e.nodeKernelOoms ?? []).filter((k) => {
+    const at = timeMs(k.at);
+    if (own && own.pid === k.pid && own.process === k.process && at !== undefined && killed !== undefined && Math.abs(at - killed) < 1_000) return false;
+    return k.constraint === 'global' && (killed === undefined || at === undefined || Math.abs(at - killed) <= SYSTEM_OOM_WINDOW_MS);
+  });
+}
+
+/** "process gunicorn (pid 4321, 255Mi resident)", from the kernel's own figures. */
+export function describeKernelKill(k: Pick<KernelKill, 'process' | 'pid' | 'anonRssKb' | 'fileRssKb' | 'shmemRssKb'>): string {
+  const rss = residentBytes(k);
+  return `process ${oneLine(k.process, 64)} (pid ${k.pid}${rss === undefined ? '' : `, ${formatMemoryApprox(rss)} resident`})`;
+}
+
+/** anon-rss + file-rss + shmem-rss of a killed process, in bytes. */
+export function residentBytes(k: Pick<KernelKill, 'anonRssKb' | 'fileRssKb' | 'shmemRssKb'>): number | undefined {
+  if (k.anonRssKb === undefined) return undefined;
+  return (k.anonRssKb + (k.fileRssKb ?? 0) + (k.shmemRssKb ?? 0)) * 1024;
+}
+
+/**
+ * The processes the kernel killed in this container for this incident: for a kill of the main process, those
+ * within seconds of it; for an OOMKilled left over from a child kill, those during the run that ended.
+ */
+export function containerKernelKills(ctx: Ctx): KernelKill[] {
+  const t = ctx.incident.termination;
+  const end = timeMs(t?.finishedAt ?? ctx.incident.occurredAt);
+  const start = timeMs(t?.startedAt);
+  return (ctx.e.processKills ?? []).filter((k) => {
+    const at = timeMs(k.at);
+    if (at === undefined || end === undefined) return true;
+    if (ctx.incident.kind === 'container-oom') return Math.abs(at - end) <= SAME_OOM_MS;
+    return at <= end + SAME_OOM_MS && (start === undefined || at >= start - SAME_OOM_MS);
+  });
+}
+
+/** What the kernel log says of the processes it killed in the container. */
+export function kernelKillEvidence(ctx: Ctx): Evidence[] {
+  const kills = containerKernelKills(ctx);
+  if (kills.length === 0) return [];
+  const last = kills[kills.length - 1]!;
+  const how = last.constraint === 'global' ? 'in a node-wide OOM' : "at its memory cgroup's limit";
+  const more = kills.length > 1 ? ` (${kills.length} kills in all: ${kills.map((k) => oneLine(k.process, 32)).join(', ')})` : '';
+  return [{ text: `The kernel log of node ${last.node} names the process it killed ${how}: ${describeKernelKill(last)}${more}`, source: 'kernel log' }];
 }
 
 export function systemOomEvents(ctx: Ctx): EventSummary[] {
@@ -119,7 +177,7 @@ export function podGoneEvidence(ctx: Ctx): Evidence[] {
   return ctx.podGone ? [{ text: 'The pod no longer exists; what is known comes from the incident record', source: 'incident' }] : [];
 }
 
-/** How close in time a SystemOOM and the container's kill must be to be one event of the kernel. */
+/** How close in time a SystemOOM (or a kernel log line) and the container's kill must be to be one event of the kernel. */
 const SAME_OOM_MS = 15_000;
 
 /**

@@ -15,7 +15,7 @@ export function diagnoseNodeOom(ctx: Ctx): Diagnosis {
   return result(
     ctx,
     'node-pressure',
-    ne.overcommitted || ne.pressure ? 'high' : 'medium',
+    ne.overcommitted || ne.pressure || ne.kernelOom ? 'high' : 'medium',
     `Node ${node} ran out of memory and the kernel OOM killer killed ${victim}${ne.overcommitted ? '; the node is overcommitted' : ''}.`,
     evidence,
     NODE_ADVICE,

@@ -6,7 +6,7 @@
 import { formatMemoryApprox } from '../../core/quantity.js';
 import type { Diagnosis } from '../diagnosis.js';
 import { NODE_ADVICE, UNDER_LIMIT_SHARE, lowerIfGone, result, type Ctx } from './context.js';
-import { nodeName, sameNodeOom } from './evidence.js';
+import { containerKernelKills, describeKernelKill, nodeName, sameNodeOom } from './evidence.js';
 import type { AtLimit, OomKill } from './oom-kill.js';
 
 export function noLimit({ ctx, name, base, nodeSignals, nodeAll }: OomKill): Diagnosis {
@@ -44,12 +44,12 @@ export function underLimit({ ctx, name, base, node, sysOom, nodeAll, limitBytes 
   // A low sample alone proves nothing (it may be minutes old, and memory can climb in seconds): the node
   // is blamed only on node evidence, a SystemOOM at the time or MemoryPressure. Overcommit is a risk, not
   // a record that the node ran out. Without such evidence an OOMKilled container hit its own limit.
-  if (!under || !(node.pressure || sysOom.length > 0)) return undefined;
+  if (!under || !(node.pressure || node.kernelOom || sysOom.length > 0)) return undefined;
   return result(
     ctx,
     'node-pressure',
     lowerIfGone(ctx, 'high'),
-    `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)} in the last sample) and the node${onNode(ctx)} ${sysOom.length > 0 ? 'recorded a SystemOOM' : 'reported MemoryPressure'} at the time: the node ran out of memory, not the container.`,
+    `${name} was under its ${ctx.limitText} limit (${formatMemoryApprox(usage)} in the last sample) and the node${onNode(ctx)} ${sysOom.length > 0 ? 'recorded a SystemOOM' : node.kernelOom ? 'logged a global OOM kill' : 'reported MemoryPressure'} at the time: the node ran out of memory, not the container.`,
     [...base, ...nodeAll],
     NODE_ADVICE,
     {
@@ -59,13 +59,13 @@ export function underLimit({ ctx, name, base, node, sysOom, nodeAll, limitBytes 
   );
 }
 
-export function nodeRanOut({ ctx, name, base, sysOom, nodeAll }: OomKill): Diagnosis | undefined {
-  if (sysOom.length === 0 || ctx.usageAtKill !== undefined) return undefined;
+export function nodeRanOut({ ctx, name, base, sysOom, node, nodeAll }: OomKill): Diagnosis | undefined {
+  if ((sysOom.length === 0 && !node.kernelOom) || ctx.usageAtKill !== undefined) return undefined;
   return result(
     ctx,
     'node-pressure',
     lowerIfGone(ctx, 'medium'),
-    `${nodeName(ctx) ? `Node ${nodeName(ctx)}` : 'The node'} ran out of memory at the time of the kill (SystemOOM): ${name} was most likely killed by node pressure rather than its own limit.`,
+    `${nodeName(ctx) ? `Node ${nodeName(ctx)}` : 'The node'} ran out of memory at the time of the kill (${sysOom.length > 0 ? 'SystemOOM' : 'a global OOM kill in its kernel log'}): ${name} was most likely killed by node pressure rather than its own limit.`,
     [...base, ...nodeAll],
     [...NODE_ADVICE, 'Check the working set of the container at the kill: if it was near its limit, the limit is too low as well.'],
     {
@@ -83,4 +83,22 @@ function onNode(ctx: Ctx): string {
 function nodeOomOf(ctx: Ctx, sysOom: AtLimit['sysOom']): { nodeOom?: { node: string; victim: string } } {
   const same = sameNodeOom(ctx, sysOom);
   return same ? { nodeOom: same } : {};
+}
+
+/**
+ * The kernel log says the container's process was killed in a global OOM (CONSTRAINT_NONE): the node ran
+ * out, whatever the container's usage was. The node agent's word is direct evidence.
+ */
+export function killedInNodeOom({ ctx, name, base, nodeAll }: OomKill): Diagnosis | undefined {
+  const kill = containerKernelKills(ctx).at(-1);
+  if (kill?.constraint !== 'global') return undefined;
+  return result(
+    ctx,
+    'node-pressure',
+    lowerIfGone(ctx, 'high'),
+    `Node ${kill.node} ran out of memory and the kernel killed ${describeKernelKill(kill)} in ${name} (a global OOM, not the container's limit).`,
+    [...base, ...nodeAll],
+    NODE_ADVICE,
+    { raisingIsWrongFix: `${name} was killed because the node ran out, not at its own limit: a higher limit adds to the node's overcommit.` },
+  );
 }

@@ -4,6 +4,7 @@ import type { EventSummary } from '../enriched.js';
 import type { Ctx } from './context.js';
 import { vpaEvidence } from './vpa.js';
 import {
+  kernelKillEvidence,
   limitEvidence,
   logEvidence,
   nodeEvidence,
@@ -44,6 +45,7 @@ export function readOomKill(ctx: Ctx): OomKill {
     ...uptimeEvidence(ctx),
     ...usageEvidence(ctx),
     ...vpaEvidence(ctx),
+    ...kernelKillEvidence(ctx),
   ];
   const node = nodeEvidence(ctx);
   const sysOom = systemOomEvents(ctx);
@@ -54,7 +56,7 @@ export function readOomKill(ctx: Ctx): OomKill {
     node,
     sysOom,
     logs: logEvidence(ctx),
-    nodeSignals: node.overcommitted || node.pressure || sysOom.length > 0,
+    nodeSignals: node.overcommitted || node.pressure || node.kernelOom || sysOom.length > 0,
     nodeAll: [...systemOomEvidence(ctx, sysOom), ...node.evidence],
   };
 }

@@ -24,10 +24,11 @@ export function runtimeHeap(ctx: Ctx, runtime: RuntimeAnalysis, confidence: Conf
         ctx,
         heap > 0 ? { bytes: Math.ceil(heap / MAX_HEAP_SHARE), reason: `so a ${formatMemoryApprox(heap)} heap is at most 75% of the limit` } : undefined,
       )
-    : {
-        raisingIsWrongFix:
-          `The heap is sized as a share of the memory the runtime sees, so a bigger limit only gets a bigger heap: ${findings.filter((f) => !f.raisingHelps)[0]?.advice ?? ''}`.trim(),
-      };
+    : (() => {
+        const first = findings.filter((f) => !f.raisingHelps)[0];
+        const why = first?.whyNotRaise ?? 'The heap is sized as a share of the memory the runtime sees, so a bigger limit only gets a bigger heap';
+        return { raisingIsWrongFix: `${why}: ${first?.advice ?? ''}`.trim() };
+      })();
   return result(ctx, 'runtime-heap', lowerIfGone(ctx, confidence), headline, evidence, [...runtimeAdvice(runtime), ...runtime.hints], extra);
 }
 

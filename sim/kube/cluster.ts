@@ -7,7 +7,8 @@ import { simVersion } from './discovery.js';
 import { systemClock, rfc3339, type SimClock } from './clock.js';
 import { Rand } from './rand.js';
 import { objectKey } from './store.js';
-import { resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { apiVersionOf, resourceDef, type ResourceDef, type ResourceName } from './resources.js';
+import { stampManagedFields, type FieldManager } from './managed-fields.js';
 import { alreadyExists, notFound } from './status.js';
 import { EventRecorder, type RecordEventInput } from './events.js';
 import type { Change, Json, KubeObject, RecordedRequest } from './types.js';
@@ -34,6 +35,7 @@ import {
   type PodOptions,
 } from './factories.js';
 import { buildPodMetrics, buildNodeMetrics } from './metrics.js';
+import { bytesOf } from './units.js';
 
 // Defined in object-meta.ts; still exported here, where callers have always found them.
 export { withKind, controllerOf } from './object-meta.js';
@@ -61,6 +63,12 @@ export interface SimClusterOptions {
   /** Serve and advertise pods/resize (in-place pod resize, Kubernetes 1.33+). Default true. */
   podResizeEnabled?: boolean;
   /**
+   * Schedule by memory requests as kube-scheduler's NodeResourcesFit does: a pod whose request fits no
+   * node stays Pending (Unschedulable) with a FailedScheduling event. Default false (round-robin, as the
+   * large benchmarks need it cheap).
+   */
+  scheduleByMemory?: boolean;
+  /**
    * The Kubernetes minor version the server reports in /version and behaves as (default 35, i.e. 1.35):
    * pods/resize from 33 (with `podResizeEnabled`), pod-level resources (spec.resources) from 34.
    */
@@ -78,6 +86,8 @@ export interface ContainerLogs {
 export interface WriteOptions {
   /** Validate and return the would-be object without storing it. */
   dryRun?: boolean;
+  /** A write through the API: who made it, recorded in metadata.managedFields. Controllers' own writes leave it out. */
+  manager?: FieldManager;
 }
 
 export class SimCluster extends ClusterStorage {
@@ -87,6 +97,8 @@ export class SimCluster extends ClusterStorage {
   /** Whether pods/resize is served and listed in discovery (false: a cluster older than 1.33). */
   podResizeEnabled: boolean;
   vpaEnabled: boolean;
+  /** See SimClusterOptions.scheduleByMemory. */
+  scheduleByMemory: boolean;
   /** The Kubernetes minor version (1.x) reported and obeyed; can be changed at any time. */
   minorVersion: number;
   /** Every request the HTTP layer received, oldest first (bounded). */
@@ -111,6 +123,7 @@ export class SimCluster extends ClusterStorage {
     this.podResizeEnabled = opts.podResizeEnabled ?? true;
     this.minorVersion = opts.minorVersion ?? SIM_MINOR_VERSION;
     this.vpaEnabled = opts.vpaEnabled ?? true;
+    this.scheduleByMemory = opts.scheduleByMemory ?? false;
     this.requestLogSize = opts.requestLogSize ?? 10_000;
     this.events = new EventRecorder(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.create('namespaces', makeNamespace(ns));
@@ -181,6 +194,8 @@ export class SimCluster extends ClusterStorage {
     delete obj.kind;
     delete obj.apiVersion;
     const fresh: KubeObject = { ...obj, metadata: stampMeta(meta, this.rand.uuid(), this.nowIso(), def.hasGeneration) };
+    // The creator owns the fields it sent, not the defaults the server fills in.
+    if (opts.manager) stampManagedFields(undefined, fresh, opts.manager, apiVersionOf(def), this.nowIso());
     controllers.prepareCreate(this, def, fresh);
     if (opts.dryRun) return fresh;
     if (def.namespaced && def.plural !== 'events' && meta.namespace && !this.peek('namespaces', undefined, meta.namespace)) {
@@ -216,6 +231,8 @@ export class SimCluster extends ClusterStorage {
       next.metadata.generation = current.metadata.generation ?? 1;
       if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation += 1;
     }
+    if (opts.manager) stampManagedFields(current, next, opts.manager, apiVersionOf(def), this.nowIso());
+    else if (next.metadata.managedFields === undefined && current.metadata.managedFields) next.metadata.managedFields = current.metadata.managedFields;
     if (opts.dryRun) {
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       return next;
@@ -282,6 +299,50 @@ export class SimCluster extends ClusterStorage {
     return this.peek('nodes', undefined, name);
   }
 
+  /**
+   * @internal the node for a new pod with this spec: round-robin, or with `scheduleByMemory` the next
+   * Ready node whose allocatable memory still holds the pod's request beside the requests of the active
+   * pods bound to it. `reason` is the scheduler's message when none fits.
+   */
+  scheduleFor(spec: Json): { node?: KubeObject; reason?: string } {
+    if (!this.scheduleByMemory) {
+      const node = this.pickNode();
+      return node ? { node } : {};
+    }
+    const want = podMemoryRequest(spec);
+    const nodes = this.list('nodes');
+    const fits: string[] = [];
+    let unready = 0;
+    let short = 0;
+    for (const n of nodes) {
+      const ready = (n.status?.conditions ?? []).find((c: Json) => c.type === 'Ready');
+      if (n.spec?.unschedulable || (ready && ready.status !== 'True')) {
+        unready++;
+        continue;
+      }
+      let used = 0;
+      for (const key of this.podKeysOnNode(n.metadata.name)) {
+        const [ns, name] = key.split('/') as [string, string];
+        const p = this.peek('pods', ns, name);
+        if (!p || p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+        used += podMemoryRequest(p.spec);
+      }
+      if (used + want > (bytesOf(n.status?.allocatable?.memory) ?? 0)) short++;
+      else fits.push(n.metadata.name);
+    }
+    if (fits.length === 0) {
+      const parts = [short ? `${short} Insufficient memory` : '', unready ? `${unready} node(s) were unschedulable` : ''].filter(Boolean);
+      const total = nodes.length;
+      return {
+        reason: total
+          ? `0/${total} nodes are available: ${parts.join(', ')}. preemption: 0/${total} nodes are available: ${total} No preemption victims found for incoming pod.`
+          : '0/0 nodes are available: no nodes available to schedule pods.',
+      };
+    }
+    fits.sort();
+    return { node: this.peek('nodes', undefined, fits[this.nodeCursor++ % fits.length]!) };
+  }
+
   /** @internal */
   nextPodIP(): string {
     const c = ++this.ipCounter;
@@ -335,6 +396,11 @@ export class SimCluster extends ClusterStorage {
   /** Run a CronJob now: creates its Job (`<cronjob>-<scheduled minute>`) and the Job's pod. */
   triggerCronJob(namespace: string, name: string): KubeObject {
     return controllers.triggerCronJob(this, namespace, name);
+  }
+
+  /** The Deployment controller's resync: recomputes every Deployment's status (Progressing's deadline). */
+  resyncDeployments(): void {
+    for (const d of this.list('deployments')) controllers.updateDeploymentStatus(this, d.metadata.namespace!, d.metadata.name);
   }
 
   scale(resource: 'deployments' | 'statefulsets' | 'replicasets', namespace: string, name: string, replicas: number): KubeObject {
@@ -441,6 +507,15 @@ export class SimCluster extends ClusterStorage {
   getLogs(namespace: string, pod: string, container: string): ContainerLogs | undefined {
     return this.logs.get(`${namespace}/${pod}/${container}`);
   }
+}
+
+/** A pod's memory request as the scheduler counts it: its containers' requests (pod-level requests when set). */
+function podMemoryRequest(spec: Json): number {
+  const podLevel = bytesOf(spec?.resources?.requests?.memory);
+  if (podLevel !== undefined) return podLevel;
+  let sum = 0;
+  for (const c of spec?.containers ?? []) sum += bytesOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0;
+  return sum;
 }
 
 function stampNew(obj: KubeObject, cluster: SimCluster): KubeObject {

@@ -1,14 +1,16 @@
 /**
  * Minimal, synchronous controllers: defaulting on create, Deployment -> ReplicaSet -> Pods,
- * StatefulSet, DaemonSet, Job, CronJob, garbage collection of dependents. A template change rolls out
- * at once (old pods deleted, new ones created). Scheduling is round-robin over Ready nodes and ignores
- * capacity, affinity and taints. Each workload kind has its module in controllers/; this one routes
+ * StatefulSet, DaemonSet, Job, CronJob, garbage collection of dependents. A Deployment rolls a template
+ * change out in maxSurge/maxUnavailable steps (pods become Ready as soon as they are scheduled); a
+ * StatefulSet with OnDelete waits for its pods to be deleted. Scheduling is round-robin over Ready nodes
+ * (by memory requests with scheduleByMemory) and ignores affinity and taints. Each workload kind has its module in controllers/; this one routes
  * every write to the controller that reacts to it.
  */
 import type { KubeObject, ChangeType } from './types.js';
 import type { SimCluster } from './cluster.js';
 import type { ResourceDef } from './resources.js';
 import { controllerOf } from './object-meta.js';
+import { podRef } from './build/events.js';
 import { deleteDependents, deletePodsOf, isReady } from './controllers/common.js';
 import { syncDeployment } from './controllers/deployment.js';
 import { syncReplicaSet } from './controllers/replicaset.js';
@@ -20,6 +22,7 @@ export { ownerRef } from './controllers/common.js';
 export { normalizeImage, imageID, containerID, runningContainerStatus, podStatus, buildPod } from './controllers/pods.js';
 export { prepareCreate, defaultTemplate } from './controllers/on-create.js';
 export { triggerCronJob } from './controllers/job.js';
+export { updateDeploymentStatus } from './controllers/deployment.js';
 
 /** Lets the controllers react to a write: sync the written workload, or the owner of a pod that changed. */
 export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeType, obj: KubeObject, previous?: KubeObject): void {
@@ -34,12 +37,16 @@ export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeTy
       else syncReplicaSet(cluster, obj);
       return;
     case 'statefulsets':
-      if (type === 'DELETED') deletePodsOf(cluster, obj);
-      else syncStatefulSet(cluster, obj);
+      if (type === 'DELETED') {
+        deletePodsOf(cluster, obj);
+        deleteDependents(cluster, 'controllerrevisions', obj);
+      } else syncStatefulSet(cluster, obj);
       return;
     case 'daemonsets':
-      if (type === 'DELETED') deletePodsOf(cluster, obj);
-      else syncDaemonSet(cluster, obj);
+      if (type === 'DELETED') {
+        deletePodsOf(cluster, obj);
+        deleteDependents(cluster, 'controllerrevisions', obj);
+      } else syncDaemonSet(cluster, obj);
       return;
     case 'jobs':
       if (type === 'DELETED') deletePodsOf(cluster, obj);
@@ -71,7 +78,10 @@ export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeTy
       }
       return;
     case 'pods': {
-      if (type === 'ADDED') return;
+      if (type === 'ADDED') {
+        recordFailedScheduling(cluster, obj);
+        return;
+      }
       if (type === 'MODIFIED' && previous && !podChangedForOwner(previous, obj)) return;
       syncOwnerOf(cluster, obj);
       return;
@@ -79,6 +89,19 @@ export function afterWrite(cluster: SimCluster, def: ResourceDef, type: ChangeTy
     default:
       return;
   }
+}
+
+/** kube-scheduler's FailedScheduling Warning on a pod it could not place. */
+function recordFailedScheduling(cluster: SimCluster, pod: KubeObject): void {
+  const cond = (pod.status?.conditions ?? []).find((c: { type?: string }) => c.type === 'PodScheduled');
+  if (!cluster.scheduleByMemory || pod.status?.phase !== 'Pending' || cond?.status !== 'False' || cond.reason !== 'Unschedulable') return;
+  cluster.recordEvent({
+    involved: podRef(pod),
+    type: 'Warning',
+    reason: 'FailedScheduling',
+    message: String(cond.message ?? ''),
+    component: 'default-scheduler',
+  });
 }
 
 function podChangedForOwner(a: KubeObject, b: KubeObject): boolean {

@@ -7,9 +7,12 @@ import { SimApiError, conflict, invalid, makeStatus, notFound, badRequest } from
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
 import { checkLimitRange, checkQuota, dropDisabledPodFields, validatePodUpdate, validateResources } from './admission.js';
 import { defaultTemplate } from './controllers/on-create.js';
+import type { FieldManager } from './managed-fields.js';
 
 export interface PatchOptions {
   dryRun?: boolean;
+  /** Who patches (metadata.managedFields). */
+  manager?: FieldManager;
 }
 
 export const PATCH_CONTENT_TYPES = {
@@ -128,5 +131,5 @@ export function patchObject(
   const next = patchedCopy(def, current, name, body, contentType);
   admitUpdate(cluster, def, current!, next);
   next.metadata.resourceVersion = current!.metadata.resourceVersion;
-  return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun });
+  return cluster.replaceStored(def, current!, next, { dryRun: opts.dryRun, ...(opts.manager ? { manager: opts.manager } : {}) });
 }

@@ -117,6 +117,18 @@ export const RESOURCES: readonly ResourceDef[] = [
     fields: ['status.replicas'],
   },
   {
+    plural: 'controllerrevisions',
+    singular: 'controllerrevision',
+    kind: 'ControllerRevision',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: RW,
+    hasGeneration: false,
+  },
+  {
     plural: 'statefulsets',
     singular: 'statefulset',
     kind: 'StatefulSet',
@@ -194,6 +206,7 @@ export type ResourceName =
   | 'resourcequotas'
   | 'deployments'
   | 'replicasets'
+  | 'controllerrevisions'
   | 'statefulsets'
   | 'daemonsets'
   | 'jobs'

@@ -320,7 +320,7 @@ class SimApiServerImpl implements SimApiServer, WatchHost {
         if (this.failures.take(res)) return;
         return serveList(this.cluster, req, res, def, ns, query);
       }
-      if (method === 'POST') return serveCreate(this.cluster, res, def, ns, body, query);
+      if (method === 'POST') return serveCreate(this.cluster, req, res, def, ns, body, query);
       throw methodNotAllowed();
     }
 

@@ -13,8 +13,9 @@ import { renderSlack } from '../../alert/render-slack.js';
 import type { MessageModel } from '../../alert/message.js';
 import { ACTION_EXPLAIN, ACTION_RAISE_LIMIT, ACTION_SHOW_LOGS, ACTION_SNOOZE } from '../../alert/action-ids.js';
 import { sendBlockAction, sendSlashCommand, startSlackServer, type SignOptions, type SignedResponse, type SlackServer } from '../../sim/slack/index.js';
-import type { SimApiServer, SimCluster } from '../../sim/kube/index.js';
+import type { SimApiServer, SimClock, SimCluster } from '../../sim/kube/index.js';
 import { startBotRole, type BotRole, type BotRoleOptions } from '../../bot/start-bot.js';
+import { startWorkerRole, type WorkerRoleOptions } from '../../handlers/start-worker.js';
 import { sampleProposal } from '../helpers/proposals.js';
 import { removeQueueData, REDIS_URL, uniqueQueueName } from '../helpers/redis.js';
 import { captureLogger, type CapturedLogger } from '../helpers/silent-logger.js';
@@ -34,6 +35,8 @@ export interface BotHarness {
   queueName: string;
   url: string;
   proposals: ProposalStore;
+  /** The simulated cluster, its server and kubeconfig (to start another oombot against them). */
+  sim: { cluster: SimCluster; server: SimApiServer; kubeconfig: string };
   close(): Promise<void>;
   /** `/oom <text>` from `user`, with a response_url the Slack-compatible server serves. */
   command(text: string, user?: string, opts?: SignOptions): Promise<SignedResponse>;
@@ -59,17 +62,32 @@ export interface BotHarnessOptions {
   socketMode?: boolean;
   /** The bot role's timing options (the role registry's starter is swapped for this start only). */
   bot?: BotRoleOptions;
+  /** The worker role's options, the same way (e.g. how often a followed fix is checked). */
+  worker?: Pick<WorkerRoleOptions, 'followIntervalMs'>;
+  /** The simulated cluster to use instead of a fresh one (a restarted oombot against the same cluster). */
+  sim?: { cluster: SimCluster; server: SimApiServer; kubeconfig: string };
+  /** Redis queue name to reuse (a restarted oombot keeps its state). */
+  queueName?: string;
+  /** The Slack-compatible server to reuse. */
+  slack?: SlackServer;
+  /** The simulated cluster's clock (the system clock by default). */
+  clock?: SimClock;
+  /** Runs on the simulated cluster before oombot starts: what the cluster already shows at its first look. */
+  prepare?: (cluster: SimCluster) => void;
 }
 
 export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
-  const sim = await startSimCluster({ replicas: opts.replicas ?? 2 });
-  const slack = await startSlackServer({
-    users: [
-      { id: OTHER, name: 'alice' },
-      { id: APPROVER, name: 'olga' },
-    ],
-  });
-  const queueName = uniqueQueueName('bot');
+  const sim = opts.sim ?? (await startSimCluster({ replicas: opts.replicas ?? 2, ...(opts.clock ? { clock: opts.clock } : {}) }));
+  if (!opts.sim) opts.prepare?.(sim.cluster);
+  const slack =
+    opts.slack ??
+    (await startSlackServer({
+      users: [
+        { id: OTHER, name: 'alice' },
+        { id: APPROVER, name: 'olga' },
+      ],
+    }));
+  const queueName = opts.queueName ?? uniqueQueueName('bot');
   const config = loadConfig({
     REDIS_URL,
     OOMBOT_QUEUE: queueName,
@@ -83,7 +101,9 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   });
   const logs = captureLogger('debug');
   const registered = ROLE_STARTERS.bot;
+  const registeredWorker = ROLE_STARTERS.worker;
   if (opts.bot) ROLE_STARTERS.bot = (ctx) => startBotRole(ctx, opts.bot);
+  if (opts.worker) ROLE_STARTERS.worker = (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube(), ...opts.worker });
   let app: Oombot;
   try {
     app = await startOombot({
@@ -95,6 +115,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     });
   } finally {
     ROLE_STARTERS.bot = registered;
+    ROLE_STARTERS.worker = registeredWorker;
   }
   const bot = app.roles.bot as BotRole;
   const url = `http://127.0.0.1:${app.port}/slack/events`;
@@ -111,6 +132,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     queueName,
     url,
     proposals,
+    sim,
     async close() {
       await app.stop();
       await sim.server.close();

@@ -36,8 +36,8 @@ const MiB = 2 ** 20;
 interface Running {
   cluster: SimCluster;
   slack: SlackServer;
-  proxies: Record<Role, RecordingProxy>;
-  apps: Record<Role, Oombot>;
+  proxies: Record<(typeof ROLES)[number], RecordingProxy>;
+  apps: Record<(typeof ROLES)[number], Oombot>;
   queueName: string;
   botUrl: string;
   close(): Promise<void>;
@@ -123,14 +123,14 @@ async function start(mode: Mode): Promise<Running> {
     bot: await startRecordingProxy(sim.server.url, { replicationControllers: [structuredClone(LEGACY_RC)], authorize: rbac('bot') }),
   };
   const base = { REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', SLACK_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl, WATCH_NAMESPACES: mode.watchNamespaces };
-  const env: Record<Role, Record<string, string>> = {
+  const env: Record<(typeof ROLES)[number], Record<string, string>> = {
     watcher: base,
     sampler: { ...base, OOMBOT_SAMPLE_INTERVAL: '1s' },
     worker: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token' },
     bot: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, OOMBOT_APPROVERS: APPROVER },
   };
-  const apps = {} as Record<Role, Oombot>;
-  for (const role of ['watcher', 'sampler', 'worker', 'bot'] as const) {
+  const apps = {} as Record<(typeof ROLES)[number], Oombot>;
+  for (const role of ROLES) {
     apps[role] = await startOombot({
       config: loadConfig(env[role]),
       roles: [role],
@@ -223,6 +223,13 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
     'a sampling round',
   );
 
+  // A rollout first (revision 2), so the worker reads the Deployment's ReplicaSets for the change before the kill.
+  for (const plural of ['deployments', 'statefulsets']) {
+    const name = plural === 'deployments' ? 'api' : cluster.list('statefulsets', 'shop')[0]!.metadata.name;
+    cluster.update(plural, 'shop', name, (d) => {
+      d.spec.template.metadata = { ...(d.spec.template.metadata ?? {}), annotations: { 'example.com/rollout': '2' } };
+    });
+  }
   // Watcher and worker: a kill under each owner kind, and a node OOM.
   const apiPod = podOf(cluster, 'ReplicaSet');
   cluster.setUsage('shop', apiPod, 'api', 510 * MiB);
@@ -239,6 +246,21 @@ async function runFlows(r: Running): Promise<Record<string, string>> {
     const c = await apps.worker.queue.getJobCounts('waiting', 'active', 'delayed');
     return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0;
   }, 'the queue to drain');
+
+  // Worker: a pod of a ReplicaSet no Deployment owns (its metadata is read, then its template), and a job
+  // queued by a watcher of the previous version, which carries no pod (the worker reads it).
+  cluster.scale('replicasets', 'shop', 'batch', 1);
+  const batchPod = () => cluster.list('pods', 'shop').find((p) => p.metadata.ownerReferences?.some((o: { name?: string }) => o.name === 'batch'));
+  await until(async () => batchPod() !== undefined, 'a pod of the standalone ReplicaSet');
+  cluster.oomKill('shop', batchPod()!.metadata.name as string, 'batch', { startedAt });
+  const done = (await apps.worker.queue.getJobs(['completed'])).find((j) => j.data.pod?.name === apiPod)!;
+  const { observed: _seen, ...older } = done.data;
+  await apps.worker.queue.add(older.kind, { ...older, id: `${older.id}-older` }, { jobId: `${older.id}-older` });
+  await until(async () => ((await apps.worker.queue.getJobCounts('completed')).completed ?? 0) >= 7, 'seven incidents handled');
+  cluster.scale('replicasets', 'shop', 'batch', 0);
+  // The bot reads for itself what the worker left in the shared cache, as when the cache has expired.
+  const cached = await apps.bot.redis.keys(`oombot:${r.queueName}:cache:*`);
+  if (cached.length > 0) await apps.bot.redis.del(...cached);
 
   // Bot: the alert's buttons.
   const alert = await slack.waitFor(

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ALL_ROLES, loadConfig, parseRoles } from '../../core/config.js';
+import { DEFAULT_ROLES, loadConfig, parseRoles } from '../../core/config.js';
 import { parseMemoryBytes } from '../../core/quantity.js';
 import {
   CHART_DIR,
@@ -36,7 +36,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const key = (d: Json) => `${String(d.kind)}/${String((d.metadata as Json).name)}`;
 const envOf = (docs: Json[], deployment: string) =>
   Object.fromEntries((podSpecOf(find(docs, 'Deployment', deployment)).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
-const WORKLOADS = ALL_ROLES.map((role) => `oombot-${role}`);
+const WORKLOADS = DEFAULT_ROLES.map((role) => `oombot-${role}`);
 const allProblems = (docs: Json[]) => [...docs.flatMap(validateObject), ...validateTogether(docs)];
 
 /** The Secret references of a Deployment's container, as `VARIABLE: secret/key`. */
@@ -162,7 +162,7 @@ describe('Helm chart', () => {
     const bin = readFileSync(new URL('../../bin/oombot.ts', import.meta.url), 'utf8');
     expect(bin).toContain(".command('start')");
     expect(bin).toContain('--roles <roles>');
-    for (const role of ALL_ROLES) {
+    for (const role of DEFAULT_ROLES) {
       const spec = podSpecOf(find(docs, 'Deployment', `oombot-${role}`));
       expect(spec.containers).toHaveLength(1);
       const args = spec.containers[0]!.args!;
@@ -173,7 +173,7 @@ describe('Helm chart', () => {
     expect((find(docs, 'Deployment', 'oombot-watcher').spec as Json).replicas).toBe(2);
     // The pod is given longer to stop than oombot takes before it exits anyway.
     const forcedAfter = Number(/shutdown took over (\d+) s/.exec(bin)?.[1]);
-    for (const role of ALL_ROLES) {
+    for (const role of DEFAULT_ROLES) {
       const grace = (podSpecOf(find(docs, 'Deployment', `oombot-${role}`)) as unknown as { terminationGracePeriodSeconds: number })
         .terminationGracePeriodSeconds;
       expect(grace).toBeGreaterThan(forcedAfter);
@@ -185,13 +185,20 @@ describe('Helm chart', () => {
     expect(vars.length).toBeGreaterThanOrEqual(19);
     const docs = readPlainManifests();
     const env = { ...envOf(docs, 'oombot-watcher'), ...envOf(docs, 'oombot-worker'), ...envOf(docs, 'oombot-bot') };
-    // In a pod, the ServiceAccount replaces a kubeconfig; HTTP mode needs no app token (socket mode below).
-    const notInCluster = ['KUBECONFIG', 'SLACK_APP_TOKEN'];
-    expect(vars.filter((v) => !notInCluster.includes(v) && !(v in env))).toEqual([]);
+    // The node agent's own variables are set on its DaemonSet (nodeAgent.enabled).
+    const agent = podSpecOf(find(renderChartObjects({ nodeAgent: { enabled: true } }), 'DaemonSet', 'oombot-node-agent')).containers[0]!.env ?? [];
+    const agentEnv = Object.fromEntries(agent.map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(agentEnv).toMatchObject({ NODE_NAME: { fieldRef: { fieldPath: 'spec.nodeName' } }, OOMBOT_KMSG: '/dev/kmsg' });
+    // In a pod, the ServiceAccount replaces a kubeconfig; HTTP mode needs no app token (socket mode below);
+    // the node agent reads its node's boot id from /proc.
+    const notInCluster = ['KUBECONFIG', 'SLACK_APP_TOKEN', 'OOMBOT_BOOT_ID'];
+    expect(vars.filter((v) => !notInCluster.includes(v) && !(v in env) && !(v in agentEnv))).toEqual([]);
     const socket = renderChartObjects({ slack: { socketMode: true } });
     expect(envOf(socket, 'oombot-bot')).toHaveProperty('SLACK_APP_TOKEN');
     const compose = parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as { services: { oombot: { environment: Record<string, unknown> } } };
-    expect(vars.filter((v) => !(v in compose.services.oombot.environment))).toEqual([]);
+    // Compose runs the default roles: the node agent runs only in Kubernetes, one per node.
+    const nodeAgentOnly = ['NODE_NAME', 'OOMBOT_KMSG', 'OOMBOT_BOOT_ID'];
+    expect(vars.filter((v) => !nodeAgentOnly.includes(v) && !(v in compose.services.oombot.environment))).toEqual([]);
     // And what the chart gives oombot besides (OOMBOT_PROPOSAL_KEY), compose gives it too; compose puts
     // the Redis password straight into REDIS_URL.
     expect(Object.keys(env).filter((v) => v !== 'REDIS_PASSWORD' && !(v in compose.services.oombot.environment))).toEqual([]);

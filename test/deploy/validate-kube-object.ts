@@ -31,6 +31,7 @@ export const KINDS: Record<string, { apiVersion: string; model: string; namespac
   ConfigMap: { apiVersion: 'v1', model: 'V1ConfigMap', namespaced: true },
   Deployment: { apiVersion: 'apps/v1', model: 'V1Deployment', namespaced: true },
   StatefulSet: { apiVersion: 'apps/v1', model: 'V1StatefulSet', namespaced: true },
+  DaemonSet: { apiVersion: 'apps/v1', model: 'V1DaemonSet', namespaced: true },
   PodDisruptionBudget: { apiVersion: 'policy/v1', model: 'V1PodDisruptionBudget', namespaced: true },
   ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRole', namespaced: false },
   ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', model: 'V1ClusterRoleBinding', namespaced: false },

@@ -24,6 +24,8 @@ const expected: Record<string, { cause: Cause; confidence: Confidence; proposal:
   'hostile-text': { cause: 'limit-too-low', confidence: 'medium', proposal: '448Mi' },
   'vpa-auto-capped': { cause: 'limit-too-low', confidence: 'high', proposal: null },
   'pod-level-limit': { cause: 'limit-too-low', confidence: 'medium', proposal: '1280Mi' },
+  'process-oom': { cause: 'process-oom', confidence: 'high', proposal: '1280Mi' },
+  'process-oom-node': { cause: 'node-pressure', confidence: 'high', proposal: null },
 };
 
 describe('diagnose: fixtures', () => {
@@ -156,6 +158,52 @@ describe('diagnose: container OOM rules', () => {
     expect(d.cause).toBe('memory-leak');
     expect(d.confidence).toBe('medium');
     expect(d.evidence.some((x) => /^Restart 4 of api in 2h 4m since the pod started, about one every 31m/.test(x.text))).toBe(true);
+  });
+
+  it('at first sight with the kill its status showed on record: restart 4, this kill and the one before both OOM kills after ~31 min: a leak, high', () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 31 * 60_000 - 40_000).toISOString() };
+    // Recorded from lastState when oombot first looked: the third run, killed after 31 min.
+    e.previousIncidents = [earlierKill(31 / 60 + 0.001, 31 * 60)];
+    const d = diagnose(e);
+    expect({ cause: d.cause, confidence: d.confidence }).toEqual({ cause: 'memory-leak', confidence: 'high' });
+    const cadence = d.evidence.find((x) => /^4th restart of api/.test(x.text));
+    expect(cadence?.text).toMatch(
+      /^4th restart of api in 2h 4m since the pod started, each run about 31m; this one lasted 31m; it and an earlier run on record ended in OOM kills \(2026-11-23 09:44:\d\d UTC after 31m\)$/,
+    );
+    expect(cadence?.source).toBe('previous incidents');
+    expect(d.proposal).toBeUndefined();
+  });
+
+  it("a kill on record from before the pod started does not confirm this pod's cadence", () => {
+    const e = createEnriched({ uptimeSeconds: 31 * 60 });
+    e.pod = { ...(e.pod as PodSnapshot), startedAt: new Date(Date.parse('2026-11-23T10:15:42Z') - 4 * 31 * 60_000 - 40_000).toISOString() };
+    e.previousIncidents = [earlierKill(5, 31 * 60)];
+    const d = diagnose(e);
+    expect({ cause: d.cause, confidence: d.confidence }).toEqual({ cause: 'memory-leak', confidence: 'medium' });
+  });
+
+  it('the change that started it is said only when no kill is on record before it', () => {
+    const change = {
+      sourceKind: 'ReplicaSet',
+      sourceName: 'api-7f9c4d8b6',
+      revision: 5,
+      previousRevision: 4,
+      at: '2026-11-23T10:03:00Z',
+      by: { manager: 'argocd-controller', operation: 'Update' },
+      changes: [{ container: 'api', field: 'image' as const, from: 'api:1.4', to: 'api:1.5' }],
+    };
+    const after = diagnose(createEnriched({}, { change }));
+    expect(after.evidence.find((e) => e.source === 'rollout history')?.text).toMatch(
+      /revision 5 made 2026-11-23 10:03:00 UTC, 12m 42s before the first kill, by argocd-controller: image api:1\.4 → api:1\.5/,
+    );
+    expect(after.advice[0]).toBe('The kills began after revision 5: compare it with revision 4, or roll back to it.');
+    // A kill of the previous revision on record: the change did not start it.
+    const before = diagnose(createEnriched({}, { change, previousIncidents: [earlierKill(2, 3600)] }));
+    expect(before.evidence.some((e) => e.source === 'rollout history')).toBe(false);
+    // A change made after this kill started nothing.
+    const later = diagnose(createEnriched({}, { change: { ...change, at: '2026-11-23T10:20:00Z' } }));
+    expect(later.evidence.some((e) => e.source === 'rollout history')).toBe(false);
   });
 
   it('a pod restarted often but with runs unlike this one is not called a leak from its cadence', () => {

@@ -38,7 +38,7 @@ describe('extractRuntimeMemorySettings', () => {
     expect(extractRuntimeMemorySettings({ args: ['-dmemory_limit=-1'] })[0]).toMatchObject({ name: 'memory_limit', value: '-1' });
   });
 
-  it('reports runtime env vars by name only, never their value', () => {
+  it('reports runtime env vars by name; GOMEMLIMIT and DOTNET_GCHeapHardLimit by their size only when the value is exactly one', () => {
     const s = extractRuntimeMemorySettings({
       env: [
         { name: 'GOMEMLIMIT', value: '900MiB' },
@@ -48,12 +48,28 @@ describe('extractRuntimeMemorySettings', () => {
       ],
     });
     expect(s).toEqual([
-      { name: 'GOMEMLIMIT', source: 'env', envName: 'GOMEMLIMIT' },
+      { name: 'GOMEMLIMIT', source: 'env', envName: 'GOMEMLIMIT', bytes: 900 * 2 ** 20, flag: 'GOMEMLIMIT=900MiB' },
       { name: 'GOGC', source: 'env', envName: 'GOGC' },
-      { name: 'DOTNET_GCHeapHardLimit', source: 'env', envName: 'DOTNET_GCHeapHardLimit' },
+      { name: 'DOTNET_GCHeapHardLimit', source: 'env', envName: 'DOTNET_GCHeapHardLimit', bytes: 0x20000000, flag: 'DOTNET_GCHeapHardLimit=0x20000000' },
       { name: 'memory_limit', source: 'env', envName: 'PHP_MEMORY_LIMIT' },
     ]);
-    expect(JSON.stringify(s)).not.toMatch(/900MiB|0x2000|256M"/);
+    expect(JSON.stringify(s)).not.toMatch(/"50"|256M"/);
+  });
+
+  it('a GOMEMLIMIT or DOTNET_GCHeapHardLimit value that is not exactly a size is not read at all', () => {
+    const s = extractRuntimeMemorySettings({
+      env: [
+        { name: 'GOMEMLIMIT', value: '900MiB;password=hunter2' },
+        { name: 'DOTNET_GCHeapHardLimit', value: '0x20000000 hunter2' },
+        { name: 'GOMEMLIMIT', valueFrom: { secretKeyRef: { name: 'x', key: 'y' } } } as never,
+      ],
+    });
+    expect(s).toEqual([
+      { name: 'GOMEMLIMIT', source: 'env', envName: 'GOMEMLIMIT' },
+      { name: 'DOTNET_GCHeapHardLimit', source: 'env', envName: 'DOTNET_GCHeapHardLimit' },
+      { name: 'GOMEMLIMIT', source: 'env', envName: 'GOMEMLIMIT' },
+    ]);
+    expect(JSON.stringify(s)).not.toMatch(/hunter2|900MiB|0x2000/);
   });
 
   it('parses only the memory flags of *_OPTIONS variables, rebuilt, without a value', () => {

@@ -23,6 +23,11 @@ export const CLUSTER = 'sim';
 export const NAMESPACE = 'shop';
 export const CHANNEL = '#alerts';
 
+/** The count an alert shows: "(N×) …" once updated, else 1. */
+function shownCount(text: string): number {
+  return Number(/\((\d+)×\)/.exec(text)?.[1] ?? 1);
+}
+
 /** One OOM kill the simulated cluster made, and how its alert can be recognised in Slack. */
 export interface Kill {
   id: string;
@@ -207,28 +212,42 @@ export class World {
   }
 
   /**
-   * Waits until the pipeline has nothing left to do: every booked kill is in Slack, every job completed
-   * (none waiting, active, delayed or failed), and no group has repeats left to flush. After that no
-   * process has anything more to post, so a duplicate could not come later.
+   * Kills Slack does not account for yet, per workload: its alert missing, or showing a count below its
+   * kills. Repeats are counted in the alert ("(N×)"); only those that bring something new are listed.
+   */
+  private unaccounted(): { workload: string; kills: number; shown: number }[] {
+    const { alerts } = this.delivered();
+    const out: { workload: string; kills: number; shown: number }[] = [];
+    for (const workload of new Set(this.kills.map((k) => k.workload))) {
+      const kills = this.kills.filter((k) => k.workload === workload).length;
+      const mine = alerts.filter((a) => this.kills.find((k) => k.id === a.id)?.workload === workload);
+      const shown = mine.reduce((sum, a) => sum + shownCount(a.text), 0);
+      if (shown < kills) out.push({ workload, kills, shown });
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the pipeline has nothing left to do: every booked kill is counted in Slack, every job
+   * completed (none waiting, active, delayed or failed), and no group has repeats left to flush. After
+   * that no process has anything more to post, so a duplicate could not come later.
    */
   async settled(timeoutMs = 30_000): Promise<void> {
     const want = new Set(this.kills.map((k) => k.id));
     const dirty = `${KEY_PREFIX}:${this.queueName}:dirty`;
     let last = '';
     await until(
-      'every incident in Slack and the queue drained',
+      'every incident counted in Slack and the queue drained',
       async () => {
-        const got = new Set(this.delivered().ids);
-        const lost = this.kills.filter((k) => !got.has(k.id));
-        const missing = lost.length;
+        const lost = this.unaccounted();
         const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
         const flushing = await this.redis.zcard(dirty);
-        last = `${missing} of ${want.size} incidents not in Slack (${lost
+        last = `${lost.length} workloads with kills not counted in Slack (${lost
           .slice(0, 3)
-          .map((k) => `${k.line} ${k.id}`)
+          .map((l) => `${l.workload}: ${l.shown} of ${l.kills}`)
           .join('; ')}); jobs ${JSON.stringify(counts)}; ${flushing} groups to flush; Slack has:\n${this.describeSlack()}`;
         const open = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
-        return missing === 0 && counts.completed === want.size && !counts.failed && open === 0 && flushing === 0;
+        return lost.length === 0 && counts.completed === want.size && !counts.failed && open === 0 && flushing === 0;
       },
       timeoutMs,
       100,
@@ -238,19 +257,21 @@ export class World {
   }
 
   /**
-   * The test's verdict: Slack shows each booked kill exactly once, nothing else, one alert per workload,
-   * and each alert's count says how many kills its workload had.
+   * The test's verdict: one alert per workload whose count says how many kills its workload had (none
+   * lost, none counted twice), and every incident Slack names (an alert's, a listed repeat's) a booked
+   * kill named once (none posted twice).
    */
   expectEachIncidentOnce(): void {
     const { ids, alerts } = this.delivered();
-    expect([...ids].sort()).toEqual(this.kills.map((k) => k.id).sort());
+    const booked = new Set(this.kills.map((k) => k.id));
+    expect(ids.filter((id) => !booked.has(id))).toEqual([]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     const workloads = new Set(this.kills.map((k) => k.workload));
     expect(alerts).toHaveLength(workloads.size);
     for (const alert of alerts) {
       const workload = this.kills.find((k) => k.id === alert.id)!.workload;
       const count = this.kills.filter((k) => k.workload === workload).length;
-      const shown = Number(/\((\d+)×\)/.exec(alert.text)?.[1] ?? 1);
-      expect({ workload, shown }).toEqual({ workload, shown: count });
+      expect({ workload, shown: shownCount(alert.text) }).toEqual({ workload, shown: count });
     }
   }
 

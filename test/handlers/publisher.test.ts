@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../core/queue.js';
 import { OombotError } from '../../core/errors.js';
-import { AlertGroups } from '../../stores/alert-groups.js';
+import { AlertGroups, type RepeatFacets } from '../../stores/alert-groups.js';
 import { Publisher, type GroupView } from '../../handlers/publisher.js';
 import type { AlertTransport, MessageSource, OutgoingMessage } from '../../handlers/transport.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
@@ -25,8 +25,9 @@ class RecordingTransport implements AlertTransport {
     this.posts.push({ channel, message });
     return { channel, ts: `1700000000.${String(this.posts.length).padStart(6, '0')}` };
   }
-  async update(channel: string, ts: string, message: OutgoingMessage) {
+  async update(channel: string, ts: string, source: MessageSource) {
     if (this.failWith) throw this.failWith;
+    const message = typeof source === 'function' ? await source() : source;
     this.updates.push({ channel, ts, message });
   }
 }
@@ -47,7 +48,7 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
       transport,
       log: captureLogger().log,
       renderUpdate: (_model, view: GroupView) => ({ text: `updated x${view.count}` }),
-      renderThread: ({ notes, trimmed }) => ({ text: [`${notes.length + trimmed} more`, ...notes.map((n) => n.line)].join('\n') }),
+      renderThread: ({ items, repeats }) => ({ text: [`${repeats} more`, ...items.map((i) => i.note.line)].join('\n') }),
       ...opts,
     });
     cleanups.push(async () => {
@@ -58,7 +59,11 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     return { publisher, transport, groups };
   }
 
-  const input = (i: number, group = 'prod/shop/Deployment/api/container-oom') => ({
+  const input = (
+    i: number,
+    group = 'prod/shop/Deployment/api/container-oom',
+    facets: RepeatFacets = { node: 'node-a', container: 'api', cause: 'limit-too-low' },
+  ) => ({
     group,
     incidentId: `container-oom-${i}`,
     occurredAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
@@ -66,13 +71,30 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     render: (view: GroupView) => ({ text: `first x${view.count}` }),
     model: '{}',
     repeatLine: `kill ${i}`,
+    facets,
   });
 
-  it('300 kills of one Deployment make one message, one update and one thread reply', async () => {
+  it('300 kills of one Deployment on one node make one message and one update, no thread reply', async () => {
     const { publisher, transport } = setup();
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => publisher.publish(input(i))));
     expect(results.filter((r) => r === 'posted')).toHaveLength(1);
     expect(results.filter((r) => r === 'repeat')).toHaveLength(299);
+    await publisher.flushOnce();
+    expect(transport.posts).toHaveLength(1);
+    // Whatever the first message did not show yet, one update shows: all 300.
+    expect(transport.updates.length).toBeLessThanOrEqual(1);
+    expect(transport.updates.at(-1)?.message.text ?? transport.posts[0]!.message.text).toMatch(/x300$/);
+    expect(await publisher.flushOnce()).toBe(0);
+  });
+
+  it('300 kills spread over new nodes: one update, and one thread reply listing the repeats that brought a new node', async () => {
+    const { publisher, transport } = setup();
+    expect(await publisher.publish(input(0))).toBe('posted');
+    // 299 repeats; every 10th on a node not seen before (node-1 ... node-29), the rest on node-a.
+    const node = (i: number) => (i % 10 === 0 ? `node-${i / 10}` : 'node-a');
+    await Promise.all(
+      Array.from({ length: 299 }, (_, i) => publisher.publish(input(i + 1, undefined, { node: node(i + 1), container: 'api', cause: 'limit-too-low' }))),
+    );
     await publisher.flushOnce();
     const firstPosts = transport.posts.filter((p) => !p.message.threadTs);
     expect(firstPosts).toHaveLength(1);
@@ -80,13 +102,17 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     const shown = transport.updates.at(-1)?.message.text ?? firstPosts[0]!.message.text;
     expect(shown).toMatch(/x300$/);
     expect(transport.updates.length).toBeLessThanOrEqual(1);
-    // Nothing lost: the 299 repeats are in one thread reply, the newest 200 word for word.
+    // One thread reply: of the newest 200 repeats, the 20 that ran on a new node.
     const replies = transport.posts.filter((p) => p.message.threadTs);
     expect(replies).toHaveLength(1);
     const [head, ...lines] = replies[0]!.message.text.split('\n');
     expect(head).toBe('299 more');
-    expect(lines).toHaveLength(200);
-    expect(lines.at(-1)).toBe('kill 299');
+    expect(lines).toEqual(Array.from({ length: 20 }, (_, i) => `kill ${100 + i * 10}`));
+    // Those nodes are shown now: the same nodes again bring no reply.
+    await publisher.publish(input(400, undefined, { node: 'node-15', container: 'api', cause: 'limit-too-low' }));
+    await publisher.flushOnce();
+    expect(transport.posts.filter((p) => p.message.threadTs)).toHaveLength(1);
+    expect(transport.updates.at(-1)?.message.text).toBe('updated x301');
     expect(await publisher.flushOnce()).toBe(0);
   });
 
@@ -105,11 +131,15 @@ describe('Publisher: one message per workload, repeats coalesced', () => {
     expect(transport.posts[0]!.message.text).toBe('first x5\nkill 1\nkill 2\nkill 3\nkill 4');
     await publisher.flushOnce();
     expect(transport.posts).toHaveLength(1); // no thread reply: all four are in the message
-    // A later repeat goes to the thread; the update still lists the earlier ones.
-    expect(await publisher.publish(input(5))).toBe('repeat');
+    // A later repeat with something new (another container) goes to the thread; the update still lists the earlier ones.
+    expect(await publisher.publish(input(5, undefined, { node: 'node-a', container: 'sidecar', cause: 'limit-too-low' }))).toBe('repeat');
     await publisher.flushOnce();
     const replies = transport.posts.filter((p) => p.message.threadTs);
     expect(replies.map((r) => r.message.text)).toEqual(['1 more\nkill 5']);
+    // A repeat on the node and container the first message already listed adds to the count only.
+    expect(await publisher.publish(input(6, undefined, { node: 'node-a', container: 'sidecar', cause: 'limit-too-low' }))).toBe('repeat');
+    await publisher.flushOnce();
+    expect(transport.posts.filter((p) => p.message.threadTs)).toHaveLength(1);
     // Kept with the group, so that updates drawn from the stored model list them too.
     const kept = JSON.parse((await groups.get(input(0).group)).earlier ?? '[]') as { line: string }[];
     expect(kept.map((n) => n.line)).toEqual(['kill 1', 'kill 2', 'kill 3', 'kill 4']);

@@ -6,7 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { trimEvent, trimPod } from '../../core/observed-pod.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../core/incident.js';
@@ -40,7 +41,7 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-/** `usageBytes`: the working set of container main just before the kill. */
+/** `usageBytes`: the working set of `container` just before the kill; the incident is that container's. */
 function killedIncident(namespace: string, deployment: string, usageBytes?: number, container = 'main'): Incident {
   const pod = sim.cluster.list('pods', namespace).find((p) => String(p.metadata.name).startsWith(`${deployment}-`));
   if (!pod) throw new Error(`no pod of ${deployment}`);
@@ -48,7 +49,9 @@ function killedIncident(namespace: string, deployment: string, usageBytes?: numb
   if (usageBytes !== undefined) sim.cluster.setUsage(namespace, String(pod.metadata.name), container, usageBytes);
   const killed = sim.cluster.oomKill(namespace, String(pod.metadata.name), container);
   const now = sim.clock.now();
-  const [incident] = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true });
+  const incident = detectPodIncidents(killed as unknown as V1Pod, { cluster: 'sim', now, cutoff: new Date(now.getTime() - 3_600_000), live: true }).find(
+    (i) => i.termination?.container === container,
+  );
   if (!incident) throw new Error('the kill was not detected');
   return incident;
 }
@@ -127,6 +130,41 @@ describe('investigate', () => {
     expect(found.diagnosis.noProposalReason).toContain('sidecar.istio.io/proxyMemoryLimit');
   });
 
+  it('with app and istio-proxy, the killed container is named first and gets the proposal and its own previous logs; the other is context', async () => {
+    sim.cluster.createDeployment({
+      name: 'basket',
+      namespace: 'shop',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/basket:3', memoryRequest: '256Mi', memoryLimit: '512Mi' }],
+    });
+    const pod = sim.cluster.list('pods', 'shop').find((p) => String(p.metadata.name).startsWith('basket-'))!;
+    const name = String(pod.metadata.name);
+    sim.cluster.update('pods', 'shop', name, (draft) => {
+      draft.spec.containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0', resources: { limits: { memory: '256Mi' } } });
+      draft.status.containerStatuses.push({
+        ...structuredClone(draft.status.containerStatuses[0]),
+        name: 'istio-proxy',
+        image: 'docker.io/istio/proxyv2:1.24.0',
+      });
+    });
+    sim.cluster.setLogs('shop', name, 'main', { previous: 'main: heap exhausted\n' });
+    sim.cluster.setLogs('shop', name, 'istio-proxy', { previous: 'envoy: upstream reset\n' });
+    const logReads = () => sim.server.requests((r) => r.path === `/api/v1/namespaces/shop/pods/${name}/log`).map((r) => r.query.container);
+
+    const app = await investigate(deps, killedIncident('shop', 'basket', 510 * 2 ** 20, 'main'), sim.clock.now());
+    expect(app.diagnosis.proposal?.container).toBe('main');
+    expect(app.enriched.previousLogs).toContain('heap exhausted');
+    expect(logReads()).toEqual(['main']);
+    expect(app.diagnosis.headline).toMatch(/^main /);
+
+    const proxy = await investigate(deps, killedIncident('shop', 'basket', 255 * 2 ** 20, 'istio-proxy'), sim.clock.now());
+    expect(proxy.diagnosis.proposal).toBeUndefined();
+    expect(proxy.enriched.previousLogs).toContain('upstream reset');
+    expect(proxy.enriched.previousLogs).not.toContain('heap exhausted');
+    expect(logReads()).toEqual(['main', 'istio-proxy']);
+    expect(proxy.diagnosis.headline).toMatch(/^istio-proxy /);
+  });
+
   it('a VPA in Auto mode that targets the Deployment: no proposal, and the reason names the VPA', async () => {
     sim.cluster.createDeployment({
       name: 'catalog',
@@ -202,5 +240,61 @@ describe('investigate', () => {
     });
     expect(found.diagnosis.proposal?.toRequest).toBeUndefined();
     expect(found.diagnosis.noProposalReason).toBeUndefined();
+  });
+
+  it('the pod and events the watcher sent, and the Deployment known from the template hash, give the same investigation as reading them', async () => {
+    sim.cluster.addNamespace('fleet');
+    sim.cluster.createDeployment({ name: 'cart', namespace: 'fleet', replicas: 1, memoryRequest: '128Mi', memoryLimit: '256Mi' });
+    const incident = killedIncident('fleet', 'cart', 250 * 2 ** 20, 'cart');
+    const pod = await kube.getJson<V1Pod>(`/api/v1/namespaces/fleet/pods/${incident.pod!.name}`);
+    const events = await kube.getJson<{ items: CoreV1Event[] }>('/api/v1/namespaces/fleet/events', {
+      fieldSelector: `involvedObject.uid=${incident.pod!.uid}`,
+    });
+    const now = sim.clock.now();
+    const read = await investigate({ ...deps, cache: new ClusterCache() }, incident, now);
+    const before = sim.server.requests().length;
+    const sent = await investigate(
+      { ...deps, cache: new ClusterCache() },
+      { ...incident, observed: { pod: trimPod(pod), events: events.items.map(trimEvent) } },
+      now,
+    );
+    const paths = sim.server
+      .requests()
+      .slice(before)
+      .map((r) => r.path);
+    expect(sent.workload).toBe('Deployment/cart');
+    expect(sent.diagnosis).toEqual(read.diagnosis);
+    const { gatheredAt: _a, incident: _i, ...sentEnriched } = sent.enriched;
+    const { gatheredAt: _b, incident: _j, ...readEnriched } = read.enriched;
+    expect(sentEnriched).toEqual(readEnriched);
+    // Neither the pod, its events nor its ReplicaSet was read.
+    expect(paths.filter((p) => /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+$|\/events$|\/replicasets\//.test(p))).toEqual([]);
+  });
+
+  it('a ReplicaSet no Deployment owns is read as metadata first, then whole for its template', async () => {
+    sim.cluster.addNamespace('solo');
+    sim.cluster.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'worker', namespace: 'solo', labels: { app: 'worker' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'worker' } },
+        template: {
+          metadata: { labels: { app: 'worker' } },
+          spec: { containers: [{ name: 'main', image: 'worker:1', resources: { limits: { memory: '256Mi' }, requests: { memory: '128Mi' } } }] },
+        },
+      },
+    });
+    const incident = killedIncident('solo', 'worker', 250 * 2 ** 20);
+    const before = sim.server.requests().length;
+    const found = await investigate({ ...deps, cache: new ClusterCache() }, incident, sim.clock.now());
+    const reads = sim.server
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.includes('/replicasets/'));
+    expect(reads.map((r) => Boolean(r.accept?.includes('as=PartialObjectMetadata')))).toEqual([true, false]);
+    expect(found.workload).toBe('ReplicaSet/worker');
+    expect(found.enriched.owner).toMatchObject({ chain: [{ kind: 'ReplicaSet', name: 'worker' }], templateContainers: ['main'] });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { IncidentHistory, type HistoryRecord } from '../../stores/incident-history.js';
+import { IncidentHistory, workloadOfPod, type HistoryRecord } from '../../stores/incident-history.js';
 import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -68,5 +68,20 @@ describe('IncidentHistory', () => {
     expect(await h.forWorkload('sim', 'shop', 'Deployment/api')).toHaveLength(1);
     expect(await h.attachAlert('unknown', 'C0ALERTS', '1700000000.000100')).toBe(false);
     expect(await h.get('unknown')).toBeUndefined();
+  });
+});
+
+describe('workloadOfPod', () => {
+  it('names the Deployment of a ReplicaSet by its pod-template-hash, else the owner, else the pod', () => {
+    const pod = { namespace: 'shop', name: 'api-7d9f8c6b5-x2k9p', uid: 'u' };
+    expect(workloadOfPod({ ...pod, owner: { kind: 'ReplicaSet', name: 'api-7d9f8c6b5' }, labels: { 'pod-template-hash': '7d9f8c6b5' } })).toBe(
+      'Deployment/api',
+    );
+    expect(workloadOfPod({ ...pod, owner: { kind: 'ReplicaSet', name: 'api-7d9f8c6b5' } })).toBe('ReplicaSet/api-7d9f8c6b5');
+    expect(workloadOfPod({ ...pod, owner: { kind: 'ReplicaSet', name: 'standalone' }, labels: { 'pod-template-hash': '7d9f8c6b5' } })).toBe(
+      'ReplicaSet/standalone',
+    );
+    expect(workloadOfPod({ ...pod, owner: { kind: 'StatefulSet', name: 'db' } })).toBe('StatefulSet/db');
+    expect(workloadOfPod(pod)).toBe('Pod/api-7d9f8c6b5-x2k9p');
   });
 });

@@ -26,12 +26,12 @@ describe('IncidentSink', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  function setup(queueName = uniqueQueueName('sink')) {
+  function setup(queueName = uniqueQueueName('sink'), history?: (incident: Incident) => Promise<void>) {
     const redis = connectRedis(REDIS_URL);
     const queue = createIncidentQueue(redis, queueName);
     const metrics = new Metrics({ defaultMetrics: false });
     const { log } = captureLogger();
-    const sink = new IncidentSink({ queue, redis, queueName, dedupeTtlMs: 60_000, metrics, log });
+    const sink = new IncidentSink({ queue, redis, queueName, dedupeTtlMs: 60_000, metrics, log, history });
     cleanups.push(async () => {
       sink.close();
       await queue.close();
@@ -40,6 +40,34 @@ describe('IncidentSink', () => {
     });
     return { redis, queue, metrics, sink, queueName };
   }
+
+  it('a kill recorded as history is written once and never queued as an alert afterwards', async () => {
+    const written: string[] = [];
+    const { sink, queue } = setup(undefined, async (i) => {
+      written.push(i.id);
+    });
+    expect(await sink.recordHistory(incident('container-oom-hist'))).toBe('recorded');
+    expect(await sink.recordHistory(incident('container-oom-hist'))).toBe('duplicate');
+    expect(await sink.submit(incident('container-oom-hist'))).toBe('duplicate');
+    expect(written).toEqual(['container-oom-hist']);
+    expect(await queue.getJobs(['waiting'])).toHaveLength(0);
+  });
+
+  it('a kill already queued as an alert is not recorded as history too', async () => {
+    const written: string[] = [];
+    const { sink } = setup(undefined, async (i) => {
+      written.push(i.id);
+    });
+    expect(await sink.submit(incident('container-oom-live'))).toBe('enqueued');
+    expect(await sink.recordHistory(incident('container-oom-live'))).toBe('duplicate');
+    expect(written).toEqual([]);
+  });
+
+  it('without a history writer, recording is skipped and the id stays free', async () => {
+    const { sink } = setup();
+    expect(await sink.recordHistory(incident('container-oom-none'))).toBe('skipped');
+    expect(await sink.submit(incident('container-oom-none'))).toBe('enqueued');
+  });
 
   it('queues an incident once, whatever the number of submissions', async () => {
     const { sink, queue } = setup();

@@ -15,6 +15,9 @@ const KEPT_LABELS = [
   'kustomize.toolkit.fluxcd.io/namespace',
   'helm.toolkit.fluxcd.io/name',
   'helm.toolkit.fluxcd.io/namespace',
+  // The revision the pod was made from: its Deployment's ReplicaSet, its StatefulSet's or DaemonSet's ControllerRevision.
+  'pod-template-hash',
+  'controller-revision-hash',
 ] as const;
 
 const MAX_NAME = 253;

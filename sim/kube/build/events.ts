@@ -124,3 +124,19 @@ export function evictedEvent(message: string): EventText {
 export function systemOomEvent(process: string, pid: number): EventText {
   return { type: 'Warning', reason: 'SystemOOM', message: `System OOM encountered, victim process: ${process}, pid: ${pid}` };
 }
+
+// ---- what the controllers record ----
+
+/**
+ * The deployment controller's event on the Deployment when it scales one of its ReplicaSets
+ * (pkg/controller/deployment/sync.go, Kubernetes 1.27 and later: "from <old> to <new>").
+ */
+export function scalingReplicaSetEvent(replicaSet: string, from: number, to: number): EventText {
+  const direction = from < to ? 'up' : 'down';
+  return { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${direction} replica set ${replicaSet} from ${from} to ${to}` };
+}
+
+/** The horizontal-pod-autoscaler's event on the HPA after it wrote a new scale. */
+export function successfulRescaleEvent(size: number, reason: string): EventText {
+  return { type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${size}; reason: ${reason}` };
+}

@@ -46,3 +46,29 @@ export function deleteDependents(cluster: SimCluster, plural: string, owner: Kub
 export function deletePodsOf(cluster: SimCluster, owner: KubeObject): void {
   for (const p of cluster.podsOwnedBy(owner.metadata.uid!)) cluster.delete('pods', p.metadata.namespace, p.metadata.name);
 }
+
+/**
+ * The ControllerRevision a StatefulSet or DaemonSet controller keeps for its current pod template, named
+ * `name` (`<owner>-<hash>`): created with the next revision number, or, for a template seen before (a
+ * rollback), moved to the next revision. `data` is the template as the controllers store it, a replace patch.
+ */
+export function syncControllerRevision(cluster: SimCluster, def: ResourceDef, owner: KubeObject, name: string, hash: string): void {
+  const ns = owner.metadata.namespace!;
+  const owned = ownedBy(cluster, 'controllerrevisions', owner);
+  const max = Math.max(0, ...owned.map((r) => Number(r.revision ?? 0)));
+  const current = owned.find((r) => r.metadata.name === name);
+  if (current) {
+    if (Number(current.revision ?? 0) !== max) cluster.update('controllerrevisions', ns, name, (r) => (r.revision = max + 1));
+    return;
+  }
+  cluster.create('controllerrevisions', {
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { ...(owner.spec.selector?.matchLabels ?? {}), 'controller.kubernetes.io/hash': hash },
+      ownerReferences: [ownerRef(def, owner)],
+    },
+    data: { spec: { template: { ...structuredClone(owner.spec.template), $patch: 'replace' } } },
+    revision: max + 1,
+  });
+}

@@ -1,9 +1,9 @@
-/** DaemonSet: one pod per node (taints and node selectors are ignored). */
+/** DaemonSet: one pod per node (taints and node selectors are ignored); OnDelete waits for its pods to be deleted. */
 import type { KubeObject } from '../types.js';
 import type { SimCluster } from '../cluster.js';
 import { resourceDef } from '../resources.js';
 import { templateHash } from '../rand.js';
-import { guard, isActive, isReady, ownerRef } from './common.js';
+import { guard, isActive, isReady, ownerRef, syncControllerRevision } from './common.js';
 import { buildPod } from './pods.js';
 
 export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
@@ -11,9 +11,11 @@ export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
   guard(cluster, ds.metadata.uid!, () => {
     const hash = templateHash(ds.spec.template);
     const owner = ownerRef(resourceDef('daemonsets'), ds);
+    syncControllerRevision(cluster, resourceDef('daemonsets'), ds, `${ds.metadata.name}-${hash}`, hash);
     const byNode = new Map<string, KubeObject>();
     for (const p of cluster.podsOwnedBy(ds.metadata.uid!)) {
-      const stale = p.metadata.labels?.['controller-revision-hash'] !== hash;
+      // OnDelete: a pod of an old revision stays until someone deletes it.
+      const stale = p.metadata.labels?.['controller-revision-hash'] !== hash && ds.spec.updateStrategy?.type !== 'OnDelete';
       if (stale || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') cluster.delete('pods', ns, p.metadata.name);
       else if (p.spec.nodeName) byNode.set(p.spec.nodeName, p);
     }
@@ -37,7 +39,7 @@ export function syncDaemonSet(cluster: SimCluster, ds: KubeObject): void {
         numberMisscheduled: 0,
         numberReady: ready,
         observedGeneration: x.metadata.generation,
-        updatedNumberScheduled: pods.length,
+        updatedNumberScheduled: pods.filter((p) => p.metadata.labels?.['controller-revision-hash'] === hash).length,
       };
       if (nodes.length > ready) x.status.numberUnavailable = nodes.length - ready;
     });

@@ -31,9 +31,10 @@ function defaultByKind(cluster: SimCluster, def: ResourceDef, obj: KubeObject): 
       obj.spec = defaultRequestsFromLimits(obj.spec);
       obj.spec = injectSidecars(cluster, ns, obj.metadata, obj.spec);
       obj.spec.tolerations = [...(obj.spec.tolerations ?? []), ...DEFAULT_TOLERATIONS];
-      const node = obj.spec.nodeName ? cluster.peek('nodes', undefined, obj.spec.nodeName) : cluster.pickNode();
+      const placed = obj.spec.nodeName ? { node: cluster.peek('nodes', undefined, obj.spec.nodeName) } : cluster.scheduleFor(obj.spec);
+      const node = placed.node;
       if (node) obj.spec.nodeName = node.metadata.name;
-      obj.status = podStatus(cluster, obj.spec, node, at);
+      obj.status = podStatus(cluster, obj.spec, node, at, placed.reason);
       return;
     }
     case 'nodes': {

@@ -83,12 +83,14 @@ function runningConditions(at: string): Json[] {
 }
 
 /** Status of a pod that the kubelet has started: Running, Ready, all containers running. */
-export function podStatus(cluster: SimCluster, spec: Json, node: KubeObject | undefined, at: string): Json {
+export function podStatus(cluster: SimCluster, spec: Json, node: KubeObject | undefined, at: string, unschedulable?: string): Json {
   const qos = qosClass(spec);
   if (!node) {
     return {
       phase: 'Pending',
-      conditions: [podCondition('PodScheduled', 'False', at, 'Unschedulable', '0/0 nodes are available: no nodes available to schedule pods.')],
+      conditions: [
+        podCondition('PodScheduled', 'False', at, 'Unschedulable', unschedulable ?? '0/0 nodes are available: no nodes available to schedule pods.'),
+      ],
       qosClass: qos,
     };
   }
@@ -121,7 +123,6 @@ export function buildPod(
   extra: { labels?: Record<string, string>; nodeName?: string; generateName?: string } = {},
 ): KubeObject {
   const at = cluster.nowIso();
-  const node = extra.nodeName ? cluster.peek('nodes', undefined, extra.nodeName) : cluster.pickNode();
   let spec: Json = template.spec;
   if (cluster.count('limitranges', namespace) > 0) spec = applyLimitRangeDefaults(cluster, namespace, spec);
   spec = defaultRequestsFromLimits(spec);
@@ -131,6 +132,8 @@ export function buildPod(
     { labels: { ...(template.metadata?.labels ?? {}), ...(extra.labels ?? {}) }, annotations: template.metadata?.annotations },
     spec,
   );
+  const placed = extra.nodeName ? { node: cluster.peek('nodes', undefined, extra.nodeName) } : cluster.scheduleFor(spec);
+  const node = placed.node;
   const podSpec: Json = { ...spec, tolerations: spec.tolerations ? [...spec.tolerations, ...DEFAULT_TOLERATIONS] : DEFAULT_TOLERATIONS };
   if (node) podSpec.nodeName = node.metadata.name;
   else delete podSpec.nodeName;
@@ -141,5 +144,5 @@ export function buildPod(
   metadata.labels = extra.labels ? { ...(template.metadata?.labels ?? {}), ...extra.labels } : (template.metadata?.labels ?? {});
   if (template.metadata?.annotations) metadata.annotations = template.metadata.annotations;
   if (owner) metadata.ownerReferences = [owner];
-  return { metadata, spec: podSpec, status: podStatus(cluster, podSpec, node, at) };
+  return { metadata, spec: podSpec, status: podStatus(cluster, podSpec, node, at, placed.reason) };
 }

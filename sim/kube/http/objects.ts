@@ -8,9 +8,18 @@ import { toTable, wantsTable } from '../table.js';
 import { objectJson } from '../watch-conn.js';
 import { admitUpdate } from '../patch-object.js';
 import { resizePod } from '../resize.js';
+import { fieldManagerOf } from '../managed-fields.js';
 import { methodNotAllowed, parseJsonBody, sendJson } from './respond.js';
 
-export function serveCreate(cluster: SimCluster, res: ServerResponse, def: ResourceDef, ns: string | undefined, body: string, q: Record<string, string>): void {
+export function serveCreate(
+  cluster: SimCluster,
+  req: IncomingMessage,
+  res: ServerResponse,
+  def: ResourceDef,
+  ns: string | undefined,
+  body: string,
+  q: Record<string, string>,
+): void {
   const obj = parseJsonBody(body);
   if (!obj || typeof obj !== 'object' || !obj.metadata) throw badRequest("Object 'metadata' is missing");
   if (def.namespaced) {
@@ -19,7 +28,7 @@ export function serveCreate(cluster: SimCluster, res: ServerResponse, def: Resou
     obj.metadata.namespace = ns ?? obj.metadata.namespace;
     if (!cluster.peek('namespaces', undefined, obj.metadata.namespace)) throw notFound(resourceDef('namespaces'), obj.metadata.namespace);
   }
-  const created = cluster.create(def.plural, obj, { dryRun: q.dryRun === 'All' });
+  const created = cluster.create(def.plural, obj, { dryRun: q.dryRun === 'All', manager: fieldManagerOf(req, q) });
   sendJson(res, 201, withKind(def, created));
 }
 
@@ -75,10 +84,20 @@ export function serveObject(
       const obj = cluster.peek(def.plural, ns, name);
       if (!obj) throw notFound(def, name);
       if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(def, [obj], cluster.resourceVersion, cluster.now().getTime()));
+      // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone.
+      if (wantsPartialMetadata(req.headers.accept)) {
+        return sendJson(
+          res,
+          200,
+          { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata },
+          { 'Content-Type': 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' },
+        );
+      }
       return sendJson(res, 200, objectJson(def, obj));
     }
     case 'PATCH': {
-      const out = cluster.patch(def.plural, ns, name, body, String(req.headers['content-type'] ?? ''), { dryRun });
+      const contentType = String(req.headers['content-type'] ?? '');
+      const out = cluster.patch(def.plural, ns, name, body, contentType, { dryRun, manager: fieldManagerOf(req, q, contentType) });
       return sendJson(res, 200, withKind(def, out));
     }
     case 'PUT': {
@@ -87,11 +106,16 @@ export function serveObject(
       const next = parseJsonBody(body);
       admitUpdate(cluster, def, current, next);
       next.metadata.resourceVersion = current.metadata.resourceVersion;
-      return sendJson(res, 200, withKind(def, cluster.replaceStored(def, current, next, { dryRun })));
+      return sendJson(res, 200, withKind(def, cluster.replaceStored(def, current, next, { dryRun, manager: fieldManagerOf(req, q) })));
     }
     case 'DELETE':
       return sendJson(res, 200, withKind(def, cluster.delete(def.plural, ns, name, { dryRun })));
     default:
       throw methodNotAllowed();
   }
+}
+
+/** Whether the client asked for PartialObjectMetadata (first in its Accept list that the server knows). */
+function wantsPartialMetadata(accept: string | undefined): boolean {
+  return !!accept && /(^|,)\s*application\/json;\s*as=PartialObjectMetadata;\s*g=meta\.k8s\.io;\s*v=v1/.test(accept);
 }

@@ -74,7 +74,7 @@ describe('simulated API server: PATCH', () => {
       { name: 'api', namespace: 'shop', body: { metadata: { annotations: { owner: 'team-a' } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    expect(sim.cluster.peek('deployments', 'shop', 'api')!.metadata.annotations).toEqual({ owner: 'team-a' });
+    expect(sim.cluster.peek('deployments', 'shop', 'api')!.metadata.annotations).toMatchObject({ owner: 'team-a', 'deployment.kubernetes.io/revision': '1' });
     // without setHeaderOptions, client-node sends application/json-patch+json
     await sim.apps.patchNamespacedDeployment({
       name: 'api',

@@ -42,6 +42,21 @@ describe('simulated API server: reads', () => {
     }
   });
 
+  it('answers one object as PartialObjectMetadata when asked for it, and whole otherwise', async () => {
+    sim.cluster.createDeployment({ name: 'api', namespace: 'shop', replicas: 1 });
+    const rs = sim.cluster.list('replicasets', 'shop')[0]!;
+    const url = `${sim.server.url}/apis/apps/v1/namespaces/shop/replicasets/${rs.metadata.name}`;
+    const res = await fetch(url, { headers: { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' } });
+    expect(res.headers.get('content-type')).toBe('application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
+    const partial = (await res.json()) as Record<string, unknown>;
+    expect(partial).toMatchObject({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: rs.metadata.name } });
+    expect(partial.spec).toBeUndefined();
+    expect((partial.metadata as { ownerReferences?: { kind: string }[] }).ownerReferences?.[0]?.kind).toBe('Deployment');
+    const whole = await fetchJson(url);
+    expect(whole.kind).toBe('ReplicaSet');
+    expect(whole.spec.template).toBeDefined();
+  });
+
   it('lists pods cluster-wide and per namespace; items carry no kind', async () => {
     sim.cluster.createDeployment({ name: 'api', namespace: 'shop', replicas: 2 });
     sim.cluster.createDeployment({ name: 'db', namespace: 'data', replicas: 1 });

@@ -3,7 +3,7 @@ import { toPodRef } from '../../../watchers/detect/index.js';
 import { createPod, podFixture } from '../../helpers/pods.js';
 
 describe('toPodRef', () => {
-  it('takes identity, node, controller owner, QoS, priority and the workload labels only', () => {
+  it('takes identity, node, controller owner, QoS, priority and the workload and revision labels only', () => {
     const ref = toPodRef(podFixture('pod-oom-crashloop.json'));
     expect(ref).toEqual({
       namespace: 'shop',
@@ -14,7 +14,12 @@ describe('toPodRef', () => {
       qosClass: 'Burstable',
       phase: 'Running',
       priority: 0,
-      labels: { 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'shop-api', 'app.kubernetes.io/part-of': 'shop' },
+      labels: {
+        'app.kubernetes.io/name': 'api',
+        'app.kubernetes.io/instance': 'shop-api',
+        'app.kubernetes.io/part-of': 'shop',
+        'pod-template-hash': '7f9c6b8d4',
+      },
       managedBy: { tool: 'argocd', name: 'shop-api' },
     });
   });

@@ -27,6 +27,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The roles the chart runs, as a JSON list: the node agent only when nodeAgent.enabled.
+*/}}
+{{- define "oombot.roles" -}}
+{{- $roles := list "watcher" "sampler" "worker" "bot" -}}
+{{- if .Values.nodeAgent.enabled }}{{ $roles = append $roles "node-agent" }}{{ end -}}
+{{- $roles | toJson -}}
+{{- end -}}
+
 {{- define "oombot.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
@@ -86,6 +95,8 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.groupWindow | quote }}
 - name: OOMBOT_JOB_LOCK
   value: {{ .Values.config.jobLock | quote }}
+- name: OOMBOT_VERIFY_WINDOW
+  value: {{ .Values.config.verifyWindow | quote }}
 - name: OOMBOT_SAMPLE_INTERVAL
   value: {{ .Values.config.sampleInterval | quote }}
 - name: OOMBOT_WARN_AT

@@ -1,0 +1,26 @@
+import type { Redis } from 'ioredis';
+import { KEY_PREFIX } from '../core/queue.js';
+
+/**
+ * The cache of cluster reads that every worker and bot shares (nodes, LimitRanges, owner chains,
+ * VPAs), in Redis with a time to live. Values are JSON written by oombot; what reads them treats them
+ * like an API answer (defensively), and a value that does not parse is a miss.
+ */
+export class RedisSharedCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly queueName: string,
+  ) {}
+
+  private key(key: string): string {
+    return `${KEY_PREFIX}:${this.queueName}:cache:${key}`;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.redis.get(this.key(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(key), value, 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+}
