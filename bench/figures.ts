@@ -88,6 +88,22 @@ export interface StormFigures {
   problems: Record<string, number>;
 }
 
+/** The memory sampler at one cluster size (bench/sampler.ts). */
+export interface SamplerFigures {
+  pods: number;
+  /** Containers with a memory limit sampled per round. */
+  containers: number;
+  /** The first round also lists the pods for their limits. */
+  firstRound: { apiCalls: number; cpuMs: number; wallMs: number };
+  /** Average of the rounds after it. */
+  steadyRound: { apiCalls: number; cpuMs: number; wallMs: number };
+  /** Redis bytes (MEMORY USAGE) of the history after the rounds ran. */
+  redisBytesAfterRounds: number;
+  /** Redis bytes per container with its history full (240 + 240 points). */
+  redisBytesPerContainerFull: number;
+  redisBytesPer10kFull: number;
+}
+
 export interface ReadsPhase {
   incidents: number;
   /** Reads the simulated API server recorded, per incident. */
@@ -149,6 +165,7 @@ export interface HeadOfLineFigures {
 export interface BenchResults {
   reads?: ReadsFigures;
   bot?: BotMemoryFigures[];
+  sampler?: SamplerFigures[];
   watcher?: WatcherFigures[];
   latency?: LatencyFigures[];
   storm?: StormFigures;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['watcher', 'latency', 'storm', 'head-of-line', 'scale', 'reads', 'bot'] as const;
+export const BENCHMARKS = ['watcher', 'latency', 'storm', 'head-of-line', 'scale', 'reads', 'bot', 'sampler'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {
@@ -9,16 +9,20 @@ export interface BenchOptions {
   sizes: number[];
   /** Pods in the background cluster of the latency benchmark, one run each. */
   latencySizes: number[];
+  /** Pods (one container with a limit each) of the sampler benchmark. */
+  samplerSizes: number[];
   only: BenchmarkName[];
 }
 
 export const DEFAULT_SIZES = [10_000, 50_000, 100_000];
 export const DEFAULT_LATENCY_SIZES = [1_000, 10_000, 50_000];
+export const DEFAULT_SAMPLER_SIZES = [10_000, 50_000];
 
-export const USAGE = `usage: npm run bench -- [--sizes 10000,50000,100000] [--latency-sizes 1000,10000,50000] [--only watcher,latency,storm,head-of-line,scale,reads,bot] [--help]
+export const USAGE = `usage: npm run bench -- [--sizes 10000,50000,100000] [--latency-sizes 1000,10000,50000] [--only watcher,latency,storm,head-of-line,scale,reads,bot,sampler] [--sampler-sizes 10000,50000] [--help]
 
   --sizes N,...          pods in the cluster for the watcher benchmark (oombot against a naive informer)
   --latency-sizes N,...  pods in the background cluster, one end-to-end latency run for each
+  --sampler-sizes N,...  pods (one container with a memory limit each) for the sampler benchmark
   --only NAME,...        run only these benchmarks: ${BENCHMARKS.join(', ')} (default: all)
   --help                 print this and exit
 
@@ -50,7 +54,7 @@ function parseOnly(value: string | undefined): BenchmarkName[] {
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
-  let values: { sizes?: string; 'latency-sizes'?: string; only?: string; help?: boolean };
+  let values: { sizes?: string; 'latency-sizes'?: string; 'sampler-sizes'?: string; only?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -59,6 +63,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       options: {
         sizes: { type: 'string' },
         'latency-sizes': { type: 'string' },
+        'sampler-sizes': { type: 'string' },
         only: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -70,6 +75,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     help: values.help ?? false,
     sizes: parseSizes('sizes', values.sizes, DEFAULT_SIZES),
     latencySizes: parseSizes('latency-sizes', values['latency-sizes'], DEFAULT_LATENCY_SIZES),
+    samplerSizes: parseSizes('sampler-sizes', values['sampler-sizes'], DEFAULT_SAMPLER_SIZES),
     only: parseOnly(values.only),
   };
 }

@@ -1,7 +1,17 @@
 /** The benchmark report as Markdown, from the figures alone. */
 import { KUBE_CALL_KINDS, type KubeCallKind } from './classify-kube-call.js';
 import type { Machine } from './describe-machine.js';
-import type { BenchResults, BotMemoryFigures, HeadOfLineFigures, LatencyFigures, ReadsFigures, Spread, StormFigures, WatcherFigures } from './figures.js';
+import type {
+  BenchResults,
+  BotMemoryFigures,
+  HeadOfLineFigures,
+  LatencyFigures,
+  ReadsFigures,
+  SamplerFigures,
+  Spread,
+  StormFigures,
+  WatcherFigures,
+} from './figures.js';
 import { formatPods } from './plot.js';
 
 export interface ReportInput {
@@ -10,7 +20,17 @@ export interface ReportInput {
   command: string;
   startedAt: Date;
   /** Wall time of the whole run and of each benchmark, in seconds. */
-  seconds: { total: number; watcher?: number; latency?: number; storm?: number; headOfLine?: number; scale?: number; reads?: number; bot?: number };
+  seconds: {
+    total: number;
+    watcher?: number;
+    latency?: number;
+    storm?: number;
+    headOfLine?: number;
+    scale?: number;
+    reads?: number;
+    bot?: number;
+    sampler?: number;
+  };
   /** 1-minute load average of the machine before and after the run: others' work shows here. */
   loadAverage: { before: number; after: number };
   latencyTargetMs: number;
@@ -322,6 +342,23 @@ function stormSection(s: StormFigures, seconds?: number): string[] {
   ];
 }
 
+function samplerSection(sampler: SamplerFigures[], seconds?: number): string[] {
+  const ms = (n: number) => `${n.toFixed(0)} ms`;
+  return [
+    '## Sampler: API calls, CPU and Redis memory per round',
+    '',
+    "The memory sampler (one replica) against a simulated cluster whose pods each have one container with a 512Mi limit. The first round lists the Running pods (for their limits, paged by 500) besides the metrics; later rounds read only `metrics.k8s.io` (the pod list is read again every 5 minutes). CPU is of the sampler's process (the API server runs in its own). Redis memory is `MEMORY USAGE` of the history keys: after the rounds ran, and at the bound, measured on 200 containers whose two tiers are full (240 samples at the interval and 240 one-minute maxima) and scaled to every container.",
+    ...(seconds ? ['', `This benchmark took ${duration(seconds)}.`] : []),
+    '',
+    '| containers | API calls, first round | API calls a round after | CPU, first round | CPU a round after | wall a round after | Redis after the rounds | Redis at full history | per 10k containers |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...sampler.map(
+      (f) =>
+        `| ${int(f.containers)} | ${f.firstRound.apiCalls} | ${f.steadyRound.apiCalls.toFixed(1)} | ${ms(f.firstRound.cpuMs)} | ${ms(f.steadyRound.cpuMs)} | ${ms(f.steadyRound.wallMs)} | ${mib(f.redisBytesAfterRounds)} | ${mib(f.redisBytesPerContainerFull * f.containers)} | ${mib(f.redisBytesPer10kFull)} |`,
+    ),
+  ];
+}
+
 function headOfLineSection(h: HeadOfLineFigures, targetMs: number | undefined, seconds?: number): string[] {
   return [
     '## Head-of-line: an unrelated alert during a storm',
@@ -390,6 +427,7 @@ export function renderReport(input: ReportInput): string {
   if (results.latency?.length) sections.push(latencySection(results.latency, input.latencyTargetMs, input.seconds.latency));
   if (results.latency?.length || results.storm) sections.push(kubeCallsSection(results.latency ?? [], results.storm));
   if (results.storm) sections.push(stormSection(results.storm, input.seconds.storm));
+  if (results.sampler?.length) sections.push(samplerSection(results.sampler, input.seconds.sampler));
   if (results.headOfLine) sections.push(headOfLineSection(results.headOfLine, input.targets?.headOfLineMs, input.seconds.headOfLine));
   if (results.scale?.length) sections.push(scaleSection(results.scale, input.targets?.scaleMs, input.seconds.scale));
   return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;

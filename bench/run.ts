@@ -20,6 +20,7 @@ import { plotSlack } from './plot-slack.js';
 import { renderReport } from './render-report.js';
 import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
+import { benchSampler } from './sampler.js';
 import { benchHeadOfLine } from './head-of-line.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
@@ -84,7 +85,17 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: { total: number; watcher?: number; latency?: number; storm?: number; headOfLine?: number; scale?: number; reads?: number; bot?: number } = {
+  const seconds: {
+    total: number;
+    watcher?: number;
+    latency?: number;
+    storm?: number;
+    headOfLine?: number;
+    scale?: number;
+    reads?: number;
+    bot?: number;
+    sampler?: number;
+  } = {
     total: 0,
   };
 
@@ -149,6 +160,13 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     const run = await timed(() => benchBotMemory({ ...BOT, redisUrl }, log));
     results.bot = run.value;
     seconds.bot = run.seconds;
+  }
+  if (options.only.includes('sampler')) {
+    log('');
+    log(`Sampler: API calls, CPU and wall time per round, Redis memory of the history, at ${options.samplerSizes.join(', ')} containers`);
+    const run = await timed(() => benchSampler(options.samplerSizes, redisUrl, log));
+    results.sampler = run.value;
+    seconds.sampler = run.seconds;
   }
   seconds.total = (performance.now() - t0) / 1000;
 

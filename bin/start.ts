@@ -10,6 +10,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
+import type { NearLimitJob } from '../core/near-limit.js';
 
 export interface Oombot {
   port: number;
@@ -48,11 +49,19 @@ const workerRole: RoleStarter = async (ctx) => {
 
 const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
 
+const samplerRole: RoleStarter = async (ctx) => {
+  const { startSamplerRole } = await import('../sampler/start-sampler.js');
+  const kube = ctx.kube();
+  // Near-limit warnings share the incidents' queue (job name "near-limit"), so the worker posts them.
+  return startSamplerRole({ ...ctx, kube, cluster: kube.target.clusterName, queue: ctx.queue as unknown as Queue<NearLimitJob> });
+};
+
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
 export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   watcher: watcherRole,
   worker: workerRole,
   bot: botRole,
+  sampler: samplerRole,
   'node-agent': nodeAgentRole,
 };
 
@@ -153,7 +162,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['node-agent', 'watcher', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }

@@ -2,10 +2,10 @@ import ms from 'ms';
 import { redactUrl } from './redact.js';
 import { clusterQueueName, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-url.js';
 
-export type Role = 'watcher' | 'worker' | 'bot' | 'node-agent';
-export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'node-agent'];
+export type Role = 'watcher' | 'worker' | 'bot' | 'sampler' | 'node-agent';
+export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler', 'node-agent'];
 /** What `oombot start` runs without `--roles`: the node agent runs only where asked (a DaemonSet). */
-export const DEFAULT_ROLES: readonly Role[] = ['watcher', 'worker', 'bot'];
+export const DEFAULT_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -54,6 +54,12 @@ export interface Config {
   verifyWindowMs: number;
   /** Highest memory limit a proposal may offer, in bytes; undefined means only the node caps it. */
   maxMemoryLimitBytes?: number;
+  /** How often the sampler reads metrics.k8s.io (ms, at least 1 s). */
+  sampleIntervalMs: number;
+  /** Share of the memory limit (0..1) at or above which a rising working set is warned about. */
+  warnAt: number;
+  /** Prometheus with cAdvisor's container_memory_working_set_bytes: the memory curve's source when set. */
+  prometheusUrl?: string;
   /** The node agent's node (NODE_NAME, from the downward API). */
   nodeName?: string;
   /** The kernel log the node agent follows (OOMBOT_KMSG): /dev/kmsg, or a file or FIFO in its format. */
@@ -209,6 +215,25 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const sampleIntervalMs = duration('OOMBOT_SAMPLE_INTERVAL', '30s');
+  if (sampleIntervalMs < 1_000) problems.push(`OOMBOT_SAMPLE_INTERVAL="${str(env, 'OOMBOT_SAMPLE_INTERVAL')}" is shorter than 1s: set 1s or more`);
+
+  const warnRaw = str(env, 'OOMBOT_WARN_AT') ?? '90%';
+  const warnMatch = /^(\d+(?:\.\d+)?)(%?)$/.exec(warnRaw);
+  const warnValue = warnMatch ? Number(warnMatch[1]) / (warnMatch[2] || Number(warnMatch[1]) > 1 ? 100 : 1) : Number.NaN;
+  if (!(warnValue >= 0.5 && warnValue < 1)) {
+    problems.push(`OOMBOT_WARN_AT="${warnRaw}" is not a share of the limit from 50% to 99%: set it like 90% or 0.9`);
+  }
+
+  const prometheusUrl = str(env, 'PROMETHEUS_URL');
+  if (prometheusUrl) {
+    try {
+      const u = new URL(prometheusUrl);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
+    } catch {
+      problems.push(`PROMETHEUS_URL="${redactUrl(prometheusUrl)}" is not a URL: set it like http://prometheus-server.monitoring:9090/`);
+    }
+  }
   const nodeName = str(env, 'NODE_NAME');
   if (nodeName !== undefined && (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName) || nodeName.length > 253)) {
     problems.push(`NODE_NAME="${nodeName}" is not a node name: set it from the downward API (fieldRef spec.nodeName)`);
@@ -240,6 +265,9 @@ export function loadConfig(env: Env = process.env): Config {
     jobLockMs: duration('OOMBOT_JOB_LOCK', '60s'),
     verifyWindowMs: duration('OOMBOT_VERIFY_WINDOW', '24h'),
     maxMemoryLimitBytes,
+    sampleIntervalMs,
+    warnAt: warnValue >= 0.5 && warnValue < 1 ? warnValue : 0.9,
+    prometheusUrl,
     nodeName,
     kmsgPath: str(env, 'OOMBOT_KMSG') ?? '/dev/kmsg',
     bootId,

@@ -306,7 +306,7 @@ export interface EnrichedIncident {
   /** Allocatable memory of the largest node the pod can land on. */
   largestNodeAllocatableBytes?: number;
   usage?: UsageSample;
-  /** Working set of the container since it last started, oldest first (optional, from Prometheus). */
+  /** Working set of the container since it last started, oldest first (optional: from the sampler's history). */
   usageSamples?: { at: string; workingSetBytes: number }[];
   /** Tail of the previous container's log. Untrusted, may be huge. */
   previousLogs?: string;

@@ -19,6 +19,10 @@ import { escapeMrkdwn } from '../core/text-safety.js';
 import { isPodPresent, type EnrichedIncident } from '../diagnosis/enriched.js';
 import type { Publisher, PublishResult } from './publisher.js';
 import type { AlertRenderer } from './renderers.js';
+import type { NearLimitWarnings } from '../stores/near-limit-warnings.js';
+import { warnedLine } from '../alert/near-limit-message.js';
+import { attachChart, type ChartDeps } from './attach-chart.js';
+import type { WorkingSetHistory } from '../investigate/working-set-history.js';
 import type { FixRecord, FixStore } from '../stores/fix-store.js';
 import { alertStatus } from '../alert/fix-lines.js';
 import type { Metrics } from '../core/metrics.js';
@@ -37,6 +41,12 @@ export interface ProcessDeps {
   scaleEvents?: Pick<ScaleEvents, 'forWorkload'>;
   proposals: ProposalStore;
   snoozes: SnoozeStore;
+  /** The working-set history (Prometheus or the sampler's), for the diagnosis and the chart. */
+  memory?: (cluster: string) => WorkingSetHistory;
+  /** Where the memory chart of a kill goes (its alert's thread); none: no chart. */
+  chart?: ChartDeps;
+  /** The workload's near-limit warning, linked from its OOM alert. */
+  warnings?: NearLimitWarnings;
   publisher: Publisher;
   renderer: AlertRenderer;
   /**
@@ -110,6 +120,8 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
   if (again) model.warnings.unshift(again.line);
+  const warned = incident.pod ? await deps.warnings?.get(workloadKey) : undefined;
+  if (warned?.ts) model.facts.push({ label: 'Near-limit warning', value: warnedLine(warned.since, warned.peak, warned.state) });
   await deps.history.add(record);
   if (gathered.gaps.length > 0) deps.log.info({ incident: incident.id, gaps: gathered.gaps }, 'some details could not be read');
 
@@ -141,6 +153,12 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
   await locateAlert(deps, group, incident.id);
+  if (outcome === 'posted' && deps.chart && deps.alerts) {
+    const at = await deps.alerts.get(group).catch(() => undefined);
+    if (at?.channel && at.ts) {
+      await attachChart(deps.chart, incident, { channel: at.channel, ts: at.ts }, { limitBytes: record.limitBytes, previous: enriched.previousIncidents });
+    }
+  }
   if (again && deps.showFix) {
     const status = alertStatus({ ...again.fix, state: 'killed-again', ...(again.leak ? { detail: 'leak likely' } : {}) });
     if (status)

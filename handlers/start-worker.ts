@@ -26,6 +26,11 @@ import { z } from 'zod';
 import { AlertChangeSchema, parseChecked } from '../stores/schemas.js';
 import { consoleRenderer, slackRenderer, type AlertRenderer } from './renderers.js';
 import { processIncident, type ProcessResult } from './process-incident.js';
+import { NEAR_LIMIT_JOB } from '../core/near-limit.js';
+import { NearLimitWarnings } from '../stores/near-limit-warnings.js';
+import { workingSetHistory } from '../investigate/working-set-history.js';
+import { PrometheusClient } from '../core/prometheus.js';
+import { processNearLimit } from './process-near-limit.js';
 
 export interface WorkerRole {
   worker: Worker<Incident>;
@@ -81,6 +86,12 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     flushLeaseMs: config.jobLockMs,
     foldRepeats: renderer.foldsRepeats,
   });
+  const memory = workingSetHistory({
+    redis,
+    queueName: config.queueName,
+    log,
+    ...(config.prometheusUrl ? { prometheus: new PrometheusClient(config.prometheusUrl) } : {}),
+  });
   const history = new IncidentHistory(redis, config.queueName, config.dedupeTtlMs);
   /** A followed fix's state as one line on its alert, while the alert's group is kept. */
   const showOnAlert = async (fix: FixRecord, text: string): Promise<void> => {
@@ -129,6 +140,9 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     kernelKills: new KernelKills(redis, config.queueName),
     proposals: new ProposalStore(redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(redis, config.queueName),
+    warnings: new NearLimitWarnings(redis, config.queueName, config.groupWindowMs),
+    chart: { redis, queueName: config.queueName, transport, log, onceMs: config.dedupeTtlMs, history: memory },
+    memory,
     publisher,
     renderer,
     alerts: groups,
@@ -140,6 +154,11 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
     async (job: Job<Incident>) => {
       const incident = job.data;
       try {
+        if (job.name === NEAR_LIMIT_JOB) {
+          const outcome = await processNearLimit(job.data, { ...deps, transport, log: log.child({ job: job.id }) }, job.attemptsMade > 0);
+          metrics.jobsProcessed.inc({ outcome: `near-limit-${outcome}` });
+          return { outcome };
+        }
         const result = await processIncident(incident, { ...deps, log: log.child({ job: job.id }) });
         metrics.jobsProcessed.inc({ outcome: result.outcome });
         metrics.apiCallsPerIncident.observe(result.apiCalls);

@@ -4,6 +4,9 @@ import { OombotError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Backoff } from '../core/backoff.js';
 import { Pacer } from './pacer.js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 
 /**
  * chat.postMessage per channel: Slack allows about 1 message a second with short bursts. oombot keeps
@@ -76,6 +79,26 @@ export interface AlertTransport {
   update(channel: string, ts: string, message: MessageSource): Promise<void>;
   /** First alerts waiting for their turn at `channel` (its name or id): the channel is busy with new alerts. */
   alertsWaiting?(channel: string): number;
+  /** Shares a file in the thread of `threadTs` (the memory chart of an alert). */
+  uploadFile?(channel: string, threadTs: string, file: OutgoingFile): Promise<UploadResult>;
+}
+
+/** A file for an alert's thread, e.g. its memory chart (PNG). */
+export interface OutgoingFile {
+  filename: string;
+  title: string;
+  bytes: Buffer;
+  /** Text for screen readers. */
+  altText: string;
+  /** The message introducing the file (the text sparkline on the console). */
+  comment: string;
+  /** One line printed instead of the image on the console. */
+  consoleLine?: string;
+}
+
+export interface UploadResult {
+  /** Slack's file id, or the path the console wrote the file to. */
+  id: string;
 }
 
 /** Slack errors that retrying cannot fix, with what to do about each. */
@@ -324,6 +347,39 @@ export class SlackTransport implements AlertTransport {
     });
   }
 
+  /**
+   * Slack's external upload flow: files.getUploadURLExternal (name, length) → the bytes POSTed to the
+   * upload URL → files.completeUploadExternal, which shares the file into the thread. Paced with the
+   * updates (both methods are tier 4); needs the files:write scope.
+   */
+  async uploadFile(channel: string, threadTs: string, file: OutgoingFile): Promise<UploadResult> {
+    const reserved = await this.call('files.getUploadURLExternal', 'files', PRIORITY.thread, this.updatePacer, () =>
+      this.client.files.getUploadURLExternal({ filename: file.filename, length: file.bytes.length, alt_text: file.altText }),
+    );
+    if (!reserved.upload_url || !reserved.file_id)
+      throw new OombotError('SLACK_REQUEST', 'files.getUploadURLExternal: no upload_url in the answer', { retryable: false });
+    const form = new FormData();
+    form.append('filename', new Blob([new Uint8Array(file.bytes)], { type: 'image/png' }), file.filename);
+    let res: Response;
+    try {
+      res = await fetch(reserved.upload_url, { method: 'POST', body: form, signal: AbortSignal.timeout(15_000) });
+    } catch (err) {
+      throw new OombotError('SLACK_UNAVAILABLE', `file upload: ${errorMessage(err)}`, { retryable: true, cause: err });
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) throw new OombotError('SLACK_REQUEST', `file upload: HTTP ${res.status}`, { retryable: res.status >= 500 });
+    const fileId = reserved.file_id;
+    await this.call('files.completeUploadExternal', 'files', PRIORITY.thread, this.updatePacer, () =>
+      this.client.files.completeUploadExternal({
+        files: [{ id: fileId, title: file.title }],
+        channel_id: channel,
+        thread_ts: threadTs,
+        initial_comment: file.comment,
+      }),
+    );
+    return { id: fileId };
+  }
+
   private async call<T extends { ok?: boolean; ts?: string; channel?: string }>(
     method: string,
     paceKey: string,
@@ -402,6 +458,7 @@ function refused(err: unknown): boolean {
 export class ConsoleTransport implements AlertTransport {
   readonly kind = 'console' as const;
   private n = 0;
+  private dir: string | undefined;
   constructor(private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
 
   async post(channel: string, source: MessageSource): Promise<PostResult> {
@@ -415,6 +472,15 @@ export class ConsoleTransport implements AlertTransport {
   async update(_channel: string, _ts: string, source: MessageSource): Promise<void> {
     const message = await resolveMessage(source);
     this.write(`${indent(message.text.split('\n')[0] ?? '', '   ~ ')}\n`);
+  }
+
+  /** Writes the file to a temporary folder and prints its line (the sparkline) and path. */
+  async uploadFile(_channel: string, _threadTs: string, file: OutgoingFile): Promise<UploadResult> {
+    this.dir ??= await mkdtemp(join(tmpdir(), 'oombot-charts-'));
+    const path = join(this.dir, basename(file.filename));
+    await writeFile(path, file.bytes);
+    this.write(`${indent(`${file.consoleLine ?? file.comment} (chart: ${path})`, '   | ')}\n`);
+    return { id: path };
   }
 }
 

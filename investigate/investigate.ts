@@ -17,6 +17,7 @@ import { type ClusterCache, type Gathered, type NodeSumsSource, cachedOwnerChain
 import { readWorkloadChange } from './workload-change.js';
 import type { ScaleEvents } from '../core/scale-events.js';
 import { readScaleDown } from './scale-down.js';
+import type { WorkingSetHistory } from './working-set-history.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes'>;
@@ -31,6 +32,8 @@ export interface InvestigateDeps {
   changes?: ChangeCache;
   /** The scale events the watcher kept (absent: no scale-down is looked for). Redis only, no cluster read. */
   scaleEvents?: Pick<ScaleEvents, 'forWorkload'>;
+  /** The working-set history of the cluster: Prometheus or the sampler's (none: the diagnosis has no curve). */
+  memory?: (cluster: string) => WorkingSetHistory;
 }
 
 export interface Investigation {
@@ -70,8 +73,26 @@ export async function investigate(deps: InvestigateDeps, incident: Incident, now
   await addKernelKills(deps, incident, enriched, gathered);
   if (changed?.change) enriched.change = changed.change;
   if (scaleDown) enriched.scaleDown = scaleDown;
+  const samples = await runSamples(deps, incident);
+  if (samples.length > 0) enriched.usageSamples = samples;
   const diagnosis = diagnose(enriched, { maxMemoryLimitBytes: deps.config.maxMemoryLimitBytes });
   return { gathered, workload, enriched, diagnosis };
+}
+
+/**
+ * The sampled working set of the killed run, from its start to the kill: the leak rule reads a steady
+ * climb in it, the start-up rule how soon it peaked.
+ */
+async function runSamples(deps: InvestigateDeps, incident: Incident): Promise<{ at: string; workingSetBytes: number }[]> {
+  const t = incident.termination;
+  if (!deps.memory || !incident.pod || !t) return [];
+  const started = Date.parse(t.startedAt ?? '');
+  const ended = Date.parse(t.finishedAt ?? incident.occurredAt);
+  if (!Number.isFinite(started) || !Number.isFinite(ended)) return [];
+  const points = await deps
+    .memory(incident.cluster)
+    .read(`${incident.pod.namespace}/${incident.pod.name}/${t.container}`, Math.floor(started / 1000), Math.ceil(ended / 1000) + 5);
+  return points.filter((p) => p.at * 1000 <= ended + 5_000).map((p) => ({ at: new Date(p.at * 1000).toISOString(), workingSetBytes: p.bytes }));
 }
 
 /** "Deployment/api", "StatefulSet/db", "Pod/debug-shell", "Node/worker-3". */

@@ -78,6 +78,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     replicas: 2,
     containers: main({ memoryRequest: '512Mi', memoryLimit: '1Gi', command: ['java', '-Xmx1g', '-jar', '/app/search.jar'] }),
   });
+  cluster.createDeployment({ name: 'cart', namespace: 'shop', replicas: 1, containers: main({ memoryRequest: '256Mi', memoryLimit: '512Mi' }) });
   cluster.createDeployment({ name: 'reports', namespace: 'batch', replicas: 1, containers: main({ memoryRequest: '256Mi', memoryLimit: '2Gi' }) });
   cluster.createDeployment({
     name: 'gateway',
@@ -108,6 +109,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     clusterName: 'demo',
     lookbackMs: 60_000,
     groupWindowMs: 10 * 60_000,
+    // Samples every second, so that a climb shows within seconds.
+    sampleIntervalMs: 1_000,
   };
   const log = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
   const roles = opts.roles.filter((r) => r !== 'bot' || config.slack.signingSecret || config.slack.appToken);
@@ -131,9 +134,28 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   );
   for (let i = 0; i < 100 && !(await app.http.readiness()).ok; i++) await sleep(100);
 
+  const signal = opts.signal;
+  const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
   const scenarios: { title: string; run: () => void | Promise<void> }[] = [
     {
-      title: '1/5 shop/checkout is crash-looping on its 256Mi limit (it needs about 300Mi)',
+      title: '1/6 shop/cart climbs toward its 512Mi limit: a near-limit warning with the time left, then the OOM kill with its memory chart',
+      run: async () => {
+        const pod = podsOf(cluster, 'shop', 'cart')[0];
+        if (!pod) return;
+        const Mi = 2 ** 20;
+        // 450Mi climbing 8Mi a second (the simulated metrics-server serves the ramp): past 90% (461Mi)
+        // after about a second, at the limit after 8.
+        cluster.setUsageRamp('shop', pod, 'main', { fromBytes: 450 * Mi, bytesPerSecond: 8 * Mi, maxBytes: 511 * Mi });
+        await pause(8_000);
+        cluster.setUsage('shop', pod, 'main', 511 * Mi);
+        cluster.oomKill('shop', pod, 'main', { then: 'running', startedAt: new Date(cluster.now().getTime() - 30 * 60_000).toISOString() });
+        // The restarted container starts small again: the warning is marked resolved.
+        await pause(3_000);
+        cluster.setUsage('shop', pod, 'main', 140 * Mi);
+      },
+    },
+    {
+      title: '2/6 shop/checkout is crash-looping on its 256Mi limit (it needs about 300Mi)',
       run: () => {
         for (const pod of podsOf(cluster, 'shop', 'checkout')) {
           cluster.setUsage('shop', pod, 'main', 255 * 2 ** 20);
@@ -142,7 +164,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       },
     },
     {
-      title: '2/5 batch/reports leaks: killed again at a similar uptime',
+      title: '3/6 batch/reports leaks: killed again at a similar uptime',
       run: async () => {
         // Each run climbs to the 2Gi limit after about 40 minutes.
         const uptime = () => new Date(cluster.now().getTime() - 41 * 60_000).toISOString();
@@ -160,7 +182,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       },
     },
     {
-      title: '3/5 node-2 runs low on memory: the kubelet evicts a search pod',
+      title: '4/6 node-2 runs low on memory: the kubelet evicts a search pod',
       run: () => {
         cluster.setNodePressure('node-2', true);
         const pod =
@@ -178,21 +200,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       },
     },
     {
-      title: '4/5 the kernel OOM killer runs on node-1 (SystemOOM)',
+      title: '5/6 the kernel OOM killer runs on node-1 (SystemOOM)',
       run: () => {
         cluster.systemOom('node-1', { process: 'java', pid: 48121 });
       },
     },
     {
-      title: '5/5 platform/gateway fails its liveness probe and is SIGKILLed: not an OOM',
+      title: '6/6 platform/gateway fails its liveness probe and is SIGKILLed: not an OOM',
       run: () => {
         const pod = podsOf(cluster, 'platform', 'gateway')[0];
         if (pod) cluster.livenessKill('platform', pod, 'main');
       },
     },
   ];
-  const signal = opts.signal;
-  const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
   for (const s of scenarios) {
     if (signal?.aborted) break;
     say(s.title);

@@ -177,6 +177,21 @@ export const IncidentSchema = z.looseObject({
   processOom: ProcessOomSchema.optional(),
 });
 
+/** A queued near-limit warning (core/near-limit.ts), refused whole when it does not fit. */
+export const NearLimitJobSchema = z.object({
+  v: z.literal(1),
+  cluster: text(253),
+  namespace: z.string().min(1).max(253),
+  pod: z.string().min(1).max(253),
+  container: z.string().min(1).max(253),
+  workload: z.string().min(1).max(600),
+  state: z.enum(['rising', 'resolved']),
+  at: isoTime,
+  workingSetBytes: bytes,
+  limitBytes: z.number().finite().positive(),
+  etaSeconds: bytes.optional(),
+});
+
 /**
  * A parsed record, or undefined with the reason when it does not fit `schema`. Strict parsing: unknown keys
  * of closed objects are dropped, never passed on.

@@ -2,9 +2,10 @@
  * A main-process OOM kill (OOMKilled + 137). Rule 1 asks whether the container reached its own limit
  * at all; rules 2-6 explain why it did. The first rule that applies decides.
  */
-import { formatDuration } from '../../core/format.js';
+import { formatDuration, timeMs } from '../../core/format.js';
+import { formatMemoryApprox } from '../../core/quantity.js';
 import { analyseRuntime, type RuntimeAnalysis } from '../analyse-runtime.js';
-import type { Confidence, Diagnosis } from '../diagnosis.js';
+import type { Confidence, Diagnosis, Evidence } from '../diagnosis.js';
 import { STARTUP_SECONDS, lowerIfGone, result, withLimitProposal, type Ctx } from './context.js';
 import { withChange } from './change.js';
 import { detectLeak, earlierKillCount } from './leak.js';
@@ -80,8 +81,21 @@ function ownLimit(kill: AtLimit): Diagnosis {
   return limitTooLow(kill, runtime);
 }
 
+/** The sampled working set of a run that was killed soon after it started: how fast it reached its peak. */
+function startupCurve(ctx: Ctx): Evidence | undefined {
+  const started = timeMs(ctx.incident.termination?.startedAt);
+  const samples = (ctx.e.usageSamples ?? []).filter((s) => Number.isFinite(s.workingSetBytes));
+  if (started === undefined || samples.length === 0) return undefined;
+  const peak = samples.reduce((a, b) => (b.workingSetBytes > a.workingSetBytes ? b : a));
+  const after = ((timeMs(peak.at) ?? started) - started) / 1000;
+  if (after < 0 || after > STARTUP_SECONDS) return undefined;
+  const share = ctx.limitBytes ? ` (${Math.round((peak.workingSetBytes / ctx.limitBytes) * 100)}% of the limit)` : '';
+  return { text: `Working set reached ${formatMemoryApprox(peak.workingSetBytes)}${share} ${formatDuration(after)} after the start`, source: 'metrics' };
+}
+
 function startupSpike({ ctx, name, base, logs }: AtLimit, runtime: RuntimeAnalysis, uptimeSeconds: number): Diagnosis {
-  const startEvidence = [...base, ...runtimeEvidence(runtime, 'all')];
+  const curve = startupCurve(ctx);
+  const startEvidence = [...base, ...(curve ? [curve] : []), ...runtimeEvidence(runtime, 'all')];
   if (runtime.weak.length > 0) {
     return runtimeHeap(
       ctx,

@@ -40,6 +40,14 @@ import { bytesOf } from './units.js';
 // Defined in object-meta.ts; still exported here, where callers have always found them.
 export { withKind, controllerOf } from './object-meta.js';
 
+/** A working set growing linearly from `fromBytes` since `sinceMs` (cluster time), capped at `maxBytes`. */
+export interface UsageRamp {
+  fromBytes: number;
+  bytesPerSecond: number;
+  maxBytes?: number;
+  sinceMs: number;
+}
+
 export interface SimClusterOptions {
   clock?: SimClock;
   /** Seed of names, uids and ids: the same seed and the same script give the same objects. */
@@ -104,7 +112,7 @@ export class SimCluster extends ClusterStorage {
   private ipCounter = 0;
   private readonly logs = new Map<string, ContainerLogs>();
   /** `ns/pod` -> container -> { memory bytes, cpu nanocores } */
-  readonly podUsage = new Map<string, Map<string, { memory: number; cpu: number }>>();
+  readonly podUsage = new Map<string, Map<string, { memory: number; cpu: number; ramp?: UsageRamp }>>();
   readonly nodeUsage = new Map<string, { memory: number; cpu: number }>();
 
   constructor(opts: SimClusterOptions = {}) {
@@ -452,6 +460,32 @@ export class SimCluster extends ClusterStorage {
     let m = this.podUsage.get(key);
     if (!m) this.podUsage.set(key, (m = new Map()));
     m.set(container, { memory: memoryBytes, cpu: cpuCores });
+  }
+
+  /**
+   * A working set that changes over time, as a leak or a load step does: from `fromBytes` at this moment
+   * (the cluster's clock) it grows `bytesPerSecond` up to `maxBytes`, read afresh on every metrics
+   * request. setUsage replaces it with a steady value.
+   */
+  setUsageRamp(
+    namespace: string,
+    pod: string,
+    container: string,
+    ramp: { fromBytes: number; bytesPerSecond: number; maxBytes?: number },
+    cpuCores = 0.01,
+  ): void {
+    const key = objectKey(namespace, pod);
+    let m = this.podUsage.get(key);
+    if (!m) this.podUsage.set(key, (m = new Map()));
+    m.set(container, { memory: ramp.fromBytes, cpu: cpuCores, ramp: { ...ramp, sinceMs: this.now().getTime() } });
+  }
+
+  /** The working set a container reports now: its ramp's value at the cluster's time, else its steady value. */
+  usageNow(namespace: string, pod: string, container: string): { memory: number; cpu: number } | undefined {
+    const u = this.podUsage.get(objectKey(namespace, pod))?.get(container);
+    if (!u?.ramp) return u;
+    const grown = u.ramp.fromBytes + ((this.now().getTime() - u.ramp.sinceMs) / 1000) * u.ramp.bytesPerSecond;
+    return { memory: Math.round(Math.max(0, Math.min(u.ramp.maxBytes ?? Number.POSITIVE_INFINITY, grown))), cpu: u.cpu };
   }
 
   setNodeUsage(nodeName: string, memoryBytes: number, cpuCores = 0.5): void {

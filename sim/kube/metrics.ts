@@ -6,7 +6,6 @@
 import type { Json, KubeObject } from './types.js';
 import type { SimCluster } from './cluster.js';
 import { bytesOf, formatKi, quantityValue } from './units.js';
-import { objectKey } from './store.js';
 
 const WINDOW = '20.043s';
 
@@ -21,7 +20,6 @@ function defaultMemory(container: Json): number {
 
 export function podMetricsOf(cluster: SimCluster, pod: KubeObject): KubeObject | undefined {
   if (pod.status?.phase !== 'Running') return undefined;
-  const usage = cluster.podUsage.get(objectKey(pod.metadata.namespace, pod.metadata.name));
   const ts = cluster.nowIso();
   const metadata: Json = { name: pod.metadata.name, namespace: pod.metadata.namespace, creationTimestamp: ts };
   if (pod.metadata.labels) metadata.labels = pod.metadata.labels;
@@ -32,7 +30,7 @@ export function podMetricsOf(cluster: SimCluster, pod: KubeObject): KubeObject |
     timestamp: ts,
     window: WINDOW,
     containers: (pod.spec.containers ?? []).map((c: Json) => {
-      const u = usage?.get(c.name);
+      const u = cluster.usageNow(pod.metadata.namespace ?? '', pod.metadata.name, c.name);
       return { name: c.name, usage: { cpu: cpu(u?.cpu ?? 0.002), memory: formatKi(u?.memory ?? defaultMemory(c)) } };
     }),
   };

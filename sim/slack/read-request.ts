@@ -9,6 +9,11 @@ export interface ParsedRequest {
 }
 
 export async function readBody(req: IncomingMessage, limitBytes = 5 * 1024 * 1024): Promise<string> {
+  return (await readBodyBytes(req, limitBytes)).toString('utf8');
+}
+
+/** The request body as bytes (a file upload), refused past `limitBytes`. */
+export async function readBodyBytes(req: IncomingMessage, limitBytes = 5 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -17,7 +22,28 @@ export async function readBody(req: IncomingMessage, limitBytes = 5 * 1024 * 102
     if (size > limitBytes) throw new Error('request body too large');
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The content of the first part of a multipart/form-data body that carries a filename (or the first part). */
+export function multipartFile(body: Buffer, contentType: string): Buffer | undefined {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Buffer[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const next = body.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    parts.push(body.subarray(at + delimiter.length + 2, next - 2));
+    at = next;
+  }
+  const split = (p: Buffer) => {
+    const end = p.indexOf('\r\n\r\n');
+    return end < 0 ? undefined : { head: p.subarray(0, end).toString('utf8'), data: p.subarray(end + 4) };
+  };
+  const all = parts.map(split).filter((p) => p !== undefined);
+  return (all.find((p) => /filename=/.test(p.head)) ?? all[0])?.data;
 }
 
 /** Parses a Web API call the way Slack accepts it: form-encoded or JSON body, plus query string. */

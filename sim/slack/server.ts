@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NON_MARKETPLACE_RATE_LIMITS, RateLimiter } from './rate-limiter.js';
-import { parseApiRequest, readBody } from './read-request.js';
+import { multipartFile, parseApiRequest, readBody, readBodyBytes } from './read-request.js';
 import { handleResponseUrl, mintResponseUrl, type ResponseUrlTarget } from './response-url.js';
 import { inspectRecords } from './inspect-records.js';
 import { messageJson, METHODS, type Body, type MethodContext } from './web-api-methods.js';
@@ -24,6 +24,8 @@ import type {
   ResponseUrlRecord,
   SimChannel,
   SimEphemeral,
+  RecordedUpload,
+  SimFile,
   SimMessage,
   SimUser,
   SimView,
@@ -52,6 +54,10 @@ export interface SlackServer {
   readonly calls: RecordedCall[];
   /** Every stored message (replies and deleted ones included), in posting order. */
   readonly messages: SimMessage[];
+  /** Files of the external upload flow, by id (reserved, uploaded, shared). */
+  readonly files: Map<string, SimFile>;
+  /** Every POST to an upload URL (not a Web API call), in arrival order. */
+  readonly uploads: RecordedUpload[];
   readonly ephemerals: SimEphemeral[];
   readonly views: SimView[];
   readonly responseUrls: ResponseUrlRecord[];
@@ -114,12 +120,14 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     ...opts.rateLimits,
   });
   const calls: RecordedCall[] = [];
+  const uploads: RecordedUpload[] = [];
   const failures = new Map<string, Array<{ remaining: number; spec: FailSpec }>>();
   const ctx: MethodContext = {
     ws,
     triggerIdTtlMs: opts.triggerIdTtlMs ?? 3000,
     strictTriggerIds: opts.strictTriggerIds ?? false,
     historyLimit: opts.nonMarketplaceApp ? { default: 15, max: 15 } : { default: 100, max: 999 },
+    uploadUrl: (id) => `${baseUrl}/upload/${encodeURIComponent(id)}`,
   };
   const responseLimits = { maxUses: opts.responseUrlMaxUses ?? 5, ttlMs: opts.responseUrlTtlMs ?? 30 * 60_000 };
   let latencyMs = opts.latencyMs ?? 0;
@@ -190,6 +198,27 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     answer(200, handler(args, ctx), { 'x-oauth-scopes': OAUTH_SCOPES, 'x-accepted-oauth-scopes': 'chat:write' });
   }
 
+  /**
+   * The upload URL of files.getUploadURLExternal: takes the file's bytes, raw or as the one file of a
+   * multipart form, once. Slack answers 200 with "OK - <length>".
+   */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const file = ws.files.get(id);
+    const bytes = await readBodyBytes(req);
+    const type = req.headers['content-type'] ?? '';
+    const data = type.startsWith('multipart/form-data') ? multipartFile(bytes, type) : bytes;
+    const answer = (status: number, text: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(text);
+      uploads.push({ fileId: id, length: data?.length ?? 0, contentType: type, at: now(), status });
+      ws.changed();
+    };
+    if (!file || file.bytes) return answer(404, 'Not Found');
+    if (!data || data.length === 0) return answer(400, 'Bad Request: no file data');
+    file.bytes = data;
+    answer(200, `OK - ${data.length}`);
+  }
+
   async function handleRespond(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const raw = await readBody(req);
     let body: Record<string, unknown>;
@@ -215,6 +244,9 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     const path = url.pathname;
     if (path.startsWith('/api/') && (req.method === 'POST' || req.method === 'GET')) {
       return handleApi(req, res, url, path.slice('/api/'.length));
+    }
+    if (path.startsWith('/upload/') && req.method === 'POST') {
+      return handleUpload(req, res, decodeURIComponent(path.slice('/upload/'.length)));
     }
     if (path.startsWith('/respond/') && req.method === 'POST') {
       return handleRespond(req, res, decodeURIComponent(path.slice('/respond/'.length)));
@@ -267,6 +299,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     users: ws.users,
     calls,
     messages: ws.messages,
+    files: ws.files,
+    uploads,
     ephemerals: ws.ephemerals,
     views: ws.views,
     responseUrls: ws.responseUrls,
@@ -316,6 +350,7 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     interaction: (target) => ({ response_url: mintResponseUrl(ws, baseUrl, target), trigger_id: ws.mintTriggerId() }),
     reset: () => {
       calls.length = 0;
+      uploads.length = 0;
       failures.clear();
       limiter.reset();
       ws.clearRecords();

@@ -107,8 +107,34 @@ export interface SimMessage {
   history: MessageVersion[];
   edited?: { at: number };
   deleted: boolean;
+  /** Files shared with the message (files.completeUploadExternal), as Slack lists them. */
+  files?: unknown[];
   /** How it arrived. */
-  via: 'chat.postMessage' | 'response_url';
+  via: 'chat.postMessage' | 'response_url' | 'files.completeUploadExternal';
+}
+
+/** A POST of a file's bytes to its upload URL. */
+export interface RecordedUpload {
+  fileId: string;
+  length: number;
+  contentType: string;
+  /** Epoch ms. */
+  at: number;
+  status: number;
+}
+
+/** A file of the external upload flow: reserved by files.getUploadURLExternal, its bytes POSTed, then shared. */
+export interface SimFile {
+  id: string;
+  name: string;
+  /** The length announced to files.getUploadURLExternal. */
+  length: number;
+  altText?: string;
+  /** The bytes POSTed to the upload URL. */
+  bytes?: Buffer;
+  title?: string;
+  /** Where files.completeUploadExternal shared it. */
+  shared?: { channel: string; threadTs?: string; ts: string };
 }
 
 export interface SimEphemeral {

@@ -9,6 +9,7 @@ import { deleteMessage, postEphemeral, postMessage, update } from './methods/cha
 import { viewsOpen } from './methods/views.js';
 import { conversationsHistory, conversationsInfo, conversationsJoin, conversationsList, conversationsReplies } from './methods/conversations.js';
 import { usersInfo } from './methods/users.js';
+import { completeUploadExternal, getUploadURLExternal } from './methods/files.js';
 
 export type { Args, Body, MethodContext, MethodHandler } from './methods/common.js';
 export { channelJson, messageJson } from './methods/json.js';
@@ -26,4 +27,6 @@ export const METHODS: Record<string, MethodHandler> = {
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
   'users.info': usersInfo,
+  'files.getUploadURLExternal': getUploadURLExternal,
+  'files.completeUploadExternal': completeUploadExternal,
 };

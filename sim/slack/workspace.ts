@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { MessageVersion, ResponseUrlRecord, SimChannel, SimEphemeral, SimMessage, SimUser, SimView, SlackServerOptions } from './types.js';
+import type { MessageVersion, ResponseUrlRecord, SimChannel, SimEphemeral, SimFile, SimMessage, SimUser, SimView, SlackServerOptions } from './types.js';
 
 export const DEFAULT_TEAM = { id: 'T0SIMTEAM', domain: 'oombot-sim', name: 'oombot sim' };
 export const DEFAULT_BOT = { userId: 'U0OOMBOT', botId: 'B0OOMBOT', appId: 'A0OOMBOT', name: 'oombot' };
@@ -34,6 +34,8 @@ export class Workspace extends EventEmitter {
   readonly users: SimUser[];
   /** Every message ever stored, replies and deleted ones included, in posting order. */
   readonly messages: SimMessage[] = [];
+  /** Files of the external upload flow, by id. */
+  readonly files = new Map<string, SimFile>();
   readonly ephemerals: SimEphemeral[] = [];
   readonly views: SimView[] = [];
   readonly responseUrls: ResponseUrlRecord[] = [];
@@ -145,6 +147,7 @@ export class Workspace extends EventEmitter {
     this.views.length = 0;
     this.responseUrls.length = 0;
     this.triggers.clear();
+    this.files.clear();
     this.changed();
   }
 }

@@ -71,7 +71,7 @@ const MODES: Mode[] = [
   { name: WATCHED, watchNamespaces: WATCHED, manifests: () => renderPlainObjects({ config: { watchNamespaces: WATCHED } }) },
 ];
 
-const ROLES = ['watcher', 'worker', 'bot'] as const;
+const ROLES = ['watcher', 'sampler', 'worker', 'bot'] as const;
 
 /** What the role's ServiceAccount is granted by the mode's manifests. */
 function grantsOf(mode: Mode, role: Role): Grant[] {
@@ -118,17 +118,19 @@ async function start(mode: Mode): Promise<Running> {
   };
   const proxies = {
     watcher: await startRecordingProxy(sim.server.url, { authorize: rbac('watcher') }),
+    sampler: await startRecordingProxy(sim.server.url, { authorize: rbac('sampler') }),
     worker: await startRecordingProxy(sim.server.url, { authorize: rbac('worker') }),
     bot: await startRecordingProxy(sim.server.url, { replicationControllers: [structuredClone(LEGACY_RC)], authorize: rbac('bot') }),
   };
   const base = { REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', SLACK_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl, WATCH_NAMESPACES: mode.watchNamespaces };
   const env: Record<(typeof ROLES)[number], Record<string, string>> = {
     watcher: base,
+    sampler: { ...base, OOMBOT_SAMPLE_INTERVAL: '1s' },
     worker: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token' },
     bot: { ...base, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, OOMBOT_APPROVERS: APPROVER },
   };
   const apps = {} as Record<(typeof ROLES)[number], Oombot>;
-  for (const role of ['watcher', 'worker', 'bot'] as const) {
+  for (const role of ROLES) {
     apps[role] = await startOombot({
       config: loadConfig(env[role]),
       roles: [role],
@@ -145,7 +147,7 @@ async function start(mode: Mode): Promise<Running> {
     queueName,
     botUrl: `http://127.0.0.1:${apps.bot.port}/slack/events`,
     async close() {
-      for (const role of ['watcher', 'bot', 'worker'] as const) await apps[role]?.stop();
+      for (const role of ['watcher', 'sampler', 'bot', 'worker'] as const) await apps[role]?.stop();
       for (const p of Object.values(proxies)) await p.close();
       await sim.server.close();
       await slack.close();
@@ -215,6 +217,11 @@ function proposalFor(owner: ProposalOwner, container: string): LimitProposal {
 async function runFlows(r: Running): Promise<Record<string, string>> {
   const { cluster, slack, apps } = r;
   await until(async () => (await apps.watcher.http.readiness()).ok, 'the watcher to sync');
+  // Sampler: a round that read the pods' limits and their usage.
+  await until(
+    async () => Boolean((apps.sampler.roles.sampler as { sampler?: { lastRound?: { containers: number } } }).sampler?.lastRound?.containers),
+    'a sampling round',
+  );
 
   // A rollout first (revision 2), so the worker reads the Deployment's ReplicaSets for the change before the kill.
   for (const plural of ['deployments', 'statefulsets']) {

@@ -235,6 +235,21 @@ describe('Helm chart', () => {
     for (const workload of WORKLOADS) expect(envOf(bundled, workload).REDIS_URL).toBe('redis://:$(REDIS_PASSWORD)@oombot-redis:6379/0');
   });
 
+  it("lets every role's pods through the bundled Redis's NetworkPolicy, and nothing else", () => {
+    const docs = readPlainManifests();
+    const policy = find(docs, 'NetworkPolicy', 'oombot-redis').spec as {
+      ingress: { from: { podSelector: { matchExpressions: { key: string; values: string[] }[] } }[] }[];
+    };
+    const allowed = policy.ingress[0]!.from[0]!.podSelector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')!.values;
+    const components = WORKLOADS.map(
+      (w) =>
+        (find(docs, 'Deployment', w).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels[
+          'app.kubernetes.io/component'
+        ]!,
+    );
+    expect([...allowed].sort()).toEqual([...components].sort());
+  });
+
   it('runs the bundled Redis with a password from a Secret, in protected mode, and gives every role a REDIS_URL carrying it', () => {
     const docs = readPlainManifests();
     const secrets = { 'oombot-redis-password/redis-password': 'pAssw0rd' };

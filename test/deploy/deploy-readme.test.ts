@@ -78,7 +78,7 @@ describe('deploy/README.md', () => {
     // The sed command really replaces the image of the plain manifests.
     const sed = /sed -e 's#(.+?)#(.+?)#' deploy\/manifests\/oombot.yaml/.exec(shell)!;
     const plain = readFileSync(join(REPO_ROOT, 'deploy/manifests/oombot.yaml'), 'utf8');
-    expect(plain.split(sed[1]!).length - 1).toBe(3);
+    expect(plain.split(sed[1]!).length - 1).toBe(4);
   });
 
   it('its RBAC table is the ClusterRoles', () => {

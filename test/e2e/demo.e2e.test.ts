@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { ACTION_RAISE_LIMIT } from '../../alert/action-ids.js';
@@ -24,7 +25,7 @@ describe('the demo', () => {
     slack = undefined;
   });
 
-  it('unfolds five scenarios, prints an alert for each with the right cause, and finishes cleanly', async () => {
+  it('unfolds six scenarios, prints an alert for each with the right cause, a near-limit warning before a kill with its chart, and finishes cleanly', async () => {
     const printed: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       printed.push(String(chunk));
@@ -32,11 +33,12 @@ describe('the demo', () => {
     });
     const said: string[] = [];
     const config = loadConfig({ REDIS_URL, PORT: String(await freePort()), LOG_LEVEL: 'silent' });
-    await runDemo({ config, roles: ['watcher', 'worker', 'bot'], exitWhenDone: true, stepSeconds: 0.5, say: (l) => said.push(l) });
+    await runDemo({ config, roles: ['watcher', 'worker', 'bot', 'sampler'], exitWhenDone: true, stepSeconds: 0.5, say: (l) => said.push(l) });
     vi.restoreAllMocks();
 
     const out = printed.join('');
-    expect(said.filter((l) => /^\d\/5 /.test(l))).toHaveLength(5);
+    if (process.env.DEMO_OUT) (await import('node:fs')).writeFileSync(process.env.DEMO_OUT, out);
+    expect(said.filter((l) => /^\d\/6 /.test(l))).toHaveLength(6);
     expect(said.at(-1)).toMatch(/^demo finished: \d+ incidents handled, 0 failed, 0 in flight$/);
     expect(said.some((l) => l.includes('kubectl --kubeconfig '))).toBe(true);
     expect(out).toMatch(/\[CRITICAL\] OOMKilled: shop\/checkout-/);
@@ -47,7 +49,17 @@ describe('the demo', () => {
     // The liveness-probe kill is never called an OOM.
     expect(out).not.toMatch(/OOMKilled: platform\/gateway/);
     expect(out).toContain('Raise the memory limit of main in Deployment shop/checkout');
-  }, 60_000);
+    // shop/cart: warned while it climbed, with the time left, then killed, with its chart.
+    const warned = out.indexOf('[WARNING] Near memory limit: shop/Deployment/cart');
+    const killed = out.search(/\[CRITICAL\] OOMKilled: shop\/cart-/);
+    expect(warned).toBeGreaterThan(-1);
+    expect(killed).toBeGreaterThan(warned);
+    expect(out).toMatch(/of its 512Mi memory limit \(9\d%\) and is rising\. At this rate it reaches the limit in about \d+s/);
+    expect(out).toMatch(/Near-limit warning +warned at .* UTC, 9\d% of the limit and rising/);
+    const chart = /memory, last (?:hour|\d+ min|\d+ s): ([▁▂▃▄▅▆▇█]+) peak ~?\d+(\.\d+)?Mi of its 512Mi limit \(chart: (\S+memory-cart-\S+\.png)\)/.exec(out);
+    expect(chart?.[1]?.length).toBeGreaterThanOrEqual(5);
+    expect(readFileSync(chart![3]!).subarray(1, 4).toString('latin1')).toBe('PNG');
+  }, 90_000);
 
   it('with Slack configured, an approver clicking "Raise limit" patches the simulated Deployment and its pods stop dying', async () => {
     slack = await startSlackServer({ users: [{ id: APPROVER, name: 'olga' }] });

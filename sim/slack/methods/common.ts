@@ -10,6 +10,8 @@ export interface MethodContext {
   strictTriggerIds: boolean;
   /** `limit` of conversations.history / conversations.replies: default and maximum. */
   historyLimit: { default: number; max: number };
+  /** The URL files.getUploadURLExternal hands out for a file id (on this server). */
+  uploadUrl(fileId: string): string;
 }
 
 export type MethodHandler = (args: Args, ctx: MethodContext) => Body;

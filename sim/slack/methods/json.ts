@@ -42,6 +42,7 @@ export function messageJson(ws: Workspace, m: SimMessage): Record<string, unknow
   }
   if (m.blocks) json.blocks = m.blocks;
   if (m.attachments) json.attachments = m.attachments;
+  if (m.files) json.files = m.files;
   if (m.metadata !== undefined) json.metadata = m.metadata;
   if (m.thread_ts !== undefined && m.thread_ts !== m.ts) {
     json.thread_ts = m.thread_ts;

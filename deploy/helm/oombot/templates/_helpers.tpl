@@ -31,7 +31,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 The roles the chart runs, as a JSON list: the node agent only when nodeAgent.enabled.
 */}}
 {{- define "oombot.roles" -}}
-{{- $roles := list "watcher" "worker" "bot" -}}
+{{- $roles := list "watcher" "sampler" "worker" "bot" -}}
 {{- if .Values.nodeAgent.enabled }}{{ $roles = append $roles "node-agent" }}{{ end -}}
 {{- $roles | toJson -}}
 {{- end -}}
@@ -101,6 +101,12 @@ Configuration every role gets (no secrets).
   value: {{ .Values.config.jobLock | quote }}
 - name: OOMBOT_VERIFY_WINDOW
   value: {{ .Values.config.verifyWindow | quote }}
+- name: OOMBOT_SAMPLE_INTERVAL
+  value: {{ .Values.config.sampleInterval | quote }}
+- name: OOMBOT_WARN_AT
+  value: {{ .Values.config.warnAt | quote }}
+- name: PROMETHEUS_URL
+  value: {{ .Values.config.prometheusUrl | quote }}
 - name: OOMBOT_MAX_MEMORY_LIMIT
   value: {{ .Values.config.maxMemoryLimit | quote }}
 - name: OOMBOT_QUEUE
