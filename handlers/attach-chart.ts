@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Incident } from '../core/incident.js';
 import type { Logger } from '../core/logger.js';
 import { KEY_PREFIX } from '../core/queue.js';
@@ -11,7 +11,7 @@ import { renderPng } from './render-chart-png.js';
 import type { AlertTransport } from './transport.js';
 
 export interface ChartDeps {
-  redis: Redis;
+  redis: RedisClient;
   queueName: string;
   transport: AlertTransport;
   log: Logger;

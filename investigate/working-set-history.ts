@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { PrometheusClient } from '../core/prometheus.js';
@@ -15,7 +15,7 @@ export interface WorkingSetHistory {
  * sampler's history in Redis. A failing Prometheus is logged once until it answers again.
  */
 export function workingSetHistory(opts: {
-  redis: Redis;
+  redis: RedisClient;
   queueName: string;
   prometheus?: PrometheusClient;
   log: Logger;

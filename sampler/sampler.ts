@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { KubeHttp } from '../core/kube.js';
 import type { Logger } from '../core/logger.js';
@@ -19,7 +19,7 @@ interface PodMetricsItem {
 
 export interface SamplerOptions {
   kube: KubeHttp;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<NearLimitJob>;
   log: Logger;
   cluster: string;

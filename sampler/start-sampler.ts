@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import type { Queue } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -16,7 +16,7 @@ export async function startSamplerRole(deps: {
   config: Config;
   kube: KubeHttp;
   cluster: string;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<NearLimitJob>;
   log: Logger;
 }): Promise<SamplerRole> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 
 /** One working-set sample: epoch seconds and bytes. */
@@ -65,7 +65,7 @@ if from < 0 then from = 0 end
 return redis.call('GETRANGE', KEYS[1], from, -1)
 `;
 
-type WithAppend = Redis & {
+type WithAppend = RedisClient & {
   oombotAppendSampleBuffer(recent: string, coarse: string, rec: Buffer, minute: number, ttl: number, want: number, maxR: number, maxC: number): Promise<Buffer>;
 };
 
@@ -78,7 +78,7 @@ export class MemoryHistory {
   private readonly redis: WithAppend;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly queueName: string,
     private readonly cluster: string,
     private readonly ttlMs = (COARSE_POINTS + 10) * 60_000,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/queue.js';
 import { KEY_PREFIX } from '../core/queue.js';
 
 /** A workload's near-limit warning message, as one Redis hash. */
@@ -24,7 +24,7 @@ export type NearLimitClaim = { action: 'post'; retry: boolean; record: NearLimit
  */
 export class NearLimitWarnings {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueName: string,
     private readonly windowMs: number,
   ) {}

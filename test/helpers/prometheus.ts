@@ -33,10 +33,14 @@ export function openMetrics(name: string, series: { labels: Record<string, strin
   return [`# TYPE ${name} gauge`, ...lines, '# EOF', ''].join('\n');
 }
 
+/** Why the Prometheus tests cannot run here (no server binaries), or undefined when they can. */
+export function missingPrometheus(): string | undefined {
+  return has('prometheus') && has('promtool') ? undefined : 'prometheus and promtool are not installed: `sudo apt-get install -y prometheus` (.ci/run does)';
+}
+
 export async function startPrometheus(history: string): Promise<TestPrometheus> {
-  if (!has('prometheus') || !has('promtool')) {
-    throw new Error('these tests need a Prometheus server: install it with `sudo apt-get install -y prometheus` (.ci/run does)');
-  }
+  const missing = missingPrometheus();
+  if (missing) throw new Error(`these tests need a Prometheus server: ${missing}`);
   const dir = mkdtempSync(join(tmpdir(), 'oombot-prometheus-'));
   writeFileSync(join(dir, 'history.om'), history);
   writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
