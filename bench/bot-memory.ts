@@ -11,6 +11,9 @@ const SECRET = 'bench-signing-secret-0123456789abcdef';
 const CHANNEL = { id: 'C0OOMBENCH', name: 'oom', member: true };
 const USER = 'U0BENCH01';
 
+/** The bot's Node flags, as the chart runs it (deploy/helm/oombot/templates/bot-deployment.yaml). */
+const BOT_NODE_FLAGS = ['--optimize-for-size'];
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /**
@@ -22,7 +25,7 @@ export async function benchBotMemory(opts: { pods: number; inFlight: number[]; r
   const { sim, ready, close } = await startSimCluster(opts.pods);
   const slack = await startSlackServer({ channels: [CHANNEL] });
   const queue = `bench-bot-${randomUUID().slice(0, 8)}`;
-  const probe = new Child<BotProbeCommand>('./procs/bot-probe.js', [ready.kubeconfig, queue, slack.apiUrl, SECRET], { gc: true });
+  const probe = new Child<BotProbeCommand>('./procs/bot-probe.js', [ready.kubeconfig, queue, slack.apiUrl, SECRET], { gc: true, nodeFlags: BOT_NODE_FLAGS });
   const out: BotMemoryFigures[] = [];
   try {
     log(`  simulated cluster: ${ready.pods} pods on ${ready.nodes} nodes`);

@@ -12,10 +12,10 @@ export const KUBE_CALL_KINDS = {
   'pod-metrics': 'pod usage from metrics.k8s.io',
   'pod-logs': "tail of the previous container's log",
   nodes: 'all nodes (largest allocatable; cached 60 s)',
-  limitranges: 'LimitRanges of the namespace (cached 60 s)',
+  limitranges: "LimitRanges: the cluster's, by namespace (cached 60 s)",
   'metrics-discovery': 'whether metrics.k8s.io exists (cached 60 s)',
   'vpa-discovery': 'whether the VPA API exists (cached 60 s)',
-  vpas: 'VerticalPodAutoscalers of the namespace (cached 60 s)',
+  vpas: "VerticalPodAutoscalers: the cluster's, by namespace (cached 60 s)",
   'node-events': 'Events of a node (node OOM)',
   other: 'anything else',
   'watcher-list': 'watcher: paged lists (start-up, relists)',
@@ -41,16 +41,17 @@ const PATTERNS: [RegExp, KubeCallKind][] = [
   [/^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/[^/]+\/pods\/[^/]+$/, 'pod-metrics'],
   [/^\/apis\/metrics\.k8s\.io\/v1beta1\/?$/, 'metrics-discovery'],
   [/^\/api\/v1\/nodes$/, 'nodes'],
-  [/^\/api\/v1\/namespaces\/[^/]+\/limitranges$/, 'limitranges'],
+  [/^\/api\/v1\/(namespaces\/[^/]+\/)?limitranges$/, 'limitranges'],
   [/^\/apis\/autoscaling\.k8s\.io\/v1\/?$/, 'vpa-discovery'],
-  [/^\/apis\/autoscaling\.k8s\.io\/v1\/namespaces\/[^/]+\/verticalpodautoscalers$/, 'vpas'],
+  [/^\/apis\/autoscaling\.k8s\.io\/v1\/(namespaces\/[^/]+\/)?verticalpodautoscalers$/, 'vpas'],
 ];
 
 export function classifyKubeCall(r: { method: string; path: string; query: Record<string, string> }): KubeCallKind {
   if (r.query.watch === 'true' || r.query.watch === '1') return 'watcher-watch';
-  // The watcher lists in pages; the worker never sends `limit`.
-  if (r.query.limit !== undefined) return 'watcher-list';
   if (r.method !== 'GET') return 'other';
-  for (const [re, kind] of PATTERNS) if (re.test(r.path)) return kind;
-  return 'other';
+  const kind = PATTERNS.find(([re]) => re.test(r.path))?.[1];
+  // The worker lists LimitRanges and VPAs in pages too; otherwise a paged list is the watcher's.
+  if (kind === 'limitranges' || kind === 'vpas') return kind;
+  if (r.query.limit !== undefined) return 'watcher-list';
+  return kind ?? 'other';
 }

@@ -4,7 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { OombotError } from '../core/errors.js';
-import { closestNames } from './closest-names.js';
+import { ClosestNames } from './closest-names.js';
 import type { HistoryPod } from '../stores/incident-history.js';
 import type { PodQuery } from './parse-oom-command.js';
 import type { BotDeps } from './bot-deps.js';
@@ -36,11 +36,19 @@ async function livePodsNamed(deps: BotDeps, q: PodQuery): Promise<V1Pod[]> {
   return found;
 }
 
-/** "namespace/name" of every live pod in scope, read page by page: names only, whatever the cluster's size. */
-async function livePodKeys(deps: BotDeps, namespace: string | undefined): Promise<string[]> {
+/**
+ * The live pods in scope whose name starts with `prefix` ("namespace/name"), read page by page, and the
+ * closest of the others' names: only the matches and a few names are kept, whatever the cluster's size.
+ */
+async function livePodsPrefixed(deps: BotDeps, namespace: string | undefined, prefix: string, closest: ClosestNames): Promise<string[]> {
   const keys: string[] = [];
+  const each = (p: V1Pod) => {
+    const key = podKey(p);
+    if ((p.metadata?.name ?? '').startsWith(prefix)) keys.push(key);
+    closest.offer(key);
+  };
   try {
-    await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods', namespace), (p) => keys.push(podKey(p)));
+    await eachItem<V1Pod>(deps.kube, collectionPaths(deps.config, '/api/v1', 'pods', namespace), each);
   } catch (err) {
     if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return keys;
     throw err;
@@ -100,9 +108,9 @@ export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolut
   }
 
   // 3. A pod-name prefix.
-  const all = await livePodKeys(deps, q.namespace);
+  const closest = new ClosestNames(q.name, 3);
   const prefixed = new Map<string, { live?: boolean; history?: HistoryPod }>();
-  for (const key of all) if (key.slice(key.indexOf('/') + 1).startsWith(q.name)) prefixed.set(key, { live: true });
+  for (const key of await livePodsPrefixed(deps, q.namespace, q.name, closest)) prefixed.set(key, { live: true });
   for (const h of hp) if (h.pod.startsWith(q.name)) prefixed.set(`${h.namespace}/${h.pod}`, { ...prefixed.get(`${h.namespace}/${h.pod}`), history: h });
   if (prefixed.size === 1) {
     const [key, v] = [...prefixed][0]!;
@@ -112,6 +120,7 @@ export async function resolvePod(deps: BotDeps, q: PodQuery): Promise<PodResolut
   }
   if (prefixed.size > 1) return { kind: 'ambiguous', what: `pods starting with ${q.name}`, candidates: [...prefixed.keys()].sort() };
 
-  const names = [...all, ...hp.map((h) => `${h.namespace}/${h.pod}`), ...inNs(workloads).map((w) => `${w.namespace}/${w.name}`)];
-  return { kind: 'none', suggestions: closestNames(q.name, names, 3) };
+  for (const h of hp) closest.offer(`${h.namespace}/${h.pod}`);
+  for (const w of inNs(workloads)) closest.offer(`${w.namespace}/${w.name}`);
+  return { kind: 'none', suggestions: closest.names() };
 }

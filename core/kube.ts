@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
+import { ListItemSplitter } from './list-stream.js';
 
 const POOL_MAX_AGE_MS = 10 * 60_000;
 
@@ -240,6 +241,35 @@ export class KubeHttp {
       cont = page.metadata?.continue || undefined;
       yield page.items ?? [];
     } while (cont);
+  }
+
+  /**
+   * Every item of a collection to `each`, page by page (`limit` and `continue`), each item parsed from
+   * the body as it arrives: memory stays at one item and one chunk even from a server that ignores
+   * `limit` (metrics-server answers the whole cluster in one body).
+   */
+  async eachListItem<T>(path: string, query: Query, each: (item: T) => void, pageSize = 500, signal?: AbortSignal): Promise<void> {
+    let cont: string | undefined;
+    do cont = (await this.listPage(path, { ...query, continue: cont }, each, pageSize, signal)).continue;
+    while (cont);
+  }
+
+  /** One page of a collection, each item to `each` as it is parsed; the `continue` of the next page, if any. */
+  async listPage<T>(path: string, query: Query, each: (item: T) => void, pageSize = 500, signal?: AbortSignal): Promise<{ continue?: string }> {
+    const top = await this.timed(`GET ${path}`, signal, (s) => this.streamItems(path, { ...query, limit: pageSize }, s, each as (item: unknown) => void));
+    const cont = (top.metadata as { continue?: string } | undefined)?.continue || undefined;
+    return cont ? { continue: cont } : {};
+  }
+
+  private async streamItems(path: string, query: Query, signal: AbortSignal, each: (item: unknown) => void): Promise<Record<string, unknown>> {
+    const res = await this.request(HttpMethod.GET, path, query, { signal });
+    if (!res.ok || !res.body) throw kubeError(res.status, parseJson(await res.text()) as KubeStatus, `GET ${path}`);
+    const splitter = new ListItemSplitter(each);
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) splitter.push(decoder.decode(chunk, { stream: true }));
+    splitter.push(decoder.decode());
+    splitter.end();
+    return splitter.top;
   }
 
   async getText(path: string, query?: Query): Promise<string> {

@@ -101,10 +101,22 @@ export class ClusterCache {
     private readonly shared?: SharedCacheStore,
   ) {}
 
+  /** Loads under way: incidents that find the same key missing at once wait for one read. */
+  private readonly loading = new Map<string, Promise<unknown>>();
+
   async get<T>(key: string, load: () => Promise<T>, opts: CacheOptions<T> = {}): Promise<{ value: T; cached: boolean }> {
     const hit = await this.peek<T>(key, opts);
     if (hit !== undefined) return { value: hit, cached: true };
-    const value = await load();
+    const pending = this.loading.get(key);
+    if (pending) return { value: (await pending) as T, cached: true };
+    const loaded = load();
+    this.loading.set(key, loaded);
+    let value: T;
+    try {
+      value = await loaded;
+    } finally {
+      this.loading.delete(key);
+    }
     if (opts.keep && !opts.keep(value)) return { value, cached: false };
     const ttl = opts.ttlMs ?? this.ttlMs;
     this.remember(key, value, ttl);
@@ -154,6 +166,12 @@ export interface GatherOptions {
    * line does not show them, and the alert shows the first kill's).
    */
   repeat?: boolean;
+  /**
+   * The whole cluster is in scope (no WATCH_NAMESPACES): LimitRanges and VPAs are listed for every
+   * namespace at once, once a minute between all processes, instead of once a minute per namespace.
+   * The ClusterRole grants these lists already; with WATCH_NAMESPACES only per-namespace Roles do.
+   */
+  clusterWide?: boolean;
 }
 
 /** Owner chains change only with a rollout (a new ReplicaSet, a new key): kept five minutes. */
@@ -265,12 +283,19 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
       : undefined,
     cached(NODES_CACHE_KEY, 'nodes', () => readNodes(kube), [] as V1Node[]),
     ns
-      ? cached(
-          `limitranges/${ns}`,
-          'limit ranges',
-          () => kube.getJson<List<V1LimitRange>>(`/api/v1/namespaces/${enc(ns)}/limitranges`).then((l) => l.items ?? []),
-          [] as V1LimitRange[],
-        )
+      ? opts.clusterWide
+        ? cached(
+            LIMIT_RANGES_CACHE_KEY,
+            'limit ranges',
+            () => readByNamespace<V1LimitRange>(kube, '/api/v1/limitranges'),
+            {} as ByNamespace<V1LimitRange>,
+          ).then((all) => all[ns] ?? [])
+        : cached(
+            `limitranges/${ns}`,
+            'limit ranges',
+            () => kube.getJson<List<V1LimitRange>>(`/api/v1/namespaces/${enc(ns)}/limitranges`).then((l) => l.items ?? []),
+            [] as V1LimitRange[],
+          )
       : [],
   ]);
   // The pod read may show a different pod with the same name (a StatefulSet's replacement): keep it
@@ -305,7 +330,7 @@ export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: 
           )
         : undefined,
       // A VPA targets a controller: a bare pod has none to be sized by.
-      firstOwner ? readVpas(kube, cache, ns, out) : undefined,
+      firstOwner ? (opts.clusterWide ? readAllVpas(kube, cache, ns, out) : readVpas(kube, cache, ns, out)) : undefined,
     ]);
     out.owners = owners;
     out.vpas = vpas;
@@ -459,6 +484,54 @@ async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, n
     return await kube.getJson<PodMetricsItem>(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(ns)}/pods/${enc(name)}`);
   } catch (err) {
     if (!(err instanceof OombotError && err.code === 'KUBE_NOT_FOUND')) out.gaps.push(`pod metrics: ${errorMessage(err)}`);
+    return undefined;
+  }
+}
+
+/** A cluster-wide list's items by namespace. */
+type ByNamespace<T> = Record<string, T[]>;
+
+/** Where the cluster's LimitRanges and VPAs, by namespace, live in the shared ClusterCache. */
+export const LIMIT_RANGES_CACHE_KEY = 'limitranges';
+export const VPAS_CACHE_KEY = 'vpas';
+
+/** A cluster-wide list, by namespace: each item trimmed to its name and spec (what enrichment reads). */
+async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNamespace<T>> {
+  const out: ByNamespace<T> = {};
+  await kube.eachListItem<{ metadata?: { name?: string; namespace?: string }; spec?: unknown }>(path, {}, (item) => {
+    const ns = item?.metadata?.namespace;
+    if (!ns) return;
+    const list = out[ns] ?? [];
+    list.push({ metadata: { name: item.metadata?.name, namespace: ns }, spec: item.spec } as T);
+    out[ns] = list;
+  });
+  return out;
+}
+
+/**
+ * The namespace's VPAs from the cluster's, listed at most once a minute between all processes. The
+ * list answers whether the VPA API exists too: a 404 is a cluster without VPAs (kept for the minute).
+ */
+async function readAllVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+  try {
+    const { value, cached } = await cache.get<ByNamespace<unknown> | null>(
+      VPAS_CACHE_KEY,
+      async () => {
+        try {
+          return await readByNamespace<unknown>(kube, `${VPA_GROUP_VERSION}/verticalpodautoscalers`);
+        } catch (err) {
+          if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') return null;
+          throw err;
+        }
+      },
+      { shared: true },
+    );
+    if (!cached) out.apiCalls++;
+    return value ? (value[ns] ?? []) : undefined;
+  } catch (err) {
+    out.apiCalls++;
+    if (err instanceof OombotError && err.code === 'KUBE_UNREACHABLE') throw err;
+    out.gaps.push(`VPAs: ${errorMessage(err)}`);
     return undefined;
   }
 }

@@ -20,7 +20,7 @@ import { readScaleDown } from './scale-down.js';
 import type { WorkingSetHistory } from './working-set-history.js';
 
 export interface InvestigateDeps {
-  config: Pick<Config, 'maxMemoryLimitBytes'>;
+  config: Pick<Config, 'maxMemoryLimitBytes' | 'watchNamespaces'>;
   kube: KubeHttp;
   cache: ClusterCache;
   history: IncidentHistory;
@@ -52,7 +52,11 @@ const HISTORY_DEPTH = 20;
  * first alert shows (the previous logs) is not read.
  */
 export async function investigate(deps: InvestigateDeps, incident: Incident, now: Date, opts: { repeat?: boolean } = {}): Promise<Investigation> {
-  const gathered = await gatherIncident(deps.kube, incident, deps.cache, { nodeSums: deps.nodeSums, repeat: opts.repeat });
+  const gathered = await gatherIncident(deps.kube, incident, deps.cache, {
+    nodeSums: deps.nodeSums,
+    repeat: opts.repeat,
+    clusterWide: deps.config.watchNamespaces.length === 0,
+  });
   const workload = workloadOf(incident, gathered.owners);
   const [previous, changed, scaleDown] = await Promise.all([
     deps.history.forWorkload(incident.cluster, incident.pod?.namespace, workload, HISTORY_DEPTH),

@@ -155,6 +155,32 @@ describe('/oom', () => {
     expect(await h.answer(await h.command('top'))).toContain('metrics-server');
   });
 
+  it('top over the whole cluster ranks every namespace, reading usage a namespace at a time (never the whole cluster at once)', async () => {
+    h = await startBotHarness();
+    const [a] = podsOf(h);
+    h.cluster.createDeployment({
+      name: 'ledger',
+      namespace: 'pay',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/ledger:1', memoryRequest: '64Mi', memoryLimit: '100Mi' }],
+    });
+    const ledger = h.cluster.list('pods', 'pay').find((p) => String(p.metadata.name).startsWith('ledger-'))!.metadata.name as string;
+    h.cluster.setUsage('pay', ledger, 'main', 99 * MiB);
+    h.cluster.setUsage('shop', a!, 'api', 500 * MiB);
+    const before = h.sim.server.requests().length;
+    const top = await h.answer(await h.command('top'));
+    expect(top).toContain('in the cluster');
+    expect(top).toContain(`pay/${ledger}/main`);
+    expect(top).toContain(`shop/${a}/api`);
+    expect(top.indexOf(`pay/${ledger}`)).toBeLessThan(top.indexOf(`shop/${a}`));
+    const metricsLists = h.sim.server
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.startsWith('/apis/metrics.k8s.io/'))
+      .map((r) => r.path);
+    expect(metricsLists.sort()).toEqual(['/apis/metrics.k8s.io/v1beta1/namespaces/pay/pods', '/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods']);
+  });
+
   it.each([
     ['', 'explains OOM kills'],
     ['help', '/oom why'],

@@ -11,7 +11,9 @@ import { startSimCluster } from '../helpers/watcher-harness.js';
 
 /** The worker's reads: every GET but the watcher's watches and paged lists (which send `limit`). */
 function incidentReads(requests: RecordedRequest[]): string[] {
-  return requests.filter((r) => r.method === 'GET' && r.query.watch !== 'true' && r.query.limit === undefined).map((r) => r.path);
+  // A paged list is the watcher's, but for the worker's cluster-wide LimitRanges and VPAs.
+  const workerList = (path: string) => /\/(limitranges|verticalpodautoscalers)$/.test(path);
+  return requests.filter((r) => r.method === 'GET' && r.query.watch !== 'true' && (r.query.limit === undefined || workerList(r.path))).map((r) => r.path);
 }
 
 /** Reads the simulated API server recorded for one incident, end to end (watcher, worker, Slack). */

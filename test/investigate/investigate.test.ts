@@ -31,7 +31,12 @@ beforeAll(async () => {
   const kubeconfig = sim.server.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'oombot-investigate-')), 'kubeconfig'));
   kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'sim' }));
   redis = new Redis(REDIS_URL);
-  deps = { config: { maxMemoryLimitBytes: undefined }, kube, cache: new ClusterCache(), history: new IncidentHistory(redis, queueName, 3_600_000) };
+  deps = {
+    config: { maxMemoryLimitBytes: undefined, watchNamespaces: [] },
+    kube,
+    cache: new ClusterCache(),
+    history: new IncidentHistory(redis, queueName, 3_600_000),
+  };
 });
 
 afterAll(async () => {
@@ -191,23 +196,64 @@ describe('investigate', () => {
     expect(found.gathered.gaps.filter((g) => g.includes('VPA'))).toEqual([]);
   });
 
-  it('reads VPAs once per namespace per minute, and not at all without the CRD', async () => {
-    const vpaReads = () => sim.cluster.requests.filter((r) => r.path.startsWith('/apis/autoscaling.k8s.io')).length;
+  it("reads the cluster's VPAs and LimitRanges once a minute for every namespace; without the CRD the list's 404 says so", async () => {
+    const reads = (prefix: string) => sim.cluster.requests.filter((r) => r.path.startsWith(prefix)).length;
+    const vpaReads = () => reads('/apis/autoscaling.k8s.io');
+    const limitRangeReads = () => reads('/api/v1/limitranges') + reads('/api/v1/namespaces/shop/limitranges') + reads('/api/v1/namespaces/pay/limitranges');
+    sim.cluster.createDeployment({
+      name: 'ledger',
+      namespace: 'pay',
+      replicas: 1,
+      containers: [{ name: 'main', image: 'registry.example/ledger:1', memoryLimit: '512Mi' }],
+    });
     const cache = new ClusterCache();
-    const before = vpaReads();
-    await investigate({ ...deps, cache }, killedIncident('shop', 'checkout'), sim.clock.now());
-    // Discovery of the group, then the namespace's list.
-    expect(vpaReads() - before).toBe(2);
+    const [vpasBefore, limitRangesBefore] = [vpaReads(), limitRangeReads()];
+    // Two namespaces at once: one list each, cluster-wide, shared by both incidents.
+    await Promise.all([
+      investigate({ ...deps, cache }, killedIncident('shop', 'checkout'), sim.clock.now()),
+      investigate({ ...deps, cache }, killedIncident('pay', 'ledger'), sim.clock.now()),
+    ]);
+    expect(vpaReads() - vpasBefore).toBe(1);
+    expect(limitRangeReads() - limitRangesBefore).toBe(1);
+    expect(sim.cluster.requests.some((r) => r.path === '/apis/autoscaling.k8s.io/v1/verticalpodautoscalers')).toBe(true);
     await investigate({ ...deps, cache }, killedIncident('shop', 'search'), sim.clock.now());
-    expect(vpaReads() - before).toBe(2);
+    expect(vpaReads() - vpasBefore).toBe(1);
+    expect(limitRangeReads() - limitRangesBefore).toBe(1);
 
     sim.cluster.vpaEnabled = false;
     try {
       const without = await investigate({ ...deps, cache: new ClusterCache() }, killedIncident('shop', 'checkout'), sim.clock.now());
-      expect(vpaReads() - before).toBe(3);
+      expect(vpaReads() - vpasBefore).toBe(2);
       expect(without.enriched.vpa).toBeUndefined();
       expect(without.gathered.gaps.filter((g) => g.includes('VPA'))).toEqual([]);
       expect(without.diagnosis.evidence.map((e) => e.source)).not.toContain('vpa');
+    } finally {
+      sim.cluster.vpaEnabled = true;
+    }
+  });
+
+  it('with WATCH_NAMESPACES reads VPAs and LimitRanges per namespace (what its Roles grant), once a minute, and no VPA without the CRD', async () => {
+    const vpaReads = () => sim.cluster.requests.filter((r) => r.path.startsWith('/apis/autoscaling.k8s.io')).length;
+    const watched = { ...deps, config: { maxMemoryLimitBytes: undefined, watchNamespaces: ['shop'] } };
+    const cache = new ClusterCache();
+    const before = vpaReads();
+    const clusterLists = () =>
+      sim.cluster.requests.filter((r) => r.path === '/api/v1/limitranges' || r.path === '/apis/autoscaling.k8s.io/v1/verticalpodautoscalers').length;
+    const clusterListsBefore = clusterLists();
+    await investigate({ ...watched, cache }, killedIncident('shop', 'checkout'), sim.clock.now());
+    // Discovery of the group, then the namespace's list.
+    expect(vpaReads() - before).toBe(2);
+    await investigate({ ...watched, cache }, killedIncident('shop', 'search'), sim.clock.now());
+    expect(vpaReads() - before).toBe(2);
+    expect(clusterLists()).toBe(clusterListsBefore);
+    expect(sim.cluster.requests.some((r) => r.path === '/api/v1/namespaces/shop/limitranges')).toBe(true);
+
+    sim.cluster.vpaEnabled = false;
+    try {
+      const without = await investigate({ ...watched, cache: new ClusterCache() }, killedIncident('shop', 'checkout'), sim.clock.now());
+      expect(vpaReads() - before).toBe(3);
+      expect(without.enriched.vpa).toBeUndefined();
+      expect(without.gathered.gaps.filter((g) => g.includes('VPA'))).toEqual([]);
     } finally {
       sim.cluster.vpaEnabled = true;
     }

@@ -33,7 +33,7 @@ beforeAll(async () => {
   kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'sim' }));
   redis = new Redis(REDIS_URL);
   deps = {
-    config: { maxMemoryLimitBytes: undefined },
+    config: { maxMemoryLimitBytes: undefined, watchNamespaces: [] },
     kube,
     cache: new ClusterCache(),
     history: new IncidentHistory(redis, queueName, 3_600_000),
