@@ -5,7 +5,7 @@ import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incide
 import { OombotError, errorMessage } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
-import { IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
+import { historyBase, IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache } from '../investigate/gather.js';
 import type { ChangeCache } from '../stores/change-cache.js';
 import type { ScaleEvents } from '../core/scale-events.js';
@@ -243,19 +243,7 @@ function historyRecord(incident: Incident, enriched: EnrichedIncident, diagnosis
   const container = pod?.containers.find((c) => c.name === t?.container) ?? pod?.initContainers?.find((c) => c.name === t?.container);
   const atKill = enriched.usage && t?.finishedAt && Math.abs(Date.parse(t.finishedAt) - Date.parse(enriched.usage.sampledAt)) <= 120_000;
   return {
-    id: incident.id,
-    kind: incident.kind,
-    cluster: incident.cluster,
-    namespace: incident.pod?.namespace,
-    pod: incident.pod?.name,
-    podUid: incident.pod?.uid,
-    container: t?.container ?? incident.processOom?.container,
-    workload,
-    occurredAt: incident.occurredAt,
-    startedAt: t?.startedAt,
-    finishedAt: t?.finishedAt,
-    restartCount: t?.restartCount,
-    exitCode: t?.exitCode,
+    ...historyBase(incident, workload),
     limitBytes: container?.limits.memory?.bytes,
     usageBytes: atKill ? enriched.usage?.containerWorkingSetBytes : undefined,
     node: incident.pod?.nodeName ?? incident.nodeOom?.node ?? incident.processOom?.node,

@@ -167,6 +167,11 @@ export class IncidentHistory {
  * one an investigation would find: a ReplicaSet named `<deployment>-<pod-template-hash>` is its Deployment's.
  */
 export function historyFromStatus(incident: Incident): HistoryRecord {
+  return { ...historyBase(incident, incident.pod ? workloadOfPod(incident.pod) : undefined), node: incident.pod?.nodeName, fromStatus: true };
+}
+
+/** What every history record takes from the incident itself: ids, where, when, and the termination. */
+export function historyBase(incident: Incident, workload: string | undefined): HistoryRecord {
   const t = incident.termination;
   return {
     id: incident.id,
@@ -175,15 +180,13 @@ export function historyFromStatus(incident: Incident): HistoryRecord {
     namespace: incident.pod?.namespace,
     pod: incident.pod?.name,
     podUid: incident.pod?.uid,
-    container: t?.container,
-    workload: incident.pod ? workloadOfPod(incident.pod) : undefined,
+    container: t?.container ?? incident.processOom?.container,
+    workload,
     occurredAt: incident.occurredAt,
     startedAt: t?.startedAt,
     finishedAt: t?.finishedAt,
     restartCount: t?.restartCount,
     exitCode: t?.exitCode,
-    node: incident.pod?.nodeName,
-    fromStatus: true,
   };
 }
 
