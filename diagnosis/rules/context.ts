@@ -2,13 +2,15 @@
  * What every diagnosis rule reads (the incident, its container's limit, request, uptime and usage, the
  * caps on a new value), the thresholds the rules share, and how a rule assembles its answer.
  */
-import type { Incident } from '../../core/incident.js';
 import { parseMemoryBytes } from '../../core/quantity.js';
 import { secondsBetween, timeMs } from '../../core/format.js';
 import type { Cause, Confidence, Diagnosis, Evidence } from '../diagnosis.js';
-import { isPodPresent, type ContainerSnapshot, type EnrichedIncident, type OwnerChain } from '../enriched.js';
-import { proposeLimit, type Caps, type ProposeLimitInput } from '../propose-limit.js';
+import { isPodPresent, type EnrichedIncident, type OwnerChain } from '../enriched.js';
+import { proposeLimit, type ProposeLimitInput } from '../propose-limit.js';
 import { vpaInsteadOfProposal, vpaNote } from './vpa.js';
+import type { Ctx } from './ctx.js';
+
+export type { Ctx } from './ctx.js';
 
 export interface DiagnosePolicy {
   /** OOMBOT_MAX_MEMORY_LIMIT in bytes. */
@@ -26,41 +28,6 @@ export const LEAK_MIN_UPTIME_SECONDS = 600;
 export const AT_KILL_WINDOW_MS = 120_000;
 /** A SystemOOM event this close to the kill is taken as the same event. */
 export const SYSTEM_OOM_WINDOW_MS = 600_000;
-
-export interface Ctx {
-  e: EnrichedIncident;
-  incident: Incident;
-  namespace: string;
-  containerName?: string;
-  container?: ContainerSnapshot;
-  limitBytes?: number;
-  limitText?: string;
-  requestBytes?: number;
-  requestText?: string;
-  /** Whether the container spec (or the record) says there is no memory limit, and no pod-level one bounds it. */
-  limitKnownAbsent: boolean;
-  /**
-   * Which limit `limitBytes` is: the container's own, or the pod-level limit (spec.resources, KEP-2837)
-   * when that is what bounds the container.
-   */
-  limitScope: 'container' | 'pod';
-  /** The pod-level memory limit, when the pod has one. */
-  podLimitBytes?: number;
-  podLimitText?: string;
-  /** The pod-level memory request, when the pod has one. */
-  podRequestBytes?: number;
-  podRequestText?: string;
-  /** The pod's status.qosClass. */
-  qosClass?: string;
-  uptimeSeconds?: number;
-  usageAtKill?: number;
-  /** How long before the kill the usage sample was taken (seconds), when it came from metrics. */
-  usageSampleAgeSeconds?: number;
-  usageNow?: { bytes: number; afterSeconds?: number; source: string };
-  caps: Caps;
-  owner?: OwnerChain;
-  podGone: boolean;
-}
 
 export function buildCtx(e: EnrichedIncident, policy: DiagnosePolicy): Ctx {
   const incident = e.incident;

@@ -5,7 +5,7 @@
  */
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import { VPA_ACTIVE_MODES, type VpaSummary } from '../enriched.js';
-import type { Ctx } from './context.js';
+import type { Ctx } from './ctx.js';
 
 export function vpaIsActive(vpa: VpaSummary): boolean {
   return VPA_ACTIVE_MODES.includes(vpa.mode);
