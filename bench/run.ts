@@ -76,7 +76,7 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!(await redisAnswers(redisUrl))) {
     throw new Error(
-      `no Redis answers at ${redactUrl(redisUrl)}. Start one with \`redis-server --daemonize yes\` (or \`docker compose up -d redis\`), or set REDIS_URL to one you have, then run npm run bench again.`,
+      `no Redis answers at ${redactUrl(redisUrl)}. Start one with \`redis-server --daemonize yes\` (or \`docker run -d -p 127.0.0.1:6379:6379 redis:7-alpine\`), or set REDIS_URL to one you have, then run npm run bench again.`,
     );
   }
   const startedAt = new Date();

@@ -226,7 +226,8 @@ describe('docker-compose.yml', () => {
     // Redis requires the password oombot's REDIS_URL carries, and its health check logs in with it.
     const args = redis.command as string[];
     const password = args[args.indexOf('--requirepass') + 1];
-    expect(password).toMatch(/^\$\{REDIS_PASSWORD:-[A-Za-z0-9-]+\}$/);
+    // Required (`:?`): compose refuses to start without one, instead of a default everyone knows.
+    expect(password).toMatch(/^\$\{REDIS_PASSWORD:\?[^}]+\}$/);
     expect((redis.environment as Record<string, string>).REDISCLI_AUTH).toBe(password);
     expect(env.REDIS_URL).toBe(`redis://:${password}@redis:6379/0`);
     expect(oombot.read_only).toBe(true);
