@@ -29,4 +29,10 @@ export interface RoleContext {
   kube(): KubeHttp;
 }
 
+/** What a role that follows one cluster (the watcher, the node agent) is started with: the context's clients and that cluster. */
+export interface ClusterRoleDeps extends Pick<RoleContext, 'config' | 'log' | 'metrics' | 'redis' | 'queue'> {
+  kube: KubeHttp;
+  cluster: string;
+}
+
 export type RoleStarter = (ctx: RoleContext) => Promise<RoleHandle>;

@@ -1,10 +1,5 @@
-import type { RedisClient } from '../core/queue.js';
-import type { Queue } from 'bullmq';
-import type { Config } from '../core/config.js';
-import type { Logger } from '../core/logger.js';
-import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { ClusterRoleDeps } from '../core/role.js';
 import { ScaleEvents } from '../core/scale-events.js';
 import { IncidentSink } from './incident-sink.js';
 import { Watcher } from './watcher.js';
@@ -17,17 +12,12 @@ export interface WatcherRole {
 }
 
 /** The watcher role: one Watcher per cluster feeding one sink. */
-export async function startWatcherRole(deps: {
-  config: Config;
-  kube: KubeHttp;
-  cluster: string;
-  redis: RedisClient;
-  queue: Queue<Incident>;
-  log: Logger;
-  metrics: Metrics;
-  /** Records a kill seen in pod status at a first look, older than the look-back, as history. */
-  history?: (incident: Incident) => Promise<void>;
-}): Promise<WatcherRole> {
+export async function startWatcherRole(
+  deps: ClusterRoleDeps & {
+    /** Records a kill seen in pod status at a first look, older than the look-back, as history. */
+    history?: (incident: Incident) => Promise<void>;
+  },
+): Promise<WatcherRole> {
   const { config, kube, cluster, redis, queue, metrics, history } = deps;
   const log = deps.log.child({ cluster });
   const sink = new IncidentSink({ queue, redis, queueName: config.queueName, dedupeTtlMs: config.dedupeTtlMs, metrics, log, history });

@@ -1,11 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { RedisClient } from '../../core/queue.js';
-import type { Queue } from 'bullmq';
-import { ConfigError, type Config } from '../../core/config.js';
-import type { Incident } from '../../core/incident.js';
-import type { KubeHttp } from '../../core/kube.js';
-import type { Logger } from '../../core/logger.js';
-import type { Metrics } from '../../core/metrics.js';
+import { ConfigError } from '../../core/config.js';
+import type { ClusterRoleDeps } from '../../core/role.js';
 import { IncidentSink } from '../incident-sink.js';
 import { NodeAgent } from './node-agent.js';
 
@@ -19,15 +14,7 @@ export interface NodeAgentRole {
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
 /** The node agent role: one per node (a DaemonSet), following its kernel log. */
-export async function startNodeAgentRole(deps: {
-  config: Config;
-  kube: KubeHttp;
-  cluster: string;
-  redis: RedisClient;
-  queue: Queue<Incident>;
-  log: Logger;
-  metrics: Metrics;
-}): Promise<NodeAgentRole> {
+export async function startNodeAgentRole(deps: ClusterRoleDeps): Promise<NodeAgentRole> {
   const { config, kube, cluster, redis, queue, metrics } = deps;
   const node = config.nodeName;
   if (!node) {
