@@ -9,7 +9,7 @@
 import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import type { TemplateChange, WorkloadChange } from '../enriched.js';
-import { lowerIfGone, withLimitProposal, type Ctx } from './context.js';
+import { lowerIfGone, secondsBeforeFirstKill, withLimitProposal, type Ctx } from './context.js';
 import { isPodPresent } from '../enriched.js';
 import { parseMemoryBytes } from '../../core/quantity.js';
 import { withScaleDown } from './scale-down.js';
@@ -27,14 +27,9 @@ const MAX_ITEMS = 6;
 export function changeThatStartedIt(ctx: Ctx): ChangeSignal | undefined {
   const change = ctx.e.change;
   if (!change) return undefined;
-  const at = Date.parse(change.at);
-  const now = Date.parse(ctx.incident.occurredAt);
-  if (!Number.isFinite(at) || !Number.isFinite(now) || now <= at) return undefined;
-  const kills = ctx.e.previousIncidents.filter((p) => p.kind === 'container-oom' && p.occurredAt !== ctx.incident.occurredAt);
   // A kill before the change: the previous revision was killed too.
-  if (kills.some((p) => Date.parse(p.occurredAt) <= at)) return undefined;
-  const first = Math.min(now, ...kills.map((p) => Date.parse(p.occurredAt)).filter(Number.isFinite));
-  const beforeFirstKill = (first - at) / 1000;
+  const beforeFirstKill = secondsBeforeFirstKill(ctx, change.at);
+  if (beforeFirstKill === undefined) return undefined;
   const who = change.by ? `, by ${change.by.manager}` : '';
   const what =
     change.changes.length > 0

@@ -188,3 +188,17 @@ export function lowerIfGone(ctx: Ctx, c: Confidence): Confidence {
   if (!ctx.podGone) return c;
   return c === 'high' ? 'medium' : 'low';
 }
+
+/**
+ * Seconds from a change at `atIso` to the first OOM kill on record after it (this one, or an earlier one of
+ * this run); undefined when this kill is not after the change or a kill on record came before it.
+ */
+export function secondsBeforeFirstKill(ctx: Ctx, atIso: string): number | undefined {
+  const at = Date.parse(atIso);
+  const now = Date.parse(ctx.incident.occurredAt);
+  if (!Number.isFinite(at) || !Number.isFinite(now) || now <= at) return undefined;
+  const kills = ctx.e.previousIncidents.filter((p) => p.kind === 'container-oom' && p.occurredAt !== ctx.incident.occurredAt);
+  if (kills.some((p) => Date.parse(p.occurredAt) <= at)) return undefined;
+  const first = Math.min(now, ...kills.map((p) => Date.parse(p.occurredAt)).filter(Number.isFinite));
+  return (first - at) / 1000;
+}

@@ -7,7 +7,7 @@
 import { formatDuration, formatTime, oneLine } from '../../core/format.js';
 import type { Diagnosis, Evidence } from '../diagnosis.js';
 import type { ScaleDown } from '../enriched.js';
-import type { Ctx } from './context.js';
+import { secondsBeforeFirstKill, type Ctx } from './context.js';
 
 export interface ScaleDownSignal {
   scaleDown: ScaleDown;
@@ -19,16 +19,11 @@ export interface ScaleDownSignal {
 export function scaleDownBeforeKills(ctx: Ctx): ScaleDownSignal | undefined {
   const s = ctx.e.scaleDown;
   if (!s) return undefined;
-  const at = Date.parse(s.at);
-  const now = Date.parse(ctx.incident.occurredAt);
-  if (!Number.isFinite(at) || !Number.isFinite(now) || now <= at) return undefined;
   // Only a real reduction: the record must show fewer replicas than before (or say "down" without "from").
   if (s.from !== undefined && s.from <= s.to) return undefined;
-  const kills = ctx.e.previousIncidents.filter((p) => p.kind === 'container-oom' && p.occurredAt !== ctx.incident.occurredAt);
   // A kill before the scale-down: it was killed with more replicas too.
-  if (kills.some((p) => Date.parse(p.occurredAt) <= at)) return undefined;
-  const first = Math.min(now, ...kills.map((p) => Date.parse(p.occurredAt)).filter(Number.isFinite));
-  const beforeFirstKill = (first - at) / 1000;
+  const beforeFirstKill = secondsBeforeFirstKill(ctx, s.at);
+  if (beforeFirstKill === undefined) return undefined;
   const ns = ctx.namespace;
   const size = s.from !== undefined ? `from ${s.from} to ${s.to}` : `to ${s.to}`;
   const replicas = s.to === 1 ? 'replica' : 'replicas';
