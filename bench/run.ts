@@ -17,7 +17,7 @@ import { benchBotMemory } from './bot-memory.js';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './parse-bench-options.js';
 import { plotScaling } from './plot.js';
 import { plotSlack } from './plot-slack.js';
-import { renderReport } from './render-report.js';
+import { renderReport, type ReportInput } from './render-report.js';
 import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
 import { benchSampler } from './sampler.js';
@@ -85,17 +85,7 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
   const machine = describeMachine();
   log(`oombot benchmarks on ${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}`);
   const results: BenchResults = {};
-  const seconds: {
-    total: number;
-    watcher?: number;
-    latency?: number;
-    storm?: number;
-    headOfLine?: number;
-    scale?: number;
-    reads?: number;
-    bot?: number;
-    sampler?: number;
-  } = {
+  const seconds: ReportInput['seconds'] = {
     total: 0,
   };
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { until } from './harness.js';
+import { redisAnswers } from '../../sim/private-redis.js';
 
 /** Why Sentinel and Cluster tests cannot run here, or undefined when they can. */
 export function missingRedisBinaries(): string | undefined {
@@ -76,24 +77,8 @@ class ServerProcess {
 const passwords = new Map<number, string>();
 
 async function ping(port: number): Promise<boolean> {
-  const redis = new Redis({
-    port,
-    host: '127.0.0.1',
-    password: passwords.get(port),
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1_000,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
+  const password = passwords.get(port);
+  return redisAnswers(`redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}`);
 }
 
 async function command(port: number, ...args: string[]): Promise<unknown> {
