@@ -152,12 +152,9 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     { incident: incident.id, subject: describeSubject(incident), cause: diagnosis.cause, outcome, channel, apiCalls: gathered.apiCalls, repeat },
     outcome === 'posted' ? 'alert posted' : 'incident recorded',
   );
-  await locateAlert(deps, group, incident.id);
-  if (outcome === 'posted' && deps.chart && deps.alerts) {
-    const at = await deps.alerts.get(group).catch(() => undefined);
-    if (at?.channel && at.ts) {
-      await attachChart(deps.chart, incident, { channel: at.channel, ts: at.ts }, { limitBytes: record.limitBytes, previous: enriched.previousIncidents });
-    }
+  const at = await locateAlert(deps, group, incident.id);
+  if (outcome === 'posted' && deps.chart && at) {
+    await attachChart(deps.chart, incident, at, { limitBytes: record.limitBytes, previous: enriched.previousIncidents });
   }
   if (again && deps.showFix) {
     const status = alertStatus({ ...again.fix, state: 'killed-again', ...(again.leak ? { detail: 'leak likely' } : {}) });
@@ -209,12 +206,15 @@ function shownProposalId(modelJson: string | undefined): string | undefined {
 /**
  * Tells the alert's proposal and this incident's history record where the alert is. Best effort: the
  * alert is out already, and without this a change still works, only the audit may not reach the alert.
+ * Returns where the alert is (undefined: not posted yet, or the group could not be read).
  */
-async function locateAlert(deps: ProcessDeps, group: string, incidentId: string): Promise<void> {
-  if (!deps.alerts) return;
+async function locateAlert(deps: ProcessDeps, group: string, incidentId: string): Promise<{ channel: string; ts: string } | undefined> {
+  if (!deps.alerts) return undefined;
+  let at: { channel: string; ts: string } | undefined;
   try {
     const state = await deps.alerts.get(group);
-    if (!state.channel || !state.ts) return;
+    if (!state.channel || !state.ts) return undefined;
+    at = { channel: state.channel, ts: state.ts };
     const proposalId = shownProposalId(state.model);
     await Promise.all([
       proposalId ? deps.proposals.attachMessage(proposalId, state.channel, state.ts, group) : undefined,
@@ -223,6 +223,7 @@ async function locateAlert(deps: ProcessDeps, group: string, incidentId: string)
   } catch (err) {
     deps.log.warn({ incident: incidentId, group, err: errorMessage(err) }, 'cannot record where the alert is: a change from Slack may not update it');
   }
+  return at;
 }
 
 function repeatLine(incident: Incident, diagnosis: Diagnosis): string {
