@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KEY_PREFIX, replicated, type RedisClient } from '../core/queue.js';
 import type { AlertChange } from '../alert/alert-state.js';
-import { parseChecked, RepeatNoteSchema } from './schemas.js';
+import { type FacetKind, parseChecked, RepeatNoteSchema } from './schemas.js';
 
 /**
  * Alert groups: one Slack message per workload (and kind of incident) per window. The first incident
@@ -71,8 +71,7 @@ export interface RepeatNote {
   facets?: RepeatFacets;
 }
 
-export const FACET_KINDS = ['node', 'container', 'process', 'cause', 'image'] as const;
-export type FacetKind = (typeof FACET_KINDS)[number];
+export { FACET_KINDS, type FacetKind } from './schemas.js';
 export type RepeatFacets = Partial<Record<FacetKind, string>>;
 /** Values of each facet an alert (its first message and thread replies) has shown. */
 export type SeenFacets = Partial<Record<FacetKind, string[]>>;

@@ -112,6 +112,10 @@ export const HistoryRecordSchema = z.looseObject({
   processOom: ProcessOomSchema.optional(),
 });
 
+/** What a repeat can bring that its alert has not shown (alert-groups.ts): each kind a facet. */
+export const FACET_KINDS = ['node', 'container', 'process', 'cause', 'image'] as const;
+export type FacetKind = (typeof FACET_KINDS)[number];
+
 /** What a repeat is about, compared with what its alert already showed (alert-groups.ts). */
 export const RepeatFacetsSchema = z.object({
   node: text(300).optional(),
@@ -125,7 +129,7 @@ export const RepeatNoteSchema = z.object({ incidentId: text(200), at: text(60), 
 /** A repeat that brought something new, shown on its alert (see handlers/publisher.ts). */
 export const RepeatNewsSchema = z.object({
   note: RepeatNoteSchema,
-  news: z.array(z.object({ kind: z.enum(['node', 'container', 'process', 'cause', 'image']), value: text(600) })).max(5),
+  news: z.array(z.object({ kind: z.enum(FACET_KINDS), value: text(600) })).max(FACET_KINDS.length),
 });
 /** The facets an alert and its thread showed so far, by kind. */
 export const SeenFacetsSchema = z.object({
