@@ -1,21 +1,22 @@
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
+import { IN_CLUSTER_TOKEN, loadDefault, loadInCluster, loadKubeconfigFile, type KubeAuth, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListItemSplitter } from './list-stream.js';
+
+type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 const POOL_MAX_AGE_MS = 10 * 60_000;
 
 /** A loaded kubeconfig and the name oombot gives its cluster in alerts and incident ids. */
 export interface KubeTarget {
-  kc: KubeConfig;
+  /** How requests authenticate (tokens, client certificate, TLS settings). */
+  auth: KubeAuth;
   clusterName: string;
   server: string;
 }
-
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Whether any cluster is configured: KUBECONFIG, the in-cluster service account, or ~/.kube/config. */
 export function hasKubeConfig(kubeconfig: string | undefined, env: Record<string, string | undefined> = process.env): boolean {
@@ -30,7 +31,7 @@ export function hasKubeConfig(kubeconfig: string | undefined, env: Record<string
  * Fails with a message that says what to set.
  */
 export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string }): KubeTarget {
-  const kc = new KubeConfig();
+  let loaded: LoadedKubeconfig;
   try {
     if (opts.kubeconfig) {
       const first = opts.kubeconfig.split(':').find((p) => p !== '');
@@ -39,11 +40,11 @@ export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string
           hint: 'set KUBECONFIG to the path of a kubeconfig file, or unset it to use the in-cluster service account',
         });
       }
-      kc.loadFromFile(first);
+      loaded = loadKubeconfigFile(first);
     } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
-      kc.loadFromCluster();
+      loaded = loadInCluster();
     } else {
-      kc.loadFromDefault();
+      loaded = loadDefault();
     }
   } catch (err) {
     if (err instanceof OombotError) throw err;
@@ -52,15 +53,14 @@ export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string
       cause: err,
     });
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
+  if (!loaded.server) {
     throw new OombotError('CONFIG', 'no Kubernetes cluster configured: the kubeconfig has no current context', {
       hint: 'set KUBECONFIG to a kubeconfig with a current-context, or run oombot inside the cluster',
     });
   }
-  const contextName = kc.getCurrentContext() || cluster.name || 'in-cluster';
+  const contextName = loaded.contextName || loaded.clusterName || 'in-cluster';
   const clusterName = opts.clusterName ?? sanitizeClusterName(contextName);
-  return { kc, clusterName, server: cluster.server };
+  return { auth: loaded.auth, clusterName, server: loaded.server };
 }
 
 /** Context names can be ARNs or "user@cluster"; keep a readable, id-safe form. */
@@ -151,30 +151,34 @@ export class KubeHttp {
   }
 
   /**
-   * One connection pool per API server. client-node builds a new agent (TLS settings, client
-   * certificate) with every request; used as is, every call would open its own connection and TLS
-   * handshake, and a burst would run out of file descriptors. The pool is rebuilt every few minutes
-   * so that a rotated client certificate is picked up; headers (tokens) are fresh on every request.
+   * One connection pool per API server, so that calls share connections instead of each opening its
+   * own connection and TLS handshake (a burst would run out of file descriptors). The pool is rebuilt
+   * every few minutes so that a rotated client certificate is picked up; headers (tokens) are fresh on
+   * every request.
    */
-  private pool?: { dispatcher: Dispatcher; since: number };
+  private pool?: { dispatcher: Promise<Dispatcher | undefined>; since: number };
 
-  private dispatcherFor(ctx: RequestContext): Dispatcher | undefined {
+  private dispatcher(): Promise<Dispatcher | undefined> {
     const now = Date.now();
     if (!this.pool || now - this.pool.since > POOL_MAX_AGE_MS) {
-      const fresh = ctx.getDispatcher();
       const old = this.pool?.dispatcher;
-      this.pool = fresh ? { dispatcher: fresh, since: now } : undefined;
+      const fresh = this.target.auth.dispatcher();
+      this.pool = { dispatcher: fresh, since: now };
+      // A pool that could not be built (a certificate file missing) is tried again on the next call.
+      fresh.catch(() => {
+        if (this.pool?.dispatcher === fresh) this.pool = undefined;
+      });
       // Requests in flight (watches too) finish on the old pool; it closes once they have.
-      if (old) void old.close().catch(() => undefined);
+      if (old) void old.then((d) => d?.close()).catch(() => undefined);
     }
-    return this.pool?.dispatcher;
+    return this.pool.dispatcher;
   }
 
   /** Closes the connection pool (open watches end). */
   async close(): Promise<void> {
     const old = this.pool?.dispatcher;
     this.pool = undefined;
-    await old?.destroy().catch(() => undefined);
+    await old?.then((d) => d?.destroy()).catch(() => undefined);
   }
 
   private async request(
@@ -185,10 +189,7 @@ export class KubeHttp {
   ) {
     const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), method);
-    await this.target.kc.applySecurityAuthentication(ctx);
-    const dispatcher = this.dispatcherFor(ctx);
-    const headers = ctx.getHeaders() as Record<string, string>;
+    const [headers, dispatcher] = await Promise.all([this.target.auth.headers(), this.dispatcher()]);
     headers.accept = init.accept ?? 'application/json';
     if (init.contentType) headers['content-type'] = init.contentType;
     try {
@@ -223,7 +224,7 @@ export class KubeHttp {
   }
 
   private async getJsonNow<T>(path: string, query: Query | undefined, signal: AbortSignal, accept?: string): Promise<T> {
-    const res = await this.request(HttpMethod.GET, path, query, { signal, accept });
+    const res = await this.request('GET', path, query, { signal, accept });
     const text = await res.text();
     const body = parseJson(text);
     if (!res.ok) throw kubeError(res.status, body as KubeStatus, `GET ${path}`);
@@ -262,7 +263,7 @@ export class KubeHttp {
   }
 
   private async streamItems(path: string, query: Query, signal: AbortSignal, each: (item: unknown) => void): Promise<Record<string, unknown>> {
-    const res = await this.request(HttpMethod.GET, path, query, { signal });
+    const res = await this.request('GET', path, query, { signal });
     if (!res.ok || !res.body) throw kubeError(res.status, parseJson(await res.text()) as KubeStatus, `GET ${path}`);
     const splitter = new ListItemSplitter(each);
     const decoder = new TextDecoder();
@@ -274,7 +275,7 @@ export class KubeHttp {
 
   async getText(path: string, query?: Query): Promise<string> {
     return this.timed(`GET ${path}`, undefined, async (signal) => {
-      const res = await this.request(HttpMethod.GET, path, query, { accept: '*/*', signal });
+      const res = await this.request('GET', path, query, { accept: '*/*', signal });
       const text = await res.text();
       if (!res.ok) throw kubeError(res.status, parseJson(text) as KubeStatus, `GET ${path}`);
       return text;
@@ -287,9 +288,8 @@ export class KubeHttp {
     body: unknown,
     opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const m = { POST: HttpMethod.POST, PATCH: HttpMethod.PATCH, PUT: HttpMethod.PUT, DELETE: HttpMethod.DELETE }[method];
     return this.timed(`${method} ${path}`, opts.signal, async (signal) => {
-      const res = await this.request(m, path, opts.query, {
+      const res = await this.request(method, path, opts.query, {
         body: body === undefined ? undefined : JSON.stringify(body),
         contentType: opts.contentType ?? 'application/json',
         signal,
@@ -326,7 +326,7 @@ export class KubeHttp {
     };
     try {
       arm();
-      const res = await this.request(HttpMethod.GET, path, { ...query, watch: 'true' }, { signal: controller.signal });
+      const res = await this.request('GET', path, { ...query, watch: 'true' }, { signal: controller.signal });
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         throw kubeError(res.status, parseJson(text) as KubeStatus, `watch ${path}`);

@@ -5,7 +5,7 @@
  * Messages to the parent: {synced, syncMs, rssBytes, heapBytes}, then after the parent's
  * {cmd:'expect', count}: {ingested, ms}.
  */
-import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
 import { Metrics } from '../../core/metrics.js';
 import { createLogger } from '../../core/logger.js';
@@ -81,6 +81,8 @@ if (mode === 'oombot') {
   const syncMs = performance.now() - started;
   send({ synced: true, syncMs, pods, ...memory() });
 } else {
+  // Loaded only here: oombot's watcher and the download run without client-node, as in the image.
+  const { CoreV1Api, KubeConfig, makeInformer } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const api = kc.makeApiClient(CoreV1Api);

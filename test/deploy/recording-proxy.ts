@@ -8,8 +8,8 @@
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeTarget } from '../../core/kube.js';
+import { loadKubeconfigText } from '../../core/kubeconfig.js';
 import { kubeconfigText } from '../../sim/kube/kubeconfig.js';
 
 export interface ProxiedRequest {
@@ -133,11 +133,9 @@ export async function startRecordingProxy(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfigText(url));
   return {
     url,
-    target: { kc, clusterName: 'sim', server: url },
+    target: { auth: loadKubeconfigText(kubeconfigText(url), process.cwd()).auth, clusterName: 'sim', server: url },
     requests,
     close: () =>
       new Promise<void>((resolve) => {
