@@ -11,11 +11,11 @@ export const KUBE_CALL_KINDS = {
   'node-pods': 'pods on the same node (node overcommit)',
   'pod-metrics': 'pod usage from metrics.k8s.io',
   'pod-logs': "tail of the previous container's log",
-  nodes: 'all nodes (largest allocatable; cached 60 s)',
-  limitranges: "LimitRanges: the cluster's, by namespace (cached 60 s)",
-  'metrics-discovery': 'whether metrics.k8s.io exists (cached 60 s)',
+  nodes: 'all nodes (largest allocatable; kept by the watcher, else read once a minute)',
+  limitranges: "LimitRanges: the cluster's, by namespace (kept by the watcher, else read once a minute)",
+  'metrics-discovery': 'whether metrics.k8s.io exists (only when a usage read fails; cached 60 s)',
   'vpa-discovery': 'whether the VPA API exists (cached 60 s)',
-  vpas: "VerticalPodAutoscalers: the cluster's, by namespace (cached 60 s)",
+  vpas: "VerticalPodAutoscalers: the cluster's, by namespace (kept by the watcher, else read once a minute)",
   'node-events': 'Events of a node (node OOM)',
   other: 'anything else',
   'watcher-list': 'watcher: paged lists (start-up, relists)',
@@ -50,7 +50,8 @@ export function classifyKubeCall(r: { method: string; path: string; query: Recor
   if (r.query.watch === 'true' || r.query.watch === '1') return 'watcher-watch';
   if (r.method !== 'GET') return 'other';
   const kind = PATTERNS.find(([re]) => re.test(r.path))?.[1];
-  // The worker lists LimitRanges and VPAs in pages too; otherwise a paged list is the watcher's.
+  // The worker lists LimitRanges and VPAs in pages too (when no watcher keeps them): a paged list of them
+  // counts as the worker's, a watcher's relist of them included; any other paged list is the watcher's.
   if (kind === 'limitranges' || kind === 'vpas') return kind;
   if (r.query.limit !== undefined) return 'watcher-list';
   return kind ?? 'other';

@@ -3,6 +3,7 @@ import type { KubeHttp } from '../core/kube.js';
 import type { Incident } from '../core/incident.js';
 import type { NodeSums } from '../core/node-sums.js';
 import { OombotError, errorMessage } from '../core/errors.js';
+import { LIMIT_RANGES_CACHE_KEY, NODES_CACHE_KEY, trimNamespaced, trimNode, VPAS_CACHE_KEY, type ByNamespace } from '../core/cluster-lists.js';
 
 /** A workload object as read from the API (only what enrichment looks at). */
 export interface OwnerObject {
@@ -206,8 +207,8 @@ function enc(s: string): string {
  * A failed read is a gap, not a failure: the alert goes out with what is known.
  * Only a forbidden pod read stops here, since nothing can be said without RBAC being fixed.
  */
-/** Where the node list lives in the shared ClusterCache: read at most once a minute for every incident and the bot. */
-export const NODES_CACHE_KEY = 'nodes';
+/** Where the node list lives in the shared ClusterCache: kept there by the watcher, else read at most once a minute. */
+export { NODES_CACHE_KEY };
 
 /** Every node, trimmed to what enrichment and the bot read (name, memory allocatable and capacity, MemoryPressure). */
 export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
@@ -216,18 +217,6 @@ export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
 
 /** Options for the shared node list: every process reads it at most once a minute between them. */
 export const NODES_CACHE_OPTIONS = { shared: true } as const;
-
-function trimNode(n: V1Node): V1Node {
-  const conditions = Array.isArray(n?.status?.conditions) ? n.status.conditions : [];
-  return {
-    metadata: { name: n?.metadata?.name },
-    status: {
-      allocatable: { memory: n?.status?.allocatable?.memory } as Record<string, string>,
-      capacity: { memory: n?.status?.capacity?.memory } as Record<string, string>,
-      conditions: conditions.filter((c) => c?.type === 'MemoryPressure').map((c) => ({ type: c.type, status: c.status })),
-    },
-  } as V1Node;
-}
 
 export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
   const out: Gathered = { incident, events: [], owners: [], nodes: [], limitRanges: [], metricsAvailable: false, apiCalls: 0, gaps: [] };
@@ -464,36 +453,38 @@ function items<T>(list: readonly T[] | null | undefined): T[] {
   return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
 }
 
+/**
+ * The pod's usage. Whether metrics.k8s.io exists is asked only when the pod's usage cannot be read (a
+ * usage read that works says it does), once a minute; a cluster known to lack it is not asked for usage.
+ */
 async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
-  // Whether metrics.k8s.io exists is asked once a minute, not once an incident.
-  const available = await cache
-    .get('metrics-api', async () => {
-      out.apiCalls++;
-      try {
-        await kube.getJson('/apis/metrics.k8s.io/v1beta1');
-        return true;
-      } catch {
-        return false;
-      }
-    })
-    .then((r) => r.value);
-  out.metricsAvailable = available;
-  if (!available) return undefined;
+  const discover = () =>
+    cache
+      .get(METRICS_API_CACHE_KEY, async () => {
+        out.apiCalls++;
+        try {
+          await kube.getJson('/apis/metrics.k8s.io/v1beta1');
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .then((r) => r.value);
+  if ((await cache.peek<boolean>(METRICS_API_CACHE_KEY)) === false) return undefined;
   out.apiCalls++;
   try {
-    return await kube.getJson<PodMetricsItem>(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(ns)}/pods/${enc(name)}`);
+    const usage = await kube.getJson<PodMetricsItem>(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(ns)}/pods/${enc(name)}`);
+    out.metricsAvailable = true;
+    return usage;
   } catch (err) {
-    if (!(err instanceof OombotError && err.code === 'KUBE_NOT_FOUND')) out.gaps.push(`pod metrics: ${errorMessage(err)}`);
+    out.metricsAvailable = await discover();
+    if (out.metricsAvailable && !(err instanceof OombotError && err.code === 'KUBE_NOT_FOUND')) out.gaps.push(`pod metrics: ${errorMessage(err)}`);
     return undefined;
   }
 }
 
-/** A cluster-wide list's items by namespace. */
-type ByNamespace<T> = Record<string, T[]>;
-
-/** Where the cluster's LimitRanges and VPAs, by namespace, live in the shared ClusterCache. */
-export const LIMIT_RANGES_CACHE_KEY = 'limitranges';
-export const VPAS_CACHE_KEY = 'vpas';
+/** Whether metrics.k8s.io exists, in the ClusterCache (of this process: it is asked rarely). */
+const METRICS_API_CACHE_KEY = 'metrics-api';
 
 /** A cluster-wide list, by namespace: each item trimmed to its name and spec (what enrichment reads). */
 async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNamespace<T>> {
@@ -502,7 +493,7 @@ async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNames
     const ns = item?.metadata?.namespace;
     if (!ns) return;
     const list = out[ns] ?? [];
-    list.push({ metadata: { name: item.metadata?.name, namespace: ns }, spec: item.spec } as T);
+    list.push(trimNamespaced<T>(item));
     out[ns] = list;
   });
   return out;

@@ -30,6 +30,8 @@ export interface ListWatchHandlers<T> {
   onHealth?(healthy: boolean, detail: { error?: string; failures: number }): void;
   /** One failed list or watch attempt (each one is followed by a backoff). */
   onFailure?(): void;
+  /** What a failed list or watch request threw (a 404: the API is not installed). */
+  onError?(err: unknown): void;
 }
 
 export interface ListWatchOptions<T> {
@@ -138,6 +140,7 @@ export class ListWatch<T extends KubeObject> {
         if (gone) this.resourceVersion = undefined;
         this.restarts++;
         this.opts.handlers.onRestart?.(gone ? 'gone' : 'error');
+        this.opts.handlers.onError?.(err);
         await this.failed(errorMessage(err), err instanceof OombotError ? err.hint : undefined);
       }
     }

@@ -13,6 +13,9 @@ type ListPage = { relist: boolean; first: boolean; last: boolean };
 import type { IncidentSink } from './incident-sink.js';
 import { RecentPodEvents } from './recent-pod-events.js';
 import { NodeSumsTracker } from './node-sums.js';
+import { ClusterListsKeeper } from './cluster-lists.js';
+import { LIMIT_RANGES_CACHE_KEY, NODES_CACHE_KEY, VPAS_CACHE_KEY } from '../core/cluster-lists.js';
+import { OombotError } from '../core/errors.js';
 import { trimEvent, trimPod } from '../core/observed-pod.js';
 import { detectEventIncidents, detectPodIncidents } from './detect/index.js';
 import type { DetectContext } from './detect/context.js';
@@ -70,6 +73,12 @@ export class Watcher {
   private readonly nodeOoms = new Map<string, { at: number; event: CoreV1Event }[]>();
   private readonly nodeSums: NodeSumsTracker;
   private readonly watches: ListWatch<KubeObject>[] = [];
+  /**
+   * Watches of what only the worker needs (LimitRanges, VPAs): their failure does not make the watcher
+   * unready; the worker then reads them itself.
+   */
+  private readonly sideWatches = new Map<string, ListWatch<KubeObject>>();
+  private readonly lists: ClusterListsKeeper;
   private heartbeat: NodeJS.Timeout | undefined;
   private cutoff = new Date(0);
   /** Kills older than this are neither alerts nor history: their ids are no longer remembered. */
@@ -88,6 +97,22 @@ export class Watcher {
       now: this.now,
       onError: (err) => opts.log.debug({ err: errorMessage(err) }, 'node sums not written'),
     });
+    this.lists = new ClusterListsKeeper({
+      redis: opts.redis,
+      queueName: opts.queueName,
+      synced: (key) => (key === NODES_CACHE_KEY ? this.watches.find((w) => w.name === '/api/v1/nodes') : this.sideWatches.get(key))?.synced ?? false,
+      onError: (err) => opts.log.debug({ err: errorMessage(err) }, 'cluster lists not written'),
+    });
+  }
+
+  /** Nodes, LimitRanges or VPAs as kept for the worker (for tests). */
+  clusterList(key: typeof NODES_CACHE_KEY | typeof LIMIT_RANGES_CACHE_KEY | typeof VPAS_CACHE_KEY): unknown {
+    return this.lists.value(key);
+  }
+
+  /** Writes the cluster lists that changed now (they are also written every second). */
+  flushClusterLists(): Promise<void> {
+    return this.lists.flush();
   }
 
   /** Memory requests, limits and running pods of a node, as the pod watch has them now. */
@@ -140,14 +165,47 @@ export class Watcher {
     this.watches.push(
       this.makeWatch<V1Node>('/api/v1/nodes', 'nodes', {
         onList: (items, page) => {
-          if (page.first) this.nodes.clear();
+          if (page.first) {
+            this.nodes.clear();
+            this.lists.relisting(NODES_CACHE_KEY);
+          }
           for (const n of items) this.onNode('ADDED', n);
         },
         onEvent: (type, node) => this.onNode(type, node),
       }),
     );
-    for (const w of this.watches) w.start();
+    // With the whole cluster watched, the worker's cluster-wide LimitRanges and VPAs come from watches
+    // too (with some namespaces only, the worker reads each namespace's under its Roles).
+    if (this.opts.namespaces.length === 0) {
+      this.sideWatches.set(
+        LIMIT_RANGES_CACHE_KEY,
+        this.makeWatch<KubeObject>('/api/v1/limitranges', 'limitranges', {
+          onList: (items, page) => {
+            if (page.first) this.lists.relisting(LIMIT_RANGES_CACHE_KEY);
+            for (const i of items) this.lists.limitRange('ADDED', i);
+          },
+          onEvent: (type, item) => this.lists.limitRange(type, item),
+          side: true,
+        }),
+      );
+      this.sideWatches.set(
+        VPAS_CACHE_KEY,
+        this.makeWatch<KubeObject>('/apis/autoscaling.k8s.io/v1/verticalpodautoscalers', 'vpas', {
+          onList: (items, page) => {
+            if (page.first) this.lists.relisting(VPAS_CACHE_KEY);
+            for (const i of items) this.lists.vpa('ADDED', i);
+          },
+          onEvent: (type, item) => this.lists.vpa(type, item),
+          onError: (err) => {
+            if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') this.lists.noVpaApi();
+          },
+          side: true,
+        }),
+      );
+    }
+    for (const w of [...this.watches, ...this.sideWatches.values()]) w.start();
     this.nodeSums.start();
+    this.lists.start();
     this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatEveryMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -155,8 +213,9 @@ export class Watcher {
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.nodeSums.stop();
+    await this.lists.stop();
     const synced = this.watches.length > 0 && this.watches.every((w) => w.synced);
-    await Promise.all(this.watches.map((w) => w.stop()));
+    await Promise.all([...this.watches, ...this.sideWatches.values()].map((w) => w.stop()));
     if (synced) await this.beat(true);
   }
 
@@ -174,6 +233,9 @@ export class Watcher {
     handlers: {
       onList: (items: T[], page: ListPage) => void | Promise<void>;
       onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void | Promise<void>;
+      onError?: (err: unknown) => void;
+      /** A side watch: retried slowly (a missing CRD or grant is not fixed in seconds). */
+      side?: boolean;
     },
   ): ListWatch<KubeObject> {
     const { cluster, metrics, log } = this.opts;
@@ -183,7 +245,7 @@ export class Watcher {
       resource,
       log,
       silenceMs: this.opts.silenceMs,
-      backoff: this.opts.backoff,
+      backoff: handlers.side ? { initialMs: 5_000, maxMs: 300_000 } : this.opts.backoff,
       watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
       pageSize: this.opts.pageSize,
       handlers: {
@@ -201,6 +263,7 @@ export class Watcher {
           if (reason === 'error' || reason === 'gone') metrics.watchSynced.set({ cluster, resource }, 0);
         },
         onFailure: () => metrics.watchFailures.inc({ cluster, resource }),
+        onError: handlers.onError,
         onHealth: (healthy) => metrics.watchSynced.set({ cluster, resource }, healthy ? 1 : 0),
       },
     });
@@ -397,6 +460,7 @@ export class Watcher {
   private onNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', node: V1Node): void {
     const name = node?.metadata?.name;
     if (!name) return;
+    this.lists.node(type, node);
     if (type === 'DELETED') {
       this.nodes.delete(name);
       return;

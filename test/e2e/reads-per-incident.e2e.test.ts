@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../core/config.js';
 import { loadKubeTarget } from '../../core/kube.js';
+import { sharedCacheKey } from '../../core/cluster-lists.js';
 import { startOombot, type Oombot } from '../../bin/start.js';
 import { startSlackServer, type SlackServer } from '../../sim/slack/index.js';
 import type { RecordedRequest, SimApiServer, SimCluster } from '../../sim/kube/index.js';
@@ -67,11 +68,19 @@ describe('Kubernetes reads per incident', () => {
     const { cluster, server, slack } = await start();
     cluster.setUsage('shop', podsOf(cluster, 'web')[0]!, 'web', 250 * 2 ** 20);
     cluster.setLogs('shop', podsOf(cluster, 'web')[0]!, 'web', { previous: 'allocating\nheap exhausted\n' });
-    // The once-a-minute cluster reads (nodes, LimitRanges, whether metrics.k8s.io exists) are made by
-    // the first incident of all; the watcher's node sums are written once a second.
+    // Nodes, LimitRanges and VPAs come from the watcher's watches (in Redis within a second of its sync),
+    // and a usage read that works says metrics.k8s.io exists: even the very first incident of all reads
+    // nothing but its own workload, usage and logs.
+    await expect
+      .poll(async () => app!.redis.exists(...['nodes', 'limitranges', 'vpas'].map((k) => sharedCacheKey(queueName, k))), { timeout: 10_000 })
+      .toBe(3);
+    const beforeAll = server.requests().length;
     cluster.oomKill('shop', podsOf(cluster, 'api')[0]!, 'api');
     await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 10_000);
     await expect.poll(completed, { timeout: 10_000 }).toBe(1);
+    const firstOfAll = incidentReads(server.requests().slice(beforeAll));
+    expect(firstOfAll.length, firstOfAll.join('\n')).toBeLessThanOrEqual(3);
+    expect(firstOfAll.filter((p) => /\/nodes$|\/limitranges$|\/verticalpodautoscalers$|^\/apis\/metrics\.k8s\.io\/v1beta1$/.test(p))).toEqual([]);
     await sleep(1_200);
 
     const beforeFirst = server.requests().length;
