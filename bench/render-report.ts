@@ -140,6 +140,17 @@ function summarySection(input: ReportInput): string[] {
       t && f.rate > (results.scale?.[0]?.rate ?? 0) ? `p99 < ${t.scaleMs} ms ${mark(f.p99Ms < t.scaleMs && f.delivered === f.incidents)}` : 'baseline';
     rows.push(`| alert latency p50 / p99, ${f.rate} incidents/s over ${f.channels} channels | ${ms(f.p50Ms)} / ${ms(f.p99Ms)} | ${target} |`);
   }
+  for (const f of results.bot ?? []) {
+    rows.push(
+      `| bot memory per command in flight, \`/oom ${f.command}\` × ${f.inFlight}, ${formatPods(f.pods)} pods | RSS +${mib(f.rssGrowthPerCommandBytes)} (heap +${mib(f.heapGrowthPerCommandBytes)}) over ${mib(f.rssBeforeBytes)} before it, ${f.answered} of ${f.inFlight} answered | ≤ 50 MiB ${mark(f.rssGrowthPerCommandBytes <= 50 * 2 ** 20 && f.answered === f.inFlight)} |`,
+    );
+  }
+  for (const f of results.sampler ?? []) {
+    // The first round lists every pod for its limits, as each round would without keeping them: the baseline.
+    rows.push(
+      `| sampler, ${int(f.containers)} containers: API calls / CPU a round | ${f.steadyRound.apiCalls.toFixed(1)} / ${f.steadyRound.cpuMs.toFixed(0)} ms (first round, listing every pod: ${f.firstRound.apiCalls} / ${f.firstRound.cpuMs.toFixed(0)} ms, ${times(f.firstRound.cpuMs / Math.max(1, f.steadyRound.cpuMs))}) | |`,
+    );
+  }
   return ['## Summary', '', '| figure | result | target |', '| --- | --- | --- |', ...rows];
 }
 
