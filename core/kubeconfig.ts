@@ -131,14 +131,17 @@ export function loadKubeconfigText(text: string, root: string, file?: string): L
   return { server: cluster.server, contextName, clusterName, auth };
 }
 
-/** The pod's service account: the API server from the environment, its token re-read as it rotates. */
-export function loadInCluster(env: Record<string, string | undefined> = process.env): LoadedKubeconfig {
+/**
+ * The pod's service account: the API server from the environment, its token re-read as it rotates. The
+ * context is named as client-node names it, so the cluster's name in alerts and incident ids stays the same.
+ */
+export function loadInCluster(env: Record<string, string | undefined> = process.env, dir = SERVICE_ACCOUNT): LoadedKubeconfig {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? '';
   const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
   const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  const cluster: ClusterEntry = { server, caFile: `${SERVICE_ACCOUNT}/ca.crt`, skipTLSVerify: false };
-  return { server, contextName: '', clusterName: 'inCluster', auth: fileAuth(cluster, { tokenFile: IN_CLUSTER_TOKEN, plugin: false }) };
+  const cluster: ClusterEntry = { server, caFile: `${dir}/ca.crt`, skipTLSVerify: false };
+  return { server, contextName: 'inClusterContext', clusterName: 'inCluster', auth: fileAuth(cluster, { tokenFile: `${dir}/token`, plugin: false }) };
 }
 
 /**
