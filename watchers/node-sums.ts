@@ -2,13 +2,6 @@ import type { RedisClient } from '../core/queue.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { formatNodeSums, nodeSumsKey, NODE_SUMS_SYNCED_FIELD, podMemory, type NodeSums } from '../core/node-sums.js';
 
-/** What one pod adds to its node: an interned node index, its memory requests and limits in bytes. */
-interface Share {
-  node: number;
-  requests: number;
-  limits: number;
-}
-
 /**
  * Each node's sum of memory requests and limits and its count of running (not finished) pods, kept from
  * the pod watch, so the worker need not list a node's pods for every incident. Per pod one small
@@ -17,7 +10,17 @@ interface Share {
  * synced), and the worker trusts it only then.
  */
 export class NodeSumsTracker {
-  private readonly shares = new Map<string, Share>();
+  /**
+   * What each pod adds to its node (an interned node index, its memory requests and limits in bytes) in
+   * a slot of three typed arrays instead of an object per pod: at 150k pods that is 150k fewer objects
+   * for the garbage collector to mark while the pod list streams through, and about 7 MiB less heap.
+   */
+  private readonly slots = new Map<string, number>();
+  private shareNode = new Int32Array(1024);
+  private shareRequests = new Float64Array(1024);
+  private shareLimits = new Float64Array(1024);
+  private readonly freeSlots: number[] = [];
+  private usedSlots = 0;
   private readonly nodeNames: string[] = [];
   private readonly nodeIndex = new Map<string, number>();
   private readonly sums: NodeSums[] = [];
@@ -60,11 +63,17 @@ export class NodeSumsTracker {
     }
     const { requests, limits } = podMemory(pod);
     const node = this.intern(nodeName);
-    const before = this.shares.get(uid);
-    if (before && before.node === node && before.requests === requests && before.limits === limits) return;
-    if (before) this.subtract(before);
-    const share = { node, requests, limits };
-    this.shares.set(uid, share);
+    let slot = this.slots.get(uid);
+    if (slot !== undefined) {
+      if (this.shareNode[slot] === node && this.shareRequests[slot] === requests && this.shareLimits[slot] === limits) return;
+      this.subtract(slot);
+    } else {
+      slot = this.allocate();
+      this.slots.set(uid, slot);
+    }
+    this.shareNode[slot] = node;
+    this.shareRequests[slot] = requests;
+    this.shareLimits[slot] = limits;
     const sum = this.sums[node]!;
     sum.requestsBytes += requests;
     sum.limitsBytes += limits;
@@ -74,10 +83,11 @@ export class NodeSumsTracker {
 
   /** A pod was deleted (or finished). */
   remove(uid: string): void {
-    const before = this.shares.get(uid);
-    if (!before) return;
-    this.shares.delete(uid);
-    this.subtract(before);
+    const slot = this.slots.get(uid);
+    if (slot === undefined) return;
+    this.slots.delete(uid);
+    this.subtract(slot);
+    this.freeSlots.push(slot);
   }
 
   /** The sums of one node now (for tests and logs). */
@@ -126,11 +136,29 @@ export class NodeSumsTracker {
     return i;
   }
 
-  private subtract(share: Share): void {
-    const sum = this.sums[share.node]!;
-    sum.requestsBytes -= share.requests;
-    sum.limitsBytes -= share.limits;
+  private subtract(slot: number): void {
+    const node = this.shareNode[slot]!;
+    const sum = this.sums[node]!;
+    sum.requestsBytes -= this.shareRequests[slot]!;
+    sum.limitsBytes -= this.shareLimits[slot]!;
     sum.pods--;
-    this.dirty.add(share.node);
+    this.dirty.add(node);
+  }
+
+  /** A free slot, the arrays doubled when every slot is taken. */
+  private allocate(): number {
+    const reused = this.freeSlots.pop();
+    if (reused !== undefined) return reused;
+    if (this.usedSlots === this.shareNode.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+        const bigger = make(a.length * 2);
+        bigger.set(a);
+        return bigger;
+      };
+      this.shareNode = grow(this.shareNode, (n) => new Int32Array(n));
+      this.shareRequests = grow(this.shareRequests, (n) => new Float64Array(n));
+      this.shareLimits = grow(this.shareLimits, (n) => new Float64Array(n));
+    }
+    return this.usedSlots++;
   }
 }

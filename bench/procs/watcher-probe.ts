@@ -1,17 +1,16 @@
 /**
  * Child process: one watcher against the simulated cluster, reporting its figures to the parent.
- *   mode "oombot": oombot's Watcher (keeps uids and queued ids only)
+ *   mode "oombot": oombot's watcher role, as the image runs it (keeps uids and queued ids only)
  *   mode "naive":  @kubernetes/client-node's informer, caching full pod objects
  * Messages to the parent: {synced, syncMs, rssBytes, heapBytes}, then after the parent's
  * {cmd:'expect', count}: {ingested, ms}.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { startOombot } from '../../bin/start.js';
+import { loadConfig } from '../../core/config.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
-import { Metrics } from '../../core/metrics.js';
 import { createLogger } from '../../core/logger.js';
-import { connectRedis, createIncidentQueue } from '../../core/queue.js';
-import { IncidentSink } from '../../watchers/incident-sink.js';
-import { Watcher } from '../../watchers/watcher.js';
+import type { WatcherRole } from '../../watchers/start-watcher.js';
 import type { ProbeCommand, ProbeIngested, ProbeMemory, ProbeSynced } from './probe-protocol.js';
 
 const [mode, kubeconfig, queueName] = process.argv.slice(2) as [string, string, string];
@@ -35,27 +34,17 @@ let seen = 0;
 const started = performance.now();
 
 if (mode === 'oombot') {
-  const log = createLogger('silent');
-  const metrics = new Metrics({ defaultMetrics: false });
-  const redis = connectRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const queue = createIncidentQueue(redis, queueName);
-  const sink = new IncidentSink({ queue, redis, queueName, dedupeTtlMs: 3_600_000, metrics, log });
-  const kube = new KubeHttp(loadKubeTarget({ kubeconfig, clusterName: 'bench' }));
-  const watcher = new Watcher({
-    kube,
-    cluster: 'bench',
-    namespaces: [],
-    sink,
-    redis,
-    queueName,
-    log,
-    metrics,
-    silenceMs: 60_000,
-    lookbackMs: 900_000,
-    dedupeTtlMs: 3_600_000,
-    ...(process.env.BENCH_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_PAGE_SIZE) } : {}),
+  // The watcher role as `oombot start --roles watcher` runs it (the image's watcher Deployment): the
+  // HTTP server, the metrics, the configuration, the role's stores; only the command line is left out.
+  const app = await startOombot({
+    config: loadConfig({ REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', OOMBOT_QUEUE: queueName, PORT: '0', KUBECONFIG: kubeconfig }),
+    roles: ['watcher'],
+    log: createLogger('silent'),
+    kubeTarget: loadKubeTarget({ kubeconfig, clusterName: 'bench' }),
+    host: '127.0.0.1',
   });
-  await watcher.start();
+  const watcher = (app.roles.watcher as unknown as WatcherRole).watcher;
+  const metrics = app.metrics;
   while (!watcher.readiness().ok) await new Promise((r) => setTimeout(r, 20));
   const syncMs = performance.now() - started;
   const count = async () => (await metrics.eventsSeen.get()).values.filter((v) => v.labels.resource === 'pods').reduce((a, v) => a + v.value, 0);

@@ -84,6 +84,22 @@ describe("the watcher's node sums", () => {
     expect(sumsFromList(cluster, 'node-a').pods + sumsFromList(cluster, 'node-b').pods).toBe(5);
   });
 
+  it('stay right while pods far beyond the first thousand come, go and come back', async () => {
+    const sim = await startSimCluster({ replicas: 1 });
+    server = sim.server;
+    const { cluster } = sim;
+    harness = new WatcherHarness(sim.kubeconfig);
+    const w = await harness.startWatcher();
+    await synced(w);
+    const matches = () =>
+      ['node-a', 'node-b'].every((n) => JSON.stringify(w.watcher.nodeSumsOf(n) ?? sumsFromList(cluster, 'none')) === JSON.stringify(sumsFromList(cluster, n)));
+    for (const replicas of [1_500, 300, 1_200]) {
+      cluster.scale('deployments', 'shop', 'api', replicas);
+      await expect.poll(matches, { timeout: 20_000, interval: 50 }).toBe(true);
+    }
+    expect(sumsFromList(cluster, 'node-a').pods + sumsFromList(cluster, 'node-b').pods).toBe(1_200);
+  });
+
   it('are not trusted once the watcher stopped writing them', async () => {
     const sim = await startSimCluster({ replicas: 2 });
     server = sim.server;
