@@ -357,7 +357,8 @@ describe('Helm chart', () => {
         // In each watched namespace, the Role and the ClusterRole grant together what the default
         // ClusterRole grants: the same rights, no longer cluster-wide; but for the watcher's watches of
         // LimitRanges and VPAs, which it keeps for the worker only when it watches every namespace.
-        const allNamespacesOnly = (grant: string) => workload === 'oombot-watcher' && / (limitranges|verticalpodautoscalers\.autoscaling\.k8s\.io)$/.test(grant);
+        const allNamespacesOnly = (grant: string) =>
+          workload === 'oombot-watcher' && / (limitranges|verticalpodautoscalers\.autoscaling\.k8s\.io)$/.test(grant);
         for (const ns of ['payments', 'shop']) {
           const role = find(
             docs.filter((d) => (d.metadata as Json).namespace === ns),
