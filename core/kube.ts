@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
-import { IN_CLUSTER_TOKEN, loadDefault, loadInCluster, loadKubeconfigFile, type KubeAuth, type LoadedKubeconfig } from './kubeconfig.js';
+import { IN_CLUSTER_TOKEN, loadDefault, loadInCluster, loadKubeconfigFile, type KubeCredentials, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListItemSplitter } from './list-stream.js';
 
 type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -13,7 +13,7 @@ const POOL_MAX_AGE_MS = 10 * 60_000;
 /** A loaded kubeconfig and the name oombot gives its cluster in alerts and incident ids. */
 export interface KubeTarget {
   /** How requests authenticate (tokens, client certificate, TLS settings). */
-  auth: KubeAuth;
+  credentials: KubeCredentials;
   clusterName: string;
   server: string;
 }
@@ -60,7 +60,7 @@ export function loadKubeTarget(opts: { kubeconfig?: string; clusterName?: string
   }
   const contextName = loaded.contextName || loaded.clusterName || 'in-cluster';
   const clusterName = opts.clusterName ?? sanitizeClusterName(contextName);
-  return { auth: loaded.auth, clusterName, server: loaded.server };
+  return { credentials: loaded.credentials, clusterName, server: loaded.server };
 }
 
 /** Context names can be ARNs or "user@cluster"; keep a readable, id-safe form. */
@@ -162,7 +162,7 @@ export class KubeHttp {
     const now = Date.now();
     if (!this.pool || now - this.pool.since > POOL_MAX_AGE_MS) {
       const old = this.pool?.dispatcher;
-      const fresh = this.target.auth.dispatcher();
+      const fresh = this.target.credentials.dispatcher();
       this.pool = { dispatcher: fresh, since: now };
       // A pool that could not be built (a certificate file missing) is tried again on the next call.
       fresh.catch(() => {
@@ -189,7 +189,7 @@ export class KubeHttp {
   ) {
     const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const [headers, dispatcher] = await Promise.all([this.target.auth.headers(), this.dispatcher()]);
+    const [headers, dispatcher] = await Promise.all([this.target.credentials.headers(), this.dispatcher()]);
     headers.accept = init.accept ?? 'application/json';
     if (init.contentType) headers['content-type'] = init.contentType;
     try {

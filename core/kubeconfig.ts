@@ -15,7 +15,7 @@ import { OombotError } from './errors.js';
  */
 
 /** How one request to the API server is authenticated. */
-export interface KubeAuth {
+export interface KubeCredentials {
   /** Headers for one request, read fresh: a rotated token file or an exec plugin's new token is used. */
   headers(): Promise<Record<string, string>>;
   /**
@@ -31,7 +31,7 @@ export interface LoadedKubeconfig {
   /** The current context's name ('' when there is none, as in a pod). */
   contextName: string;
   clusterName: string;
-  auth: KubeAuth;
+  credentials: KubeCredentials;
 }
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -104,7 +104,7 @@ export function loadKubeconfigText(text: string, root: string, file?: string): L
   const server = str(c?.server);
   if (!c || !server) {
     if (c) throw new Error(`the cluster "${clusterName}" of the current context has no server`);
-    return { server: '', contextName, clusterName, auth: noAuth() };
+    return { server: '', contextName, clusterName, credentials: noAuth() };
   }
   const cluster: ClusterEntry = {
     server: server.replace(/\/$/, ''),
@@ -127,8 +127,8 @@ export function loadKubeconfigText(text: string, root: string, file?: string): L
     impersonate: str(u.as),
     plugin: isObj(u.exec) || isObj(u['auth-provider']),
   };
-  const auth = (user.plugin || cluster.proxyUrl) && file ? clientNodeAuth(file) : fileAuth(cluster, user);
-  return { server: cluster.server, contextName, clusterName, auth };
+  const credentials = (user.plugin || cluster.proxyUrl) && file ? clientNodeAuth(file) : fileAuth(cluster, user);
+  return { server: cluster.server, contextName, clusterName, credentials };
 }
 
 /**
@@ -141,7 +141,7 @@ export function loadInCluster(env: Record<string, string | undefined> = process.
   const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
   const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   const cluster: ClusterEntry = { server, caFile: `${dir}/ca.crt`, skipTLSVerify: false };
-  return { server, contextName: 'inClusterContext', clusterName: 'inCluster', auth: fileAuth(cluster, { tokenFile: `${dir}/token`, plugin: false }) };
+  return { server, contextName: 'inClusterContext', clusterName: 'inCluster', credentials: fileAuth(cluster, { tokenFile: `${dir}/token`, plugin: false }) };
 }
 
 /**
@@ -158,7 +158,7 @@ export function loadDefault(env: Record<string, string | undefined> = process.en
     server: 'http://localhost:8080',
     contextName: 'loaded-context',
     clusterName: 'cluster',
-    auth: fileAuth({ server: 'http://localhost:8080', skipTLSVerify: false }, { plugin: false }),
+    credentials: fileAuth({ server: 'http://localhost:8080', skipTLSVerify: false }, { plugin: false }),
   };
 }
 
@@ -171,7 +171,7 @@ function accessible(path: string): boolean {
   }
 }
 
-function noAuth(): KubeAuth {
+function noAuth(): KubeCredentials {
   return { headers: async () => ({}), dispatcher: async () => undefined };
 }
 
@@ -182,7 +182,7 @@ function fromFileOrData(file: string | undefined, data: string | undefined): Buf
 }
 
 /** Tokens, basic auth and client certificates, from the kubeconfig or the files it names. */
-function fileAuth(cluster: ClusterEntry, user: UserEntry): KubeAuth {
+function fileAuth(cluster: ClusterEntry, user: UserEntry): KubeCredentials {
   let token: { value: string; readAt: number } | undefined;
   const tokenFromFile = (file: string): string => {
     const now = Date.now();
@@ -221,7 +221,7 @@ function fileAuth(cluster: ClusterEntry, user: UserEntry): KubeAuth {
 }
 
 /** exec plugins, auth-providers and proxies: client-node's KubeConfig, loaded the first time it is needed. */
-function clientNodeAuth(file: string): KubeAuth {
+function clientNodeAuth(file: string): KubeCredentials {
   let loaded: Promise<{ kc: import('@kubernetes/client-node').KubeConfig; lib: typeof import('@kubernetes/client-node') }> | undefined;
   const context = async () => {
     loaded ??= import('@kubernetes/client-node').then((lib) => {

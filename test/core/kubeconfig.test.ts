@@ -203,7 +203,7 @@ describe('kubeconfig: how oombot authenticates to the API server', () => {
       const loaded = loadInCluster({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) }, sa);
       expect(loaded.contextName).toBe('inClusterContext');
       expect(loadInCluster({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, sa).server).toBe('https://[fd00::1]:443');
-      const kube = new KubeHttp({ auth: loaded.auth, server: loaded.server, clusterName: 'sim' });
+      const kube = new KubeHttp({ credentials: loaded.credentials, server: loaded.server, clusterName: 'sim' });
       clients.push(kube);
       await kube.getJson('/api/v1/pods');
       expect(seenTls.at(-1)?.authorization).toBe('Bearer sa-token');

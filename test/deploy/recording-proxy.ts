@@ -135,7 +135,7 @@ export async function startRecordingProxy(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    target: { auth: loadKubeconfigText(kubeconfigText(url), process.cwd()).auth, clusterName: 'sim', server: url },
+    target: { credentials: loadKubeconfigText(kubeconfigText(url), process.cwd()).credentials, clusterName: 'sim', server: url },
     requests,
     close: () =>
       new Promise<void>((resolve) => {
