@@ -111,10 +111,19 @@ export class ClusterListsKeeper {
     this.put(key, `${ns}/${name}`, type === 'DELETED' ? undefined : trimNamespaced(item));
   }
 
+  /**
+   * Dirty only when what is kept changed: kubelets update their Node every few minutes and at 1,500 nodes
+   * that is several updates a second, almost none of which change a node's memory or MemoryPressure.
+   */
   private put(key: ListKey, id: string, value: unknown): void {
-    if (value === undefined) this.items[key].delete(id);
-    else this.items[key].set(id, value);
-    this.dirty.add(key);
+    const list = this.items[key];
+    if (value === undefined) {
+      if (list.delete(id)) this.dirty.add(key);
+      return;
+    }
+    const before = list.get(id);
+    list.set(id, value);
+    if (before === undefined || JSON.stringify(before) !== JSON.stringify(value)) this.dirty.add(key);
   }
 
   private async write(): Promise<void> {

@@ -5,6 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sharedCacheKey } from '../../core/cluster-lists.js';
 import { makeLimitRange, SimCluster, startSimApiServer, type SimApiServer } from '../../sim/kube/index.js';
 import { startSimCluster, WatcherHarness } from '../helpers/watcher-harness.js';
+import { connectRedis } from '../../core/queue.js';
+import { ClusterListsKeeper } from '../../watchers/cluster-lists.js';
+import { REDIS_URL, removeQueueData, uniqueQueueName } from '../helpers/redis.js';
+import type { V1Node } from '@kubernetes/client-node';
 
 /** What the worker finds in the shared cache for `key`, as the watcher wrote it (undefined: nothing). */
 async function shared(h: WatcherHarness, key: string): Promise<unknown> {
@@ -70,5 +74,33 @@ describe("the watcher's cluster lists for the worker", () => {
     await some.watcher.flushClusterLists();
     expect(await shared(h, 'limitranges')).toBeUndefined();
     expect(await shared(h, 'vpas')).toBeUndefined();
+  });
+
+  it('are written again when a node changes what the worker reads, not for every kubelet status update', async () => {
+    const redis = connectRedis(REDIS_URL);
+    const queueName = uniqueQueueName('lists');
+    const keeper = new ClusterListsKeeper({ redis, queueName, synced: () => true, refreshEveryMs: 60_000 });
+    const node = (memory: string, heartbeat: string) =>
+      ({
+        metadata: { name: 'node-a', resourceVersion: heartbeat },
+        status: { allocatable: { memory }, capacity: { memory }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: heartbeat }] },
+      }) as unknown as V1Node;
+    const kept = async () => JSON.parse((await redis.get(sharedCacheKey(queueName, 'nodes'))) ?? 'null') as V1Node[] | null;
+    try {
+      keeper.node('ADDED', node('8Gi', '1'));
+      await keeper.flush();
+      expect((await kept())?.[0]?.status?.allocatable?.memory).toBe('8Gi');
+      await redis.del(sharedCacheKey(queueName, 'nodes'));
+      // A status heartbeat: nothing the worker reads changed, nothing is written.
+      keeper.node('MODIFIED', node('8Gi', '2'));
+      await keeper.flush();
+      expect(await kept()).toBeNull();
+      keeper.node('MODIFIED', node('6Gi', '3'));
+      await keeper.flush();
+      expect((await kept())?.[0]?.status?.allocatable?.memory).toBe('6Gi');
+    } finally {
+      await removeQueueData(queueName);
+      redis.disconnect();
+    }
   });
 });
