@@ -6,6 +6,7 @@ import { Metrics } from '../core/metrics.js';
 import { HttpServer } from '../core/http-server.js';
 import { connectRedis, createIncidentQueue } from '../core/queue.js';
 import { KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
+import { LocalClusters, type ClusterDirectory } from '../core/clusters.js';
 import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
@@ -118,6 +119,14 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
     kubeHttp ??= new KubeHttp(kubeTarget);
     return kubeHttp;
   };
+  let directory: ClusterDirectory | undefined;
+  const clusters = (): ClusterDirectory => {
+    directory ??= new LocalClusters(() => {
+      const k = kube();
+      return { name: k.target.clusterName, kube: k };
+    });
+    return directory;
+  };
 
   if (!config.proposalKey && roles.includes('worker') !== roles.includes('bot')) {
     log.warn(
@@ -129,7 +138,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
   log.info({ port, roles }, 'oombot listening (GET /healthz, /readyz, /metrics)');
 
   const handles: Partial<Record<Role, RoleHandle>> = {};
-  const ctx: RoleContext = { config, log, metrics, http, redis, queue, kube };
+  const ctx: RoleContext = { config, log, metrics, http, redis, queue, kube, clusters };
   try {
     for (const role of roles) {
       const starter = ROLE_STARTERS[role];
@@ -167,6 +176,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }
         await http.close();
+        await directory?.close();
         await kubeHttp?.close();
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
@@ -19,7 +19,7 @@ import type { Metrics } from '../core/metrics.js';
 export interface BotDeps {
   config: Config;
   log: Logger;
-  kube: KubeHttp;
+  kube: KubeApi;
   /** The cluster's name in incidents and history keys. */
   cluster: string;
   queue: Queue<Incident>;

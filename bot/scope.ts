@@ -4,7 +4,8 @@
  * or patch a workload, in a namespace the team did not give oombot.
  */
 import type { Config } from '../core/config.js';
-import type { KubeHttp, Query } from '../core/kube.js';
+import type { Query } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { BotDeps } from './bot-deps.js';
 import { code, textReply, type Reply } from './reply.js';
 
@@ -34,7 +35,7 @@ export function collectionPaths(config: Pick<Config, 'watchNamespaces'>, base: s
 }
 
 /** Every item of the collections, page by page, to `each` (which keeps only what it needs). */
-export async function eachItem<T>(kube: KubeHttp, paths: string[], each: (item: T) => void, query: Query = {}): Promise<void> {
+export async function eachItem<T>(kube: KubeApi, paths: string[], each: (item: T) => void, query: Query = {}): Promise<void> {
   for (const path of paths) {
     for await (const page of kube.listPages<T>(path, query)) for (const item of page) each(item);
   }

@@ -5,6 +5,7 @@ import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node'
 import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
 import { ListItemSplitter } from './list-stream.js';
+import type { KubeApi, SendOptions } from './kube-api.js';
 
 const POOL_MAX_AGE_MS = 10 * 60_000;
 
@@ -119,7 +120,7 @@ export interface WatchEvent<T> {
  * settings. Objects come back as the API server sent them (strings for times, no client-side
  * model conversion), the same for lists and watch streams.
  */
-export class KubeHttp {
+export class KubeHttp implements KubeApi {
   /** Every call but a watch gives up after this long (default 15 s): a hung API server never hangs oombot. */
   readonly timeoutMs: number;
 
@@ -281,12 +282,7 @@ export class KubeHttp {
     });
   }
 
-  async send<T>(
-    method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-    path: string,
-    body: unknown,
-    opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {},
-  ): Promise<T> {
+  async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, opts: SendOptions = {}): Promise<T> {
     const m = { POST: HttpMethod.POST, PATCH: HttpMethod.PATCH, PUT: HttpMethod.PUT, DELETE: HttpMethod.DELETE }[method];
     return this.timed(`${method} ${path}`, opts.signal, async (signal) => {
       const res = await this.request(m, path, opts.query, {

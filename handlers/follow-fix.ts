@@ -12,7 +12,7 @@
  * restarted worker picks up where the last one stopped.
  */
 import { errorMessage, OombotError } from '../core/errors.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { FINAL_STATES, type FixRecord, type FixState, type FixStore } from '../stores/fix-store.js';
@@ -34,7 +34,7 @@ export const FOLLOW_INTERVAL_MS = 30_000;
 
 export interface FixFollowerOptions {
   fixes: FixStore;
-  kube: KubeHttp;
+  kube: KubeApi;
   log: Logger;
   metrics?: Metrics;
   verifyWindowMs: number;

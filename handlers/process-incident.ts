@@ -1,5 +1,5 @@
 import { channelFor, type Config } from '../core/config.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Logger } from '../core/logger.js';
 import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
 import { OombotError, errorMessage } from '../core/errors.js';
@@ -31,7 +31,7 @@ import { repeatFacets } from './repeat-facets.js';
 
 export interface ProcessDeps {
   config: Config;
-  kube: KubeHttp;
+  kube: KubeApi;
   cache: ClusterCache;
   history: IncidentHistory;
   nodeSums?: NodeSumsSource;

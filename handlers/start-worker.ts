@@ -3,7 +3,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import { duplicateRedis, KEY_PREFIX, type RedisClient } from '../core/queue.js';
 import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
@@ -43,7 +43,7 @@ export interface WorkerRole {
 
 export interface WorkerRoleOptions {
   config: Config;
-  kube: KubeHttp;
+  kube: KubeApi;
   redis: RedisClient;
   log: Logger;
   metrics: Metrics;

@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Incident } from '../core/incident.js';
 import type { NodeSums } from '../core/node-sums.js';
 import { OombotError, errorMessage } from '../core/errors.js';
@@ -210,7 +210,7 @@ function enc(s: string): string {
 export const NODES_CACHE_KEY = 'nodes';
 
 /** Every node, trimmed to what enrichment and the bot read (name, memory allocatable and capacity, MemoryPressure). */
-export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
+export async function readNodes(kube: KubeApi): Promise<V1Node[]> {
   return ((await kube.getJson<List<V1Node>>('/api/v1/nodes')).items ?? []).map(trimNode);
 }
 
@@ -229,7 +229,7 @@ function trimNode(n: V1Node): V1Node {
   } as V1Node;
 }
 
-export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
+export async function gatherIncident(kube: KubeApi, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
   const out: Gathered = { incident, events: [], owners: [], nodes: [], limitRanges: [], metricsAvailable: false, apiCalls: 0, gaps: [] };
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     out.apiCalls++;
@@ -353,7 +353,7 @@ async function ownerChain(
   first: { kind: string; name: string } | undefined,
   pod: V1Pod | undefined,
   call: Call,
-  kube: KubeHttp,
+  kube: KubeApi,
   cache: ClusterCache,
 ): Promise<OwnerObject[]> {
   if (!first) return [];
@@ -371,7 +371,7 @@ async function ownerChain(
  * selects the pod: one read instead of two. Otherwise the ReplicaSet's metadata alone is read, and its
  * whole object only when nothing controls it (its template is then the one to fix).
  */
-async function readOwnerChain(ns: string, first: { kind: string; name: string }, pod: V1Pod | undefined, call: Call, kube: KubeHttp): Promise<OwnerObject[]> {
+async function readOwnerChain(ns: string, first: { kind: string; name: string }, pod: V1Pod | undefined, call: Call, kube: KubeApi): Promise<OwnerObject[]> {
   const chain: OwnerObject[] = [];
   const deployment = deploymentOfReplicaSet(first, pod);
   if (deployment) {
@@ -464,7 +464,7 @@ function items<T>(list: readonly T[] | null | undefined): T[] {
   return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
 }
 
-async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
+async function readPodMetrics(kube: KubeApi, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
   // Whether metrics.k8s.io exists is asked once a minute, not once an incident.
   const available = await cache
     .get('metrics-api', async () => {
@@ -496,7 +496,7 @@ export const LIMIT_RANGES_CACHE_KEY = 'limitranges';
 export const VPAS_CACHE_KEY = 'vpas';
 
 /** A cluster-wide list, by namespace: each item trimmed to its name and spec (what enrichment reads). */
-async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNamespace<T>> {
+async function readByNamespace<T>(kube: KubeApi, path: string): Promise<ByNamespace<T>> {
   const out: ByNamespace<T> = {};
   await kube.eachListItem<{ metadata?: { name?: string; namespace?: string }; spec?: unknown }>(path, {}, (item) => {
     const ns = item?.metadata?.namespace;
@@ -512,7 +512,7 @@ async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNames
  * The namespace's VPAs from the cluster's, listed at most once a minute between all processes. The
  * list answers whether the VPA API exists too: a 404 is a cluster without VPAs (kept for the minute).
  */
-async function readAllVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+async function readAllVpas(kube: KubeApi, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
   try {
     const { value, cached } = await cache.get<ByNamespace<unknown> | null>(
       VPAS_CACHE_KEY,
@@ -540,7 +540,7 @@ async function readAllVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out:
  * The namespace's VPAs, read at most once a minute per namespace: a VPA that sizes the workload makes a
  * template patch fight it. Whether the CRD exists is asked once a minute too; a 404 means no VPA here.
  */
-async function readVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+async function readVpas(kube: KubeApi, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
   const installed = await cache
     .get('vpa-api', async () => {
       out.apiCalls++;
