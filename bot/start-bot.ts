@@ -111,7 +111,7 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
     proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
-    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName)),
+    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName, kube.target.clusterName)),
     nodeSums: new NodeSumsReader(ctx.redis, config.queueName),
     now: opts.now ?? (() => new Date()),
     fixes: new FixStore(ctx.redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log),
