@@ -1,6 +1,6 @@
 /** `/oom <subcommand>` → the answer. Every failure becomes a short answer, never a silent one. */
 import { asOombotError } from '../core/errors.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase } from './bot-deps.js';
 import { answerWhy } from './answer-why.js';
 import { answerTop } from './answer-top.js';
 import { answerHistory, answerSnooze, answerUnsnooze } from './answer-workload.js';
@@ -18,11 +18,12 @@ export function helpReply(): Reply {
   );
 }
 
-export async function runOomCommand(deps: BotDeps, text: string, user: { id: string }): Promise<Reply> {
+export async function runOomCommand(base: BotBase, text: string, user: { id: string }): Promise<Reply> {
   const cmd = parseOomCommand(text);
   const named = namespaceOf(cmd);
-  if (named !== undefined && !inScope(deps.config, named)) return outOfScopeReply(deps, named);
+  if (named !== undefined && !inScope(base.config, named)) return outOfScopeReply(base, named);
   try {
+    const deps = forCluster(base, (await base.clusters.list())[0]?.name ?? '');
     switch (cmd.name) {
       case 'help':
         return helpReply();
@@ -41,7 +42,7 @@ export async function runOomCommand(deps: BotDeps, text: string, user: { id: str
     }
   } catch (err) {
     const e = asOombotError(err);
-    deps.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
+    base.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
     return textReply(`Sorry, that failed: ${safe(e.message, 500)}${e.hint ? `\n_${safe(e.hint, 300)}_` : ''}`);
   }
 }

@@ -6,7 +6,7 @@
 import { channelFor } from '../core/config.js';
 import { formatTime } from '../core/format.js';
 import { IncidentHistory, type HistoryRecord, type WorkloadRef } from '../stores/incident-history.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { code, safe, textReply, type Reply } from './reply.js';
 import { describeWorkload } from './resolve-workload.js';
 
@@ -14,7 +14,7 @@ import { describeWorkload } from './resolve-workload.js';
 export const SNOOZE_BUTTON_MS = 24 * 3600 * 1000;
 
 /** A refusal for someone who may not mute alerts, or undefined when they may. */
-export function snoozeRefusal(deps: BotDeps, userId: string, what: 'snooze' | 'unsnooze'): Reply | undefined {
+export function snoozeRefusal(deps: BotBase, userId: string, what: 'snooze' | 'unsnooze'): Reply | undefined {
   if (deps.config.snoozers.includes(userId)) return undefined;
   deps.log.warn({ user: userId, action: what }, 'snooze refused: the user is not a snoozer');
   const who =
@@ -86,11 +86,19 @@ export async function unsnoozeWorkload(deps: BotDeps, w: WorkloadRef, userId: st
 }
 
 /** The alert's Snooze button: the workload of the alert's incident, for SNOOZE_BUTTON_MS. */
-export async function snoozeFromAlert(deps: BotDeps, incidentId: string, userId: string): Promise<Reply> {
-  const refused = snoozeRefusal(deps, userId, 'snooze');
+export async function snoozeFromAlert(base: BotBase, incidentId: string, userId: string): Promise<Reply> {
+  const refused = snoozeRefusal(base, userId, 'snooze');
   if (refused) return refused;
-  const record = await deps.history.get(incidentId);
+  const record = await base.history.get(incidentId);
   if (!record?.workload) return textReply("This alert's incident is no longer on record (history is kept for a limited time). Nothing was snoozed.");
   const [kind = '', ...name] = record.workload.split('/');
-  return snoozeWorkload(deps, { namespace: record.namespace ?? '', kind, name: name.join('/') }, SNOOZE_BUTTON_MS, '24h', userId, record);
+  // The snooze is of the workload in the incident's cluster: the same name in another cluster still alerts.
+  return snoozeWorkload(
+    forCluster(base, record.cluster),
+    { namespace: record.namespace ?? '', kind, name: name.join('/') },
+    SNOOZE_BUTTON_MS,
+    '24h',
+    userId,
+    record,
+  );
 }

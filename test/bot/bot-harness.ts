@@ -38,6 +38,8 @@ export class SimClusters implements ClusterDirectory {
   readonly local = undefined;
   /** API calls the worker and bot made, by cluster. */
   readonly calls: Record<string, number> = {};
+  /** Every write, with the proposal and claim it carried. */
+  readonly writes: { cluster: string; method: string; path: string; proposal?: { id: string; claim: string } }[] = [];
   private readonly awaySince = new Map<string, number>();
   private readonly kubes = new Map<string, KubeApi>();
 
@@ -53,6 +55,10 @@ export class SimClusters implements ClusterDirectory {
             if (typeof v !== 'function') return v;
             return (...args: unknown[]) => {
               this.calls[name] = (this.calls[name] ?? 0) + 1;
+              if (prop === 'send') {
+                const proposal = (args[3] as { proposal?: { id: string; claim: string } } | undefined)?.proposal;
+                this.writes.push({ cluster: name, method: String(args[0]), path: String(args[1]), ...(proposal ? { proposal } : {}) });
+              }
               const away = this.awaySince.get(name);
               if (away !== undefined) throw this.awayError(name, away);
               return (v as (...a: unknown[]) => unknown).apply(target, args);
