@@ -8,6 +8,7 @@ import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import type { ClusterCache, ClusterCaches, NodeSumsSource } from '../investigate/gather.js';
 import { reachCluster } from '../investigate/reach-cluster.js';
+import { code } from './reply.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
 import type { KernelKills } from '../stores/kernel-kills.js';
@@ -26,6 +27,8 @@ export interface BotDeps {
   kube: KubeApi;
   /** The cluster this request is about: its name in incidents and history keys. */
   cluster: string;
+  /** Answers name the cluster: more than one is known, so a bare `shop/api` would not say which. */
+  named?: boolean;
   /** Every cluster the bot can reach (one in a single process, every agent's in a hub). */
   clusters: ClusterDirectory;
   /** One read cache per cluster; `cache` is `cluster`'s. */
@@ -50,12 +53,17 @@ export interface BotDeps {
 }
 
 /** What the bot holds before it knows which cluster a request is about. */
-export type BotBase = Omit<BotDeps, 'kube' | 'cluster' | 'cache'>;
+export type BotBase = Omit<BotDeps, 'kube' | 'cluster' | 'cache' | 'named'>;
 
 /**
  * The deps of one request about `cluster`: its API and its cache. A cluster the directory cannot reach
  * fails on the first read (UNKNOWN_CLUSTER, AGENT_AWAY), where the handler's own error answer says so.
  */
-export function forCluster(base: BotBase, cluster: string): BotDeps {
-  return { ...base, cluster, kube: reachCluster(base.clusters, cluster).kube, cache: base.caches.of(cluster) };
+export function forCluster(base: BotBase, cluster: string, opts: { named?: boolean } = {}): BotDeps {
+  return { ...base, cluster, kube: reachCluster(base.clusters, cluster).kube, cache: base.caches.of(cluster), ...(opts.named ? { named: true } : {}) };
+}
+
+/** ` in cluster `beta`` when answers name their cluster, else nothing (a single cluster reads as before). */
+export function inCluster(deps: Pick<BotDeps, 'named' | 'cluster'>): string {
+  return deps.named ? ` in cluster ${code(deps.cluster, 63)}` : '';
 }
