@@ -43,7 +43,7 @@ export class SimClusters implements ClusterDirectory {
   private readonly awaySince = new Map<string, number>();
   private readonly kubes = new Map<string, KubeApi>();
 
-  constructor(private readonly sims: Record<string, Sim>) {
+  constructor(sims: Record<string, Sim>) {
     for (const [name, sim] of Object.entries(sims)) {
       const http = new KubeHttp(loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: name }));
       this.calls[name] = 0;
@@ -79,6 +79,11 @@ export class SimClusters implements ClusterDirectory {
     this.awaySince.set(name, Date.now() - agoMs);
   }
 
+  /** The hub no longer knows the cluster at all (its agent never connected, or its record expired). */
+  forget(name: string): void {
+    this.kubes.delete(name);
+  }
+
   kube(cluster: string): KubeApi {
     const k = this.kubes.get(cluster);
     if (!k) throw unknownCluster(cluster, [...this.kubes.keys()]);
@@ -86,20 +91,18 @@ export class SimClusters implements ClusterDirectory {
   }
 
   async list(): Promise<ClusterInfo[]> {
-    return Object.keys(this.sims)
-      .sort()
-      .map((name) => {
-        const away = this.awaySince.get(name);
-        return {
-          name,
-          via: 'agent' as const,
-          version: '1.0.0-test',
-          kubernetesVersion: 'v1.35.0',
-          lastSeen: away ?? Date.now() - 2_000,
-          namespaces: [],
-          ...(away !== undefined ? { away: true } : {}),
-        };
-      });
+    return [...this.kubes.keys()].sort().map((name) => {
+      const away = this.awaySince.get(name);
+      return {
+        name,
+        via: 'agent' as const,
+        version: '1.0.0-test',
+        kubernetesVersion: 'v1.35.0',
+        lastSeen: away ?? Date.now() - 2_000,
+        namespaces: [],
+        ...(away !== undefined ? { away: true } : {}),
+      };
+    });
   }
 
   async close(): Promise<void> {}

@@ -69,4 +69,20 @@ describe('a hub worker over two clusters', () => {
     expect(json).toContain('512Mi');
     expect(directory.calls.alpha).toBe(0);
   });
+
+  it('a kill in a cluster the hub has no way to reach still alerts, saying so', async () => {
+    h = await startBotHarness({ clusters: ['alpha', 'beta'], roles: ['worker'] });
+    const { sims, directory } = h.hub!;
+    const beta = sims.beta!;
+    directory.forget('beta');
+    const pod = kill(beta.cluster);
+    const slack = h.slack;
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 15_000);
+    const alert = slack.messagesIn('#alerts')[0]!;
+    expect(alert.text).toContain(pod);
+    const json = JSON.stringify(alert.blocks);
+    expect(json).toContain('No cluster named \\"beta\\" is connected (known: alpha): details from the watcher only.');
+    expect(json).toContain('Cluster beta');
+    expect(directory.calls.alpha).toBe(0);
+  });
 });
