@@ -81,4 +81,30 @@ describe('alert buttons at a hub over two clusters', () => {
     expect(await snoozes.until(IncidentHistory.workloadKey('beta', 'shop', 'Deployment/api'))).toBeDefined();
     expect(await snoozes.until(IncidentHistory.workloadKey('alpha', 'shop', 'Deployment/api'))).toBeUndefined();
   });
+
+  it("the raised fix is followed in its own cluster: beta's rollout is told, alpha's unchanged limit is never taken for a revert", async () => {
+    h = await startBotHarness({ clusters: ['alpha', 'beta'], roles: ['worker', 'bot'], worker: { followIntervalMs: 100 } });
+    const beta = h.hub!.sims.beta!;
+    const pod = beta.cluster
+      .list('pods', 'shop')
+      .map((p) => p.metadata.name as string)
+      .sort()[0]!;
+    beta.cluster.setUsage('shop', pod, 'api', 510 * MiB);
+    beta.cluster.oomKill('shop', pod, 'api', { startedAt: new Date(Date.now() - 3600_000).toISOString() });
+    const slack = h.slack;
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 15_000);
+    const alert = slack.messagesIn('#alerts')[0]!;
+    const raise = buttons(alert.blocks).find((b) => b.action_id === ACTION_RAISE_LIMIT)!;
+    expect(await h.answer(await h.click(ACTION_RAISE_LIMIT, raise.value!, { messageTs: alert.ts }))).toContain('Done');
+    const thread = () =>
+      slack
+        .threadOf('C0ALERTS', alert.ts)
+        .map((m) => m.text ?? '')
+        .join('\n');
+    await slack.waitFor(() => thread().includes('Rolled out'), 15_000);
+    expect(thread()).toMatch(/Rolled out: 2 of 2 pods of Deployment `shop\/api`/);
+    expect(thread()).not.toContain('Reverted');
+    expect(limitOf(h, 'alpha')).toBe('512Mi');
+    expect(h.hub!.directory.calls.alpha).toBe(0);
+  });
 });
