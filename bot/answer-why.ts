@@ -56,10 +56,10 @@ export function notFoundReply(what: string, suggestions: string[]): Reply {
  * for in each: one match is answered naming its cluster, several are listed as `cluster/namespace/pod`.
  */
 export async function answerWhy(base: BotBase, q: PodQuery): Promise<Reply> {
-  const choice = await chooseCluster(base, q.cluster);
+  const choice = await chooseCluster(base, q.cluster, q.namespace);
   if (choice.kind === 'reply') return choice.reply;
   if (choice.kind === 'one') return whyReply(choice.deps, q, await resolvePod(choice.deps, q));
-  const s = await searchClusters(base, choice.clusters, (deps) => resolvePod(deps, q));
+  const s = await searchClusters(base, choice.clusters, (deps) => resolvePod(deps, q), { ...(q.namespace ? { namespace: q.namespace } : {}) });
   const pods = s.found.filter((f) => f.result.kind === 'pod');
   const several = s.found.filter((f) => f.result.kind === 'ambiguous');
   // One pod in one cluster: answered as if that cluster had been named.

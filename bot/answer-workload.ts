@@ -34,7 +34,7 @@ function keyOf(deps: BotDeps, w: WorkloadRef): string {
  */
 async function withWorkload(base: BotBase, q: WorkloadQuery, then: (deps: BotDeps, w: WorkloadRef) => Promise<Reply>): Promise<Reply> {
   const target = code(q.namespace ? `${q.namespace}/${q.name}` : q.name);
-  const choice = await chooseCluster(base, q.cluster);
+  const choice = await chooseCluster(base, q.cluster, q.namespace);
   if (choice.kind === 'reply') return choice.reply;
   if (choice.kind === 'one') {
     const deps = choice.deps;
@@ -43,7 +43,7 @@ async function withWorkload(base: BotBase, q: WorkloadQuery, then: (deps: BotDep
     if (r.kind === 'none') return notFoundReply(`workload ${target}${inCluster(deps)}`, r.suggestions);
     return then(deps, r.workload);
   }
-  const s = await searchClusters(base, choice.clusters, (deps) => resolveWorkload(deps, q));
+  const s = await searchClusters(base, choice.clusters, (deps) => resolveWorkload(deps, q), { ...(q.namespace ? { namespace: q.namespace } : {}) });
   const one = s.found.filter((f) => f.result.kind === 'workload');
   const several = s.found.filter((f) => f.result.kind === 'ambiguous');
   if (one.length === 1 && several.length === 0) {

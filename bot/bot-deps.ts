@@ -2,12 +2,12 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { KubeApi } from '../core/kube-api.js';
-import type { ClusterDirectory } from '../core/clusters.js';
+import type { ClusterDirectory, ClusterInfo } from '../core/clusters.js';
 import type { Incident } from '../core/incident.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import type { ClusterCache, ClusterCaches, NodeSumsSource } from '../investigate/gather.js';
-import { reachCluster } from '../investigate/reach-cluster.js';
+import { reachCluster, scopedTo } from '../investigate/reach-cluster.js';
 import { code } from './reply.js';
 import type { AlertGroups } from '../stores/alert-groups.js';
 import type { IncidentHistory } from '../stores/incident-history.js';
@@ -56,11 +56,20 @@ export interface BotDeps {
 export type BotBase = Omit<BotDeps, 'kube' | 'cluster' | 'cache' | 'named'>;
 
 /**
- * The deps of one request about `cluster`: its API and its cache. A cluster the directory cannot reach
+ * The deps of one request about `cluster`: its API, its cache and (given what the directory lists of it)
+ * its namespaces. A cluster the directory cannot reach
  * fails on the first read (UNKNOWN_CLUSTER, AGENT_AWAY), where the handler's own error answer says so.
  */
-export function forCluster(base: BotBase, cluster: string, opts: { named?: boolean } = {}): BotDeps {
-  return { ...base, cluster, kube: reachCluster(base.clusters, cluster).kube, cache: base.caches.of(cluster), ...(opts.named ? { named: true } : {}) };
+export function forCluster(base: BotBase, cluster: string, opts: { named?: boolean; info?: ClusterInfo } = {}): BotDeps {
+  return {
+    ...base,
+    // Without WATCH_NAMESPACES here, the namespaces the cluster's agent serves are the scope of the answer.
+    config: scopedTo(base.config, opts.info),
+    cluster,
+    kube: reachCluster(base.clusters, cluster).kube,
+    cache: base.caches.of(cluster),
+    ...(opts.named ? { named: true } : {}),
+  };
 }
 
 /** ` in cluster `beta`` when answers name their cluster, else nothing (a single cluster reads as before). */

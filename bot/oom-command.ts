@@ -35,7 +35,7 @@ export async function runOomCommand(base: BotBase, text: string, user: { id: str
       case 'why':
         return await answerWhy(base, cmd.pod);
       case 'top': {
-        const choice = await chooseCluster(base, cmd.cluster);
+        const choice = await chooseCluster(base, cmd.cluster, cmd.namespace);
         if (choice.kind === 'reply') return choice.reply;
         if (choice.kind === 'several') {
           const names = choice.clusters.map((c) => code(c.name, 63)).join(', ');

@@ -7,7 +7,8 @@ import type { KnownBlock } from '@slack/types';
 import type { ClusterInfo } from '../core/clusters.js';
 import { errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/format.js';
-import { isClusterOutOfReach, outOfReachText } from '../investigate/reach-cluster.js';
+import { isClusterOutOfReach, outOfReachText, scopedTo } from '../investigate/reach-cluster.js';
+import { inScope, outOfScopeReply } from './scope.js';
 import { forCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { code, safe, textReply, type Reply } from './reply.js';
 
@@ -21,10 +22,14 @@ export function ago(at: number | undefined, now: number): string {
   return at === undefined ? 'never' : `${formatDuration((now - at) / 1000)} ago`;
 }
 
-export async function chooseCluster(base: BotBase, named: string | undefined): Promise<ClusterChoice> {
+/** `namespace`: the one the command names, if any; a cluster whose scope leaves it out answers nothing about it. */
+export async function chooseCluster(base: BotBase, named: string | undefined, namespace?: string): Promise<ClusterChoice> {
   const known = await base.clusters.list();
+  const one = (deps: BotDeps): ClusterChoice =>
+    namespace !== undefined && !inScope(deps.config, namespace) ? { kind: 'reply', reply: outOfScopeReply(deps, namespace) } : { kind: 'one', deps };
   if (named !== undefined) {
-    if (!known.some((c) => c.name === named)) {
+    const info = known.find((c) => c.name === named);
+    if (!info) {
       const list = known
         .slice(0, 20)
         .map((c) => code(c.name, 63))
@@ -34,9 +39,9 @@ export async function chooseCluster(base: BotBase, named: string | undefined): P
         reply: textReply(`No cluster named ${code(named, 63)} is connected${list ? ` (known: ${list})` : ''}. \`/oom clusters\` lists them.`),
       };
     }
-    return { kind: 'one', deps: forCluster(base, named, { named: known.length > 1 }) };
+    return one(forCluster(base, named, { named: known.length > 1, info }));
   }
-  if (known.length <= 1) return { kind: 'one', deps: forCluster(base, known[0]?.name ?? base.clusters.local ?? '') };
+  if (known.length <= 1) return one(forCluster(base, known[0]?.name ?? base.clusters.local ?? '', known[0] ? { info: known[0] } : {}));
   return { kind: 'several', clusters: known };
 }
 
@@ -47,23 +52,28 @@ export interface ClusterSearch<T> {
   notes: string[];
 }
 
-/** Runs `search` in every cluster at once, each bounded by `ms`; away agents are not asked. */
+/**
+ * Runs `search` in every cluster at once, each bounded by `ms`; away agents are not asked, nor clusters
+ * whose scope leaves out the `namespace` the command names.
+ */
 export async function searchClusters<T>(
   base: BotBase,
   clusters: ClusterInfo[],
   search: (deps: BotDeps) => Promise<T>,
-  ms = SEARCH_MS,
+  opts: { namespace?: string; ms?: number } = {},
 ): Promise<ClusterSearch<T>> {
+  const ms = opts.ms ?? SEARCH_MS;
   const now = Date.now();
   const notes: string[] = [];
   const asked = clusters.filter((c) => {
+    if (opts.namespace !== undefined && !inScope(scopedTo(base.config, c), opts.namespace)) return false;
     if (!c.away) return true;
     notes.push(`cluster ${code(c.name, 63)}'s agent was last seen ${ago(c.lastSeen, now)}, not searched`);
     return false;
   });
   const results = await Promise.all(
     asked.map(async (c) => {
-      const deps = forCluster(base, c.name, { named: true });
+      const deps = forCluster(base, c.name, { named: true, info: c });
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), ms);

@@ -7,7 +7,7 @@ import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { historyBase, IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
 import type { ClusterCache, ClusterCaches } from '../investigate/gather.js';
-import { outOfReachText, reachCluster } from '../investigate/reach-cluster.js';
+import { outOfReachText, reachCluster, scopedTo } from '../investigate/reach-cluster.js';
 import type { ChangeCache } from '../stores/change-cache.js';
 import type { ScaleEvents } from '../core/scale-events.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
@@ -105,8 +105,9 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   const cache = deps.caches.of(incident.cluster);
   // A cluster out of reach (no agent, or its agent away) still gets its alert, from what the watcher sent.
   const reached = reachCluster(deps.clusters, incident.cluster);
+  const config = await clusterConfig(deps, incident.cluster);
   const repeat = await isRepeatOfPosted(deps, cache, incident);
-  const { gathered, workload, enriched, diagnosis } = await investigate({ ...deps, kube: reached.kube, cache }, incident, now, { repeat });
+  const { gathered, workload, enriched, diagnosis } = await investigate({ ...deps, config, kube: reached.kube, cache }, incident, now, { repeat });
   const namespace = incident.pod?.namespace;
   const record = historyRecord(incident, enriched, diagnosis, workload);
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
@@ -187,6 +188,24 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
       .catch((err: unknown) => deps.log.warn({ incident: incident.id, err: errorMessage(err) }, 'cannot tell the raised alert of the kill at its new limit'));
   }
   return { outcome, ...base };
+}
+
+/**
+ * The config to read `cluster` with: without WATCH_NAMESPACES here, the namespaces its agent serves, so no
+ * cluster-wide list is asked of an agent that serves only some. The directory failing to list is no reason
+ * to lose the alert: the process's own config is used then.
+ */
+async function clusterConfig(deps: ProcessDeps, cluster: string): Promise<Config> {
+  if (deps.config.watchNamespaces.length > 0) return deps.config;
+  try {
+    return scopedTo(
+      deps.config,
+      (await deps.clusters.list()).find((c) => c.name === cluster),
+    );
+  } catch (err) {
+    deps.log.debug({ cluster, err: errorMessage(err) }, 'cannot list the clusters: reading with this process namespaces');
+    return deps.config;
+  }
 }
 
 /**

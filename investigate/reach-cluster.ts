@@ -4,7 +4,8 @@
  * (AGENT_AWAY). Such a read fails like any other (a gap), so the alert still goes out with what the
  * watcher sent; the note lets the answer say why the details are missing instead of staying silent.
  */
-import type { ClusterDirectory } from '../core/clusters.js';
+import type { ClusterDirectory, ClusterInfo } from '../core/clusters.js';
+import type { Config } from '../core/config.js';
 import { OombotError } from '../core/errors.js';
 import type { KubeApi } from '../core/kube-api.js';
 
@@ -68,4 +69,14 @@ export function reachCluster(clusters: ClusterDirectory, cluster: string): Reach
 export function outOfReachText(err: OombotError): string {
   const text = err.message.replace(/[.\s]+$/, '');
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The namespaces a read of one cluster stays in: this process's WATCH_NAMESPACES when set, else the ones
+ * the cluster's agent serves (its own WATCH_NAMESPACES), so a hub never asks an agent for a cluster-wide
+ * list it would refuse. Unchanged for a cluster served whole, or reached with this process's kubeconfig.
+ */
+export function scopedTo<C extends Pick<Config, 'watchNamespaces'>>(config: C, info: Pick<ClusterInfo, 'namespaces'> | undefined): C {
+  if (config.watchNamespaces.length > 0 || !info?.namespaces?.length) return config;
+  return { ...config, watchNamespaces: [...info.namespaces] };
 }

@@ -79,6 +79,13 @@ export class SimClusters implements ClusterDirectory {
     this.awaySince.set(name, Date.now() - agoMs);
   }
 
+  private readonly served = new Map<string, string[]>();
+
+  /** The cluster's agent serves only these namespaces (its WATCH_NAMESPACES). */
+  setNamespaces(name: string, namespaces: string[]): void {
+    this.served.set(name, namespaces);
+  }
+
   /** The hub no longer knows the cluster at all (its agent never connected, or its record expired). */
   forget(name: string): void {
     this.kubes.delete(name);
@@ -99,7 +106,7 @@ export class SimClusters implements ClusterDirectory {
         version: '1.0.0-test',
         kubernetesVersion: 'v1.35.0',
         lastSeen: away ?? Date.now() - 2_000,
-        namespaces: [],
+        namespaces: this.served.get(name) ?? [],
         ...(away !== undefined ? { away: true } : {}),
       };
     });

@@ -120,4 +120,25 @@ describe('/oom at a hub over two clusters', () => {
     expect(help).toContain('/oom clusters');
     expect(help).toContain('--cluster');
   });
+
+  it('a cluster whose agent serves some namespaces is searched in those only, and a namespace outside them is not asked for', async () => {
+    const h = await hub();
+    const { alpha, beta } = h.hub!.sims;
+    h.hub!.directory.setNamespaces('beta', ['shop']);
+    beta!.cluster.addNamespace('other');
+    beta!.cluster.createPod({ name: 'checkout-x', namespace: 'shop', memoryLimit: '256Mi' });
+    const byName = (path: string) =>
+      beta!.server.requests((r) => r.method === 'GET' && r.path === path && r.query.fieldSelector === 'metadata.name=checkout-x').length;
+    const answer = await h.answer(await h.command('why checkout-x'));
+    expect(answer).toContain('Pod `shop/checkout-x` in cluster `beta` is Running');
+    expect(byName('/api/v1/namespaces/shop/pods')).toBe(1);
+    expect(byName('/api/v1/pods')).toBe(0);
+    // alpha serves every namespace: one list across them.
+    expect(alpha!.server.requests((r) => r.path === '/api/v1/pods' && r.query.fieldSelector === 'metadata.name=checkout-x')).toHaveLength(1);
+
+    const before = beta!.server.requests((r) => r.path.startsWith('/api/v1/namespaces/other')).length;
+    const refused = await h.answer(await h.command('why beta/other/checkout-x'));
+    expect(refused).toContain('oombot watches only `shop`');
+    expect(beta!.server.requests((r) => r.path.startsWith('/api/v1/namespaces/other'))).toHaveLength(before);
+  });
 });

@@ -85,4 +85,22 @@ describe('a hub worker over two clusters', () => {
     expect(json).toContain('Cluster beta');
     expect(directory.calls.alpha).toBe(0);
   });
+
+  it('reads a cluster whose agent serves some namespaces in those namespaces, never across all', async () => {
+    h = await startBotHarness({ clusters: ['alpha', 'beta'], roles: ['worker'] });
+    const { sims, directory } = h.hub!;
+    directory.setNamespaces('beta', ['shop']);
+    const beta = sims.beta!;
+    const slack = h.slack;
+    kill(beta.cluster);
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 15_000);
+    const reads = (path: string) => beta.server.requests((r) => r.method === 'GET' && r.path === path).length;
+    expect(reads('/api/v1/namespaces/shop/limitranges')).toBe(1);
+    expect(reads('/api/v1/limitranges')).toBe(0);
+
+    // alpha serves every namespace: LimitRanges are listed once across them.
+    kill(sims.alpha!.cluster);
+    await slack.waitFor(() => slack.messagesIn('#alerts').length === 2, 15_000);
+    expect(sims.alpha!.server.requests((r) => r.method === 'GET' && r.path === '/api/v1/limitranges')).toHaveLength(1);
+  });
 });
