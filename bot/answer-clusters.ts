@@ -1,5 +1,5 @@
 /** `/oom clusters`: every cluster oombot reaches, how, and whether its agent is there. */
-import { ago } from './pick-cluster.js';
+import { ago, NO_CLUSTER } from './pick-cluster.js';
 import type { BotBase } from './bot-deps.js';
 import { code, safe, textReply, type Reply } from './reply.js';
 
@@ -7,8 +7,7 @@ const MAX_CLUSTERS = 50;
 
 export async function answerClusters(base: BotBase): Promise<Reply> {
   const clusters = await base.clusters.list();
-  if (clusters.length === 0)
-    return textReply('No cluster is connected yet: run an oombot agent in each cluster (`oombot start --roles agent`) against the same Redis.');
+  if (clusters.length === 0) return NO_CLUSTER;
   const now = Date.now();
   const lines = clusters.slice(0, MAX_CLUSTERS).map((c) => {
     const parts: string[] = [];

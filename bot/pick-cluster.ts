@@ -15,6 +15,11 @@ import { code, safe, textReply, type Reply } from './reply.js';
 /** How long one cluster's search may take before the answer goes out without it. */
 export const SEARCH_MS = 10_000;
 
+/** A hub whose agents have not connected yet. */
+export const NO_CLUSTER: Reply = textReply(
+  'No cluster is connected yet: run an oombot agent in each cluster (`oombot start --roles agent`) against the same Redis. `/oom clusters` lists the connected ones.',
+);
+
 export type ClusterChoice = { kind: 'one'; deps: BotDeps } | { kind: 'several'; clusters: ClusterInfo[] } | { kind: 'reply'; reply: Reply };
 
 /** "12s", "3m 10s": how long ago `at` was. */
@@ -41,6 +46,7 @@ export async function chooseCluster(base: BotBase, named: string | undefined, na
     }
     return one(forCluster(base, named, { named: known.length > 1, info }));
   }
+  if (known.length === 0 && base.clusters.local === undefined) return { kind: 'reply', reply: NO_CLUSTER };
   if (known.length <= 1) return one(forCluster(base, known[0]?.name ?? base.clusters.local ?? '', known[0] ? { info: known[0] } : {}));
   return { kind: 'several', clusters: known };
 }

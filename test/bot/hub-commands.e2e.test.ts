@@ -141,4 +141,13 @@ describe('/oom at a hub over two clusters', () => {
     expect(refused).toContain('oombot watches only `shop`');
     expect(beta!.server.requests((r) => r.path.startsWith('/api/v1/namespaces/other'))).toHaveLength(before);
   });
+
+  it('a hub whose agents have not connected yet says so, for a command and for /oom clusters', async () => {
+    const h = await hub();
+    h.hub!.directory.forget('alpha');
+    h.hub!.directory.forget('beta');
+    for (const text of ['why checkout-x', 'clusters', 'history api', 'top']) {
+      expect(await h.answer(await h.command(text))).toContain('No cluster is connected yet');
+    }
+  });
 });
