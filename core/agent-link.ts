@@ -172,13 +172,19 @@ export async function readAgentRecords(redis: RedisClient, queueName: string): P
   return out;
 }
 
+/** A cluster's request queue and the events that carry its answers. */
+interface Channel {
+  queue: Queue<AgentRequest, AgentAnswer>;
+  events: QueueEvents;
+}
+
 /**
  * The hub's side of the link: the registry (read at most every few seconds), and each cluster's request
  * queue and its events, opened on first use.
  */
 export class AgentLink {
   private registry?: { at: number; agents: Promise<Map<string, AgentRecord>> };
-  private readonly channels = new Map<string, { queue: Queue<AgentRequest, AgentAnswer>; events: QueueEvents }>();
+  private readonly channels = new Map<string, Promise<Channel>>();
 
   constructor(
     readonly redis: RedisClient,
@@ -201,22 +207,31 @@ export class AgentLink {
     return this.registry.agents;
   }
 
-  channel(cluster: string): { queue: Queue<AgentRequest, AgentAnswer>; events: QueueEvents } {
+  channel(cluster: string): Promise<Channel> {
     let c = this.channels.get(cluster);
     if (!c) {
-      const queue = agentQueue(this.redis, this.queueName, cluster);
-      queue.on('error', (err) => this.log?.debug({ cluster, err: errorMessage(err) }, 'agent queue error'));
-      // QueueEvents blocks on a connection of its own, which BullMQ makes from this one and closes.
-      const events = new QueueEvents(agentQueueName(this.queueName, cluster), { connection: this.redis, prefix: KEY_PREFIX });
-      events.on('error', (err) => this.log?.debug({ cluster, err: errorMessage(err) }, 'agent queue events error'));
-      c = { queue, events };
+      c = this.open(cluster);
       this.channels.set(cluster, c);
+      c.catch(() => this.channels.delete(cluster));
     }
     return c;
   }
 
+  private async open(cluster: string): Promise<Channel> {
+    const name = agentQueueName(this.queueName, cluster);
+    // QueueEvents starts reading its stream at "$" only when its first read is under way, after it says it
+    // is ready: an answer landing in between would be missed. It reads from the stream's last entry now.
+    const last = await this.redis.xrevrange(`${KEY_PREFIX}:${name}:events`, '+', '-', 'COUNT', 1);
+    const queue = agentQueue(this.redis, this.queueName, cluster);
+    queue.on('error', (err) => this.log?.debug({ cluster, err: errorMessage(err) }, 'agent queue error'));
+    // QueueEvents blocks on a connection of its own, which BullMQ makes from this one and closes.
+    const events = new QueueEvents(name, { connection: this.redis, prefix: KEY_PREFIX, lastEventId: last[0]?.[0] ?? '0-0' });
+    events.on('error', (err) => this.log?.debug({ cluster, err: errorMessage(err) }, 'agent queue events error'));
+    return { queue, events };
+  }
+
   async close(): Promise<void> {
-    const all = [...this.channels.values()];
+    const all = (await Promise.allSettled([...this.channels.values()])).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     this.channels.clear();
     await Promise.allSettled(all.flatMap((c) => [c.events.close(), c.queue.close()]));
   }
@@ -253,7 +268,6 @@ export class RemoteKube implements KubeApi {
     }
     if (now - record.lastSeen > AGENT_AWAY_MS) throw agentAway(this.cluster, record.lastSeen, now);
 
-    const { queue, events } = this.link.channel(this.cluster);
     const deadline = now + this.timeoutMs;
     const data: AgentRequest = { v: AGENT_PROTOCOL_VERSION, ...req, deadline };
     // One limit for all of it (adding the job, the agent's call, the answer's way back), joined with the caller's.
@@ -267,6 +281,7 @@ export class RemoteKube implements KubeApi {
     });
     aborted.catch(() => undefined);
     try {
+      const { queue, events } = await Promise.race([this.link.channel(this.cluster), aborted]);
       job = await Promise.race([queue.add(req.op, data), aborted]);
       const answer = (await Promise.race([job.waitUntilFinished(events, this.timeoutMs + ANSWER_GRACE_MS), aborted])) as AgentAnswer | undefined;
       if (!answer || typeof answer !== 'object') throw new Error('the agent gave no answer');
