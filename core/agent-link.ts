@@ -257,30 +257,32 @@ export class RemoteKube implements KubeApi {
   private async call(req: Omit<AgentRequest, 'v' | 'deadline'>, signal?: AbortSignal): Promise<AgentAnswer & { ok: true }> {
     const what = `${req.op === 'send' ? req.method : 'GET'} ${req.path}`;
     if (signal?.aborted) throw abortError(signal);
-    const agents = await this.link.agents();
-    const record = agents.get(this.cluster);
-    const now = Date.now();
-    if (!record || now - record.lastSeen > AGENT_RETENTION_MS) {
-      throw unknownCluster(
-        this.cluster,
-        [...agents].filter(([, r]) => now - r.lastSeen <= AGENT_RETENTION_MS).map(([name]) => name),
-      );
-    }
-    if (now - record.lastSeen > AGENT_AWAY_MS) throw agentAway(this.cluster, record.lastSeen, now);
-
-    const deadline = now + this.timeoutMs;
-    const data: AgentRequest = { v: AGENT_PROTOCOL_VERSION, ...req, deadline };
-    // One limit for all of it (adding the job, the agent's call, the answer's way back), joined with the caller's.
+    const started = Date.now();
+    // One limit for all of it (the registry, adding the job, the agent's call, the answer's way back),
+    // joined with the caller's: a Redis that does not answer does not hold the caller either.
     const limit = AbortSignal.timeout(this.timeoutMs + ANSWER_GRACE_MS);
     const stop = signal ? AbortSignal.any([signal, limit]) : limit;
-    let job: Job<AgentRequest, AgentAnswer> | undefined;
     let stopped: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
       stopped = () => reject(new Error('stopped'));
       stop.addEventListener('abort', stopped, { once: true });
     });
     aborted.catch(() => undefined);
+    let job: Job<AgentRequest, AgentAnswer> | undefined;
+    let sent = false;
     try {
+      const agents = await Promise.race([this.link.agents(), aborted]);
+      const record = agents.get(this.cluster);
+      const now = Date.now();
+      if (!record || now - record.lastSeen > AGENT_RETENTION_MS) {
+        throw unknownCluster(
+          this.cluster,
+          [...agents].filter(([, r]) => now - r.lastSeen <= AGENT_RETENTION_MS).map(([name]) => name),
+        );
+      }
+      if (now - record.lastSeen > AGENT_AWAY_MS) throw agentAway(this.cluster, record.lastSeen, now);
+      sent = true;
+      const data: AgentRequest = { v: AGENT_PROTOCOL_VERSION, ...req, deadline: started + this.timeoutMs };
       const { queue, events } = await Promise.race([this.link.channel(this.cluster), aborted]);
       job = await Promise.race([queue.add(req.op, data), aborted]);
       const answer = (await Promise.race([job.waitUntilFinished(events, this.timeoutMs + ANSWER_GRACE_MS), aborted])) as AgentAnswer | undefined;
@@ -292,7 +294,14 @@ export class RemoteKube implements KubeApi {
       // A request still waiting is taken back, so no agent starts it late (it would refuse by its deadline anyway).
       if (job) void job.remove().catch(() => undefined);
       if (signal?.aborted) throw abortError(signal);
-      const seen = (await this.link.agents(true).catch(() => undefined))?.get(this.cluster);
+      if (!sent) {
+        throw new OombotError('REDIS_UNREACHABLE', `cannot read the agents' registry in Redis to reach cluster ${this.cluster}: ${errorMessage(err)}`, {
+          retryable: true,
+          cause: err,
+          hint: 'check that Redis is up and REDIS_URL points at it',
+        });
+      }
+      const seen = (await Promise.race([this.link.agents(true), sleep(1_000)]).catch(() => undefined))?.get(this.cluster);
       if (seen && Date.now() - seen.lastSeen > AGENT_AWAY_MS) throw agentAway(this.cluster, seen.lastSeen);
       const ago = seen ? ` (last seen ${agoText(Date.now() - seen.lastSeen)})` : '';
       const message = limit.aborted
@@ -353,6 +362,10 @@ export class RemoteKube implements KubeApi {
       yield page;
     } while (cont);
   }
+}
+
+function sleep(ms: number): Promise<undefined> {
+  return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
 function abortError(signal: AbortSignal): unknown {

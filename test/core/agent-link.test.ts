@@ -4,7 +4,8 @@
  * throws, and an agent that is away, unknown or restarting gives a clear answer instead of a hang.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_PROTOCOL_VERSION, agentQueue, agentsKey, readAgentRecords, type AgentRequest } from '../../core/agent-link.js';
+import { AGENT_PROTOCOL_VERSION, AgentClusters, AgentLink, agentQueue, agentsKey, readAgentRecords, type AgentRequest } from '../../core/agent-link.js';
+import { connectRedis } from '../../core/queue.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
 import type { KubeApi } from '../../core/kube-api.js';
 import { sampleProposal } from '../helpers/proposals.js';
@@ -189,6 +190,37 @@ describe('an agent away, unknown or restarting', () => {
     expect(w.server.requestCount({ path })).toBe(0);
   });
 
+  it("the caller's signal ends the wait at once, and the request is taken back", async () => {
+    await w.stopAgent();
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = thrown(w.hub.kube('beta').getJson('/api/v1/nodes', undefined, controller.signal));
+    setTimeout(() => controller.abort(), 200);
+    expect((await call).name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    const queue = agentQueue(w.redis, w.queueName, 'beta');
+    await expect.poll(() => queue.count()).toBe(0);
+    await queue.close();
+    await w.startAgent();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.server.requestCount({ path: '/api/v1/nodes' })).toBe(0);
+  });
+
+  it('a Redis that does not answer: the hub gives up at its time limit, naming Redis', async () => {
+    const dead = connectRedis('redis://127.0.0.1:1');
+    dead.on('error', () => undefined);
+    const hub = new AgentClusters(new AgentLink(dead, w.queueName), undefined, { timeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const e = await thrown(hub.kube('beta').getJson('/api/v1/nodes'));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(e).toMatchObject({ code: 'REDIS_UNREACHABLE', retryable: true, message: expect.stringContaining("cannot read the agents' registry in Redis") });
+    } finally {
+      await hub.close();
+      dead.disconnect();
+    }
+  });
+
   it('a request past its deadline is not executed, even a write', async () => {
     await w.stopAgent();
     const proposal = await claimedProposal();
@@ -206,6 +238,7 @@ describe('an agent away, unknown or restarting', () => {
     const job = await queue.add('send', late);
     await w.startAgent();
     await waitFor(() => w.agent!.stats.late === 1, 5_000, 'the late request taken');
+    await expect.poll(async () => (await queue.getJob(job.id!))?.returnvalue).toBeTruthy();
     const answer = (await queue.getJob(job.id!))?.returnvalue;
     expect(answer).toMatchObject({ ok: false, error: { code: 'KUBE_UNREACHABLE', message: expect.stringContaining('after its deadline: not executed') } });
     expect(w.server.requestCount({ method: 'PATCH' })).toBe(0);
