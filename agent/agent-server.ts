@@ -12,7 +12,6 @@ import {
   AGENT_MAX_PAGE,
   AGENT_OPS,
   AGENT_PROTOCOL_VERSION,
-  agentQueue,
   agentQueueName,
   errorAnswer,
   writeAgentRecord,
@@ -62,7 +61,7 @@ export class AgentServer {
   private readonly startedAt = Date.now();
   private kubernetesVersion?: string;
   private versionReadAt = 0;
-  private lastBeat?: { at: number; ok: boolean; detail?: string };
+  private beating = false;
 
   constructor(private readonly o: AgentServerOptions) {}
 
@@ -74,10 +73,6 @@ export class AgentServer {
         'OOMBOT_PROPOSAL_KEY is not set: this agent refuses every write (fixes from Slack). Set the same OOMBOT_PROPOSAL_KEY as the hub',
       );
     }
-    // The queue's own settings (its short events stream) are written by opening it once.
-    const queue = agentQueue(o.redis, o.queueName, o.cluster);
-    queue.on('error', () => undefined);
-    await queue.close().catch(() => undefined);
     this.worker = new Worker<AgentRequest, AgentAnswer>(agentQueueName(o.queueName, o.cluster), (job) => this.serve(job), {
       connection: o.redis,
       prefix: KEY_PREFIX,
@@ -86,7 +81,8 @@ export class AgentServer {
       maxStalledCount: 0,
     });
     this.worker.on('error', (err) => o.log.warn({ err: errorMessage(err) }, 'agent queue connection error'));
-    await this.beat();
+    // The first heartbeat before serving, but a Redis out of reach does not hold the start: it is retried.
+    await Promise.race([this.beat(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.heartbeat = setInterval(() => void this.beat(), o.heartbeatMs ?? AGENT_HEARTBEAT_MS);
     this.heartbeat.unref();
     o.log.info(
@@ -95,20 +91,27 @@ export class AgentServer {
     );
   }
 
-  /** Writes the registry entry (and reads the API server's version now and then). */
+  /** Writes the registry entry (and reads the API server's version now and then); one at a time. */
   private async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      await this.beatOnce();
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async beatOnce(): Promise<void> {
     const { o } = this;
     const now = Date.now();
-    let ok = true;
-    let detail: string | undefined;
     if (!this.kubernetesVersion || now - this.versionReadAt > VERSION_REFRESH_MS) {
       try {
         const v = await o.kube.getJson<{ gitVersion?: string }>('/version', undefined, AbortSignal.timeout(5_000));
         if (typeof v?.gitVersion === 'string') this.kubernetesVersion = v.gitVersion.slice(0, 64);
         this.versionReadAt = now;
       } catch (err) {
-        ok = false;
-        detail = `API server: ${errorMessage(err)}`;
+        o.log.debug({ err: errorMessage(err) }, 'cannot read the API server version for the heartbeat');
       }
     }
     const record: AgentRecord = {
@@ -123,7 +126,6 @@ export class AgentServer {
     } catch (err) {
       o.log.warn({ err: errorMessage(err) }, 'cannot write the agent heartbeat to Redis: the hub will call this cluster away');
     }
-    this.lastBeat = { at: now, ok, ...(detail ? { detail } : {}) };
   }
 
   /** Ready when the API server answers (Redis is checked by the process's own readiness). */
@@ -134,11 +136,6 @@ export class AgentServer {
     } catch (err) {
       return { ok: false, detail: `API server: ${errorMessage(err)}` };
     }
-  }
-
-  /** The last heartbeat, for tests and /readyz detail. */
-  get lastHeartbeat(): { at: number; ok: boolean; detail?: string } | undefined {
-    return this.lastBeat;
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,12 @@
  * The agents' registry as the hub sees it: each agent's heartbeat, versions and namespaces, the local
  * cluster beside the agents, and an agent called away once its heartbeat is older than the limit.
  */
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AgentServer } from '../../agent/agent-server.js';
+import { connectRedis } from '../../core/queue.js';
+import { freePort, redisAnswers } from '../../sim/private-redis.js';
+import { captureLogger } from '../helpers/silent-logger.js';
 import { AGENT_AWAY_MS, AgentClusters, AgentLink, agentsKey, agoText, readAgentRecords } from '../../core/agent-link.js';
 import { startAgentWorld, thrown, type AgentWorld } from './agent-harness.js';
 
@@ -74,5 +79,42 @@ describe('the agents registry', () => {
 
   it('says how long ago in words a person reads at a glance', () => {
     expect([12_000, 89_000, 180_000, 2 * 3600_000, 3 * 86_400_000].map(agoText)).toEqual(['12 s ago', '89 s ago', '3 min ago', '2 h ago', '3 d ago']);
+  });
+});
+
+describe('an agent started while Redis is out of reach', () => {
+  it('starts anyway, and announces itself and serves once Redis is there', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const agentRedis = connectRedis(url);
+    agentRedis.on('error', () => undefined);
+    const agent = new AgentServer({
+      redis: agentRedis,
+      queueName: w.queueName,
+      cluster: 'beta',
+      kube: w.local,
+      namespaces: [],
+      proposals: undefined,
+      log: captureLogger().log,
+      heartbeatMs: 200,
+    });
+    const started = Date.now();
+    await agent.start();
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const hubRedis = connectRedis(url);
+    hubRedis.on('error', () => undefined);
+    const hub = new AgentClusters(new AgentLink(hubRedis, w.queueName), undefined, { timeoutMs: 2_000 });
+    try {
+      await expect.poll(() => redisAnswers(url), { timeout: 10_000 }).toBe(true);
+      await expect.poll(async () => (await hub.list()).map((c) => c.name), { timeout: 10_000 }).toEqual(['beta']);
+      expect((await hub.kube('beta').getJson<{ items: unknown[] }>('/api/v1/nodes')).items).toHaveLength(2);
+    } finally {
+      await hub.close();
+      await agent.stop();
+      hubRedis.disconnect();
+      agentRedis.disconnect();
+      server.kill('SIGKILL');
+    }
   });
 });
