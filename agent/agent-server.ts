@@ -14,6 +14,7 @@ import {
   AGENT_PROTOCOL_VERSION,
   agentQueueName,
   errorAnswer,
+  requestSigned,
   writeAgentRecord,
   type AgentAnswer,
   type AgentRecord,
@@ -39,6 +40,8 @@ export interface AgentServerOptions {
   namespaces: readonly string[];
   /** Proposals opened with the shared OOMBOT_PROPOSAL_KEY; none: every write is refused. */
   proposals: ProposalStore | undefined;
+  /** OOMBOT_PROPOSAL_KEY: when set, only requests the hub signed with it are served. */
+  key?: string | Buffer;
   log: Logger;
   /** Calls served at once (default 8). */
   concurrency?: number;
@@ -151,6 +154,14 @@ export class AgentServer {
     const req = job.data;
     try {
       checkShape(o.cluster, req);
+      if (o.key && !requestSigned(o.key, o.cluster, req)) {
+        throw refused(
+          o.cluster,
+          req,
+          'it is not signed with the OOMBOT_PROPOSAL_KEY this agent shares with the hub',
+          'set the same OOMBOT_PROPOSAL_KEY on the hub as on the agent',
+        );
+      }
       const left = req.deadline - Date.now();
       if (left <= 0) {
         // The hub has stopped waiting: a write it was told failed must not happen after all.

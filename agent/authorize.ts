@@ -6,7 +6,7 @@
  * proposal's claim; the proposal checks themselves are in agent-server.ts. Pure: decides from the request.
  */
 import { OombotError } from '../core/errors.js';
-import type { AgentRequest } from '../core/agent-link.js';
+import { canonicalJson, type AgentRequest } from '../core/agent-link.js';
 import type { StoredProposal } from '../stores/proposal-store.js';
 
 /** An API path taken apart. `group` '' is the core group. */
@@ -215,15 +215,6 @@ function memoryChange(p: Proposal): { limits?: { memory: string | null }; reques
   return out;
 }
 
-/** JSON with its keys sorted: two values are the same data when these are equal. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 /**
  * The write's own object must be the proposal's, and its body must change nothing but what the proposal
  * sets: the container's memory limit and request (or the pod-level ones), with at most a resourceVersion
@@ -249,7 +240,9 @@ export function writeMismatch(target: WriteTarget, body: unknown, p: Proposal): 
       ...(change.requests?.memory ? { requests: { memory: change.requests.memory } } : {}),
     };
     const expected = { spec: { containers: [{ name: p.container, resources }] } };
-    return canonical(body) === canonical(expected) ? undefined : `the resize changes more than container ${p.container}'s memory to the proposal's values`;
+    return canonicalJson(body) === canonicalJson(expected)
+      ? undefined
+      : `the resize changes more than container ${p.container}'s memory to the proposal's values`;
   }
   const w = WORKLOADS[owner.kind];
   if (!w || target.path.group !== w.group || target.path.resource !== w.resource || target.path.name !== owner.name) {
@@ -268,7 +261,7 @@ export function writeMismatch(target: WriteTarget, body: unknown, p: Proposal): 
   for (const list of lists) {
     let expected: Record<string, unknown> = list === 'pod' ? { spec: { resources: change } } : { spec: { [list]: [{ name: p.container, resources: change }] } };
     for (const key of [...w.template].reverse()) expected = { [key]: expected };
-    if (canonical(rest) === canonical(expected)) return undefined;
+    if (canonicalJson(rest) === canonicalJson(expected)) return undefined;
   }
   return `the patch changes more than ${podLevel ? 'the pod-level' : `container ${p.container}'s`} memory limit and request to the proposal's values`;
 }

@@ -18,6 +18,7 @@ export async function startAgentRole(
     kube,
     namespaces: config.watchNamespaces,
     proposals: config.proposalKey ? new ProposalStore(redis, config.queueName, undefined, { key: config.proposalKey, log }) : undefined,
+    ...(config.proposalKey ? { key: config.proposalKey } : {}),
     log,
   });
   await server.start();

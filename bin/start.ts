@@ -133,7 +133,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
   let directory: ClusterDirectory | undefined;
   const clusters = (): ClusterDirectory => {
     directory ??= new AgentClusters(
-      new AgentLink(redis, config.queueName, log),
+      new AgentLink(redis, config.queueName, { log, ...(config.proposalKey ? { key: config.proposalKey } : {}) }),
       local
         ? () => {
             const k = kube();

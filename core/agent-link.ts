@@ -5,6 +5,7 @@
  * value. Agents announce themselves in a registry hash with a heartbeat, so the hub can tell "no such
  * cluster" from "its agent is away" before it waits on a queue nobody reads.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
 import { type ClusterDirectory, type ClusterInfo, unknownCluster } from './clusters.js';
 import { OombotError, errorMessage, type ErrorCode } from './errors.js';
@@ -47,6 +48,11 @@ export interface AgentRequest {
   proposal?: { id: string; claim: string };
   /** Epoch ms after which the hub no longer waits: the agent never starts the call later than this. */
   deadline: number;
+  /**
+   * The hub's HMAC of the request and its cluster with OOMBOT_PROPOSAL_KEY (`requestMac`): an agent with
+   * the key runs nothing else, so someone able to write to Redis cannot read the cluster through it.
+   */
+  mac?: string;
 }
 
 export interface AgentErrorData {
@@ -80,6 +86,29 @@ export function agentQueueName(queueName: string, cluster: string): string {
 /** The registry hash of every agent. */
 export function agentsKey(queueName: string): string {
   return `${KEY_PREFIX}:${queueName}:agents`;
+}
+
+/** JSON with its keys sorted: two values are the same data when these are equal. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The signature of a request for one cluster (the request without its `mac`). */
+export function requestMac(key: string | Buffer, cluster: string, req: AgentRequest): string {
+  const { mac: _mac, ...rest } = req;
+  return createHmac('sha256', key).update(`oombot-agent-request.v1.${cluster}.`).update(canonicalJson(rest)).digest('base64url');
+}
+
+/** Whether a request carries the right signature for this cluster. */
+export function requestSigned(key: string | Buffer, cluster: string, req: AgentRequest): boolean {
+  if (typeof req.mac !== 'string') return false;
+  const given = Buffer.from(req.mac, 'base64url');
+  const expected = Buffer.from(requestMac(key, cluster, req), 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** A request's job: tried once (a retry is the caller's decision), gone from Redis shortly after. */
@@ -186,12 +215,20 @@ export class AgentLink {
   private registry?: { at: number; agents: Promise<Map<string, AgentRecord>> };
   private readonly channels = new Map<string, Promise<Channel>>();
 
+  readonly log: Logger | undefined;
+  /** OOMBOT_PROPOSAL_KEY: every request is signed with it, so an agent runs only what its hub sent. */
+  readonly key: string | Buffer | undefined;
+  private readonly now: () => number;
+
   constructor(
     readonly redis: RedisClient,
     readonly queueName: string,
-    readonly log?: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: { log?: Logger; key?: string | Buffer; now?: () => number } = {},
+  ) {
+    this.log = opts.log;
+    this.key = opts.key;
+    this.now = opts.now ?? Date.now;
+  }
 
   /** The registry, from a copy at most a few seconds old (`fresh`: read it now). */
   agents(fresh = false): Promise<Map<string, AgentRecord>> {
@@ -283,6 +320,7 @@ export class RemoteKube implements KubeApi {
       if (now - record.lastSeen > AGENT_AWAY_MS) throw agentAway(this.cluster, record.lastSeen, now);
       sent = true;
       const data: AgentRequest = { v: AGENT_PROTOCOL_VERSION, ...req, deadline: started + this.timeoutMs };
+      if (this.link.key) data.mac = requestMac(this.link.key, this.cluster, data);
       const { queue, events } = await Promise.race([this.link.channel(this.cluster), aborted]);
       job = await Promise.race([queue.add(req.op, data), aborted]);
       const answer = (await Promise.race([job.waitUntilFinished(events, this.timeoutMs + ANSWER_GRACE_MS), aborted])) as AgentAnswer | undefined;

@@ -38,7 +38,7 @@ export async function startAgentWorld(opts: { hubTimeoutMs?: number } = {}): Pro
   const local = new KubeHttp(loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'beta' }));
   const redis = connectRedis(REDIS_URL);
   const agentRedis = connectRedis(REDIS_URL);
-  const link = new AgentLink(redis, queueName);
+  const link = new AgentLink(redis, queueName, { key: PROPOSAL_KEY });
   const hub = new AgentClusters(link, undefined, { timeoutMs: opts.hubTimeoutMs ?? 5_000 });
   const proposals = new ProposalStore(redis, queueName, undefined, { key: PROPOSAL_KEY });
   const world: AgentWorld = {
@@ -61,6 +61,7 @@ export async function startAgentWorld(opts: { hubTimeoutMs?: number } = {}): Pro
         kube: local,
         namespaces: o.namespaces ?? [],
         proposals: key === null ? undefined : new ProposalStore(agentRedis, queueName, undefined, { key, log: world.agentLogs.log }),
+        ...(key === null ? {} : { key }),
         log: world.agentLogs.log,
         heartbeatMs: 200,
       });

@@ -59,7 +59,7 @@ describe('the agent role', () => {
 
     // A hub: the same Redis, no kubeconfig.
     const redis = connectRedis(REDIS_URL);
-    const hub = new AgentClusters(new AgentLink(redis, config.queueName));
+    const hub = new AgentClusters(new AgentLink(redis, config.queueName, { key: config.proposalKey! }));
     try {
       expect(hub.local).toBeUndefined();
       expect(await hub.list()).toEqual([

@@ -5,11 +5,13 @@
  * server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { AGENT_PROTOCOL_VERSION, agentQueue, agentQueueName, requestMac, type AgentRequest } from '../../core/agent-link.js';
 import type { KubeApi, SendOptions } from '../../core/kube-api.js';
 import { KEY_PREFIX } from '../../core/queue.js';
 import { seal } from '../../stores/sealed.js';
 import { sampleProposal } from '../helpers/proposals.js';
-import { startAgentWorld, thrown, type AgentWorld } from './agent-harness.js';
+import { PROPOSAL_KEY, startAgentWorld, thrown, type AgentWorld } from './agent-harness.js';
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
 const DEPLOYMENT = '/apis/apps/v1/namespaces/shop/deployments/api';
@@ -205,8 +207,40 @@ describe('an agent limited to some namespaces', () => {
   });
 });
 
+describe('requests not sent by the hub', () => {
+  it('are refused unless signed with the shared key for this cluster: a Redis writer cannot read through the agent', async () => {
+    await w.startAgent();
+    const queue = agentQueue(w.redis, w.queueName, 'beta');
+    const events = new QueueEvents(agentQueueName(w.queueName, 'beta'), { connection: w.redis, prefix: KEY_PREFIX });
+    try {
+      await events.waitUntilReady();
+      const read: AgentRequest = { v: AGENT_PROTOCOL_VERSION, op: 'getText', path: '/api/v1/namespaces/shop/pods/x/log', deadline: Date.now() + 5_000 };
+      const forAlpha = { ...read, mac: requestMac(PROPOSAL_KEY, 'alpha', read) };
+      const otherKey = { ...read, mac: requestMac('someone else entirely, long enough to be a key', 'beta', read) };
+      const widened = { ...read, mac: requestMac(PROPOSAL_KEY, 'beta', read), path: '/api/v1/namespaces/shop/pods/y/log' };
+      for (const data of [read, forAlpha, otherKey, widened]) {
+        const answer = await (await queue.add('getText', data)).waitUntilFinished(events, 5_000);
+        expect(answer).toMatchObject({
+          ok: false,
+          error: { code: 'AGENT_REFUSED', message: expect.stringContaining('not signed with the OOMBOT_PROPOSAL_KEY') },
+        });
+      }
+      expect(w.server.requests().filter((r) => r.path.endsWith('/log'))).toEqual([]);
+      // Signed by the hub: served.
+      const signed = { ...read, mac: requestMac(PROPOSAL_KEY, 'beta', read) };
+      const answer = await (await queue.add('getText', signed)).waitUntilFinished(events, 5_000);
+      expect(answer).toMatchObject({ ok: false, error: { code: 'KUBE_NOT_FOUND' } });
+      expect(w.server.requests().filter((r) => r.path.endsWith('/log'))).toHaveLength(1);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+  });
+});
+
 it('an agent without OOMBOT_PROPOSAL_KEY refuses every write and says so at start', async () => {
   await w.startAgent({ proposalKey: null });
+  expect((await beta.getJson<{ items: unknown[] }>('/api/v1/nodes')).items).toHaveLength(2);
   expect(w.agentLogs.lines().some((l) => String(l.msg).startsWith('OOMBOT_PROPOSAL_KEY is not set: this agent refuses every write'))).toBe(true);
   const e = await thrown(beta.send('PATCH', DEPLOYMENT, raise(), { ...PATCH, proposal: await proposalFor() }));
   expect(e).toMatchObject({ code: 'AGENT_REFUSED', hint: 'set the same OOMBOT_PROPOSAL_KEY on the agent as on the hub' });

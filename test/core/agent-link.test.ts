@@ -4,13 +4,22 @@
  * throws, and an agent that is away, unknown or restarting gives a clear answer instead of a hang.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_PROTOCOL_VERSION, AgentClusters, AgentLink, agentQueue, agentsKey, readAgentRecords, type AgentRequest } from '../../core/agent-link.js';
+import {
+  AGENT_PROTOCOL_VERSION,
+  AgentClusters,
+  AgentLink,
+  agentQueue,
+  agentsKey,
+  readAgentRecords,
+  requestMac,
+  type AgentRequest,
+} from '../../core/agent-link.js';
 import { connectRedis } from '../../core/queue.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
 import type { KubeApi } from '../../core/kube-api.js';
 import { sampleProposal } from '../helpers/proposals.js';
 import { waitFor } from '../helpers/sim-kube.js';
-import { startAgentWorld, thrown, type AgentWorld } from '../agent/agent-harness.js';
+import { PROPOSAL_KEY, startAgentWorld, thrown, type AgentWorld } from '../agent/agent-harness.js';
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
 const DEPLOYMENT = '/apis/apps/v1/namespaces/shop/deployments/api';
@@ -235,6 +244,7 @@ describe('an agent away, unknown or restarting', () => {
       proposal,
       deadline: Date.now() - 1,
     };
+    late.mac = requestMac(PROPOSAL_KEY, 'beta', late);
     const job = await queue.add('send', late);
     await w.startAgent();
     await waitFor(() => w.agent!.stats.late === 1, 5_000, 'the late request taken');
