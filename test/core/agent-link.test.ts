@@ -86,6 +86,9 @@ describe('RemoteKube through an agent', () => {
     const sizes: number[] = [];
     for await (const items of remote.listPages(pods, {}, 1)) sizes.push(items.length);
     expect(sizes).toEqual([1, 1, 1]);
+    // Answers travel in the queue's events stream too: it is kept short.
+    expect(await w.redis.hget(`oombot:${w.queueName}-agent-beta:meta`, 'opts.maxLenEvents')).toBe('500');
+    expect(await w.redis.xlen(`oombot:${w.queueName}-agent-beta:events`)).toBeLessThanOrEqual(600);
     // One request per page: three pages of one pod, the continue tokens carried over.
     expect(w.server.requests({ path: pods }).filter((r) => r.query.limit === '1').length).toBe(6);
   });
