@@ -23,6 +23,7 @@ import {
 import { OombotError, errorMessage } from '../core/errors.js';
 import type { KubeApi } from '../core/kube-api.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import { KEY_PREFIX, type RedisClient } from '../core/queue.js';
 import type { ProposalStore } from '../stores/proposal-store.js';
 import { authorizeRead, keepItem, podOfWorkload, refused, writeMismatch, writeTarget } from './authorize.js';
@@ -43,6 +44,7 @@ export interface AgentServerOptions {
   /** OOMBOT_PROPOSAL_KEY: when set, only requests the hub signed with it are served. */
   key?: string | Buffer;
   log: Logger;
+  metrics?: Metrics;
   /** Calls served at once (default 8). */
   concurrency?: number;
   heartbeatMs?: number;
@@ -53,12 +55,14 @@ export interface AgentServerOptions {
 /** Counts of what the agent did, for its metrics and tests. */
 export interface AgentStats {
   served: number;
+  /** The API server answered with an error (or did not answer in time). */
+  error: number;
   refused: number;
   late: number;
 }
 
 export class AgentServer {
-  readonly stats: AgentStats = { served: 0, refused: 0, late: 0 };
+  readonly stats: AgentStats = { served: 0, error: 0, refused: 0, late: 0 };
   private worker?: Worker<AgentRequest, AgentAnswer>;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -150,6 +154,13 @@ export class AgentServer {
 
   /** One request: refused, or executed and answered. Never throws: every outcome is an answer. */
   private async serve(job: Job<AgentRequest, AgentAnswer>): Promise<AgentAnswer> {
+    const { answer, outcome } = await this.answer(job);
+    this.stats[outcome]++;
+    this.o.metrics?.agentRequests.inc({ op: AGENT_OPS.includes(job.data?.op) ? job.data.op : 'unknown', outcome });
+    return answer;
+  }
+
+  private async answer(job: Job<AgentRequest, AgentAnswer>): Promise<{ answer: AgentAnswer; outcome: keyof AgentStats }> {
     const { o } = this;
     const req = job.data;
     try {
@@ -165,23 +176,15 @@ export class AgentServer {
       const left = req.deadline - Date.now();
       if (left <= 0) {
         // The hub has stopped waiting: a write it was told failed must not happen after all.
-        this.stats.late++;
         o.log.warn({ op: req.op, method: req.method, path: req.path, lateMs: -left }, 'request not executed: its deadline passed before the agent took it');
-        return errorAnswer(
-          new OombotError(
-            'KUBE_UNREACHABLE',
-            `cluster ${o.cluster}'s agent took ${req.op === 'send' ? req.method : 'GET'} ${req.path} after its deadline: not executed`,
-            {
-              retryable: true,
-            },
-          ),
-        );
+        const late = new OombotError('KUBE_UNREACHABLE', `cluster ${o.cluster}'s agent took ${what(req)} after its deadline: not executed`, {
+          retryable: true,
+        });
+        return { answer: errorAnswer(late), outcome: 'late' };
       }
       const signal = AbortSignal.timeout(left);
       try {
-        const answer = req.op === 'send' ? await this.write(req, signal) : await this.read(req, signal);
-        this.stats.served++;
-        return answer;
+        return { answer: req.op === 'send' ? await this.write(req, signal) : await this.read(req, signal), outcome: 'served' };
       } catch (err) {
         if (!signal.aborted) throw err;
         // The hub's time ran out while the API server was still at it: said as the local client says it.
@@ -194,13 +197,13 @@ export class AgentServer {
       }
     } catch (err) {
       if (err instanceof OombotError && err.code === 'AGENT_REFUSED') {
-        this.stats.refused++;
         o.log.warn(
           { op: req?.op, method: req?.method, path: String(req?.path).slice(0, 300), proposal: req?.proposal?.id, err: err.message },
           'request refused',
         );
+        return { answer: errorAnswer(err), outcome: 'refused' };
       }
-      return errorAnswer(err);
+      return { answer: errorAnswer(err), outcome: 'error' };
     }
   }
 

@@ -7,7 +7,7 @@ import { AgentServer } from './agent-server.js';
  * `--roles agent` brings along). Writes need the hub's OOMBOT_PROPOSAL_KEY to open the proposals they carry out.
  */
 export async function startAgentRole(
-  deps: Pick<ClusterRoleDeps, 'config' | 'log' | 'redis' | 'kube' | 'cluster'>,
+  deps: Pick<ClusterRoleDeps, 'config' | 'log' | 'metrics' | 'redis' | 'kube' | 'cluster'>,
 ): Promise<RoleHandle & { server: AgentServer }> {
   const { config, redis, kube, cluster } = deps;
   const log = deps.log.child({ cluster });
@@ -20,6 +20,7 @@ export async function startAgentRole(
     proposals: config.proposalKey ? new ProposalStore(redis, config.queueName, undefined, { key: config.proposalKey, log }) : undefined,
     ...(config.proposalKey ? { key: config.proposalKey } : {}),
     log,
+    metrics: deps.metrics,
   });
   await server.start();
   return {

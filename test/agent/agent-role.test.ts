@@ -67,6 +67,7 @@ describe('the agent role', () => {
       ]);
       const pods = await hub.kube('beta').getJson<{ items: unknown[] }>('/api/v1/namespaces/shop/pods');
       expect(pods.items).toHaveLength(3);
+      expect(await app.metrics.render()).toContain('oombot_agent_requests_total{op="getJson",outcome="served"} 1');
 
       // Its watcher queues the cluster's kills for the hub's worker.
       const pod = sim.cluster.list('pods', 'shop')[0]!.metadata.name as string;
