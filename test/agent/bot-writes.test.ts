@@ -70,17 +70,19 @@ describe("the agent's write checks and the bot's own writes", () => {
 
   it('let the Event the bot records about a change through', async () => {
     const p = sampleProposal();
-    const sent: { method: string; path: string; body: unknown }[] = [];
+    const sent: { method: string; path: string; body: unknown; proposal?: { id: string; claim: string } }[] = [];
     const kube = {
-      send: async (method: string, path: string, body: unknown) => {
-        sent.push({ method, path, body });
+      send: async (method: string, path: string, body: unknown, opts?: { proposal?: { id: string; claim: string } }) => {
+        sent.push({ method, path, body, ...(opts?.proposal ? { proposal: opts.proposal } : {}) });
         return {};
       },
     } as unknown as KubeApi;
     const deps = { kube, log: captureLogger().log } as unknown as BotDeps;
     const stored = { id: 'p_AAAAAAAAAAAAAAAAAAAAAA', incidentId: 'i', cluster: 'beta', proposal: p, createdAt: '', expiresAt: '' };
-    await recordChange(deps, undefined, { kind: 'raise', stored, by: { id: 'U0ALICE' }, at: new Date(), list: 'containers', uid: 'u-1' });
+    await recordChange(deps, undefined, { kind: 'raise', stored, by: { id: 'U0ALICE' }, at: new Date(), list: 'containers', uid: 'u-1', claim: 'claim-1' });
     expect(sent).toHaveLength(1);
+    // The Event goes with the proposal and the claim that holds it: what the agent asks of every write.
+    expect(sent[0]!.proposal).toEqual({ id: stored.id, claim: 'claim-1' });
     const req: AgentRequest = { v: AGENT_PROTOCOL_VERSION, op: 'send', method: 'POST', path: sent[0]!.path, body: sent[0]!.body, deadline: Date.now() + 1_000 };
     expect(writeMismatch(writeTarget('beta', req), sent[0]!.body, p)).toBeUndefined();
     expect(writeMismatch(writeTarget('beta', req), sent[0]!.body, sampleProposal({ owner: { kind: 'Deployment', name: 'web', namespace: 'shop' } }))).toMatch(
