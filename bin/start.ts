@@ -5,8 +5,9 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { Metrics } from '../core/metrics.js';
 import { HttpServer } from '../core/http-server.js';
 import { connectRedis, createIncidentQueue } from '../core/queue.js';
-import { KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
-import { LocalClusters, type ClusterDirectory } from '../core/clusters.js';
+import { hasKubeConfig, KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
+import type { ClusterDirectory } from '../core/clusters.js';
+import { AgentClusters, AgentLink } from '../core/agent-link.js';
 import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
@@ -50,6 +51,12 @@ const workerRole: RoleStarter = async (ctx) => {
 
 const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
 
+const agentRole: RoleStarter = async (ctx) => {
+  const { startAgentRole } = await import('../agent/start-agent.js');
+  const kube = ctx.kube();
+  return startAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
+
 const samplerRole: RoleStarter = async (ctx) => {
   const { startSamplerRole } = await import('../sampler/start-sampler.js');
   const kube = ctx.kube();
@@ -64,6 +71,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   bot: botRole,
   sampler: samplerRole,
   'node-agent': nodeAgentRole,
+  agent: agentRole,
 };
 
 /**
@@ -119,12 +127,20 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
     kubeHttp ??= new KubeHttp(kubeTarget);
     return kubeHttp;
   };
+  // The clusters the worker and the bot reach: the kubeconfig's, when this process has one (a single
+  // process, or an agent), and every cluster whose agent answers on this Redis (a hub has only those).
+  const local = opts.kubeTarget !== undefined || hasKubeConfig(config.kubeconfig);
   let directory: ClusterDirectory | undefined;
   const clusters = (): ClusterDirectory => {
-    directory ??= new LocalClusters(() => {
-      const k = kube();
-      return { name: k.target.clusterName, kube: k };
-    });
+    directory ??= new AgentClusters(
+      new AgentLink(redis, config.queueName, log),
+      local
+        ? () => {
+            const k = kube();
+            return { name: k.target.clusterName, kube: k };
+          }
+        : undefined,
+    );
     return directory;
   };
 
@@ -171,7 +187,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker', 'agent'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }
