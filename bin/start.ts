@@ -46,7 +46,7 @@ const nodeAgentRole: RoleStarter = async (ctx) => {
 
 const workerRole: RoleStarter = async (ctx) => {
   const { startWorkerRole } = await import('../handlers/start-worker.js');
-  return startWorkerRole({ ...ctx, kube: ctx.kube() });
+  return startWorkerRole({ ...ctx, clusters: ctx.clusters() });
 };
 
 const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);

@@ -6,7 +6,7 @@
 import type { Config } from '../core/config.js';
 import type { Query } from '../core/kube.js';
 import type { KubeApi } from '../core/kube-api.js';
-import type { BotDeps } from './bot-deps.js';
+import type { BotBase } from './bot-deps.js';
 import { code, textReply, type Reply } from './reply.js';
 
 export function inScope(config: Pick<Config, 'watchNamespaces'>, namespace: string | undefined): boolean {
@@ -15,7 +15,7 @@ export function inScope(config: Pick<Config, 'watchNamespaces'>, namespace: stri
 }
 
 /** The answer for a namespace outside the scope: says which ones are in it, reads nothing. */
-export function outOfScopeReply(deps: BotDeps, namespace: string): Reply {
+export function outOfScopeReply(deps: BotBase, namespace: string): Reply {
   deps.log.info({ namespace }, '/oom refused: namespace not watched');
   const watched = deps.config.watchNamespaces
     .slice(0, 20)

@@ -152,6 +152,24 @@ export class ClusterCache {
   }
 }
 
+/**
+ * One ClusterCache per cluster, made on first use: a worker or bot serving several clusters (a hub) must
+ * never answer one cluster's read with another's nodes or owner chain.
+ */
+export class ClusterCaches {
+  private readonly byCluster = new Map<string, ClusterCache>();
+  constructor(private readonly make: (cluster: string) => ClusterCache) {}
+
+  of(cluster: string): ClusterCache {
+    let cache = this.byCluster.get(cluster);
+    if (!cache) {
+      cache = this.make(cluster);
+      this.byCluster.set(cluster, cache);
+    }
+    return cache;
+  }
+}
+
 /** Reads each node's memory sums as the watcher keeps them (stores/node-sums-reader.ts). */
 export interface NodeSumsSource {
   /** undefined when the watcher's sums are not known to be complete and recent. */
