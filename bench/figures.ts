@@ -173,3 +173,25 @@ export interface BenchResults {
   /** Alert latency at scale (many channels), beside the latency benchmark's rate in the same run. */
   scale?: LatencyFigures[];
 }
+
+/** Many clusters into one hub: each cluster's agent watches it and answers the hub's reads. */
+export interface ClustersFigures {
+  clusters: number;
+  /** Pods in each cluster besides the workloads that are killed. */
+  podsPerCluster: number;
+  /** Kills per second in each cluster. */
+  ratePerCluster: number;
+  seconds: number;
+  incidents: number;
+  delivered: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** CPU of the hub's process (worker and bot, no cluster credentials) per incident, and its share of one core over the run. */
+  hubCpuMsPerIncident: number;
+  hubCpuShare: number;
+  hubRssBytes: number;
+  /** Kubernetes API calls per incident, made by the agents for the hub, all clusters together. */
+  kubeCallsPerIncident: number;
+  maxKillLagMs: number;
+}
