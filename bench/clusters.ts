@@ -90,7 +90,9 @@ export async function benchClusters(
     await hub.ask<HubCpu>({ cmd: 'cpu' }, 'cpuMs');
     const started = performance.now();
     const runs = await Promise.all(
-      sims.map((sim, i) => sim.sim.ask<SimKilled>({ cmd: 'kill', targets: targets[i]!, perSecond: opts.ratePerCluster }, 'killed', (opts.seconds + 120) * 1000)),
+      sims.map((sim, i) =>
+        sim.sim.ask<SimKilled>({ cmd: 'kill', targets: targets[i]!, perSecond: opts.ratePerCluster }, 'killed', (opts.seconds + 120) * 1000),
+      ),
     );
     const killed = runs.flatMap((r) => r.killed);
     const isAlert = (c: RecordedCall) => c.method === 'chat.postMessage' && c.ok && !c.args.thread_ts;

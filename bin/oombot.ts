@@ -97,7 +97,7 @@ program
     }
     let app: Oombot;
     try {
-      app = await startOombot({ config, roles, log });
+      app = await startOombot({ config, roles, log, ...(hub ? { kubeTarget: null } : {}) });
     } catch (err) {
       const hint = err instanceof OombotError ? err.hint : undefined;
       log.fatal({ err: errorMessage(err), hint }, 'oombot could not start');

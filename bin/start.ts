@@ -8,7 +8,7 @@ import { connectRedis, createIncidentQueue } from '../core/queue.js';
 import { hasKubeConfig, KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
 import type { ClusterDirectory } from '../core/clusters.js';
 import { AgentClusters, AgentLink } from '../core/agent-link.js';
-import { errorMessage } from '../core/errors.js';
+import { OombotError, errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
@@ -79,7 +79,19 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
  * /healthz answers while Redis or the API server are still out of reach; neither being down is fatal:
  * both are retried, and /readyz says what is missing.
  */
-export async function startOombot(opts: { config: Config; roles: Role[]; log?: Logger; kubeTarget?: KubeTarget; host?: string }): Promise<Oombot> {
+export interface StartOptions {
+  config: Config;
+  roles: Role[];
+  log?: Logger;
+  /**
+   * The cluster this process holds credentials for: loaded from the kubeconfig on first use when absent;
+   * `null` for none at all (a hub, which reaches every cluster through its agent).
+   */
+  kubeTarget?: KubeTarget | null;
+  host?: string;
+}
+
+export async function startOombot(opts: StartOptions): Promise<Oombot> {
   const { config, roles } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
@@ -120,16 +132,21 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
     for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
   });
 
-  let kubeTarget = opts.kubeTarget;
+  let kubeTarget = opts.kubeTarget ?? undefined;
   let kubeHttp: KubeHttp | undefined;
   const kube = (): KubeHttp => {
+    if (opts.kubeTarget === null) {
+      throw new OombotError('CONFIG', `roles ${roles.join(', ')} need a cluster of their own, and this process runs as a hub without one`, {
+        hint: 'give it a kubeconfig (KUBECONFIG, or in-cluster), or run only the worker and the bot here and an agent in each cluster',
+      });
+    }
     kubeTarget ??= loadKubeTarget({ kubeconfig: config.kubeconfig, clusterName: config.clusterName });
     kubeHttp ??= new KubeHttp(kubeTarget);
     return kubeHttp;
   };
   // The clusters the worker and the bot reach: the kubeconfig's, when this process has one (a single
   // process, or an agent), and every cluster whose agent answers on this Redis (a hub has only those).
-  const local = opts.kubeTarget !== undefined || hasKubeConfig(config.kubeconfig);
+  const local = opts.kubeTarget !== null && (opts.kubeTarget !== undefined || hasKubeConfig(config.kubeconfig));
   let directory: ClusterDirectory | undefined;
   const clusters = (): ClusterDirectory => {
     directory ??= new AgentClusters(

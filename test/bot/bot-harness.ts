@@ -3,7 +3,7 @@
  * server and real Redis; requests go in signed exactly as Slack signs them.
  */
 import { expect } from 'vitest';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig, parseRoles } from '../../core/config.js';
 import { KubeHttp, loadKubeTarget } from '../../core/kube.js';
 import { unknownCluster, type ClusterDirectory, type ClusterInfo } from '../../core/clusters.js';
 import { OombotError } from '../../core/errors.js';
@@ -132,6 +132,11 @@ export interface BotHarness {
   sim: Sim;
   /** With `clusters`: each simulated cluster by name, the hub's directory, and each cluster's watcher process. */
   hub?: { sims: Record<string, Sim>; directory: SimClusters; watchers: Oombot[] };
+  /**
+   * With `clusters` and `agents`: each cluster's agent process (`--roles agent`, its watcher included) by
+   * name, and a way to stop one (as a crash would: its jobs in hand are not finished) and start it again.
+   */
+  agents?: { sims: Record<string, Sim>; apps: Record<string, Oombot>; stop(name: string): Promise<void>; start(name: string): Promise<Oombot> };
   close(): Promise<void>;
   /** `/oom <text>` from `user`, with a response_url the Slack-compatible server serves. */
   command(text: string, user?: string, opts?: SignOptions): Promise<SignedResponse>;
@@ -175,7 +180,16 @@ export interface BotHarnessOptions {
    * agent's watcher) on the same queue. `sim`/`cluster`/`kube` are the first cluster's.
    */
   clusters?: string[];
+  /**
+   * With `clusters`: real agents instead of a test directory. Each cluster runs `oombot start --roles
+   * agent` (the watcher and the agent server) with its own kubeconfig; the hub (`roles`) runs with no
+   * cluster of its own and reaches each through its agent over Redis, all sharing OOMBOT_PROPOSAL_KEY.
+   */
+  agents?: boolean;
 }
+
+/** The proposal key a hub and its agents share in the harness. */
+const HUB_KEY = 'harness-proposal-key-0123456789abcdefghijklmnop';
 
 export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
   const simOpts = { replicas: opts.replicas ?? 2, ...(opts.clock ? { clock: opts.clock } : {}) };
@@ -187,7 +201,8 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   const hubMode = opts.clusters !== undefined && opts.clusters.length > 0;
   const sim = hubMode ? sims[opts.clusters![0]!]! : (opts.sim ?? (await startSimCluster(simOpts)));
   if (!opts.sim && !hubMode) opts.prepare?.(sim.cluster);
-  const directory = hubMode ? new SimClusters(sims) : undefined;
+  const withAgents = hubMode && opts.agents === true;
+  const directory = hubMode && !withAgents ? new SimClusters(sims) : undefined;
   const slack =
     opts.slack ??
     (await startSlackServer({
@@ -206,6 +221,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     ...(opts.socketMode ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: SECRET }),
     OOMBOT_APPROVERS: APPROVER,
     PORT: '0',
+    ...(withAgents ? { OOMBOT_PROPOSAL_KEY: HUB_KEY } : {}),
     ...opts.env,
   });
   const logs = captureLogger('debug');
@@ -226,6 +242,17 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   if (opts.worker || directory) ROLE_STARTERS.worker = (ctx) => startWorkerRole({ ...hubCtx(ctx), clusters: hubCtx(ctx).clusters(), ...opts.worker });
   let app: Oombot;
   const watchers: Oombot[] = [];
+  const agentApps: Record<string, Oombot> = {};
+  const startAgent = async (name: string): Promise<Oombot> => {
+    agentApps[name] = await startOombot({
+      config: loadConfig({ REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0', CLUSTER_NAME: name, OOMBOT_PROPOSAL_KEY: HUB_KEY }),
+      roles: parseRoles('agent'),
+      log: logs.log.child({ agent: name }),
+      kubeTarget: loadKubeTarget({ kubeconfig: sims[name]!.kubeconfig, clusterName: name }),
+      host: '127.0.0.1',
+    });
+    return agentApps[name];
+  };
   try {
     for (const [name, s] of directory ? Object.entries(sims) : []) {
       const watcherConfig = loadConfig({ REDIS_URL, OOMBOT_QUEUE: queueName, PORT: '0' });
@@ -239,11 +266,12 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         }),
       );
     }
+    for (const name of withAgents ? Object.keys(sims) : []) await startAgent(name);
     app = await startOombot({
       config,
       roles: opts.roles ?? ['bot'],
       log: logs.log,
-      ...(directory ? {} : { kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }) }),
+      ...(directory ? {} : withAgents ? { kubeTarget: null } : { kubeTarget: loadKubeTarget({ kubeconfig: sim.kubeconfig, clusterName: 'sim' }) }),
       host: '127.0.0.1',
     });
   } finally {
@@ -267,9 +295,23 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     proposals,
     sim,
     ...(directory ? { hub: { sims, directory, watchers } } : {}),
+    ...(withAgents
+      ? {
+          agents: {
+            sims,
+            apps: agentApps,
+            async stop(name: string) {
+              await agentApps[name]?.stop();
+              delete agentApps[name];
+            },
+            start: startAgent,
+          },
+        }
+      : {}),
     async close() {
       await app.stop();
       await Promise.all(watchers.map((w) => w.stop()));
+      await Promise.all(Object.values(agentApps).map((a) => a.stop()));
       for (const s of Object.values(sims)) if (s !== sim) await s.server.close();
       await sim.server.close();
       await slack.close();
