@@ -172,6 +172,8 @@ export interface BenchResults {
   headOfLine?: HeadOfLineFigures;
   /** Alert latency at scale (many channels), beside the latency benchmark's rate in the same run. */
   scale?: LatencyFigures[];
+  /** One hub over many clusters' agents, beside one cluster's agent at the same rate per cluster. */
+  clusters?: ClustersFigures[];
 }
 
 /** Many clusters into one hub: each cluster's agent watches it and answers the hub's reads. */
