@@ -8,7 +8,7 @@ import { createLogger } from '../core/logger.js';
 import { loadKubeTarget } from '../core/kube.js';
 import { startOombot, type Oombot } from '../bin/start.js';
 import { startSlackServer, type SlackServer } from '../sim/slack/index.js';
-import type { RecordedCall } from '../sim/slack/types.js';
+import { alertLatencies, isAlert, percentile } from './alert-times.js';
 import { Child } from './child.js';
 import { isIncidentCall, type KubeCallKind } from './classify-kube-call.js';
 import { deleteQueueKeys } from './delete-queue-keys.js';
@@ -16,11 +16,6 @@ import type { ClustersFigures } from './figures.js';
 import type { HubCommand, HubCpu, HubReady } from './procs/hub-protocol.js';
 import type { KillTarget, SimCalls, SimKilled, SimWorkloads } from './procs/sim-protocol.js';
 import { startSimCluster, type RunningSimCluster } from './start-sim-cluster.js';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function ready(app: Oombot, what: string): Promise<void> {
   for (const deadline = Date.now() + 300_000; ; ) {
@@ -95,24 +90,12 @@ export async function benchClusters(
       ),
     );
     const killed = runs.flatMap((r) => r.killed);
-    const isAlert = (c: RecordedCall) => c.method === 'chat.postMessage' && c.ok && !c.args.thread_ts;
     await slack.waitFor(() => slack!.calls.filter(isAlert).length >= killed.length, 120_000).catch(() => undefined);
     const wallMs = performance.now() - started;
     const { cpuMs, rssBytes } = await hub.ask<HubCpu>({ cmd: 'cpu' }, 'cpuMs');
 
     // Each cluster's namespace is its own, so "namespace/pod" names one kill across every cluster.
-    const killedAt = new Map(killed.map((k) => [`${k.namespace}/${k.pod}`, k.at]));
-    const latencies: number[] = [];
-    for (const call of slack.calls.filter(isAlert)) {
-      const text = String(call.args.text ?? '');
-      for (const [key, at] of killedAt) {
-        if (!text.includes(key)) continue;
-        latencies.push(call.at - at);
-        killedAt.delete(key);
-        break;
-      }
-    }
-    latencies.sort((a, b) => a - b);
+    const latencies = alertLatencies(slack.calls, killed, (k) => `${k.namespace}/${k.pod}`);
     let kubeCalls = 0;
     for (const sim of sims) {
       const { calls } = await sim.sim.ask<SimCalls>({ cmd: 'calls' }, 'calls');

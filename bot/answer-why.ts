@@ -5,7 +5,7 @@ import type { Incident } from '../core/incident.js';
 import { detectPodIncidents } from '../watchers/detect/index.js';
 import { renderSlack } from '../alert/render-slack.js';
 import { inCluster, type BotBase, type BotDeps } from './bot-deps.js';
-import { chooseCluster, searchClusters, withNotes } from './pick-cluster.js';
+import { chooseCluster, searchClusters, withNotes, type ClusterSearch } from './pick-cluster.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';
 import type { PodQuery } from './parse-oom-command.js';
@@ -64,26 +64,35 @@ export async function answerWhy(base: BotBase, q: PodQuery): Promise<Reply> {
   const several = s.found.filter((f) => f.result.kind === 'ambiguous');
   // One pod in one cluster: answered as if that cluster had been named.
   if (pods.length === 1 && several.length === 0) return withNotes(await whyReply(pods[0]!.deps, q, pods[0]!.result), s.notes);
-  const listed = s.found
-    .flatMap(({ deps, result }) =>
-      (result.kind === 'pod' ? [`${result.namespace}/${result.name}`] : result.kind === 'ambiguous' ? result.candidates : []).map(
-        (c) => `${deps.cluster}/${c}`,
-      ),
-    )
-    .sort();
+  const listed = s.found.flatMap(({ deps, result }) =>
+    (result.kind === 'pod' ? [`${result.namespace}/${result.name}`] : result.kind === 'ambiguous' ? result.candidates : []).map((c) => `${deps.cluster}/${c}`),
+  );
   const target = code(q.namespace ? `${q.namespace}/${q.name}` : q.name);
+  return acrossClustersReply(s, listed, {
+    what: `matches of ${target}`,
+    hint: 'ask again with one of them, e.g. `/oom why cluster/namespace/pod`',
+    notFound: `pod or workload ${target} in any cluster`,
+  });
+}
+
+/**
+ * The answer of a search of every cluster that found no single match: the matches as `cluster/…` to pick
+ * from, else what was not found with the closest names of each cluster.
+ */
+export function acrossClustersReply<R extends { kind: string; suggestions?: string[] }>(
+  s: ClusterSearch<R>,
+  listed: string[],
+  o: { what: string; hint: string; notFound: string },
+): Reply {
   if (listed.length > 0) {
     const clusters = new Set(listed.map((c) => c.split('/')[0])).size;
-    return withNotes(
-      candidatesReply(
-        { kind: 'ambiguous', what: `matches of ${target} in ${clusters} cluster${clusters === 1 ? '' : 's'}`, candidates: listed },
-        'ask again with one of them, e.g. `/oom why cluster/namespace/pod`',
-      ),
-      s.notes,
-    );
+    const candidates = [...listed].sort();
+    return withNotes(candidatesReply({ kind: 'ambiguous', what: `${o.what} in ${clusters} cluster${clusters === 1 ? '' : 's'}`, candidates }, o.hint), s.notes);
   }
-  const suggestions = s.found.flatMap(({ deps, result }) => (result.kind === 'none' ? result.suggestions.map((x) => `${deps.cluster}/${x}`) : [])).slice(0, 3);
-  return withNotes(notFoundReply(`pod or workload ${target} in any cluster`, suggestions), s.notes);
+  const suggestions = s.found
+    .flatMap(({ deps, result }) => (result.kind === 'none' ? (result.suggestions ?? []).map((x) => `${deps.cluster}/${x}`) : []))
+    .slice(0, 3);
+  return withNotes(notFoundReply(o.notFound, suggestions), s.notes);
 }
 
 /** The answer for one resolved pod query in one cluster. */

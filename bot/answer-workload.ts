@@ -6,7 +6,7 @@ import { formatTime } from '../core/format.js';
 import { inCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { chooseCluster, searchClusters, withNotes } from './pick-cluster.js';
 import { OUTCOME_WORDS, type FixRecord } from '../stores/fix-store.js';
-import { candidatesReply, notFoundReply } from './answer-why.js';
+import { acrossClustersReply, candidatesReply, notFoundReply } from './answer-why.js';
 import type { WorkloadQuery } from './parse-oom-command.js';
 import { describeWorkload, resolveWorkload } from './resolve-workload.js';
 import { code, safe, textReply, type Reply } from './reply.js';
@@ -50,28 +50,19 @@ async function withWorkload(base: BotBase, q: WorkloadQuery, then: (deps: BotDep
     const { deps, result } = one[0]!;
     if (result.kind === 'workload') return withNotes(await then(deps, result.workload), s.notes);
   }
-  const listed = s.found
-    .flatMap(({ deps, result }) =>
-      (result.kind === 'workload'
-        ? [`${result.workload.namespace}/${result.workload.kind}/${result.workload.name}`]
-        : result.kind === 'ambiguous'
-          ? result.candidates
-          : []
-      ).map((c) => `${deps.cluster}/${c}`),
-    )
-    .sort();
-  if (listed.length > 0) {
-    const clusters = new Set(listed.map((c) => c.split('/')[0])).size;
-    return withNotes(
-      candidatesReply(
-        { kind: 'ambiguous', what: `workloads named ${target} in ${clusters} cluster${clusters === 1 ? '' : 's'}`, candidates: listed },
-        'name one as cluster/namespace/Kind/name',
-      ),
-      s.notes,
-    );
-  }
-  const suggestions = s.found.flatMap(({ deps, result }) => (result.kind === 'none' ? result.suggestions.map((x) => `${deps.cluster}/${x}`) : [])).slice(0, 3);
-  return withNotes(notFoundReply(`workload ${target} in any cluster`, suggestions), s.notes);
+  const listed = s.found.flatMap(({ deps, result }) =>
+    (result.kind === 'workload'
+      ? [`${result.workload.namespace}/${result.workload.kind}/${result.workload.name}`]
+      : result.kind === 'ambiguous'
+        ? result.candidates
+        : []
+    ).map((c) => `${deps.cluster}/${c}`),
+  );
+  return acrossClustersReply(s, listed, {
+    what: `workloads named ${target}`,
+    hint: 'name one as cluster/namespace/Kind/name',
+    notFound: `workload ${target} in any cluster`,
+  });
 }
 
 export function answerHistory(base: BotBase, q: WorkloadQuery): Promise<Reply> {
