@@ -11,12 +11,13 @@ export class Child<Command extends object = object> {
   constructor(
     private readonly script: string,
     args: string[],
-    opts: { gc?: boolean; nodeFlags?: string[] } = {},
+    opts: { gc?: boolean; nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {},
   ) {
     const path = fileURLToPath(new URL(script, import.meta.url));
     this.proc = fork(path, args, {
       execArgv: [...(opts.gc ? ['--expose-gc'] : []), '--max-old-space-size=8192', ...(opts.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(opts.env ? { env: opts.env } : {}),
     });
     const wake = () => {
       for (const w of this.waiters.splice(0)) w();

@@ -172,4 +172,28 @@ export interface BenchResults {
   headOfLine?: HeadOfLineFigures;
   /** Alert latency at scale (many channels), beside the latency benchmark's rate in the same run. */
   scale?: LatencyFigures[];
+  /** One hub over many clusters' agents, beside one cluster's agent at the same rate per cluster. */
+  clusters?: ClustersFigures[];
+}
+
+/** Many clusters into one hub: each cluster's agent watches it and answers the hub's reads. */
+export interface ClustersFigures {
+  clusters: number;
+  /** Pods in each cluster besides the workloads that are killed. */
+  podsPerCluster: number;
+  /** Kills per second in each cluster. */
+  ratePerCluster: number;
+  seconds: number;
+  incidents: number;
+  delivered: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** CPU of the hub's process (worker and bot, no cluster credentials) per incident, and its share of one core over the run. */
+  hubCpuMsPerIncident: number;
+  hubCpuShare: number;
+  hubRssBytes: number;
+  /** Kubernetes API calls per incident, made by the agents for the hub, all clusters together. */
+  kubeCallsPerIncident: number;
+  maxKillLagMs: number;
 }

@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordedCall } from '../sim/slack/types.js';
 import { startAlertRig } from './alert-rig.js';
+import { isAlert, percentile } from './alert-times.js';
 import type { HeadOfLineFigures } from './figures.js';
 import type { KillRecord, KillTarget, SimKilled } from './procs/sim-protocol.js';
 
 const CHANNEL = { id: 'C0ALERTS', name: 'alerts', member: true };
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 /** Time from each kill to its workload's first alert in Slack (the alert names the pod). */
 function timesToSlack(calls: RecordedCall[], killed: KillRecord[]): number[] {
-  const alerts = calls.filter((c) => c.method === 'chat.postMessage' && c.ok && !c.args.thread_ts);
+  const alerts = calls.filter(isAlert);
   const out: number[] = [];
   for (const k of killed) {
     const alert = alerts.find((c) => String(c.args.text ?? '').includes(k.pod));

@@ -1,13 +1,8 @@
-import type { RecordedCall } from '../sim/slack/types.js';
 import { startAlertRig } from './alert-rig.js';
+import { alertLatencies, isAlert, percentile } from './alert-times.js';
 import { isIncidentCall, type KubeCallKind } from './classify-kube-call.js';
 import type { LatencyFigures } from './figures.js';
 import type { SimCalls, SimKilled } from './procs/sim-protocol.js';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /**
  * End-to-end latency: pod status change on the simulated API server → alert arriving at the
@@ -43,20 +38,8 @@ export async function benchLatency(
     const cpuBefore = process.cpuUsage();
     const { killed, maxLagMs } = await rig.sim.ask<SimKilled>({ cmd: 'kill', targets, perSecond: rate }, 'killed', (seconds + 120) * 1000);
 
-    const isAlert = (c: RecordedCall) => c.method === 'chat.postMessage' && c.ok && !c.args.thread_ts;
     await rig.slack.waitFor(() => rig.slack.calls.filter(isAlert).length >= killed.length, 120_000).catch(() => undefined);
-    const killedAt = new Map(killed.map((k) => [k.pod, k.at]));
-    const latencies: number[] = [];
-    for (const call of rig.slack.calls.filter(isAlert)) {
-      const text = String(call.args.text ?? '');
-      for (const [pod, at] of killedAt) {
-        if (!text.includes(pod)) continue;
-        latencies.push(call.at - at);
-        killedAt.delete(pod);
-        break;
-      }
-    }
-    latencies.sort((a, b) => a - b);
+    const latencies = alertLatencies(rig.slack.calls, killed);
 
     const cpu = process.cpuUsage(cpuBefore);
     const { calls, cpuMs: apiServerCpuMs } = await rig.sim.ask<SimCalls>({ cmd: 'calls' }, 'calls');

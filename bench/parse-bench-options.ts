@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['watcher', 'latency', 'storm', 'head-of-line', 'scale', 'reads', 'bot', 'sampler'] as const;
+export const BENCHMARKS = ['watcher', 'latency', 'storm', 'head-of-line', 'scale', 'reads', 'bot', 'sampler', 'clusters'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {
@@ -18,7 +18,7 @@ export const DEFAULT_SIZES = [10_000, 50_000, 100_000];
 export const DEFAULT_LATENCY_SIZES = [1_000, 10_000, 50_000];
 export const DEFAULT_SAMPLER_SIZES = [10_000, 50_000];
 
-export const USAGE = `usage: npm run bench -- [--sizes 10000,50000,100000] [--latency-sizes 1000,10000,50000] [--only watcher,latency,storm,head-of-line,scale,reads,bot,sampler] [--sampler-sizes 10000,50000] [--help]
+export const USAGE = `usage: npm run bench -- [--sizes 10000,50000,100000] [--latency-sizes 1000,10000,50000] [--only watcher,latency,storm,head-of-line,scale,reads,bot,sampler,clusters] [--sampler-sizes 10000,50000] [--help]
 
   --sizes N,...          pods in the cluster for the watcher benchmark (oombot against a naive informer)
   --latency-sizes N,...  pods in the background cluster, one end-to-end latency run for each

@@ -2,6 +2,7 @@
 import { KUBE_CALL_KINDS, type KubeCallKind } from './classify-kube-call.js';
 import type { Machine } from './describe-machine.js';
 import type {
+  ClustersFigures,
   BenchResults,
   BotMemoryFigures,
   HeadOfLineFigures,
@@ -30,6 +31,7 @@ export interface ReportInput {
     reads?: number;
     bot?: number;
     sampler?: number;
+    clusters?: number;
   };
   /** 1-minute load average of the machine before and after the run: others' work shows here. */
   loadAverage: { before: number; after: number };
@@ -149,6 +151,16 @@ function summarySection(input: ReportInput): string[] {
     // The first round lists every pod for its limits, as each round would without keeping them: the baseline.
     rows.push(
       `| sampler, ${int(f.containers)} containers: API calls / CPU a round | ${f.steadyRound.apiCalls.toFixed(1)} / ${f.steadyRound.cpuMs.toFixed(0)} ms (first round, listing every pod: ${f.firstRound.apiCalls} / ${f.firstRound.cpuMs.toFixed(0)} ms, ${times(f.firstRound.cpuMs / Math.max(1, f.steadyRound.cpuMs))}) | |`,
+    );
+  }
+  const many = results.clusters?.at(-1);
+  const one = results.clusters?.[0];
+  if (many && one && many !== one) {
+    rows.push(
+      `| alert latency p50 / p99, ${many.clusters} clusters into one hub (through their agents) | ${ms(many.p50Ms)} / ${ms(many.p99Ms)} (${one.clusters} cluster: ${ms(one.p50Ms)} / ${ms(one.p99Ms)}) | every alert delivered ${mark(many.delivered === many.incidents)} |`,
+    );
+    rows.push(
+      `| hub CPU per incident, ${many.clusters} clusters | ${many.hubCpuMsPerIncident.toFixed(1)} ms, ${(many.hubCpuShare * 100).toFixed(0)}% of a core at ${(many.ratePerCluster * many.clusters).toFixed(0)} incidents/s (${one.clusters} cluster: ${one.hubCpuMsPerIncident.toFixed(1)} ms) | baseline |`,
     );
   }
   return ['## Summary', '', '| figure | result | target |', '| --- | --- | --- |', ...rows];
@@ -411,6 +423,23 @@ function scaleSection(scale: LatencyFigures[], targetMs: number | undefined, sec
   ];
 }
 
+function clustersSection(clusters: ClustersFigures[], seconds?: number): string[] {
+  const f0 = clusters[0]!;
+  return [
+    '## Many clusters, one hub',
+    '',
+    `Each simulated cluster (${int(f0.podsPerCluster)} pods besides the workloads killed) runs in its own process with an agent (\`--roles agent\`: its watcher and the agent server, all agents in the benchmark's process); one hub (\`--roles worker,bot\`, no kubeconfig) runs in a process of its own and reaches each cluster only through its agent over Redis. Each cluster's workloads live in a namespace of their own, routed to a channel of its own, and are OOM-killed at ${f0.ratePerCluster} a second per cluster for ${f0.seconds} s, each kill a new workload, so each posts. Latency: from the kill written to the API server to the alert at Slack. Hub CPU: the hub's process alone. API calls: made by the agents for the hub, per incident. The first row is the baseline: one cluster through its agent at the same rate per cluster.`,
+    ...(seconds ? ['', `This benchmark took ${duration(seconds)}.`] : []),
+    '',
+    '| clusters | incidents | delivered | p50 | p99 | max | hub CPU per incident | hub CPU, share of a core | hub RSS | API calls per incident |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...clusters.map(
+      (f) =>
+        `| ${f.clusters} | ${int(f.incidents)} | ${int(f.delivered)} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} | ${ms(f.maxMs)} | ${f.hubCpuMsPerIncident.toFixed(1)} ms | ${(f.hubCpuShare * 100).toFixed(0)}% | ${mib(f.hubRssBytes)} | ${f.kubeCallsPerIncident.toFixed(2)} |`,
+    ),
+  ];
+}
+
 export function renderReport(input: ReportInput): string {
   const { results } = input;
   const sections: string[][] = [['# oombot benchmark report', '', ...machineSection(input)]];
@@ -441,5 +470,6 @@ export function renderReport(input: ReportInput): string {
   if (results.sampler?.length) sections.push(samplerSection(results.sampler, input.seconds.sampler));
   if (results.headOfLine) sections.push(headOfLineSection(results.headOfLine, input.targets?.headOfLineMs, input.seconds.headOfLine));
   if (results.scale?.length) sections.push(scaleSection(results.scale, input.targets?.scaleMs, input.seconds.scale));
+  if (results.clusters?.length) sections.push(clustersSection(results.clusters, input.seconds.clusters));
   return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
 }

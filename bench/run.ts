@@ -22,6 +22,7 @@ import { benchStorm } from './storm.js';
 import { benchWatcherScale } from './watcher-scale.js';
 import { benchSampler } from './sampler.js';
 import { benchHeadOfLine } from './head-of-line.js';
+import { benchClusters } from './clusters.js';
 
 const LATENCY = { rate: 20, seconds: 30, targetMs: 1_000 };
 const READS = { workloads: 200, backgroundPods: 1_000 };
@@ -42,6 +43,8 @@ const HEAD_OF_LINE = {
 };
 /** 100 incidents/s over 100 channels, beside the latency benchmark's 20/s over 20 channels in the same run. */
 const SCALE = { rate: 100, channels: 100, seconds: 20, backgroundPods: 1_000, targetMs: 300 };
+/** 20 clusters, each with its agent, into one hub; beside one cluster through its agent at the same rate per cluster. */
+const CLUSTERS = { counts: [1, 20], podsPerCluster: 500, ratePerCluster: 0.5, seconds: 60 };
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -62,6 +65,10 @@ function failedChecks(results: BenchResults): string[] {
   if (h && h.delivered < h.unrelated) failures.push(`head-of-line: ${h.unrelated - h.delivered} of ${h.unrelated} unrelated alerts never reached Slack`);
   for (const f of results.scale ?? []) {
     if (f.delivered < f.incidents) failures.push(`scale at ${f.rate}/s: ${f.incidents - f.delivered} of ${f.incidents} alerts never reached Slack`);
+  }
+  for (const f of results.clusters ?? []) {
+    if (f.delivered < f.incidents)
+      failures.push(`${f.clusters} clusters into one hub: ${f.incidents - f.delivered} of ${f.incidents} alerts never reached Slack`);
   }
   return failures;
 }
@@ -157,6 +164,19 @@ async function runBenchmarks(options: BenchOptions, argv: string[]): Promise<num
     const run = await timed(() => benchSampler(options.samplerSizes, redisUrl, log));
     results.sampler = run.value;
     seconds.sampler = run.seconds;
+  }
+  if (options.only.includes('clusters')) {
+    log('');
+    log(
+      `Many clusters, one hub: ${CLUSTERS.counts.join(' and ')} simulated clusters of ${CLUSTERS.podsPerCluster} pods, each with its agent, into one hub with no kubeconfig, ${CLUSTERS.ratePerCluster} kills/s per cluster for ${CLUSTERS.seconds} s`,
+    );
+    const run = await timed(async () => {
+      const out = [];
+      for (const clusters of CLUSTERS.counts) out.push(await benchClusters({ ...CLUSTERS, clusters, redisUrl }, log));
+      return out;
+    });
+    results.clusters = run.value;
+    seconds.clusters = run.seconds;
   }
   seconds.total = (performance.now() - t0) / 1000;
 

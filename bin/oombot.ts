@@ -7,6 +7,9 @@ import { type Oombot, ROLE_STARTERS, startOombot } from './start.js';
 import { hasKubeConfig } from '../core/kube.js';
 import { demoFallbackRefusal } from './demo-fallback.js';
 
+/** The roles a hub runs: with only these and no kubeconfig, `start` serves the clusters' agents. */
+const HUB_ROLES: readonly Role[] = ['worker', 'bot'];
+
 const ENV_HELP = `
 Configuration (environment variables):
   KUBECONFIG               kubeconfig path; in-cluster service account when unset in a pod
@@ -70,7 +73,10 @@ program
       }
       throw err;
     }
-    if (!hasKubeConfig(config.kubeconfig)) {
+    // A hub (the worker and the bot only) holds no cluster credentials: it reaches each cluster through
+    // that cluster's agent. Any other role needs a cluster, and without one a bare machine gets the demo.
+    const hub = !hasKubeConfig(config.kubeconfig) && roles.every((r) => HUB_ROLES.includes(r));
+    if (!hasKubeConfig(config.kubeconfig) && !hub) {
       const refusal = demoFallbackRefusal(process.env);
       if (refusal) {
         process.stderr.write(`oombot: ${refusal}\n`);
@@ -83,9 +89,15 @@ program
       return;
     }
     const log = createLogger(config.logLevel);
+    if (hub) {
+      log.info(
+        { roles },
+        'no kubeconfig: running as a hub, reaching each cluster through its agent (oombot start --roles agent in the cluster, on this Redis, with this OOMBOT_QUEUE and OOMBOT_PROPOSAL_KEY)',
+      );
+    }
     let app: Oombot;
     try {
-      app = await startOombot({ config, roles, log });
+      app = await startOombot({ config, roles, log, ...(hub ? { kubeTarget: null } : {}) });
     } catch (err) {
       const hint = err instanceof OombotError ? err.hint : undefined;
       log.fatal({ err: errorMessage(err), hint }, 'oombot could not start');

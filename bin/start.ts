@@ -5,8 +5,10 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { Metrics } from '../core/metrics.js';
 import { HttpServer } from '../core/http-server.js';
 import { connectRedis, createIncidentQueue } from '../core/queue.js';
-import { KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
-import { errorMessage } from '../core/errors.js';
+import { hasKubeConfig, KubeHttp, loadKubeTarget, type KubeTarget } from '../core/kube.js';
+import type { ClusterDirectory } from '../core/clusters.js';
+import { AgentClusters, AgentLink } from '../core/agent-link.js';
+import { OombotError, errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { redactUrl } from '../core/redact.js';
 import type { RoleContext, RoleHandle, RoleStarter } from '../core/role.js';
@@ -44,10 +46,16 @@ const nodeAgentRole: RoleStarter = async (ctx) => {
 
 const workerRole: RoleStarter = async (ctx) => {
   const { startWorkerRole } = await import('../handlers/start-worker.js');
-  return startWorkerRole({ ...ctx, kube: ctx.kube() });
+  return startWorkerRole({ ...ctx, clusters: ctx.clusters() });
 };
 
 const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')).botRole(ctx);
+
+const agentRole: RoleStarter = async (ctx) => {
+  const { startAgentRole } = await import('../agent/start-agent.js');
+  const kube = ctx.kube();
+  return startAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+};
 
 const samplerRole: RoleStarter = async (ctx) => {
   const { startSamplerRole } = await import('../sampler/start-sampler.js');
@@ -63,6 +71,7 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
   bot: botRole,
   sampler: samplerRole,
   'node-agent': nodeAgentRole,
+  agent: agentRole,
 };
 
 /**
@@ -70,7 +79,19 @@ export const ROLE_STARTERS: Partial<Record<Role, RoleStarter>> = {
  * /healthz answers while Redis or the API server are still out of reach; neither being down is fatal:
  * both are retried, and /readyz says what is missing.
  */
-export async function startOombot(opts: { config: Config; roles: Role[]; log?: Logger; kubeTarget?: KubeTarget; host?: string }): Promise<Oombot> {
+export interface StartOptions {
+  config: Config;
+  roles: Role[];
+  log?: Logger;
+  /**
+   * The cluster this process holds credentials for: loaded from the kubeconfig on first use when absent;
+   * `null` for none at all (a hub, which reaches every cluster through its agent).
+   */
+  kubeTarget?: KubeTarget | null;
+  host?: string;
+}
+
+export async function startOombot(opts: StartOptions): Promise<Oombot> {
   const { config, roles } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
@@ -111,12 +132,33 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
     for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
   });
 
-  let kubeTarget = opts.kubeTarget;
+  let kubeTarget = opts.kubeTarget ?? undefined;
   let kubeHttp: KubeHttp | undefined;
   const kube = (): KubeHttp => {
+    if (opts.kubeTarget === null) {
+      throw new OombotError('CONFIG', `roles ${roles.join(', ')} need a cluster of their own, and this process runs as a hub without one`, {
+        hint: 'give it a kubeconfig (KUBECONFIG, or in-cluster), or run only the worker and the bot here and an agent in each cluster',
+      });
+    }
     kubeTarget ??= loadKubeTarget({ kubeconfig: config.kubeconfig, clusterName: config.clusterName });
     kubeHttp ??= new KubeHttp(kubeTarget);
     return kubeHttp;
+  };
+  // The clusters the worker and the bot reach: the kubeconfig's, when this process has one (a single
+  // process, or an agent), and every cluster whose agent answers on this Redis (a hub has only those).
+  const local = opts.kubeTarget !== null && (opts.kubeTarget !== undefined || hasKubeConfig(config.kubeconfig));
+  let directory: ClusterDirectory | undefined;
+  const clusters = (): ClusterDirectory => {
+    directory ??= new AgentClusters(
+      new AgentLink(redis, config.queueName, { log, ...(config.proposalKey ? { key: config.proposalKey } : {}) }),
+      local
+        ? () => {
+            const k = kube();
+            return { name: k.target.clusterName, kube: k };
+          }
+        : undefined,
+    );
+    return directory;
   };
 
   if (!config.proposalKey && roles.includes('worker') !== roles.includes('bot')) {
@@ -129,7 +171,7 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
   log.info({ port, roles }, 'oombot listening (GET /healthz, /readyz, /metrics)');
 
   const handles: Partial<Record<Role, RoleHandle>> = {};
-  const ctx: RoleContext = { config, log, metrics, http, redis, queue, kube };
+  const ctx: RoleContext = { config, log, metrics, http, redis, queue, kube, clusters };
   try {
     for (const role of roles) {
       const starter = ROLE_STARTERS[role];
@@ -162,11 +204,12 @@ export async function startOombot(opts: { config: Config; roles: Role[]; log?: L
       stopping ??= (async () => {
         log.info('stopping: draining in-flight work');
         // Stop taking new work first (watchers), then finish what is in flight (workers, bot).
-        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker'] as const) {
+        for (const role of ['node-agent', 'watcher', 'sampler', 'bot', 'worker', 'agent'] as const) {
           const h = handles[role];
           if (h) await h.stop().catch((err: unknown) => log.error({ role, err: errorMessage(err) }, 'role did not stop cleanly'));
         }
         await http.close();
+        await directory?.close();
         await kubeHttp?.close();
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());

@@ -3,7 +3,7 @@ import { OombotError } from '../core/errors.js';
 import { tailLog } from '../alert/message.js';
 import { renderSlack } from '../alert/render-slack.js';
 import { cleanText } from '../core/text-safety.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase } from './bot-deps.js';
 import { inScope, outOfScopeReply } from './scope.js';
 import { diagnoseIncident } from './diagnose-incident.js';
 import { findIncident } from './find-incident.js';
@@ -13,11 +13,13 @@ const LOG_LINES = 40;
 
 const unknownIncident = (): Reply => textReply("This alert's incident is no longer on record (history is kept for a limited time). Nothing to show.");
 
-export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply> {
-  const incident = await findIncident(deps, incidentId);
+export async function showLogs(base: BotBase, incidentId: string): Promise<Reply> {
+  const incident = await findIncident(base, incidentId);
   const pod = incident?.pod;
   const container = incident?.termination?.container;
   if (!incident || !pod || !container) return unknownIncident();
+  // The logs are read in the incident's own cluster.
+  const deps = forCluster(base, incident.cluster);
   if (!inScope(deps.config, pod.namespace)) return outOfScopeReply(deps, pod.namespace);
   const where = `${pod.namespace}/${pod.name}`;
   let text: string;
@@ -44,9 +46,10 @@ export async function showLogs(deps: BotDeps, incidentId: string): Promise<Reply
   return textReply(`*Previous logs* of ${code(container, 63)} in ${code(where)}${truncated ? ' (last lines)' : ''}:\n${codeBlock(lines)}`);
 }
 
-export async function explainIncident(deps: BotDeps, incidentId: string): Promise<Reply> {
-  const incident = await findIncident(deps, incidentId);
+export async function explainIncident(base: BotBase, incidentId: string): Promise<Reply> {
+  const incident = await findIncident(base, incidentId);
   if (!incident) return unknownIncident();
+  const deps = forCluster(base, incident.cluster);
   if (incident.pod && !inScope(deps.config, incident.pod.namespace)) return outOfScopeReply(deps, incident.pod.namespace);
   const d = await diagnoseIncident(deps, incident, { withProposal: false });
   const msg = renderSlack({ ...d.model, actions: [] });

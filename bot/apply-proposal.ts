@@ -8,7 +8,7 @@ import { errorMessage, OombotError, withContext } from '../core/errors.js';
 import { type AlertLocation, CLAIM_LEASE_MS, type ProposalClaim, ProposalStore, type StoredProposal } from '../stores/proposal-store.js';
 import { describeManagedBy } from '../diagnosis/propose-limit.js';
 import type { ChangeDirection } from '../alert/message.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { inScope } from './scope.js';
 import { changedSince, type LiveObject, locationOf, readBack } from './live-check.js';
 import { describePatchError } from './describe-patch-error.js';
@@ -34,6 +34,8 @@ export interface AppliedChange {
   uid?: string;
   /** The stored reverse change, for the Undo button. */
   undo?: StoredProposal;
+  /** The claim token that held the proposal while it was applied: the change's later writes (its Event) carry it. */
+  claim: string;
 }
 
 export interface ApplyOptions {
@@ -58,7 +60,7 @@ export function refuse(text: string, extra: Reply['blocks'] = []): ApplyResult {
 }
 
 /** The approver rule of every change from Slack: a refusal (logged) when `by` may not change workloads. */
-export function approverRefusal(deps: BotDeps, by: Clicker, action: string, proposalId: unknown): ApplyResult | undefined {
+export function approverRefusal(deps: BotBase, by: Clicker, action: string, proposalId: unknown): ApplyResult | undefined {
   const { log, config } = deps;
   if (config.approvers.length === 0) {
     log.warn({ user: by.id, action }, 'change refused: no approvers configured (OOMBOT_APPROVERS)');
@@ -81,10 +83,10 @@ export function approverRefusal(deps: BotDeps, by: Clicker, action: string, prop
   return undefined;
 }
 
-export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clicker, kind: ChangeKind, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const { log, config } = deps;
+export async function applyProposal(base: BotBase, proposalId: unknown, by: Clicker, kind: ChangeKind, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const { log, config } = base;
   // 1. Authorisation comes first: a refused click must not use up the proposal.
-  const refused = approverRefusal(deps, by, kind, proposalId);
+  const refused = approverRefusal(base, by, kind, proposalId);
   if (refused) return refused;
   // 2. The proposal, server-side; the button only names it.
   if (!ProposalStore.isId(proposalId)) {
@@ -93,11 +95,13 @@ export async function applyProposal(deps: BotDeps, proposalId: unknown, by: Clic
       'This button does not carry a valid proposal (it may have been altered). Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh proposal.',
     );
   }
-  const found = await deps.proposals.get(proposalId);
+  const found = await base.proposals.get(proposalId);
   if (!found) {
     log.info({ user: by.id, proposal: proposalId }, 'change refused: proposal unknown or expired');
     return refuse('This proposal has expired (proposals last 24 hours) or is unknown. Nothing was changed. Run `/oom why &lt;pod&gt;` for a fresh one.');
   }
+  // The proposal names its cluster (sealed with it): every read and write below goes there, and only there.
+  const deps = forCluster(base, found.cluster);
   const p = found.proposal;
   const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
   if (!inScope(config, p.owner.namespace)) {
@@ -213,7 +217,7 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
       ...memoryPatch(p.owner.kind, live.list, p),
       ...(obj.metadata?.resourceVersion ? { metadata: { resourceVersion: obj.metadata.resourceVersion } } : {}),
     };
-    const outcome = await patchTwice(deps, path, body, opts.signal);
+    const outcome = await patchTwice(deps, path, body, { id: proposalId, claim: claim.token }, opts.signal);
     if (outcome === 'too-slow') return tooSlow();
     if (outcome !== 'applied') {
       const r = describePatchError(outcome.err, what);
@@ -226,7 +230,7 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
         const now = await readBack(deps, path, p, live.list);
         if (now === 'applied') {
           log.warn({ user: by.id, proposal: proposalId, workload: what, err: r.detail }, 'patch answer lost, but reading it back shows it applied');
-          return finish(deps, { kind, stored, by, live, obj, opts });
+          return finish(deps, { kind, stored, by, live, obj, opts, claim: claim.token });
         }
         if (now === 'unknown') {
           log.error({ user: by.id, proposal: proposalId, workload: what, err: r.detail }, 'patch outcome unknown');
@@ -241,7 +245,7 @@ async function applyClaimed(deps: BotDeps, claim: ProposalClaim, by: Clicker, ki
       );
       return refuse(`${safe(r.summary, 600)}\n${codeBlock([r.detail])}`, r.transient ? tryAgain() : []);
     }
-    return finish(deps, { kind, stored, by, live, obj, opts });
+    return finish(deps, { kind, stored, by, live, obj, opts, claim: claim.token });
   }
 }
 
@@ -249,6 +253,7 @@ async function patchTwice(
   deps: BotDeps,
   path: string,
   body: unknown,
+  proposal: { id: string; claim: string },
   signal: AbortSignal | undefined,
 ): Promise<'applied' | 'too-slow' | { err: unknown; dryRun: boolean }> {
   for (const dryRun of [true, false]) {
@@ -258,6 +263,7 @@ async function patchTwice(
       await deps.kube.send('PATCH', path, body, {
         contentType: STRATEGIC_MERGE_PATCH,
         query: dryRun ? { dryRun: 'All', fieldManager: 'oombot' } : { fieldManager: 'oombot' },
+        proposal,
       });
     } catch (err) {
       return { err, dryRun };
@@ -268,7 +274,7 @@ async function patchTwice(
 
 async function finish(
   deps: BotDeps,
-  c: { kind: ChangeKind; stored: StoredProposal; by: Clicker; live: LiveContainer; obj: LiveObject; opts: ApplyOptions },
+  c: { kind: ChangeKind; stored: StoredProposal; by: Clicker; live: LiveContainer; obj: LiveObject; opts: ApplyOptions; claim: string },
 ): Promise<ApplyResult> {
   const { log } = deps;
   const { kind, stored, by, live, obj } = c;
@@ -279,7 +285,7 @@ async function finish(
   const toValue = p.target === 'limit' ? p.toLimit : p.toRequest;
   // 6. Applied.
   const at = deps.now();
-  const applied: AppliedChange = { kind, stored, by, at, list: live.list };
+  const applied: AppliedChange = { kind, stored, by, at, list: live.list, claim: c.claim };
   if (obj.metadata?.uid) applied.uid = obj.metadata.uid;
   if (kind === 'raise') {
     applied.undo = await deps.proposals.create({

@@ -5,7 +5,7 @@
 import { INCIDENT_VERSION, type Incident, type IncidentKind } from '../core/incident.js';
 import { formatMemory } from '../core/quantity.js';
 import type { HistoryRecord } from '../stores/incident-history.js';
-import type { BotDeps } from './bot-deps.js';
+import type { BotBase } from './bot-deps.js';
 
 const REASONS: Partial<Record<IncidentKind, string>> = { 'container-oom': 'OOMKilled', 'child-oom': 'OOMKilled', sigkill: 'Error' };
 
@@ -45,7 +45,7 @@ export function incidentFromHistory(r: HistoryRecord): Incident {
   return incident;
 }
 
-export async function findIncident(deps: BotDeps, id: string): Promise<Incident | undefined> {
+export async function findIncident(deps: Pick<BotBase, 'queue' | 'history'>, id: string): Promise<Incident | undefined> {
   if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
   try {
     const job = await deps.queue.getJob(id);

@@ -1,6 +1,8 @@
 /** `/oom <subcommand>` → the answer. Every failure becomes a short answer, never a silent one. */
 import { asOombotError } from '../core/errors.js';
-import type { BotDeps } from './bot-deps.js';
+import type { BotBase } from './bot-deps.js';
+import { answerClusters } from './answer-clusters.js';
+import { chooseCluster } from './pick-cluster.js';
 import { answerWhy } from './answer-why.js';
 import { answerTop } from './answer-top.js';
 import { answerHistory, answerSnooze, answerUnsnooze } from './answer-workload.js';
@@ -18,30 +20,41 @@ export function helpReply(): Reply {
   );
 }
 
-export async function runOomCommand(deps: BotDeps, text: string, user: { id: string }): Promise<Reply> {
+export async function runOomCommand(base: BotBase, text: string, user: { id: string }): Promise<Reply> {
   const cmd = parseOomCommand(text);
   const named = namespaceOf(cmd);
-  if (named !== undefined && !inScope(deps.config, named)) return outOfScopeReply(deps, named);
+  if (named !== undefined && !inScope(base.config, named)) return outOfScopeReply(base, named);
   try {
     switch (cmd.name) {
       case 'help':
         return helpReply();
       case 'invalid':
         return textReply(`${safe(cmd.problem, 400)}.\n${cmd.usage ? `Usage: ${code(cmd.usage, 200)}` : 'Try `/oom help`.'}`);
+      case 'clusters':
+        return await answerClusters(base);
       case 'why':
-        return await answerWhy(deps, cmd.pod);
-      case 'top':
-        return await answerTop(deps, cmd.namespace);
+        return await answerWhy(base, cmd.pod);
+      case 'top': {
+        const choice = await chooseCluster(base, cmd.cluster, cmd.namespace);
+        if (choice.kind === 'reply') return choice.reply;
+        if (choice.kind === 'several') {
+          const names = choice.clusters.map((c) => code(c.name, 63)).join(', ');
+          return textReply(
+            `oombot reaches several clusters (${names}): name one, e.g. ${code(`/oom top ${cmd.namespace ?? ''} --cluster ${choice.clusters[0]!.name}`.replace('  ', ' '), 200)}.`,
+          );
+        }
+        return await answerTop(choice.deps, cmd.namespace);
+      }
       case 'history':
-        return await answerHistory(deps, cmd.workload);
+        return await answerHistory(base, cmd.workload);
       case 'snooze':
-        return await answerSnooze(deps, cmd.workload, cmd.durationMs, cmd.durationText, user.id);
+        return await answerSnooze(base, cmd.workload, cmd.durationMs, cmd.durationText, user.id);
       case 'unsnooze':
-        return await answerUnsnooze(deps, cmd.workload, user.id);
+        return await answerUnsnooze(base, cmd.workload, user.id);
     }
   } catch (err) {
     const e = asOombotError(err);
-    deps.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
+    base.log.warn({ command: cmd.name, code: e.code, err: e.message, hint: e.hint }, '/oom failed');
     return textReply(`Sorry, that failed: ${safe(e.message, 500)}${e.hint ? `\n_${safe(e.hint, 300)}_` : ''}`);
   }
 }

@@ -96,27 +96,32 @@ export async function recordChange(deps: BotDeps, client: WebClient | undefined,
   const message = `${c.kind === 'raise' ? 'Memory raised' : 'Memory change undone'} from Slack by ${c.by.name ?? c.by.id} (${c.by.id}): ${subject}${p.target === 'limit' ? ` limit ${p.fromLimit} -> ${p.toLimit}` : ''}${p.toRequest !== undefined ? ` request ${p.fromRequest ?? 'none'} -> ${p.toRequest}` : ''}`;
   tasks.push(
     deps.kube
-      .send('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: `${p.owner.name}.${randomBytes(8).toString('hex')}`.slice(0, 253), namespace: ns },
-        involvedObject: {
-          apiVersion: workloadApiVersion(p.owner.kind),
-          kind: p.owner.kind,
-          name: p.owner.name,
-          namespace: ns,
-          ...(c.uid ? { uid: c.uid } : {}),
+      .send(
+        'POST',
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/events`,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${p.owner.name}.${randomBytes(8).toString('hex')}`.slice(0, 253), namespace: ns },
+          involvedObject: {
+            apiVersion: workloadApiVersion(p.owner.kind),
+            kind: p.owner.kind,
+            name: p.owner.name,
+            namespace: ns,
+            ...(c.uid ? { uid: c.uid } : {}),
+          },
+          reason: c.kind === 'raise' ? EVENT_REASON_RAISED : EVENT_REASON_RESTORED,
+          message: message.slice(0, 1000),
+          type: 'Normal',
+          source: { component: 'oombot' },
+          reportingComponent: 'oombot',
+          reportingInstance: hostname().slice(0, 128),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
         },
-        reason: c.kind === 'raise' ? EVENT_REASON_RAISED : EVENT_REASON_RESTORED,
-        message: message.slice(0, 1000),
-        type: 'Normal',
-        source: { component: 'oombot' },
-        reportingComponent: 'oombot',
-        reportingInstance: hostname().slice(0, 128),
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
+        { proposal: { id: c.stored.id, claim: c.claim } },
+      )
       .catch((err: unknown) =>
         deps.log.warn({ err: errorMessage(err), workload: `${p.owner.kind} ${ns}/${p.owner.name}` }, 'cannot record the change as a Kubernetes Event'),
       ),

@@ -7,9 +7,9 @@ import { errorMessage } from '../core/errors.js';
 import { FINAL_STATES } from '../stores/fix-store.js';
 import { IncidentHistory } from '../stores/incident-history.js';
 import type { AppliedChange } from './apply-proposal.js';
-import type { BotDeps } from './bot-deps.js';
+import type { BotBase } from './bot-deps.js';
 
-export async function recordFix(deps: BotDeps, c: AppliedChange): Promise<void> {
+export async function recordFix(deps: BotBase, c: AppliedChange): Promise<void> {
   const fixes = deps.fixes;
   if (!fixes) return;
   const p = c.stored.proposal;

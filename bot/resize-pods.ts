@@ -8,7 +8,7 @@
  */
 import { errorMessage } from '../core/errors.js';
 import { CLAIM_LEASE_MS, ProposalStore, type StoredProposal } from '../stores/proposal-store.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { approverRefusal, refuse, type ApplyResult, type Clicker } from './apply-proposal.js';
 import { inScope } from './scope.js';
 import { sameQuantity } from './live-check.js';
@@ -92,7 +92,7 @@ function outcomeOf(pod: LivePod, container: string, wanted: string | undefined, 
   return { pod: name, result: running !== undefined && sameQuantity(running, wanted) ? 'resized' : 'in progress' };
 }
 
-async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: StoredProposal, signal: AbortSignal | undefined): Promise<Outcome> {
+async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: StoredProposal, claim: string, signal: AbortSignal | undefined): Promise<Outcome> {
   const p = stored.proposal;
   const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name)}/resize`;
   const change = memoryChange(p);
@@ -110,6 +110,7 @@ async function resizeOne(deps: BotDeps, ns: string, pod: LivePod, stored: Stored
       out = await deps.kube.send<LivePod>('PATCH', path, body, {
         contentType: STRATEGIC_MERGE_PATCH,
         query: dryRun ? { dryRun: 'All', fieldManager: 'oombot' } : { fieldManager: 'oombot' },
+        proposal: { id: stored.id, claim },
         ...(dryRun && signal ? { signal } : {}),
       });
     } catch (err) {
@@ -138,19 +139,21 @@ function describeOutcome(o: Outcome): string {
   return `${icon} ${code(o.pod, 253)}: ${what}${o.detail ? ` (${safe(o.detail, 300)})` : ''}`;
 }
 
-export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: Clicker, opts: ResizeOptions = {}): Promise<ApplyResult> {
-  const { log, config } = deps;
-  const refused = approverRefusal(deps, by, 'resize', proposalId);
+export async function resizeRunningPods(base: BotBase, proposalId: unknown, by: Clicker, opts: ResizeOptions = {}): Promise<ApplyResult> {
+  const { log, config } = base;
+  const refused = approverRefusal(base, by, 'resize', proposalId);
   if (refused) return refused;
   if (!ProposalStore.isId(proposalId)) {
     log.warn({ user: by.id, value: String(proposalId).slice(0, 60) }, 'resize refused: the button value is not a proposal id');
     return refuse('This button does not carry a valid proposal (it may have been altered). Nothing was changed.');
   }
-  const found = await deps.proposals.get(proposalId);
+  const found = await base.proposals.get(proposalId);
   if (!found) {
     log.info({ user: by.id, proposal: proposalId }, 'resize refused: proposal unknown or expired');
     return refuse('This resize has expired (it lasts 24 hours) or is unknown. Nothing was changed. The next rollout gives the pods the raised value.');
   }
+  // The proposal names its cluster: the pods are read and resized there, and only there.
+  const deps = forCluster(base, found.cluster);
   const p = found.proposal;
   const what = `${p.owner.kind} ${p.owner.namespace}/${p.owner.name}`;
   if (!inScope(config, p.owner.namespace)) {
@@ -176,7 +179,7 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
   renewal.unref();
   let outcomes: Outcome[];
   try {
-    outcomes = await resizeAll(deps, found, opts.signal);
+    outcomes = await resizeAll(deps, found, claim.token, opts.signal);
   } catch (err) {
     clearInterval(renewal);
     // Nothing was patched (reading failed, or the time ran out first): the same button may try again.
@@ -219,7 +222,7 @@ export async function resizeRunningPods(deps: BotDeps, proposalId: unknown, by: 
   return { reply: textReply(lines.join('\n')) };
 }
 
-async function resizeAll(deps: BotDeps, stored: StoredProposal, signal: AbortSignal | undefined): Promise<Outcome[]> {
+async function resizeAll(deps: BotDeps, stored: StoredProposal, claim: string, signal: AbortSignal | undefined): Promise<Outcome[]> {
   const p = stored.proposal;
   const ns = p.owner.namespace;
   if (signal?.aborted) throw new TooSlow();
@@ -237,6 +240,6 @@ async function resizeAll(deps: BotDeps, stored: StoredProposal, signal: AbortSig
     }
   }
   const outcomes: Outcome[] = [];
-  for (const pod of pods.slice(0, MAX_PODS)) outcomes.push(await resizeOne(deps, ns, pod, stored, signal));
+  for (const pod of pods.slice(0, MAX_PODS)) outcomes.push(await resizeOne(deps, ns, pod, stored, claim, signal));
   return outcomes;
 }

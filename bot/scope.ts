@@ -4,8 +4,9 @@
  * or patch a workload, in a namespace the team did not give oombot.
  */
 import type { Config } from '../core/config.js';
-import type { KubeHttp, Query } from '../core/kube.js';
-import type { BotDeps } from './bot-deps.js';
+import type { Query } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
+import type { BotBase } from './bot-deps.js';
 import { code, textReply, type Reply } from './reply.js';
 
 export function inScope(config: Pick<Config, 'watchNamespaces'>, namespace: string | undefined): boolean {
@@ -14,7 +15,7 @@ export function inScope(config: Pick<Config, 'watchNamespaces'>, namespace: stri
 }
 
 /** The answer for a namespace outside the scope: says which ones are in it, reads nothing. */
-export function outOfScopeReply(deps: BotDeps, namespace: string): Reply {
+export function outOfScopeReply(deps: BotBase, namespace: string): Reply {
   deps.log.info({ namespace }, '/oom refused: namespace not watched');
   const watched = deps.config.watchNamespaces
     .slice(0, 20)
@@ -34,7 +35,7 @@ export function collectionPaths(config: Pick<Config, 'watchNamespaces'>, base: s
 }
 
 /** Every item of the collections, page by page, to `each` (which keeps only what it needs). */
-export async function eachItem<T>(kube: KubeHttp, paths: string[], each: (item: T) => void, query: Query = {}): Promise<void> {
+export async function eachItem<T>(kube: KubeApi, paths: string[], each: (item: T) => void, query: Query = {}): Promise<void> {
   for (const path of paths) {
     for await (const page of kube.listPages<T>(path, query)) for (const item of page) each(item);
   }

@@ -6,7 +6,7 @@
 import { channelFor } from '../core/config.js';
 import { formatTime } from '../core/format.js';
 import { IncidentHistory, type HistoryRecord, type WorkloadRef } from '../stores/incident-history.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, inCluster, type BotBase, type BotDeps } from './bot-deps.js';
 import { code, safe, textReply, type Reply } from './reply.js';
 import { describeWorkload } from './resolve-workload.js';
 
@@ -14,7 +14,7 @@ import { describeWorkload } from './resolve-workload.js';
 export const SNOOZE_BUTTON_MS = 24 * 3600 * 1000;
 
 /** A refusal for someone who may not mute alerts, or undefined when they may. */
-export function snoozeRefusal(deps: BotDeps, userId: string, what: 'snooze' | 'unsnooze'): Reply | undefined {
+export function snoozeRefusal(deps: BotBase, userId: string, what: 'snooze' | 'unsnooze'): Reply | undefined {
   if (deps.config.snoozers.includes(userId)) return undefined;
   deps.log.warn({ user: userId, action: what }, 'snooze refused: the user is not a snoozer');
   const who =
@@ -34,8 +34,8 @@ function keyOf(deps: BotDeps, w: WorkloadRef): string {
   return IncidentHistory.workloadKey(deps.cluster, w.namespace || undefined, `${w.kind}/${w.name}`);
 }
 
-function unsnoozeCommand(w: WorkloadRef): string {
-  return code(`/oom unsnooze ${w.namespace}/${w.kind}/${w.name}`);
+function unsnoozeCommand(deps: BotDeps, w: WorkloadRef): string {
+  return code(`/oom unsnooze ${deps.named ? `${deps.cluster}/` : ''}${w.namespace}/${w.kind}/${w.name}`);
 }
 
 /** Posts `text` in the thread of the workload's alert, else in its alerts' channel; a failure is logged. */
@@ -67,11 +67,11 @@ export async function snoozeWorkload(
   await announce(
     deps,
     w,
-    `:zzz: <@${safe(userId, 20)}> snoozed alerts for ${safe(describeWorkload(w))} for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early.`,
+    `:zzz: <@${safe(userId, 20)}> snoozed alerts for ${safe(describeWorkload(w))}${inCluster(deps)} for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(deps, w)} ends it early.`,
     latest,
   );
   return textReply(
-    `:zzz: Alerts for ${safe(describeWorkload(w))} are snoozed for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(w)} ends it early. The channel was told.`,
+    `:zzz: Alerts for ${safe(describeWorkload(w))}${inCluster(deps)} are snoozed for ${safe(durationText, 20)}, until ${when}. Incidents are still recorded; ${unsnoozeCommand(deps, w)} ends it early. The channel was told.`,
   );
 }
 
@@ -79,18 +79,26 @@ export async function unsnoozeWorkload(deps: BotDeps, w: WorkloadRef, userId: st
   const refused = snoozeRefusal(deps, userId, 'unsnooze');
   if (refused) return refused;
   const removed = await deps.snoozes.unsnooze(keyOf(deps, w));
-  if (!removed) return textReply(`${safe(describeWorkload(w))} was not snoozed.`);
+  if (!removed) return textReply(`${safe(describeWorkload(w))}${inCluster(deps)} was not snoozed.`);
   deps.log.info({ workload: keyOf(deps, w), by: userId }, 'alerts unsnoozed from Slack');
-  await announce(deps, w, `:bell: <@${safe(userId, 20)}> turned alerts for ${safe(describeWorkload(w))} back on.`);
-  return textReply(`:bell: Alerts for ${safe(describeWorkload(w))} are on again.`);
+  await announce(deps, w, `:bell: <@${safe(userId, 20)}> turned alerts for ${safe(describeWorkload(w))}${inCluster(deps)} back on.`);
+  return textReply(`:bell: Alerts for ${safe(describeWorkload(w))}${inCluster(deps)} are on again.`);
 }
 
 /** The alert's Snooze button: the workload of the alert's incident, for SNOOZE_BUTTON_MS. */
-export async function snoozeFromAlert(deps: BotDeps, incidentId: string, userId: string): Promise<Reply> {
-  const refused = snoozeRefusal(deps, userId, 'snooze');
+export async function snoozeFromAlert(base: BotBase, incidentId: string, userId: string): Promise<Reply> {
+  const refused = snoozeRefusal(base, userId, 'snooze');
   if (refused) return refused;
-  const record = await deps.history.get(incidentId);
+  const record = await base.history.get(incidentId);
   if (!record?.workload) return textReply("This alert's incident is no longer on record (history is kept for a limited time). Nothing was snoozed.");
   const [kind = '', ...name] = record.workload.split('/');
-  return snoozeWorkload(deps, { namespace: record.namespace ?? '', kind, name: name.join('/') }, SNOOZE_BUTTON_MS, '24h', userId, record);
+  // The snooze is of the workload in the incident's cluster: the same name in another cluster still alerts.
+  return snoozeWorkload(
+    forCluster(base, record.cluster, { named: (await base.clusters.list()).length > 1 }),
+    { namespace: record.namespace ?? '', kind, name: name.join('/') },
+    SNOOZE_BUTTON_MS,
+    '24h',
+    userId,
+    record,
+  );
 }

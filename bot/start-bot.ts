@@ -10,7 +10,7 @@ import { OombotError, errorMessage } from '../core/errors.js';
 import { ProposalStore, type AlertLocation } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
 import type { RoleContext, RoleHandle } from '../core/role.js';
-import { ClusterCache } from '../investigate/gather.js';
+import { ClusterCache, ClusterCaches } from '../investigate/gather.js';
 import { AlertGroups } from '../stores/alert-groups.js';
 import { RedisSharedCache } from '../stores/shared-cache.js';
 import { NodeSumsReader } from '../stores/node-sums-reader.js';
@@ -22,7 +22,7 @@ import { resizeRunningPods } from './resize-pods.js';
 import { explainIncident, showLogs } from './alert-buttons.js';
 import { snoozeFromAlert } from './snooze.js';
 import { boltLogger } from './bolt-logger.js';
-import type { BotDeps } from './bot-deps.js';
+import { forCluster, type BotBase } from './bot-deps.js';
 import { runOomCommand } from './oom-command.js';
 import { recordChange } from './record-change.js';
 import { recordFix } from './record-fix.js';
@@ -44,7 +44,8 @@ export interface BotRoleOptions {
 export interface BotRole extends RoleHandle {
   app: App;
   mode: 'http' | 'socket';
-  deps: BotDeps;
+  /** Each request scopes these to its cluster (bot-deps.ts forCluster). */
+  deps: BotBase;
   receiver?: SharedHttpReceiver;
   /** Resolves when every command and click taken so far has been answered. */
   idle(): Promise<void>;
@@ -99,19 +100,19 @@ function alertOf(body: BlockAction): AlertLocation | undefined {
 export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}): Promise<BotRole> {
   checkBotConfig(ctx);
   const { config, log } = ctx;
-  const kube = ctx.kube();
-  const deps: BotDeps = {
+  // No kubeconfig needed here: a hub's bot reaches every cluster through the directory, per request.
+  const clusters = ctx.clusters();
+  const deps: BotBase = {
     config,
     log,
-    kube,
-    cluster: kube.target.clusterName,
+    clusters,
+    caches: new ClusterCaches((cluster) => new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName, cluster))),
     queue: ctx.queue,
     history: new IncidentHistory(ctx.redis, config.queueName, config.dedupeTtlMs),
     kernelKills: new KernelKills(ctx.redis, config.queueName),
     proposals: new ProposalStore(ctx.redis, config.queueName, undefined, { ...(config.proposalKey ? { key: config.proposalKey } : {}), log }),
     snoozes: new SnoozeStore(ctx.redis, config.queueName),
     alerts: new AlertGroups(ctx.redis, config.queueName, config.groupWindowMs),
-    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(ctx.redis, config.queueName)),
     nodeSums: new NodeSumsReader(ctx.redis, config.queueName),
     now: opts.now ?? (() => new Date()),
     fixes: new FixStore(ctx.redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log),
@@ -236,7 +237,15 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
           .finally(() => clearTimeout(timer))
           .then((result) => {
             // The audit trail goes on by itself: the person's answer does not wait for it.
-            if (result.applied) void track(recordChange(deps, botToken ? client : undefined, result.applied, alertBlocks ? { blocks: alertBlocks } : {}));
+            if (result.applied)
+              void track(
+                recordChange(
+                  forCluster(deps, result.applied.stored.cluster),
+                  botToken ? client : undefined,
+                  result.applied,
+                  alertBlocks ? { blocks: alertBlocks } : {},
+                ),
+              );
             if (result.applied) void track(recordFix(deps, result.applied));
             return result.reply;
           }),
@@ -322,10 +331,10 @@ export async function startBotRole(ctx: RoleContext, opts: BotRoleOptions = {}):
   if (receiver) {
     ctx.http.route('POST', SLACK_EVENTS_PATH, receiver.requestListener);
     await receiver.start();
-    log.info({ path: SLACK_EVENTS_PATH, cluster: deps.cluster, approvers: config.approvers.length }, 'Slack bot ready (HTTP mode)');
+    log.info({ path: SLACK_EVENTS_PATH, approvers: config.approvers.length }, 'Slack bot ready (HTTP mode)');
   } else {
     await app.start();
-    log.info({ cluster: deps.cluster, approvers: config.approvers.length }, 'Slack bot connected (Socket Mode)');
+    log.info({ approvers: config.approvers.length }, 'Slack bot connected (Socket Mode)');
   }
   if (config.approvers.length === 0) log.warn('OOMBOT_APPROVERS is empty: nobody can apply changes from Slack');
 

@@ -7,9 +7,9 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { KEY_PREFIX } from './queue.js';
 
-/** Where the shared cache keeps `key` in Redis. */
-export function sharedCacheKey(queueName: string, key: string): string {
-  return `${KEY_PREFIX}:${queueName}:cache:${key}`;
+/** Where the shared cache keeps `key` of `cluster` in Redis (a hub serves several clusters: keys name theirs). */
+export function sharedCacheKey(queueName: string, cluster: string, key: string): string {
+  return `${KEY_PREFIX}:${queueName}:cache:${cluster}/${key}`;
 }
 
 /** Shared cache keys: every node; the cluster's LimitRanges and VPAs by namespace (null: no VPA API). */

@@ -2,8 +2,8 @@ import ms from 'ms';
 import { redactUrl } from './redact.js';
 import { clusterQueueName, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-url.js';
 
-export type Role = 'watcher' | 'worker' | 'bot' | 'sampler' | 'node-agent';
-export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler', 'node-agent'];
+export type Role = 'watcher' | 'worker' | 'bot' | 'sampler' | 'node-agent' | 'agent';
+export const ALL_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler', 'node-agent', 'agent'];
 /** What `oombot start` runs without `--roles`: the node agent runs only where asked (a DaemonSet). */
 export const DEFAULT_ROLES: readonly Role[] = ['watcher', 'worker', 'bot', 'sampler'];
 
@@ -287,14 +287,19 @@ function cluster(name: string | undefined): boolean | undefined {
   return /^[A-Za-z0-9._-]{1,63}$/.test(name);
 }
 
-/** Roles from a `--roles` value: "watcher,worker". */
+/**
+ * Roles from a `--roles` value: "watcher,worker". `agent` (a cluster's agent, serving its API to a hub)
+ * brings the watcher along: the agent is what a member cluster runs, and its kills must be seen.
+ */
 export function parseRoles(value: string): Role[] {
   const roles = list(value);
   const bad = roles.filter((r) => !ALL_ROLES.includes(r as Role));
   if (roles.length === 0 || bad.length > 0) {
     throw new ConfigError([`--roles "${value}" is not a list of roles: use any of ${ALL_ROLES.join(', ')} separated by commas`]);
   }
-  return [...new Set(roles as Role[])];
+  const unique = [...new Set(roles as Role[])];
+  if (unique.includes('agent') && !unique.includes('watcher')) unique.splice(unique.indexOf('agent'), 0, 'watcher');
+  return unique;
 }
 
 /** The channel a namespace's alerts go to: its route, else SLACK_CHANNEL, else the console. */

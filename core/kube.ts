@@ -5,6 +5,7 @@ import { fetch, type Dispatcher } from 'undici';
 import { OombotError } from './errors.js';
 import { IN_CLUSTER_TOKEN, loadDefault, loadInCluster, loadKubeconfigFile, type KubeCredentials, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListItemSplitter } from './list-stream.js';
+import type { KubeApi, SendOptions } from './kube-api.js';
 
 type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -119,7 +120,7 @@ export interface WatchEvent<T> {
  * settings. Objects come back as the API server sent them (strings for times, no client-side
  * model conversion), the same for lists and watch streams.
  */
-export class KubeHttp {
+export class KubeHttp implements KubeApi {
   /** Every call but a watch gives up after this long (default 15 s): a hung API server never hangs oombot. */
   readonly timeoutMs: number;
 
@@ -282,12 +283,7 @@ export class KubeHttp {
     });
   }
 
-  async send<T>(
-    method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-    path: string,
-    body: unknown,
-    opts: { contentType?: string; query?: Query; signal?: AbortSignal } = {},
-  ): Promise<T> {
+  async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, opts: SendOptions = {}): Promise<T> {
     return this.timed(`${method} ${path}`, opts.signal, async (signal) => {
       const res = await this.request(method, path, opts.query, {
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -76,6 +76,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly agentRequests = new Counter({
+    name: 'oombot_agent_requests_total',
+    help: "A cluster's agent: the hub's API calls by operation and outcome (served, error: the API server said no, refused, late: past the deadline)",
+    labelNames: ['op', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly apiCallsPerIncident = new Histogram({
     name: 'oombot_kube_api_calls_per_incident',
     help: 'Kubernetes API calls a worker made to enrich one incident',

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { HttpServer } from './http-server.js';
 import type { Incident } from './incident.js';
 import type { KubeHttp } from './kube.js';
+import type { ClusterDirectory } from './clusters.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -27,6 +28,11 @@ export interface RoleContext {
   queue: Queue<Incident>;
   /** Loaded on first use: only roles that talk to Kubernetes need a kubeconfig. */
   kube(): KubeHttp;
+  /**
+   * The clusters the worker and the bot reach, by the name incidents carry: the kubeconfig's (loaded on
+   * first use) in a single process. One directory per process, built on first use.
+   */
+  clusters(): ClusterDirectory;
 }
 
 /** What a role that follows one cluster (the watcher, the node agent) is started with: the context's clients and that cluster. */

@@ -12,7 +12,7 @@
  * restarted worker picks up where the last one stopped.
  */
 import { errorMessage, OombotError } from '../core/errors.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { ClusterDirectory } from '../core/clusters.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { FINAL_STATES, type FixRecord, type FixState, type FixStore } from '../stores/fix-store.js';
@@ -34,7 +34,8 @@ export const FOLLOW_INTERVAL_MS = 30_000;
 
 export interface FixFollowerOptions {
   fixes: FixStore;
-  kube: KubeHttp;
+  /** A fix is read in the cluster it was applied in (its record names it). */
+  clusters: ClusterDirectory;
   log: Logger;
   metrics?: Metrics;
   verifyWindowMs: number;
@@ -132,7 +133,7 @@ export class FixFollower {
     }
     let obj: unknown;
     try {
-      obj = await this.o.kube.getJson(path);
+      obj = await this.o.clusters.kube(fix.cluster).getJson(path);
     } catch (err) {
       if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') {
         this.o.log.info({ fix: id, workload: path }, 'the workload of a followed fix is gone: no longer following it');
@@ -212,7 +213,9 @@ export class FixFollower {
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
     const out: unknown[] = [];
-    for await (const page of this.o.kube.listPages<unknown>(`/api/v1/namespaces/${encodeURIComponent(fix.owner.namespace)}/pods`, { labelSelector }, 200)) {
+    for await (const page of this.o.clusters
+      .kube(fix.cluster)
+      .listPages<unknown>(`/api/v1/namespaces/${encodeURIComponent(fix.owner.namespace)}/pods`, { labelSelector }, 200)) {
       out.push(...page);
       if (out.length >= 1000) break;
     }

@@ -1,12 +1,13 @@
 import { channelFor, type Config } from '../core/config.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { ClusterDirectory } from '../core/clusters.js';
 import type { Logger } from '../core/logger.js';
 import { INCIDENT_VERSION, describeSubject, type Incident } from '../core/incident.js';
 import { OombotError, errorMessage } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import type { SnoozeStore } from '../stores/snooze-store.js';
 import { historyBase, IncidentHistory, type HistoryRecord } from '../stores/incident-history.js';
-import type { ClusterCache } from '../investigate/gather.js';
+import type { ClusterCache, ClusterCaches } from '../investigate/gather.js';
+import { outOfReachText, reachCluster, scopedTo } from '../investigate/reach-cluster.js';
 import type { ChangeCache } from '../stores/change-cache.js';
 import type { ScaleEvents } from '../core/scale-events.js';
 import { check, IncidentSchema } from '../stores/schemas.js';
@@ -31,8 +32,10 @@ import { repeatFacets } from './repeat-facets.js';
 
 export interface ProcessDeps {
   config: Config;
-  kube: KubeHttp;
-  cache: ClusterCache;
+  /** Every cluster this worker serves: an incident is read in the cluster it names, and only there. */
+  clusters: ClusterDirectory;
+  /** One read cache per cluster. */
+  caches: ClusterCaches;
   history: IncidentHistory;
   nodeSums?: NodeSumsSource;
   /** Each workload revision's change, read once and shared by the workers. */
@@ -99,8 +102,12 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
     );
   }
   const now = deps.now?.() ?? new Date();
-  const repeat = await isRepeatOfPosted(deps, incident);
-  const { gathered, workload, enriched, diagnosis } = await investigate(deps, incident, now, { repeat });
+  const cache = deps.caches.of(incident.cluster);
+  // A cluster out of reach (no agent, or its agent away) still gets its alert, from what the watcher sent.
+  const reached = reachCluster(deps.clusters, incident.cluster);
+  const config = await clusterConfig(deps, incident.cluster);
+  const repeat = await isRepeatOfPosted(deps, cache, incident);
+  const { gathered, workload, enriched, diagnosis } = await investigate({ ...deps, config, kube: reached.kube, cache }, incident, now, { repeat });
   const namespace = incident.pod?.namespace;
   const record = historyRecord(incident, enriched, diagnosis, workload);
   const workloadKey = IncidentHistory.workloadKey(incident.cluster, namespace, workload);
@@ -120,6 +127,14 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
   }
   const model = buildMessage(enriched, diagnosis, { proposalId, approvers: deps.config.approvers.length > 0 });
   if (again) model.warnings.unshift(again.line);
+  const outOfReach = reached.outOfReach();
+  if (outOfReach) {
+    model.warnings.unshift(`${escapeMrkdwn(outOfReachText(outOfReach))}: details from the watcher only.`);
+    deps.log.warn(
+      { incident: incident.id, cluster: incident.cluster, code: outOfReach.code, err: outOfReach.message },
+      'cluster out of reach: alerting with what the watcher sent',
+    );
+  }
   const warned = incident.pod ? await deps.warnings?.get(workloadKey) : undefined;
   if (warned?.ts) model.facts.push({ label: 'Near-limit warning', value: warnedLine(warned.since, warned.peak, warned.state) });
   await deps.history.add(record);
@@ -176,13 +191,31 @@ export async function processIncident(incident: Incident, deps: ProcessDeps): Pr
 }
 
 /**
+ * The config to read `cluster` with: without WATCH_NAMESPACES here, the namespaces its agent serves, so no
+ * cluster-wide list is asked of an agent that serves only some. The directory failing to list is no reason
+ * to lose the alert: the process's own config is used then.
+ */
+async function clusterConfig(deps: ProcessDeps, cluster: string): Promise<Config> {
+  if (deps.config.watchNamespaces.length > 0) return deps.config;
+  try {
+    return scopedTo(
+      deps.config,
+      (await deps.clusters.list()).find((c) => c.name === cluster),
+    );
+  } catch (err) {
+    deps.log.debug({ cluster, err: errorMessage(err) }, 'cannot list the clusters: reading with this process namespaces');
+    return deps.config;
+  }
+}
+
+/**
  * Whether the incident's workload already has its alert posted, decided before anything is read (from
  * the owner chain in the cache and the alert group): a repeat only updates that alert, so it reads less.
  */
-async function isRepeatOfPosted(deps: ProcessDeps, incident: Incident): Promise<boolean> {
+async function isRepeatOfPosted(deps: ProcessDeps, cache: ClusterCache, incident: Incident): Promise<boolean> {
   if (!deps.alerts) return false;
   try {
-    const workload = await cachedWorkloadOf(deps.cache, incident);
+    const workload = await cachedWorkloadOf(cache, incident);
     if (!workload) return false;
     const group = `${IncidentHistory.workloadKey(incident.cluster, incident.pod?.namespace, workload)}/${incident.kind}`;
     return Boolean((await deps.alerts.get(group)).ts);

@@ -3,12 +3,12 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Incident } from '../core/incident.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { ClusterDirectory } from '../core/clusters.js';
 import { duplicateRedis, KEY_PREFIX, type RedisClient } from '../core/queue.js';
 import { asOombotError } from '../core/errors.js';
 import { ProposalStore } from '../stores/proposal-store.js';
 import { SnoozeStore } from '../stores/snooze-store.js';
-import { ClusterCache } from '../investigate/gather.js';
+import { ClusterCache, ClusterCaches } from '../investigate/gather.js';
 import { ScaleEvents } from '../core/scale-events.js';
 import { ChangeCache } from '../stores/change-cache.js';
 import { IncidentHistory } from '../stores/incident-history.js';
@@ -43,7 +43,8 @@ export interface WorkerRole {
 
 export interface WorkerRoleOptions {
   config: Config;
-  kube: KubeHttp;
+  /** The clusters whose incidents this worker takes (one in a single process, every agent's in a hub). */
+  clusters: ClusterDirectory;
   redis: RedisClient;
   log: Logger;
   metrics: Metrics;
@@ -69,7 +70,7 @@ function undoShown(changes: string | undefined, proposalId: string): Button | un
  * the queue with exponential backoff; permanent ones fail the job at once with a hint in the log.
  */
 export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRole> {
-  const { config, kube, redis, metrics } = opts;
+  const { config, clusters, redis, metrics } = opts;
   const log = opts.log;
   const transport: AlertTransport =
     opts.transport ?? (config.slack.botToken ? new SlackTransport({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log }) : new ConsoleTransport());
@@ -106,7 +107,7 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
   const fixes = new FixStore(redis, config.queueName, config.verifyWindowMs + config.dedupeTtlMs, log);
   const follower = new FixFollower({
     fixes,
-    kube,
+    clusters,
     log: log.child({ part: 'follow-fix' }),
     metrics,
     verifyWindowMs: config.verifyWindowMs,
@@ -131,8 +132,8 @@ export async function startWorkerRole(opts: WorkerRoleOptions): Promise<WorkerRo
         retry: true,
       });
     },
-    kube,
-    cache: new ClusterCache(60_000, Date.now, new RedisSharedCache(redis, config.queueName)),
+    clusters,
+    caches: new ClusterCaches((cluster) => new ClusterCache(60_000, Date.now, new RedisSharedCache(redis, config.queueName, cluster))),
     nodeSums: new NodeSumsReader(redis, config.queueName),
     history,
     changes: new ChangeCache(redis, config.queueName),

@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1LimitRange, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Incident } from '../core/incident.js';
 import type { NodeSums } from '../core/node-sums.js';
 import { OombotError, errorMessage } from '../core/errors.js';
@@ -153,6 +153,24 @@ export class ClusterCache {
   }
 }
 
+/**
+ * One ClusterCache per cluster, made on first use: a worker or bot serving several clusters (a hub) must
+ * never answer one cluster's read with another's nodes or owner chain.
+ */
+export class ClusterCaches {
+  private readonly byCluster = new Map<string, ClusterCache>();
+  constructor(private readonly make: (cluster: string) => ClusterCache) {}
+
+  of(cluster: string): ClusterCache {
+    let cache = this.byCluster.get(cluster);
+    if (!cache) {
+      cache = this.make(cluster);
+      this.byCluster.set(cluster, cache);
+    }
+    return cache;
+  }
+}
+
 /** Reads each node's memory sums as the watcher keeps them (stores/node-sums-reader.ts). */
 export interface NodeSumsSource {
   /** undefined when the watcher's sums are not known to be complete and recent. */
@@ -211,14 +229,14 @@ function enc(s: string): string {
 export { NODES_CACHE_KEY };
 
 /** Every node, trimmed to what enrichment and the bot read (name, memory allocatable and capacity, MemoryPressure). */
-export async function readNodes(kube: KubeHttp): Promise<V1Node[]> {
+export async function readNodes(kube: KubeApi): Promise<V1Node[]> {
   return ((await kube.getJson<List<V1Node>>('/api/v1/nodes')).items ?? []).map(trimNode);
 }
 
 /** Options for the shared node list: every process reads it at most once a minute between them. */
 export const NODES_CACHE_OPTIONS = { shared: true } as const;
 
-export async function gatherIncident(kube: KubeHttp, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
+export async function gatherIncident(kube: KubeApi, incident: Incident, cache: ClusterCache, opts: GatherOptions = {}): Promise<Gathered> {
   const out: Gathered = { incident, events: [], owners: [], nodes: [], limitRanges: [], metricsAvailable: false, apiCalls: 0, gaps: [] };
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     out.apiCalls++;
@@ -342,7 +360,7 @@ async function ownerChain(
   first: { kind: string; name: string } | undefined,
   pod: V1Pod | undefined,
   call: Call,
-  kube: KubeHttp,
+  kube: KubeApi,
   cache: ClusterCache,
 ): Promise<OwnerObject[]> {
   if (!first) return [];
@@ -360,7 +378,7 @@ async function ownerChain(
  * selects the pod: one read instead of two. Otherwise the ReplicaSet's metadata alone is read, and its
  * whole object only when nothing controls it (its template is then the one to fix).
  */
-async function readOwnerChain(ns: string, first: { kind: string; name: string }, pod: V1Pod | undefined, call: Call, kube: KubeHttp): Promise<OwnerObject[]> {
+async function readOwnerChain(ns: string, first: { kind: string; name: string }, pod: V1Pod | undefined, call: Call, kube: KubeApi): Promise<OwnerObject[]> {
   const chain: OwnerObject[] = [];
   const deployment = deploymentOfReplicaSet(first, pod);
   if (deployment) {
@@ -457,7 +475,7 @@ function items<T>(list: readonly T[] | null | undefined): T[] {
  * The pod's usage. Whether metrics.k8s.io exists is asked only when the pod's usage cannot be read (a
  * usage read that works says it does), once a minute; a cluster known to lack it is not asked for usage.
  */
-async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
+async function readPodMetrics(kube: KubeApi, cache: ClusterCache, ns: string, name: string, out: Gathered): Promise<PodMetricsItem | undefined> {
   const discover = () =>
     cache
       .get(METRICS_API_CACHE_KEY, async () => {
@@ -487,7 +505,7 @@ async function readPodMetrics(kube: KubeHttp, cache: ClusterCache, ns: string, n
 const METRICS_API_CACHE_KEY = 'metrics-api';
 
 /** A cluster-wide list, by namespace: each item trimmed to its name and spec (what enrichment reads). */
-async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNamespace<T>> {
+async function readByNamespace<T>(kube: KubeApi, path: string): Promise<ByNamespace<T>> {
   const out: ByNamespace<T> = {};
   await kube.eachListItem<{ metadata?: { name?: string; namespace?: string }; spec?: unknown }>(path, {}, (item) => {
     const ns = item?.metadata?.namespace;
@@ -503,7 +521,7 @@ async function readByNamespace<T>(kube: KubeHttp, path: string): Promise<ByNames
  * The namespace's VPAs from the cluster's, listed at most once a minute between all processes. The
  * list answers whether the VPA API exists too: a 404 is a cluster without VPAs (kept for the minute).
  */
-async function readAllVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+async function readAllVpas(kube: KubeApi, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
   try {
     const { value, cached } = await cache.get<ByNamespace<unknown> | null>(
       VPAS_CACHE_KEY,
@@ -531,7 +549,7 @@ async function readAllVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out:
  * The namespace's VPAs, read at most once a minute per namespace: a VPA that sizes the workload makes a
  * template patch fight it. Whether the CRD exists is asked once a minute too; a 404 means no VPA here.
  */
-async function readVpas(kube: KubeHttp, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
+async function readVpas(kube: KubeApi, cache: ClusterCache, ns: string, out: Gathered): Promise<unknown[] | undefined> {
   const installed = await cache
     .get('vpa-api', async () => {
       out.apiCalls++;

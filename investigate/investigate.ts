@@ -5,7 +5,7 @@
  */
 import type { Config } from '../core/config.js';
 import type { Incident } from '../core/incident.js';
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/diagnosis.js';
 import type { EnrichedIncident } from '../diagnosis/enriched.js';
@@ -21,7 +21,7 @@ import type { WorkingSetHistory } from './working-set-history.js';
 
 export interface InvestigateDeps {
   config: Pick<Config, 'maxMemoryLimitBytes' | 'watchNamespaces'>;
-  kube: KubeHttp;
+  kube: KubeApi;
   cache: ClusterCache;
   history: IncidentHistory;
   /** Each node's memory sums as the watcher keeps them; without it the node's pods are listed. */

@@ -6,7 +6,7 @@
  * `spec.template` and was written then. The result is cached per workload revision, so only the first
  * incident of a revision pays the read.
  */
-import type { KubeHttp } from '../core/kube.js';
+import type { KubeApi } from '../core/kube-api.js';
 import type { Incident } from '../core/incident.js';
 import { parseMemoryBytes } from '../core/quantity.js';
 import { OombotError, errorMessage } from '../core/errors.js';
@@ -79,7 +79,7 @@ interface RevisionObject extends WorkloadLike {
 }
 
 /** The change that made the pod's revision; undefined when it is the first revision or unknown. */
-export async function readWorkloadChange(kube: KubeHttp, incident: Incident, owners: readonly OwnerObject[], cache?: ChangeCache): Promise<ChangeRead> {
+export async function readWorkloadChange(kube: KubeApi, incident: Incident, owners: readonly OwnerObject[], cache?: ChangeCache): Promise<ChangeRead> {
   const ns = incident.pod?.namespace;
   const history = ns ? historyOf(ns, incident, owners) : undefined;
   if (!ns || !history) return { apiCalls: 0 };

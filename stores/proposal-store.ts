@@ -195,6 +195,15 @@ export class ProposalStore {
     return (await this.redis.eval(RELEASE, 1, this.claimKey(claim.id), claim.token)) === 1;
   }
 
+  /**
+   * Whether this claim holds the proposal right now, without extending it: a cluster's agent asks this
+   * before it carries out a write for the proposal.
+   */
+  async holds(claim: Pick<ProposalClaim, 'id' | 'token'>): Promise<boolean> {
+    if (!ProposalStore.isId(claim.id) || !claim.token) return false;
+    return (await this.redis.get(this.claimKey(claim.id))) === claim.token;
+  }
+
   /** The user id holding the claim, if any. */
   async claimedBy(id: string): Promise<string | undefined> {
     if (!ProposalStore.isId(id)) return undefined;

@@ -1,19 +1,21 @@
 import type { RedisClient } from '../core/queue.js';
-import { KEY_PREFIX } from '../core/queue.js';
+import { sharedCacheKey } from '../core/cluster-lists.js';
 
 /**
- * The cache of cluster reads that every worker and bot shares (nodes, LimitRanges, owner chains,
+ * The cache of one cluster's reads that every worker and bot shares (nodes, LimitRanges, owner chains,
  * VPAs), in Redis with a time to live. Values are JSON written by oombot; what reads them treats them
- * like an API answer (defensively), and a value that does not parse is a miss.
+ * like an API answer (defensively), and a value that does not parse is a miss. Keys name the cluster:
+ * a hub serves several, and `nodes` or `owners/shop/ReplicaSet/api-7f9c` mean another thing in each.
  */
 export class RedisSharedCache {
   constructor(
     private readonly redis: RedisClient,
     private readonly queueName: string,
+    private readonly cluster: string,
   ) {}
 
   private key(key: string): string {
-    return `${KEY_PREFIX}:${this.queueName}:cache:${key}`;
+    return sharedCacheKey(this.queueName, this.cluster, key);
   }
 
   async get(key: string): Promise<string | null> {

@@ -33,6 +33,8 @@ export class ClusterListsKeeper {
     private readonly opts: {
       redis: RedisClient;
       queueName: string;
+      /** The cluster whose lists these are: the shared cache's keys name it. */
+      cluster: string;
       /** Whether the watch behind a list has listed everything and is watching. */
       synced: (key: ListKey) => boolean;
       flushEveryMs?: number;
@@ -138,7 +140,7 @@ export class ClusterListsKeeper {
     const multi = this.opts.redis.multi();
     for (const key of due) {
       this.dirty.delete(key);
-      multi.set(sharedCacheKey(this.opts.queueName, key), JSON.stringify(this.value(key)), 'PX', ttl);
+      multi.set(sharedCacheKey(this.opts.queueName, this.opts.cluster, key), JSON.stringify(this.value(key)), 'PX', ttl);
     }
     try {
       await multi.exec();

@@ -100,6 +100,7 @@ export class Watcher {
     this.lists = new ClusterListsKeeper({
       redis: opts.redis,
       queueName: opts.queueName,
+      cluster: opts.cluster,
       synced: (key) => (key === NODES_CACHE_KEY ? this.watches.find((w) => w.name === '/api/v1/nodes') : this.sideWatches.get(key))?.synced ?? false,
       onError: (err) => opts.log.debug({ err: errorMessage(err) }, 'cluster lists not written'),
     });

@@ -20,6 +20,25 @@ describe('parseOomCommand', () => {
     ['snooze api 1h30m', { name: 'snooze', workload: { name: 'api' }, durationMs: 5_400_000, durationText: '1h30m' }],
     ['unsnooze shop/api', { name: 'unsnooze', workload: { namespace: 'shop', name: 'api' } }],
     ['', { name: 'help' }],
+    // Clusters: in the path, or --cluster (also --cluster=name), for every command that reads one.
+    ['why beta/shop/checkout-x', { name: 'why', pod: { cluster: 'beta', namespace: 'shop', name: 'checkout-x' } }],
+    ['why checkout-x --cluster beta', { name: 'why', pod: { cluster: 'beta', name: 'checkout-x' } }],
+    ['why --cluster=prod_eu-1 shop/checkout-x', { name: 'why', pod: { cluster: 'prod_eu-1', namespace: 'shop', name: 'checkout-x' } }],
+    ['why beta/shop/checkout-x --cluster beta', { name: 'why', pod: { cluster: 'beta', namespace: 'shop', name: 'checkout-x' } }],
+    ['top shop --cluster beta', { name: 'top', namespace: 'shop', cluster: 'beta' }],
+    ['top --cluster=beta', { name: 'top', cluster: 'beta' }],
+    ['history beta/shop/api', { name: 'history', workload: { cluster: 'beta', namespace: 'shop', name: 'api' } }],
+    ['history beta/shop/Deployment/api', { name: 'history', workload: { cluster: 'beta', namespace: 'shop', kind: 'Deployment', name: 'api' } }],
+    // Three parts with a kind in the middle stay namespace/Kind/name, as before clusters were named.
+    ['history beta/deploy/api', { name: 'history', workload: { namespace: 'beta', kind: 'Deployment', name: 'api' } }],
+    ['history api --cluster beta', { name: 'history', workload: { cluster: 'beta', name: 'api' } }],
+    ['snooze api 2h --cluster beta', { name: 'snooze', workload: { cluster: 'beta', name: 'api' }, durationMs: 7_200_000, durationText: '2h' }],
+    [
+      'snooze --cluster beta shop/api 2h',
+      { name: 'snooze', workload: { cluster: 'beta', namespace: 'shop', name: 'api' }, durationMs: 7_200_000, durationText: '2h' },
+    ],
+    ['unsnooze beta/shop/Deployment/api', { name: 'unsnooze', workload: { cluster: 'beta', namespace: 'shop', kind: 'Deployment', name: 'api' } }],
+    ['clusters', { name: 'clusters' }],
   ])('%j', (text, expected) => {
     expect(parseOomCommand(text)).toEqual(expected);
   });
@@ -28,7 +47,15 @@ describe('parseOomCommand', () => {
     'why',
     'why a b',
     'why Shop/API',
-    'why a/b/c',
+    'why a/b/c/d',
+    'why beta/shop/api --cluster alpha',
+    'why api --cluster',
+    'why api --cluster=<!channel>',
+    'why ../shop/api',
+    'history beta/shop/Widget/api',
+    'history a/b/c/d/e',
+    'top --cluster a --cluster b',
+    'clusters beta',
     'why <!channel>',
     'top a b',
     'history a/b/c/d',

@@ -131,6 +131,7 @@ describe('bot buttons and the audited alert stay inside Slack limits', () => {
       by: { id: 'U0APPROVER' },
       at: new Date('2026-11-23T10:00:00Z'),
       list: 'containers',
+      claim: 'U0APPROVER token',
       undo: { id: 'p_BBBBBBBBBBBBBBBBBBBBBB', incidentId: 'i', cluster: 'sim', proposal: reverseProposal(p, 'x', 'y'), createdAt: '', expiresAt: '' },
     };
     const blocks = updatedAlertBlocks(

@@ -92,7 +92,7 @@ describe('deploy/Dockerfile', () => {
 
   it('runs what it copies with production dependencies only (npm prune --omit=dev)', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
-    const runtimeFolders = ['bin', 'core', 'watchers', 'sampler', 'handlers', 'bot', 'sim'];
+    const runtimeFolders = ['bin', 'core', 'watchers', 'sampler', 'agent', 'handlers', 'bot', 'sim'];
     const imported = new Set<string>();
     const walk = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));

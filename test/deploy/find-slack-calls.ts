@@ -32,7 +32,7 @@ export const METHOD_SCOPES: Record<string, { bot: string[] } | { appToken: strin
 export const FEATURE_SCOPES = { slashCommand: 'commands' };
 
 /** The source folders that run in production (tests, the simulators and benchmarks do not). */
-export const PRODUCT_FOLDERS = ['bin', 'core', 'watchers', 'sampler', 'handlers', 'bot'];
+export const PRODUCT_FOLDERS = ['bin', 'core', 'watchers', 'sampler', 'agent', 'handlers', 'bot'];
 
 const API_FAMILIES =
   'admin|api|apps|auth|bookmarks|bots|calls|canvases|chat|conversations|dialog|dnd|emoji|files|functions|migration|oauth|openid|pins|reactions|reminders|rtm|search|stars|team|usergroups|users|views|workflows';

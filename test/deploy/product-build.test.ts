@@ -73,6 +73,39 @@ describe('`oombot start` without a cluster', () => {
     expect(run.stderr).not.toContain('xoxb-1-2-real');
     expect(slackCalls).toBe(0);
   });
+
+  it('with only the worker and the bot: runs as a hub that reaches clusters through their agents, not the demo', async () => {
+    const child = spawn(process.execPath, [join(out, 'dist', 'bin', 'oombot.js'), 'start', '--roles', 'worker,bot'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: out,
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        // A hub's pod: in a cluster, with no service account token mounted.
+        KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        OOMBOT_QUEUE: `hub-cli-${process.pid}`,
+        OOMBOT_PROPOSAL_KEY: 'a-hub-proposal-key-0123456789abcdefghij',
+        SLACK_SIGNING_SECRET: 'a-signing-secret',
+        ...SLACK(),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await expect.poll(() => output, { timeout: 20_000 }).toContain('Slack bot ready');
+    expect(output).toContain('running as a hub');
+    expect(output).not.toContain('demo');
+    expect(output).not.toContain('xoxb-1-2-real');
+    child.kill('SIGTERM');
+    expect(await closed).toBe(0);
+    expect(slackCalls).toBe(0);
+  });
 });
 
 /** Runs the product build's CLI with only `env` set (no kubeconfig anywhere: HOME is empty). */

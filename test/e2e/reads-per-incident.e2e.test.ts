@@ -71,7 +71,9 @@ describe('Kubernetes reads per incident', () => {
     // Nodes, LimitRanges and VPAs come from the watcher's watches (in Redis within a second of its sync),
     // and a usage read that works says metrics.k8s.io exists: even the very first incident of all reads
     // nothing but its own workload, usage and logs.
-    await expect.poll(async () => app!.redis.exists(...['nodes', 'limitranges', 'vpas'].map((k) => sharedCacheKey(queueName, k))), { timeout: 10_000 }).toBe(3);
+    await expect
+      .poll(async () => app!.redis.exists(...['nodes', 'limitranges', 'vpas'].map((k) => sharedCacheKey(queueName, 'sim', k))), { timeout: 10_000 })
+      .toBe(3);
     const beforeAll = server.requests().length;
     cluster.oomKill('shop', podsOf(cluster, 'api')[0]!, 'api');
     await slack.waitFor(() => slack.messagesIn('#alerts').length === 1, 10_000);

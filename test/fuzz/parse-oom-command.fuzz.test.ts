@@ -6,7 +6,17 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KIND_NAMES, MAX_SNOOZE_MS, MAX_TEXT, MIN_SNOOZE_MS, SUBCOMMANDS, USAGE, parseOomCommand, type OomCommand } from '../../bot/parse-oom-command.js';
+import {
+  CLUSTER,
+  KIND_NAMES,
+  MAX_SNOOZE_MS,
+  MAX_TEXT,
+  MIN_SNOOZE_MS,
+  SUBCOMMANDS,
+  USAGE,
+  parseOomCommand,
+  type OomCommand,
+} from '../../bot/parse-oom-command.js';
 import { runOomCommand } from '../../bot/oom-command.js';
 import type { BotDeps } from '../../bot/bot-deps.js';
 import { validateMessage } from '../../sim/slack/validate-blocks.js';
@@ -51,13 +61,18 @@ const INJECTIONS = [
 /** Words a user (or an attacker) could type: subcommands, flags, names, durations, kinds and injections. */
 const word = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...SUBCOMMANDS, 'WHY', 'Top', '-h', '--help', 'hsitory', 'snoze') },
-  { weight: 3, arbitrary: fc.constantFrom('-n', '--namespace', '--namespace=shop', '-nshop', '-n=', '--namespace=') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom('-n', '--namespace', '--namespace=shop', '-nshop', '-n=', '--namespace=', '--cluster', '--cluster=beta', '--cluster='),
+  },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
       'api',
       'shop/api',
       'shop/Deployment/api',
+      'beta/shop/api',
+      'beta/shop/Deployment/api',
       'sts/db',
       'api-7f9c-x2x9k',
       'a.b',
@@ -93,15 +108,18 @@ function checkCommand(cmd: OomCommand): void {
     case 'help':
     case 'top':
       if (cmd.name === 'top' && cmd.namespace !== undefined) expect(cmd.namespace).toMatch(NAMESPACE);
+      if (cmd.name === 'top' && cmd.cluster !== undefined) expect(cmd.cluster).toMatch(CLUSTER);
       return;
     case 'why':
       expect(cmd.pod.name).toMatch(NAME);
+      if (cmd.pod.cluster !== undefined) expect(cmd.pod.cluster).toMatch(CLUSTER);
       if (cmd.pod.namespace !== undefined) expect(cmd.pod.namespace).toMatch(NAMESPACE);
       return;
     case 'history':
     case 'unsnooze':
     case 'snooze': {
       expect(cmd.workload.name).toMatch(NAME);
+      if (cmd.workload.cluster !== undefined) expect(cmd.workload.cluster).toMatch(CLUSTER);
       if (cmd.workload.namespace !== undefined) expect(cmd.workload.namespace).toMatch(NAMESPACE);
       if (cmd.workload.kind !== undefined) expect(Object.values(KIND_NAMES)).toContain(cmd.workload.kind);
       if (cmd.name === 'snooze') {

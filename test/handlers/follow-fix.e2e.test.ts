@@ -243,7 +243,7 @@ describe('two workers', () => {
   it('follow each fix once: every state is told once in the thread, whichever worker checks it', async () => {
     h = await startBotHarness({ roles: ['worker', 'bot'], worker: { followIntervalMs: 100 }, env: { OOMBOT_VERIFY_WINDOW: '1s' } });
     const registered = ROLE_STARTERS.worker;
-    ROLE_STARTERS.worker = (ctx) => startWorkerRole({ ...ctx, kube: ctx.kube(), followIntervalMs: 100 });
+    ROLE_STARTERS.worker = (ctx) => startWorkerRole({ ...ctx, clusters: ctx.clusters(), followIntervalMs: 100 });
     try {
       second = await startOombot({
         config: loadConfig({

@@ -12,7 +12,7 @@ import type { V1Node } from '@kubernetes/client-node';
 
 /** What the worker finds in the shared cache for `key`, as the watcher wrote it (undefined: nothing). */
 async function shared(h: WatcherHarness, key: string): Promise<unknown> {
-  const raw = await h.redis.get(sharedCacheKey(h.queueName, key));
+  const raw = await h.redis.get(sharedCacheKey(h.queueName, 'sim', key));
   return raw === null ? undefined : JSON.parse(raw);
 }
 
@@ -62,13 +62,13 @@ describe("the watcher's cluster lists for the worker", () => {
     harness = new WatcherHarness(kubeconfig);
     const all = await harness.startWatcher();
     const h = harness;
-    await expect.poll(async () => h.redis.exists(sharedCacheKey(h.queueName, 'vpas')), { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => h.redis.exists(sharedCacheKey(h.queueName, 'sim', 'vpas')), { timeout: 10_000 }).toBe(1);
     expect(await shared(h, 'vpas')).toBeNull();
     // A missing VPA CRD does not make the watcher unready: its pods and events are watched all the same.
     expect(all.watcher.readiness().ok).toBe(true);
     await all.stop();
 
-    await h.redis.del(...['nodes', 'limitranges', 'vpas'].map((k) => sharedCacheKey(h.queueName, k)));
+    await h.redis.del(...['nodes', 'limitranges', 'vpas'].map((k) => sharedCacheKey(h.queueName, 'sim', k)));
     const some = await h.startWatcher({ namespaces: ['shop'] });
     await expect.poll(() => some.watcher.readiness().ok, { timeout: 10_000 }).toBe(true);
     await some.watcher.flushClusterLists();
@@ -79,18 +79,18 @@ describe("the watcher's cluster lists for the worker", () => {
   it('are written again when a node changes what the worker reads, not for every kubelet status update', async () => {
     const redis = connectRedis(REDIS_URL);
     const queueName = uniqueQueueName('lists');
-    const keeper = new ClusterListsKeeper({ redis, queueName, synced: () => true, refreshEveryMs: 60_000 });
+    const keeper = new ClusterListsKeeper({ redis, queueName, cluster: 'sim', synced: () => true, refreshEveryMs: 60_000 });
     const node = (memory: string, heartbeat: string) =>
       ({
         metadata: { name: 'node-a', resourceVersion: heartbeat },
         status: { allocatable: { memory }, capacity: { memory }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: heartbeat }] },
       }) as unknown as V1Node;
-    const kept = async () => JSON.parse((await redis.get(sharedCacheKey(queueName, 'nodes'))) ?? 'null') as V1Node[] | null;
+    const kept = async () => JSON.parse((await redis.get(sharedCacheKey(queueName, 'sim', 'nodes'))) ?? 'null') as V1Node[] | null;
     try {
       keeper.node('ADDED', node('8Gi', '1'));
       await keeper.flush();
       expect((await kept())?.[0]?.status?.allocatable?.memory).toBe('8Gi');
-      await redis.del(sharedCacheKey(queueName, 'nodes'));
+      await redis.del(sharedCacheKey(queueName, 'sim', 'nodes'));
       // A status heartbeat: nothing the worker reads changed, nothing is written.
       keeper.node('MODIFIED', node('8Gi', '2'));
       await keeper.flush();

@@ -28,12 +28,40 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
-The roles the chart runs, as a JSON list: the node agent only when nodeAgent.enabled.
+The roles the chart runs, as a JSON list, by mode: "all" runs every role in one cluster; "agent" runs
+a member cluster's agent (watcher, reader and actuator) and sampler; "hub" runs the worker and the bot,
+with no access to any cluster. The node agent only when nodeAgent.enabled (not in a hub).
 */}}
 {{- define "oombot.roles" -}}
-{{- $roles := list "watcher" "sampler" "worker" "bot" -}}
-{{- if .Values.nodeAgent.enabled }}{{ $roles = append $roles "node-agent" }}{{ end -}}
+{{- $roles := list -}}
+{{- if eq .Values.mode "all" }}{{ $roles = list "watcher" "sampler" "worker" "bot" }}
+{{- else if eq .Values.mode "agent" }}{{ $roles = list "agent" "sampler" }}
+{{- else if eq .Values.mode "hub" }}{{ $roles = list "worker" "bot" }}
+{{- else }}{{ fail (printf "mode must be all, agent or hub, not %q" .Values.mode) }}
+{{- end -}}
+{{- if and .Values.nodeAgent.enabled (ne .Values.mode "hub") }}{{ $roles = append $roles "node-agent" }}{{ end -}}
 {{- $roles | toJson -}}
+{{- end -}}
+
+{{/*
+The roles that talk to the Kubernetes API, and so get a ServiceAccount token and RBAC: in a hub, none.
+*/}}
+{{- define "oombot.kubeRoles" -}}
+{{- if eq .Values.mode "hub" }}[]{{ else }}{{ include "oombot.roles" . }}{{ end -}}
+{{- end -}}
+
+{{/*
+Whether the chart runs `role` (a string): {{ include "oombot.runs" (list . "bot") }} is "true" or "".
+*/}}
+{{- define "oombot.runs" -}}
+{{- if has (index . 1) (include "oombot.roles" (index . 0) | fromJsonArray) }}true{{ end -}}
+{{- end -}}
+
+{{/*
+The role that patches workloads (the admission policy's subject): the agent in a member cluster, else the bot.
+*/}}
+{{- define "oombot.patcher" -}}
+{{- if eq .Values.mode "agent" }}agent{{ else }}bot{{ end -}}
 {{- end -}}
 
 {{- define "oombot.image" -}}
@@ -56,6 +84,12 @@ entries (or repeats).
 Configuration every role gets (no secrets).
 */}}
 {{- define "oombot.env" -}}
+{{- if and (eq .Values.mode "agent") (not .Values.config.clusterName) }}
+{{- fail "mode=agent needs config.clusterName: the name the hub, the alerts and /oom commands know this cluster by" }}
+{{- end -}}
+{{- if and (eq .Values.mode "agent") .Values.redis.enabled }}
+{{- fail "mode=agent connects to the hub's Redis: set redis.enabled=false and externalRedis.url or externalRedis.existingSecret" }}
+{{- end -}}
 - name: CLUSTER_NAME
   value: {{ .Values.config.clusterName | quote }}
 - name: WATCH_NAMESPACES
@@ -164,6 +198,9 @@ The key that authenticates the fix proposals stored in Redis (worker and bot: th
 proposals it stores, the bot checks them before applying one).
 */}}
 {{- define "oombot.proposalKeyEnv" -}}
+{{- if and (eq .Values.mode "agent") (not .Values.proposalKey.existingSecret) }}
+{{- fail "mode=agent checks the hub's fix proposals with the hub's key: copy the hub's proposal key into a Secret here and set proposalKey.existingSecret" }}
+{{- end -}}
 - name: OOMBOT_PROPOSAL_KEY
   valueFrom:
     secretKeyRef:
