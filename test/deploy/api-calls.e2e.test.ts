@@ -333,6 +333,8 @@ function describeWhere(info: RequestInfo): string {
 const CLUSTER_WIDE_READS = ['list pods (all namespaces)', 'list events (all namespaces)'];
 /** The worker's reads of what the watcher keeps for it when it watches every namespace (see below). */
 const WORKER_FALLBACK_LISTS = ['list pods', 'list nodes', 'list limitranges', 'list verticalpodautoscalers.autoscaling.k8s.io'];
+/** Nodes the watcher keeps whatever it watches: the worker lists them only when no watcher has yet. */
+const WORKER_FALLBACK_NODES = ['list nodes'];
 
 describe.each(MODES)('Kubernetes API calls and RBAC, watching $name', (mode) => {
   let r: Running;
@@ -375,9 +377,10 @@ describe.each(MODES)('Kubernetes API calls and RBAC, watching $name', (mode) => 
     // watched namespace they are no wider than the gets beside them, and serve those reads once oombot
     // makes them per namespace.
     // Watching every namespace, the watcher keeps nodes, LimitRanges, VPAs and each node's pod sums in
-    // Redis, so the worker's lists of them are only its fallback for when no watcher keeps them fresh.
+    // Redis, so the worker's lists of them are only its fallback for when no watcher keeps them fresh;
+    // watching some, it still keeps nodes.
     const spare = mode.watchNamespaces
-      ? CLUSTER_WIDE_READS.map((call) => call.replace(' (all namespaces)', ''))
+      ? [...CLUSTER_WIDE_READS.map((call) => call.replace(' (all namespaces)', '')), ...(role === 'worker' ? WORKER_FALLBACK_NODES : [])]
       : role === 'worker'
         ? WORKER_FALLBACK_LISTS
         : [];
