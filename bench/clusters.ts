@@ -73,6 +73,8 @@ export async function benchClusters(
       SLACK_API_URL: slack.apiUrl,
       SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
       SLACK_CHANNEL: `#team-${names[0]}`,
+      // Someone may click: the hub starts as it would in use, without the warning that nobody can.
+      OOMBOT_APPROVERS: 'U0BENCHAPPROVER',
       LOG_LEVEL: process.env.OOMBOT_BENCH_HUB_LOG ?? 'warn',
       OOMBOT_ROUTES: names.map((n) => `team-${n}=#team-${n}`).join(','),
     };
