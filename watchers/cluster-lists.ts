@@ -1,5 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { RedisClient } from '../core/queue.js';
+import { FlushLoop } from './flush-loop.js';
 import { LIMIT_RANGES_CACHE_KEY, NODES_CACHE_KEY, sharedCacheKey, trimNamespaced, trimNode, VPAS_CACHE_KEY, type ByNamespace } from '../core/cluster-lists.js';
 
 type ListKey = typeof NODES_CACHE_KEY | typeof LIMIT_RANGES_CACHE_KEY | typeof VPAS_CACHE_KEY;
@@ -16,7 +17,7 @@ interface Namespaced {
  * when the watcher stops or its watch fails, the entry expires and the worker reads the list itself.
  * Per object one trimmed copy (a node's name, memory and MemoryPressure; a LimitRange's or VPA's spec).
  */
-export class ClusterListsKeeper {
+export class ClusterListsKeeper extends FlushLoop {
   private readonly items: Record<ListKey, Map<string, unknown>> = {
     [NODES_CACHE_KEY]: new Map(),
     [LIMIT_RANGES_CACHE_KEY]: new Map(),
@@ -26,8 +27,6 @@ export class ClusterListsKeeper {
   private readonly written = new Map<ListKey, number>();
   /** The VPA API answered 404: the cluster has none, which the worker is told (null) instead of asking. */
   private vpaApiMissing = false;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly opts: {
@@ -43,17 +42,8 @@ export class ClusterListsKeeper {
       clock?: () => number;
       onError?: (err: unknown) => void;
     },
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushEveryMs ?? 1_000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
+  ) {
+    super(opts.flushEveryMs);
   }
 
   /** The first page of a (re)list: what was kept before is replaced by what the list brings. */
@@ -98,14 +88,6 @@ export class ClusterListsKeeper {
     return out;
   }
 
-  /** Writes the lists that changed or are due for a refresh, while their watch is synced. */
-  flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
   private namespaced(key: ListKey, type: 'ADDED' | 'MODIFIED' | 'DELETED', item: Namespaced): void {
     const ns = item?.metadata?.namespace;
     const name = item?.metadata?.name;
@@ -128,7 +110,8 @@ export class ClusterListsKeeper {
     if (before === undefined || JSON.stringify(before) !== JSON.stringify(value)) this.dirty.add(key);
   }
 
-  private async write(): Promise<void> {
+  /** Writes the lists that changed or are due for a refresh, while their watch is synced. */
+  protected async write(): Promise<void> {
     const now = (this.opts.clock ?? Date.now)();
     const refresh = this.opts.refreshEveryMs ?? 20_000;
     const due = (Object.keys(this.items) as ListKey[]).filter(

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../core/queue.js';
+import { FlushLoop } from './flush-loop.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { formatNodeSums, nodeSumsKey, NODE_SUMS_SYNCED_FIELD, podMemory, type NodeSums } from '../core/node-sums.js';
 
@@ -9,7 +10,7 @@ import { formatNodeSums, nodeSumsKey, NODE_SUMS_SYNCED_FIELD, podMemory, type No
  * Redis hash at most once a `flushEveryMs`; the hash says when it was last complete (the pod watch
  * synced), and the worker trusts it only then.
  */
-export class NodeSumsTracker {
+export class NodeSumsTracker extends FlushLoop {
   /**
    * What each pod adds to its node (an interned node index, its memory requests and limits in bytes) in
    * a slot of three typed arrays instead of an object per pod: at 150k pods that is 150k fewer objects
@@ -25,8 +26,6 @@ export class NodeSumsTracker {
   private readonly nodeIndex = new Map<string, number>();
   private readonly sums: NodeSums[] = [];
   private readonly dirty = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly opts: {
@@ -40,17 +39,8 @@ export class NodeSumsTracker {
       now?: () => Date;
       onError?: (err: unknown) => void;
     },
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushEveryMs ?? 1_000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
+  ) {
+    super(opts.flushEveryMs);
   }
 
   /** A pod was added or changed. */
@@ -96,15 +86,8 @@ export class NodeSumsTracker {
     return i === undefined ? undefined : { ...this.sums[i]! };
   }
 
-  /** Writes the nodes that changed, and the time the sums were last complete. */
-  flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async write(): Promise<void> {
+  /** Writes the sums of the nodes that changed since the last write. */
+  protected async write(): Promise<void> {
     const { redis, queueName, cluster } = this.opts;
     const key = nodeSumsKey(queueName, cluster);
     const changed = [...this.dirty];
