@@ -58,12 +58,12 @@ export class ClusterListsKeeper extends FlushLoop {
     if (name) this.put(NODES_CACHE_KEY, name, type === 'DELETED' ? undefined : trimNode(node));
   }
 
-  limitRange(type: 'ADDED' | 'MODIFIED' | 'DELETED', item: Namespaced): void {
-    this.namespaced(LIMIT_RANGES_CACHE_KEY, type, item);
-  }
-
-  vpa(type: 'ADDED' | 'MODIFIED' | 'DELETED', item: Namespaced): void {
-    this.namespaced(VPAS_CACHE_KEY, type, item);
+  /** A LimitRange or a VPA, kept by namespace. */
+  namespaced(key: typeof LIMIT_RANGES_CACHE_KEY | typeof VPAS_CACHE_KEY, type: 'ADDED' | 'MODIFIED' | 'DELETED', item: Namespaced): void {
+    const ns = item?.metadata?.namespace;
+    const name = item?.metadata?.name;
+    if (!ns || !name) return;
+    this.put(key, `${ns}/${name}`, type === 'DELETED' ? undefined : trimNamespaced(item));
   }
 
   /** The VPA list answered 404 Not Found: no VPA CRD in this cluster. */
@@ -86,13 +86,6 @@ export class ClusterListsKeeper extends FlushLoop {
       out[ns] = list;
     }
     return out;
-  }
-
-  private namespaced(key: ListKey, type: 'ADDED' | 'MODIFIED' | 'DELETED', item: Namespaced): void {
-    const ns = item?.metadata?.namespace;
-    const name = item?.metadata?.name;
-    if (!ns || !name) return;
-    this.put(key, `${ns}/${name}`, type === 'DELETED' ? undefined : trimNamespaced(item));
   }
 
   /**

@@ -178,31 +178,27 @@ export class Watcher {
     // With the whole cluster watched, the worker's cluster-wide LimitRanges and VPAs come from watches
     // too (with some namespaces only, the worker reads each namespace's under its Roles).
     if (this.opts.namespaces.length === 0) {
-      this.sideWatches.set(
-        LIMIT_RANGES_CACHE_KEY,
-        this.makeWatch<KubeObject>('/api/v1/limitranges', 'limitranges', {
-          onList: (items, page) => {
-            if (page.first) this.lists.relisting(LIMIT_RANGES_CACHE_KEY);
-            for (const i of items) this.lists.limitRange('ADDED', i);
-          },
-          onEvent: (type, item) => this.lists.limitRange(type, item),
-          side: true,
-        }),
-      );
-      this.sideWatches.set(
-        VPAS_CACHE_KEY,
-        this.makeWatch<KubeObject>('/apis/autoscaling.k8s.io/v1/verticalpodautoscalers', 'vpas', {
-          onList: (items, page) => {
-            if (page.first) this.lists.relisting(VPAS_CACHE_KEY);
-            for (const i of items) this.lists.vpa('ADDED', i);
-          },
-          onEvent: (type, item) => this.lists.vpa(type, item),
-          onError: (err) => {
-            if (err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') this.lists.noVpaApi();
-          },
-          side: true,
-        }),
-      );
+      const kept = [
+        { key: LIMIT_RANGES_CACHE_KEY, path: '/api/v1/limitranges', name: 'limitranges' },
+        { key: VPAS_CACHE_KEY, path: '/apis/autoscaling.k8s.io/v1/verticalpodautoscalers', name: 'vpas' },
+      ] as const;
+      for (const { key, path, name } of kept) {
+        this.sideWatches.set(
+          key,
+          this.makeWatch<KubeObject>(path, name, {
+            onList: (items, page) => {
+              if (page.first) this.lists.relisting(key);
+              for (const i of items) this.lists.namespaced(key, 'ADDED', i);
+            },
+            onEvent: (type, item) => this.lists.namespaced(key, type, item),
+            // No VPA CRD in the cluster: the worker is told so instead of asking.
+            onError: (err) => {
+              if (key === VPAS_CACHE_KEY && err instanceof OombotError && err.code === 'KUBE_NOT_FOUND') this.lists.noVpaApi();
+            },
+            side: true,
+          }),
+        );
+      }
     }
     for (const w of [...this.watches, ...this.sideWatches.values()]) w.start();
     this.nodeSums.start();
