@@ -27,21 +27,25 @@ export interface Oombot {
   stop(): Promise<void>;
 }
 
+/** The context of a role that follows this process's own cluster: its client, and the name incidents give it. */
+function ownCluster<C extends RoleContext>(ctx: C): C & { kube: KubeHttp; cluster: string } {
+  const kube = ctx.kube();
+  return { ...ctx, kube, cluster: kube.target.clusterName };
+}
+
 // Each role's code is loaded only when the role runs: a process running one role (the node agent on
 // every node, above all) does not carry the others' libraries (Bolt, the BullMQ worker) in memory.
 const watcherRole: RoleStarter = async (ctx) => {
   const { startWatcherRole } = await import('../watchers/start-watcher.js');
   const { IncidentHistory, historyFromStatus } = await import('../stores/incident-history.js');
-  const kube = ctx.kube();
   // Kills already in pod status at a first look are written to the incident history, not alerted.
   const history = new IncidentHistory(ctx.redis, ctx.config.queueName, ctx.config.dedupeTtlMs);
-  return startWatcherRole({ ...ctx, kube, cluster: kube.target.clusterName, history: (incident) => history.add(historyFromStatus(incident)) });
+  return startWatcherRole({ ...ownCluster(ctx), history: (incident) => history.add(historyFromStatus(incident)) });
 };
 
 const nodeAgentRole: RoleStarter = async (ctx) => {
   const { startNodeAgentRole } = await import('../watchers/node-agent/start-node-agent.js');
-  const kube = ctx.kube();
-  return startNodeAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  return startNodeAgentRole(ownCluster(ctx));
 };
 
 const workerRole: RoleStarter = async (ctx) => {
@@ -53,15 +57,13 @@ const botRole: RoleStarter = async (ctx) => (await import('../bot/start-bot.js')
 
 const agentRole: RoleStarter = async (ctx) => {
   const { startAgentRole } = await import('../agent/start-agent.js');
-  const kube = ctx.kube();
-  return startAgentRole({ ...ctx, kube, cluster: kube.target.clusterName });
+  return startAgentRole(ownCluster(ctx));
 };
 
 const samplerRole: RoleStarter = async (ctx) => {
   const { startSamplerRole } = await import('../sampler/start-sampler.js');
-  const kube = ctx.kube();
   // Near-limit warnings share the incidents' queue (job name "near-limit"), so the worker posts them.
-  return startSamplerRole({ ...ctx, kube, cluster: kube.target.clusterName, queue: ctx.queue as unknown as Queue<NearLimitJob> });
+  return startSamplerRole({ ...ownCluster(ctx), queue: ctx.queue as unknown as Queue<NearLimitJob> });
 };
 
 /** Role starters by name. Roles register here; the order of `roles` is the start order. */
