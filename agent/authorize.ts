@@ -8,6 +8,7 @@
 import { OombotError } from '../core/errors.js';
 import { canonicalJson, type AgentRequest } from '../core/agent-link.js';
 import type { StoredProposal } from '../stores/proposal-store.js';
+import { STRATEGIC_MERGE_PATCH, WORKLOAD_KINDS } from '../core/workload-kinds.js';
 
 /** An API path taken apart. `group` '' is the core group. */
 export interface ApiPath {
@@ -101,8 +102,6 @@ const READ_QUERY = new Set([
 
 const WRITE_QUERY = new Set(['dryRun', 'fieldManager']);
 
-const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
-
 export function refused(cluster: string, req: Pick<AgentRequest, 'op' | 'method' | 'path'>, why: string, hint?: string): OombotError {
   const what = `${req.op === 'send' ? (req.method ?? 'a write to') : 'GET'} ${req.path.slice(0, 300)}`;
   return new OombotError('AGENT_REFUSED', `cluster ${cluster}'s agent refused ${what}: ${why}`, {
@@ -166,16 +165,6 @@ export function keepItem(item: unknown, namespaces: readonly string[]): boolean 
   return typeof ns === 'string' && namespaces.includes(ns);
 }
 
-/** Where each kind oombot patches lives, and where its pod template is (as bot/workload-patch.ts patches it). */
-const WORKLOADS: Record<string, { group: string; resource: string; template: readonly string[] }> = {
-  Deployment: { group: 'apps', resource: 'deployments', template: ['spec', 'template'] },
-  StatefulSet: { group: 'apps', resource: 'statefulsets', template: ['spec', 'template'] },
-  DaemonSet: { group: 'apps', resource: 'daemonsets', template: ['spec', 'template'] },
-  ReplicaSet: { group: 'apps', resource: 'replicasets', template: ['spec', 'template'] },
-  ReplicationController: { group: '', resource: 'replicationcontrollers', template: ['spec', 'template'] },
-  CronJob: { group: 'batch', resource: 'cronjobs', template: ['spec', 'jobTemplate', 'spec', 'template'] },
-};
-
 /** What a write is, once its shape passed: the proposal's checks then decide. */
 export type WriteTarget =
   | { kind: 'workload'; path: ApiPath }
@@ -201,7 +190,7 @@ export function writeTarget(cluster: string, req: AgentRequest): WriteTarget {
   if (req.contentType !== STRATEGIC_MERGE_PATCH) throw no('oombot patches with a strategic merge patch');
   if (p.group === '' && p.resource === 'pods' && p.name && p.sub === 'resize')
     return { kind: 'resize', path: p as ApiPath & { namespace: string; name: string } };
-  if (!p.sub && p.name && Object.values(WORKLOADS).some((w) => w.group === p.group && w.resource === p.resource)) return { kind: 'workload', path: p };
+  if (!p.sub && p.name && Object.values(WORKLOAD_KINDS).some((w) => w.group === p.group && w.resource === p.resource)) return { kind: 'workload', path: p };
   throw no('oombot patches only workloads and the resize of their pods');
 }
 
@@ -244,7 +233,7 @@ export function writeMismatch(target: WriteTarget, body: unknown, p: Proposal): 
       ? undefined
       : `the resize changes more than container ${p.container}'s memory to the proposal's values`;
   }
-  const w = WORKLOADS[owner.kind];
+  const w = WORKLOAD_KINDS[owner.kind];
   if (!w || target.path.group !== w.group || target.path.resource !== w.resource || target.path.name !== owner.name) {
     return `the proposal is for ${owner.kind} ${owner.namespace}/${owner.name}, not this object`;
   }

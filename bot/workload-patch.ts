@@ -3,31 +3,22 @@
  * The patch names the container by name (containers merge by name), so other containers and fields stay.
  */
 import type { Proposal, ProposalOwner } from '../diagnosis/propose-limit.js';
+import { WORKLOAD_KINDS } from '../core/workload-kinds.js';
 
-/** API path and pod-template location of each kind oombot patches. */
-const KINDS: Record<string, { path: (ns: string, name: string) => string; apiVersion: string; template: readonly string[] }> = {
-  Deployment: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/deployments/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
-  StatefulSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
-  DaemonSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/daemonsets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
-  ReplicaSet: { path: (ns, n) => `/apis/apps/v1/namespaces/${ns}/replicasets/${n}`, apiVersion: 'apps/v1', template: ['spec', 'template'] },
-  ReplicationController: { path: (ns, n) => `/api/v1/namespaces/${ns}/replicationcontrollers/${n}`, apiVersion: 'v1', template: ['spec', 'template'] },
-  CronJob: { path: (ns, n) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${n}`, apiVersion: 'batch/v1', template: ['spec', 'jobTemplate', 'spec', 'template'] },
-};
-
-export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+export { STRATEGIC_MERGE_PATCH } from '../core/workload-kinds.js';
 
 export function isPatchableKind(kind: string): boolean {
-  return Object.hasOwn(KINDS, kind);
+  return Object.hasOwn(WORKLOAD_KINDS, kind);
 }
 
 export function workloadPath(owner: ProposalOwner): string {
-  const k = KINDS[owner.kind];
+  const k = WORKLOAD_KINDS[owner.kind];
   if (!k) throw new Error(`${owner.kind} is not patched by oombot`);
   return k.path(encodeURIComponent(owner.namespace), encodeURIComponent(owner.name));
 }
 
 export function workloadApiVersion(kind: string): string {
-  return KINDS[kind]?.apiVersion ?? 'v1';
+  return WORKLOAD_KINDS[kind]?.apiVersion ?? 'v1';
 }
 
 interface ContainerLike {
@@ -45,7 +36,7 @@ export interface LiveContainer {
 type TemplateSpec = { containers?: ContainerLike[]; initContainers?: ContainerLike[]; resources?: ContainerLike['resources'] };
 
 function templateSpec(kind: string, obj: unknown): TemplateSpec | undefined {
-  const k = KINDS[kind];
+  const k = WORKLOAD_KINDS[kind];
   if (!k) return undefined;
   let node: unknown = obj;
   for (const key of k.template) node = (node as Record<string, unknown> | undefined)?.[key];
@@ -96,7 +87,7 @@ export function memoryChange(p: Proposal): { limits?: { memory: string | null };
  * pod-level limit `{spec:{template:{spec:{resources}}}}`.
  */
 export function memoryPatch(kind: string, list: LiveContainer['list'], p: Proposal): Record<string, unknown> {
-  const k = KINDS[kind];
+  const k = WORKLOAD_KINDS[kind];
   if (!k) throw new Error(`${kind} is not patched by oombot`);
   let body: Record<string, unknown> =
     list === 'pod' ? { spec: { resources: memoryChange(p) } } : { spec: { [list]: [{ name: p.container, resources: memoryChange(p) }] } };
@@ -106,7 +97,7 @@ export function memoryPatch(kind: string, list: LiveContainer['list'], p: Propos
 
 /** The YAML a person commits to the workload's source when GitOps or Helm would revert a live patch. */
 export function yamlSnippet(kind: string, list: LiveContainer['list'], p: Proposal): string {
-  const k = KINDS[kind];
+  const k = WORKLOAD_KINDS[kind];
   const path = k ? [...k.template, 'spec'] : ['spec', 'template', 'spec'];
   const lines: string[] = [];
   for (const [i, key] of path.entries()) lines.push(`${'  '.repeat(i)}${key}:`);
